@@ -1,0 +1,129 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Object is one content-addressed object: its encoded bytes and the hash the
+// layer above computed for them. Backends store Data under Hash unchanged.
+type Object struct {
+	Hash Hash
+	Data []byte
+}
+
+// ObjectStore is an append-only, content-addressed store.
+//
+// Implementations must be safe for concurrent use. They never hash and never
+// inspect Data. Putting an object that is already present is a no-op that
+// succeeds. Every method returns an error wrapping ErrClosed after Close and
+// returns ctx.Err() (wrapped) if ctx is done before the work starts.
+type ObjectStore interface {
+	// Get returns the bytes stored under h, or an error wrapping ErrNotFound.
+	// The caller owns the returned slice and may keep or modify it.
+	Get(ctx context.Context, h Hash) ([]byte, error)
+	// Put stores all objects. It returns only after every object is stored
+	// (durably, for a durable backend). The store does not keep references
+	// to the callers' slices after Put returns. On error, any subset of the
+	// objects may have been stored; none is ever stored partially.
+	Put(ctx context.Context, objs []Object) error
+	// Has reports, for each hash, whether it is stored; the result has
+	// len(hs) entries in the same order.
+	Has(ctx context.Context, hs []Hash) ([]bool, error)
+}
+
+// Ref is one named reference.
+type Ref struct {
+	Name string
+	Hash Hash
+}
+
+// RefStore maps names to hashes.
+//
+// Implementations must be safe for concurrent use, across processes if the
+// backend is shared by several processes. Names are opaque non-empty
+// strings; the layers above choose and validate them.
+type RefStore interface {
+	// GetRef returns the hash that name points at, or an error wrapping
+	// ErrNotFound if the name is absent.
+	GetRef(ctx context.Context, name string) (Hash, error)
+	// ListRefs returns every ref whose name starts with prefix, sorted by
+	// name. An empty prefix lists all refs.
+	ListRefs(ctx context.Context, prefix string) ([]Ref, error)
+	// CompareAndSwapRef atomically sets name to new if it currently points
+	// at old. An old of ZeroHash means "name must be absent"; a new of
+	// ZeroHash deletes the name. A missing name never matches a non-zero
+	// old. When the current value differs from old it changes nothing and
+	// returns an error wrapping ErrConflict. A durable backend makes the
+	// change durable before returning nil.
+	CompareAndSwapRef(ctx context.Context, name string, old, new Hash) error
+}
+
+// Store is a complete backend: an object store, a ref store and Close.
+// After Close every method returns an error wrapping ErrClosed; Close itself
+// is idempotent.
+type Store interface {
+	ObjectStore
+	RefStore
+	io.Closer
+}
+
+// ObjectLister is an optional upgrade of ObjectStore that enumerates stored
+// objects, used by fsck, garbage collection and abbreviated-hash lookup.
+type ObjectLister interface {
+	// ListObjects calls fn with the hash of every stored object whose first
+	// bytes equal prefix (all objects for an empty prefix), in no particular
+	// order. It stops and returns fn's error if fn returns one.
+	ListObjects(ctx context.Context, prefix []byte, fn func(Hash) error) error
+}
+
+// ObjectDeleter is an optional upgrade of ObjectStore that removes objects,
+// for garbage collection and repair. Deleting an absent object succeeds.
+type ObjectDeleter interface {
+	DeleteObjects(ctx context.Context, hs []Hash) error
+}
+
+// BatchGetter is an optional upgrade of ObjectStore that fetches many
+// objects in one request (one round trip on a network backend). The result
+// has len(hs) entries; a missing object is a nil entry, not an error.
+type BatchGetter interface {
+	GetMany(ctx context.Context, hs []Hash) ([][]byte, error)
+}
+
+// RefEvent reports that a ref moved from Old to New. A ZeroHash Old means
+// the ref was created; a ZeroHash New means it was deleted.
+type RefEvent struct {
+	Name     string
+	Old, New Hash
+}
+
+// RefWatcher is an optional upgrade of RefStore that reports ref changes.
+type RefWatcher interface {
+	// WatchRefs delivers an event for every successful CompareAndSwapRef on
+	// a name starting with prefix, in the order they took effect, until ctx
+	// is done; then it closes the channel. A consumer that falls behind by
+	// more than the backend's buffer may miss events and must re-read refs;
+	// the backend never blocks writers on a slow watcher.
+	WatchRefs(ctx context.Context, prefix string) (<-chan RefEvent, error)
+}
+
+// GetMany fetches many objects from s, in one request if s implements
+// BatchGetter and one by one otherwise. Missing objects are nil entries.
+func GetMany(ctx context.Context, s ObjectStore, hs []Hash) ([][]byte, error) {
+	if bg, ok := s.(BatchGetter); ok {
+		return bg.GetMany(ctx, hs)
+	}
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		b, err := s.Get(ctx, h)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}

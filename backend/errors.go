@@ -1,0 +1,33 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every layer wraps them with context ("object 3fa4…: %w"),
+// so callers must compare with errors.Is, never with ==.
+var (
+	// ErrNotFound: the object, ref, branch, path or revision does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a compare-and-swap found a value other than the expected
+	// one, or a write lost to a concurrent writer more times than allowed.
+	ErrConflict = errors.New("conflict")
+	// ErrExists: the thing to be created already exists. It wraps
+	// ErrConflict, so errors.Is(err, ErrConflict) holds as well.
+	ErrExists = fmt.Errorf("already exists (%w)", ErrConflict)
+	// ErrCorrupt: stored bytes do not hash to their key, or do not decode.
+	ErrCorrupt = errors.New("corrupt object")
+	// ErrClosed: the store was used after Close.
+	ErrClosed = errors.New("store closed")
+	// ErrInvalidPath: a path has an empty middle segment, ".", "..", or a NUL byte.
+	ErrInvalidPath = errors.New("invalid path")
+	// ErrInvalidBranch: a branch name breaks the naming rules.
+	ErrInvalidBranch = errors.New("invalid branch name")
+	// ErrInvalidHash: a string or byte slice is not a well-formed hash.
+	ErrInvalidHash = errors.New("invalid hash")
+	// ErrInvalidRevision: a revision expression cannot be parsed.
+	ErrInvalidRevision = errors.New("invalid revision")
+	// ErrInvalidURL: a store URL cannot be parsed or names an unknown backend.
+	ErrInvalidURL = errors.New("invalid store URL")
+)

@@ -1,0 +1,141 @@
+// Package branch keeps strata's branches in a backend's ref store.
+//
+// A branch is a name pointing at a commit hash, stored as the ref
+// "heads/NAME". Branches move only by compare-and-swap, so two writers can
+// never both move a branch from the same head: one of them gets
+// backend.ErrConflict and must re-read. Other ref namespaces ("tags/",
+// "remotes/") are left free for later use.
+package branch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// RefPrefix is the ref-store namespace of branches.
+const RefPrefix = "heads/"
+
+// MaxNameLen is the longest allowed branch name, in bytes.
+const MaxNameLen = 255
+
+// ValidateName checks a branch name: non-empty, at most MaxNameLen bytes,
+// made of letters, digits, '.', '_', '-' and '/'; not starting with '-' or
+// '/', not ending with '/', and containing neither ".." nor "//". Otherwise
+// it returns an error wrapping backend.ErrInvalidBranch that says why.
+func ValidateName(name string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: %q %s", backend.ErrInvalidBranch, name, why)
+	}
+	switch {
+	case name == "":
+		return bad("is empty")
+	case len(name) > MaxNameLen:
+		return bad(fmt.Sprintf("is longer than %d bytes", MaxNameLen))
+	case name[0] == '-' || name[0] == '/':
+		return bad("starts with '-' or '/'")
+	case strings.HasSuffix(name, "/"):
+		return bad("ends with '/'")
+	case strings.Contains(name, ".."):
+		return bad("contains \"..\"")
+	case strings.Contains(name, "//"):
+		return bad("contains \"//\"")
+	}
+	for _, r := range name {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-' || r == '/') {
+			return bad(fmt.Sprintf("contains %q (allowed: letters, digits, '.', '_', '-', '/')", r))
+		}
+	}
+	return nil
+}
+
+// Branch is a branch name and the commit it points at.
+type Branch struct {
+	Name string
+	Head backend.Hash
+}
+
+// Store is the set of branches in a ref store. It is safe for concurrent use
+// if the ref store is.
+type Store struct {
+	refs backend.RefStore
+}
+
+// New returns the branches kept in refs.
+func New(refs backend.RefStore) *Store { return &Store{refs: refs} }
+
+// Head returns the commit that branch name points at, or an error wrapping
+// backend.ErrNotFound if the branch does not exist.
+func (s *Store) Head(ctx context.Context, name string) (backend.Hash, error) {
+	if err := ValidateName(name); err != nil {
+		return backend.Hash{}, err
+	}
+	h, err := s.refs.GetRef(ctx, RefPrefix+name)
+	if err != nil {
+		if errors.Is(err, backend.ErrNotFound) {
+			return backend.Hash{}, fmt.Errorf("branch %q: %w", name, backend.ErrNotFound)
+		}
+		return backend.Hash{}, fmt.Errorf("branch %q: %w", name, err)
+	}
+	return h, nil
+}
+
+// List returns every branch, sorted by name.
+func (s *Store) List(ctx context.Context) ([]Branch, error) {
+	refs, err := s.refs.ListRefs(ctx, RefPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list branches: %w", err)
+	}
+	out := make([]Branch, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, Branch{Name: strings.TrimPrefix(r.Name, RefPrefix), Head: r.Hash})
+	}
+	return out, nil
+}
+
+// Create makes branch name point at head. It returns an error wrapping
+// backend.ErrExists (and so backend.ErrConflict) if the branch exists.
+func (s *Store) Create(ctx context.Context, name string, head backend.Hash) error {
+	if head.IsZero() {
+		return fmt.Errorf("create branch %q: zero head", name)
+	}
+	err := s.CompareAndSwap(ctx, name, backend.ZeroHash, head)
+	if errors.Is(err, backend.ErrConflict) {
+		return fmt.Errorf("branch %q: %w", name, backend.ErrExists)
+	}
+	return err
+}
+
+// Delete removes branch name. It returns an error wrapping
+// backend.ErrNotFound if the branch does not exist. It retries if the branch
+// moves while it is being deleted, so it always deletes the latest head.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	for {
+		h, err := s.Head(ctx, name)
+		if err != nil {
+			return err
+		}
+		err = s.CompareAndSwap(ctx, name, h, backend.ZeroHash)
+		if !errors.Is(err, backend.ErrConflict) {
+			return err
+		}
+	}
+}
+
+// CompareAndSwap moves branch name from old to new atomically (see
+// backend.RefStore.CompareAndSwapRef: a zero old means "must not exist", a
+// zero new deletes). When the branch is not at old it changes nothing and
+// returns an error wrapping backend.ErrConflict.
+func (s *Store) CompareAndSwap(ctx context.Context, name string, old, new backend.Hash) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := s.refs.CompareAndSwapRef(ctx, RefPrefix+name, old, new); err != nil {
+		return fmt.Errorf("branch %q: %w", name, err)
+	}
+	return nil
+}

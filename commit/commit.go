@@ -1,0 +1,136 @@
+// Package commit encodes, hashes and reads commits: a root tree, its
+// parents, who made it, why, when, and its height in the history graph. The
+// exact encoding is in docs/FORMAT.md.
+package commit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/codec"
+)
+
+// Commit is one version of the whole tree.
+type Commit struct {
+	Tree    backend.Hash   // the root node
+	Parents []backend.Hash // ordered; empty for a root commit
+	Author  string
+	Message string
+	Time    int64  // Unix nanoseconds
+	Height  uint64 // 1 + the greatest parent height; 1 for a root commit
+}
+
+// Children returns the hashes c refers to: its tree, then its parents.
+func (c *Commit) Children() []backend.Hash {
+	return append([]backend.Hash{c.Tree}, c.Parents...)
+}
+
+// Encode returns the canonical encoding of c:
+// [tag=3, version, tree bin32, [parent bin32...], author str, message str,
+// time int64, height uint64], integers at fixed width.
+func Encode(c *Commit) []byte {
+	b, err := codec.Encode(codec.TagCommit, 6, func(e *msgpack.Encoder) error {
+		if err := e.EncodeBytes(c.Tree[:]); err != nil {
+			return err
+		}
+		if err := e.EncodeArrayLen(len(c.Parents)); err != nil {
+			return err
+		}
+		for _, p := range c.Parents {
+			if err := e.EncodeBytes(p[:]); err != nil {
+				return err
+			}
+		}
+		if err := e.EncodeString(c.Author); err != nil {
+			return err
+		}
+		if err := e.EncodeString(c.Message); err != nil {
+			return err
+		}
+		if err := e.EncodeInt64(c.Time); err != nil {
+			return err
+		}
+		return e.EncodeUint64(c.Height)
+	})
+	if err != nil { // encoding into memory cannot fail
+		panic(fmt.Sprintf("commit: encode: %v", err))
+	}
+	return b
+}
+
+// Decode decodes an encoded Commit. Malformed input returns an error
+// wrapping backend.ErrCorrupt.
+func Decode(b []byte) (*Commit, error) {
+	c := &Commit{}
+	err := codec.Decode(b, codec.TagCommit, 6, func(d *msgpack.Decoder) error {
+		hb, err := d.DecodeBytes()
+		if err != nil {
+			return err
+		}
+		if c.Tree, err = backend.HashFromBytes(hb); err != nil {
+			return codec.Corruptf(codec.TagCommit, "tree: %v", err)
+		}
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return err
+		}
+		if n < 0 || n > len(b)/backend.HashSize {
+			return codec.Corruptf(codec.TagCommit, "bad parent count %d", n)
+		}
+		if n > 0 {
+			c.Parents = make([]backend.Hash, n)
+		}
+		for i := range c.Parents {
+			if hb, err = d.DecodeBytes(); err != nil {
+				return err
+			}
+			if c.Parents[i], err = backend.HashFromBytes(hb); err != nil {
+				return codec.Corruptf(codec.TagCommit, "parent %d: %v", i, err)
+			}
+		}
+		if c.Author, err = d.DecodeString(); err != nil {
+			return err
+		}
+		if c.Message, err = d.DecodeString(); err != nil {
+			return err
+		}
+		if c.Time, err = d.DecodeInt64(); err != nil {
+			return err
+		}
+		if c.Height, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+		if c.Height == 0 {
+			return codec.Corruptf(codec.TagCommit, "height 0")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Object returns c's encoding keyed by its hash, ready for ObjectStore.Put.
+func Object(c *Commit) backend.Object {
+	b := Encode(c)
+	return backend.Object{Hash: codec.Sum(b), Data: b}
+}
+
+// Get reads the commit h from s, verifying its hash. It returns an error
+// wrapping backend.ErrNotFound if h is absent and backend.ErrCorrupt (naming
+// h) if the stored bytes do not hash to h or do not decode.
+func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Commit, error) {
+	b, err := codec.Read(ctx, s, h)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", h, err)
+	}
+	c, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", h, err)
+	}
+	return c, nil
+}

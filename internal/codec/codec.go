@@ -1,0 +1,155 @@
+// Package codec holds what the object layers (contents, node, commit) share:
+// the BLAKE3 hash rule, the object header (type tag and format version), and
+// the verified read that re-hashes every object fetched from a backend.
+//
+// It is internal: the encoding is specified in docs/FORMAT.md, and the
+// public way to produce objects is through the packages contents, node and
+// commit.
+package codec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/zeebo/blake3"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// FormatVersion is the version of the object encoding written by this code.
+// Changing any encoding in docs/FORMAT.md means bumping it on purpose.
+const FormatVersion = 1
+
+// Tag is an object's type tag, the first element of every encoded object.
+type Tag uint8
+
+// The object type tags.
+const (
+	TagContents Tag = 1
+	TagNode     Tag = 2
+	TagCommit   Tag = 3
+)
+
+func (t Tag) String() string {
+	switch t {
+	case TagContents:
+		return "contents"
+	case TagNode:
+		return "node"
+	case TagCommit:
+		return "commit"
+	}
+	return fmt.Sprintf("tag(%d)", uint8(t))
+}
+
+// Sum returns the BLAKE3-256 hash of data: the key of an object whose
+// encoding is data.
+func Sum(data []byte) backend.Hash {
+	return backend.Hash(blake3.Sum256(data))
+}
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *msgpack.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = msgpack.NewEncoder(&e.buf)
+	return e
+}}
+
+// Encode encodes an object: it writes the array header for n fields after
+// the two header fields (tag, version), then calls body to write the fields.
+// It returns a fresh slice the caller owns.
+func Encode(tag Tag, n int, body func(*msgpack.Encoder) error) ([]byte, error) {
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	e.buf.Reset()
+	if err := e.enc.EncodeArrayLen(2 + n); err != nil {
+		return nil, err
+	}
+	if err := e.enc.EncodeUint8(uint8(tag)); err != nil {
+		return nil, err
+	}
+	if err := e.enc.EncodeUint8(FormatVersion); err != nil {
+		return nil, err
+	}
+	if err := body(e.enc); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(e.buf.Bytes()), nil
+}
+
+// Decode checks an encoded object's header (array of 2+n fields, tag,
+// format version), calls body to read the n fields, and checks that nothing
+// follows. Any failure is an error wrapping backend.ErrCorrupt.
+func Decode(data []byte, tag Tag, n int, body func(*msgpack.Decoder) error) error {
+	r := bytes.NewReader(data)
+	d := msgpack.NewDecoder(r)
+	l, err := d.DecodeArrayLen()
+	if err != nil {
+		return corrupt(tag, "header: %v", err)
+	}
+	if l != 2+n {
+		return corrupt(tag, "%d fields, want %d", l, 2+n)
+	}
+	t, err := d.DecodeUint8()
+	if err != nil {
+		return corrupt(tag, "type tag: %v", err)
+	}
+	if Tag(t) != tag {
+		return corrupt(tag, "type tag is %s", Tag(t))
+	}
+	v, err := d.DecodeUint8()
+	if err != nil {
+		return corrupt(tag, "format version: %v", err)
+	}
+	if v != FormatVersion {
+		return corrupt(tag, "format version %d, this build reads %d", v, FormatVersion)
+	}
+	if err := body(d); err != nil {
+		if errors.Is(err, backend.ErrCorrupt) {
+			return err
+		}
+		return corrupt(tag, "%v", err)
+	}
+	if r.Len() != 0 {
+		return corrupt(tag, "trailing bytes")
+	}
+	return nil
+}
+
+func corrupt(tag Tag, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", backend.ErrCorrupt, tag, fmt.Sprintf(format, args...))
+}
+
+// Corruptf returns an error wrapping backend.ErrCorrupt for an object of type
+// tag, for decoders that find a semantic problem (unsorted entries, say).
+func Corruptf(tag Tag, format string, args ...any) error { return corrupt(tag, format, args...) }
+
+// Read fetches the object h from s and checks that its bytes hash to h. A
+// mismatch is an error wrapping backend.ErrCorrupt that names h; a missing
+// object wraps backend.ErrNotFound.
+func Read(ctx context.Context, s backend.ObjectStore, h backend.Hash) ([]byte, error) {
+	data, err := s.Get(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := Verify(h, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// Verify checks that data hashes to h.
+func Verify(h backend.Hash, data []byte) error {
+	if got := Sum(data); got != h {
+		return fmt.Errorf("object %s: %w: its bytes hash to %s", h, backend.ErrCorrupt, got)
+	}
+	return nil
+}

@@ -1,0 +1,450 @@
+// Package strata is a Git-like versioned key-value store.
+//
+// Values live at slash-separated paths ("config/db/host"). Every change is a
+// commit; branches are named heads that move by atomic compare-and-swap; any
+// two versions can be read and diffed. strata follows the design of Irmin: a
+// backend supplies only an append-only content-addressed object store and a
+// ref store with compare-and-swap, and contents, tree nodes, commits and
+// branches are layered above it (see docs/ARCHITECTURE.md).
+//
+// KV is the entry point:
+//
+//	kv, err := strata.Open(ctx, "mem://")
+//	main := kv.Branch("main")
+//	_, err = main.Set(ctx, "config/db/host", []byte("db1"), strata.Message("point at db1"))
+//	v, err := main.Get(ctx, "config/db/host")
+//
+// Errors wrap the sentinel errors ErrNotFound, ErrConflict, ErrCorrupt,
+// ErrInvalidPath, ErrInvalidBranch, ErrInvalidRevision, ErrInvalidURL and
+// ErrClosed; test them with errors.Is.
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/backend/pebble"
+	"github.com/stratakv/strata/branch"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/node"
+	"github.com/stratakv/strata/tree"
+)
+
+// KV is a versioned key-value store over one backend. It is safe for
+// concurrent use by many goroutines, and several KVs (in one or many
+// processes) may share a backend that supports it: all shared state lives
+// in the backend, and branches move only by compare-and-swap.
+type KV struct {
+	store    backend.Store
+	branches *branch.Store
+	opts     openOptions
+}
+
+// OpenOption configures Open and New.
+type OpenOption func(*openOptions)
+
+type openOptions struct {
+	maxRetries  int
+	mustExist   bool
+	lockTimeout time.Duration
+}
+
+// MaxRetries sets how many times a write re-reads the branch head and
+// re-applies its change after losing a compare-and-swap to another writer
+// before it gives up with ErrConflict. The default is 64; n < 1 means 1.
+func MaxRetries(n int) OpenOption {
+	return func(o *openOptions) { o.maxRetries = max(n, 1) }
+}
+
+// MustExist makes Open fail with ErrNotFound instead of creating a store
+// when an on-disk store does not exist yet.
+func MustExist() OpenOption {
+	return func(o *openOptions) { o.mustExist = true }
+}
+
+// LockTimeout sets how long Open waits for another process that holds an
+// on-disk store's lock (default 10s).
+func LockTimeout(d time.Duration) OpenOption {
+	return func(o *openOptions) { o.lockTimeout = d }
+}
+
+func newOptions(opts []OpenOption) openOptions {
+	o := openOptions{maxRetries: 64}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// Open opens the store named by storeURL:
+//
+//	mem://                 a new in-memory store, gone when closed
+//	pebble:///path/to/dir  the embedded on-disk store in a directory
+//	/path/to/dir, ./dir    the same, written as a plain path
+//
+// An on-disk store is created if missing unless MustExist is given. An
+// unknown scheme or a malformed URL returns an error wrapping ErrInvalidURL.
+func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error) {
+	o := newOptions(opts)
+	s, err := openBackend(ctx, storeURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return &KV{store: s, branches: branch.New(s), opts: o}, nil
+}
+
+func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.Store, error) {
+	if storeURL == "" {
+		return nil, fmt.Errorf("%w: empty store URL", ErrInvalidURL)
+	}
+	if !strings.Contains(storeURL, "://") {
+		return openPebble(ctx, storeURL, o)
+	}
+	u, err := url.Parse(storeURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
+	}
+	switch u.Scheme {
+	case "mem":
+		if u.Host != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("%w: %q: mem:// takes no host, path or parameters", ErrInvalidURL, storeURL)
+		}
+		return mem.New(), nil
+	case "pebble":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("%w: %q: pebble:// takes a local path (pebble:///dir), not host %q", ErrInvalidURL, storeURL, u.Host)
+		}
+		if u.RawQuery != "" {
+			return nil, fmt.Errorf("%w: %q: pebble:// takes no parameters", ErrInvalidURL, storeURL)
+		}
+		if u.Path == "" {
+			return nil, fmt.Errorf("%w: %q: no directory", ErrInvalidURL, storeURL)
+		}
+		return openPebble(ctx, u.Path, o)
+	}
+	return nil, fmt.Errorf("%w: %q: unknown scheme %q (want mem://, pebble:// or a directory path)", ErrInvalidURL, storeURL, u.Scheme)
+}
+
+func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, error) {
+	return pebble.Open(ctx, dir, &pebble.Options{MustExist: o.mustExist, LockTimeout: o.lockTimeout})
+}
+
+// New returns a KV over a backend the caller opened. Close closes it.
+func New(s backend.Store, opts ...OpenOption) *KV {
+	return &KV{store: s, branches: branch.New(s), opts: newOptions(opts)}
+}
+
+// Backend returns the store under kv, for tools that work on objects
+// directly (fsck, sync). Writing to it bypasses strata's checks.
+func (kv *KV) Backend() backend.Store { return kv.store }
+
+// Close closes the backend. Every later call returns an error wrapping
+// ErrClosed. Close is idempotent.
+func (kv *KV) Close() error { return kv.store.Close() }
+
+// CommitOption sets a field of the commit a write makes.
+type CommitOption func(*commitOptions)
+
+type commitOptions struct {
+	message string
+	author  string
+	time    time.Time
+}
+
+// Message sets the commit message.
+func Message(msg string) CommitOption { return func(o *commitOptions) { o.message = msg } }
+
+// Author sets the commit author (default "strata").
+func Author(name string) CommitOption { return func(o *commitOptions) { o.author = name } }
+
+// Time sets the commit time (default: the time of the write). Giving a
+// fixed time makes commit hashes reproducible.
+func Time(t time.Time) CommitOption { return func(o *commitOptions) { o.time = t } }
+
+// Branch returns a handle on the branch called name. It does no I/O and
+// always succeeds; an invalid name makes every method of the handle return
+// an error wrapping ErrInvalidBranch. A branch that does not exist yet is
+// created by its first write.
+func (kv *KV) Branch(name string) *Branch { return &Branch{kv: kv, name: name} }
+
+// Branch is a handle on one branch of a KV. It is safe for concurrent use.
+// Writes through it move the branch head by compare-and-swap, retrying on
+// conflict, so concurrent writers never lose each other's changes to
+// different paths.
+type Branch struct {
+	kv   *KV
+	name string
+}
+
+// Name returns the branch name.
+func (b *Branch) Name() string { return b.name }
+
+// Head returns the commit the branch points at, or an error wrapping
+// ErrNotFound if the branch does not exist (has no commits).
+func (b *Branch) Head(ctx context.Context) (Hash, error) {
+	return b.kv.branches.Head(ctx, b.name)
+}
+
+// snapshot returns the branch's current head as a snapshot.
+func (b *Branch) snapshot(ctx context.Context) (*Snapshot, error) {
+	h, err := b.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.kv.snapshotAt(ctx, h)
+}
+
+// Get returns the value at path on the branch's current head. It returns an
+// error wrapping ErrNotFound if the branch or the value does not exist (a
+// directory is not a value) and ErrInvalidPath for a malformed path. The
+// caller owns the returned bytes.
+func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, segs)
+}
+
+// List returns the children of the directory at path ("" is the root) on
+// the branch's current head, sorted by name bytes. It returns an error
+// wrapping ErrNotFound if the branch or the directory does not exist.
+func (b *Branch) List(ctx context.Context, path string) ([]Entry, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.list(ctx, segs)
+}
+
+// Set stores value at path in one new commit and returns its hash. It copies
+// value. Directories on the way are created. If the value at path already
+// equals value, no commit is made and the current head is returned. Setting a
+// value where a directory is, or below a value, returns an error wrapping
+// ErrInvalidPath.
+func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...CommitOption) (Hash, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return Hash{}, err
+	}
+	value = append([]byte{}, value...)
+	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+		return t.Set(ctx, segs, value)
+	}, opts)
+}
+
+// Delete removes the value or whole directory at path in one new commit and
+// returns its hash. It returns an error wrapping ErrNotFound if there is
+// nothing at path.
+func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) (Hash, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return Hash{}, err
+	}
+	if len(segs) == 0 {
+		return Hash{}, fmt.Errorf("%w: refusing to delete the root; delete its entries one by one or delete the branch", ErrInvalidPath)
+	}
+	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+		existed, err := t.Delete(ctx, segs)
+		if err == nil && !existed {
+			return fmt.Errorf("delete %q on branch %q: %w", tree.JoinPath(segs), b.name, ErrNotFound)
+		}
+		return err
+	}, opts)
+}
+
+// Update runs fn with a transaction on the branch's current head and
+// commits everything fn changed as one commit, returning its hash. If fn
+// returns an error, nothing is written and Update returns that error. If
+// another writer moves the branch before the commit lands, Update runs fn
+// again on the new head, so fn may run more than once and must not have
+// effects outside tx. If fn changes nothing, no commit is made and the
+// current head (the zero Hash for a branch without commits) is returned.
+func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...CommitOption) (Hash, error) {
+	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+		tx := &Tx{ctx: ctx, t: t}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.err
+	}, opts)
+}
+
+// write is every branch write: read head, build, write objects, then
+// compare-and-swap the head, re-reading and re-applying on conflict.
+// Objects always land before the head moves.
+func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
+	if err := branch.ValidateName(b.name); err != nil {
+		return Hash{}, err
+	}
+	co := commitOptions{author: "strata"}
+	for _, f := range opts {
+		f(&co)
+	}
+	var lastErr error
+	for attempt := 0; attempt < b.kv.opts.maxRetries; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return Hash{}, err
+			}
+		}
+		head, err := b.kv.branches.Head(ctx, b.name)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Hash{}, err
+		}
+		base, height := node.Empty, uint64(0)
+		var parents []Hash
+		if !head.IsZero() {
+			c, err := commit.Get(ctx, b.kv.store, head)
+			if err != nil {
+				return Hash{}, fmt.Errorf("branch %q: head %w", b.name, err)
+			}
+			base, height, parents = c.Tree, c.Height, []Hash{head}
+		}
+		t := tree.New(b.kv.store, base).Builder()
+		if err := apply(ctx, t); err != nil {
+			return Hash{}, err
+		}
+		objs, root, err := t.Objects(ctx)
+		if err != nil {
+			return Hash{}, err
+		}
+		if root == base {
+			return head, nil // nothing changed
+		}
+		when := co.time
+		if when.IsZero() {
+			when = time.Now()
+		}
+		c := commit.Object(&commit.Commit{
+			Tree: root, Parents: parents, Author: co.author, Message: co.message,
+			Time: when.UnixNano(), Height: height + 1,
+		})
+		if err := b.kv.store.Put(ctx, append(objs, c)); err != nil {
+			return Hash{}, fmt.Errorf("branch %q: write objects: %w", b.name, err)
+		}
+		err = b.kv.branches.CompareAndSwap(ctx, b.name, head, c.Hash)
+		if err == nil {
+			return c.Hash, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return Hash{}, err
+		}
+		lastErr = err
+	}
+	return Hash{}, fmt.Errorf("branch %q: gave up after %d attempts: %w", b.name, b.kv.opts.maxRetries, lastErr)
+}
+
+// backoff sleeps a jittered, growing delay before retry attempt n.
+func backoff(ctx context.Context, n int) error {
+	limit := time.Duration(1<<min(n, 10)) * 20 * time.Microsecond
+	d := time.Duration(rand.Int64N(int64(limit)) + 1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Tx is a set of changes made inside Branch.Update. Reads through a Tx see
+// its own changes. A Tx is valid only during the call of the function it was
+// passed to and is not safe for concurrent use.
+type Tx struct {
+	ctx context.Context
+	t   *tree.Builder
+	err error // the first failed change; Update returns it
+}
+
+func (tx *Tx) fail(err error) error {
+	if tx.err == nil {
+		tx.err = err
+	}
+	return err
+}
+
+// Set records value at path (copying it). An invalid path or a
+// value/directory clash is returned and also makes Update fail, even if the
+// caller ignores it.
+func (tx *Tx) Set(path string, value []byte) error {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return tx.fail(err)
+	}
+	if err := tx.t.Set(tx.ctx, segs, value); err != nil {
+		return tx.fail(err)
+	}
+	return nil
+}
+
+// Delete removes the value or directory at path. Deleting a path that does
+// not exist is not an error inside a transaction; an invalid path is, and
+// makes Update fail.
+func (tx *Tx) Delete(path string) error {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return tx.fail(err)
+	}
+	if len(segs) == 0 {
+		return tx.fail(fmt.Errorf("%w: refusing to delete the root", ErrInvalidPath))
+	}
+	if _, err := tx.t.Delete(tx.ctx, segs); err != nil {
+		return tx.fail(err)
+	}
+	return nil
+}
+
+// Get returns the value at path as the transaction sees it, or an error
+// wrapping ErrNotFound.
+func (tx *Tx) Get(path string) ([]byte, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	return tx.t.Get(tx.ctx, segs)
+}
+
+// List returns the children of the directory at path as the transaction
+// sees it.
+func (tx *Tx) List(path string) ([]Entry, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	es, err := tx.t.List(tx.ctx, segs)
+	return entries(es), err
+}
+
+// Entry is one child of a directory.
+type Entry struct {
+	Name string
+	Dir  bool // a subdirectory (printed with a trailing "/" by the CLI)
+}
+
+func entries(es []tree.Entry) []Entry {
+	if es == nil {
+		return nil
+	}
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = Entry{Name: e.Name, Dir: e.Dir}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+// Package node encodes, hashes and reads tree nodes: the directory objects
+// of strata. A Node lists a directory's entries, each a name and the hash of
+// either a value (a contents object) or a subdirectory (another node),
+// sorted by the bytes of the name. The exact encoding is in docs/FORMAT.md.
+package node
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/codec"
+)
+
+// Kind says what an entry points at.
+type Kind uint8
+
+// Entry kinds.
+const (
+	KindContents Kind = 1 // the entry is a value: Hash names a contents object
+	KindNode     Kind = 2 // the entry is a directory: Hash names a node
+)
+
+// Entry is one named child of a directory.
+type Entry struct {
+	Name string
+	Kind Kind
+	Hash backend.Hash
+}
+
+// Node is a directory: its entries sorted by name bytes, names unique.
+type Node struct {
+	Entries []Entry
+}
+
+// Find returns the entry called name, using binary search.
+func (n *Node) Find(name string) (Entry, bool) {
+	i := sort.Search(len(n.Entries), func(i int) bool { return n.Entries[i].Name >= name })
+	if i < len(n.Entries) && n.Entries[i].Name == name {
+		return n.Entries[i], true
+	}
+	return Entry{}, false
+}
+
+// Children returns the hashes n refers to, for walking the object graph
+// without interpreting entries.
+func (n *Node) Children() []backend.Hash {
+	hs := make([]backend.Hash, len(n.Entries))
+	for i, e := range n.Entries {
+		hs[i] = e.Hash
+	}
+	return hs
+}
+
+// ValidName reports whether name may be an entry name: non-empty, not "."
+// or "..", and free of "/" and NUL bytes.
+func ValidName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00")
+}
+
+// Encode returns the canonical encoding of n:
+// [tag=2, version, [[name str, kind uint8, hash bin32]...]].
+// It returns an error if the entries are not sorted, unique and validly named,
+// since such a node would not be canonical.
+func Encode(n *Node) ([]byte, error) {
+	for i, e := range n.Entries {
+		if !ValidName(e.Name) {
+			return nil, fmt.Errorf("node: invalid entry name %q", e.Name)
+		}
+		if e.Kind != KindContents && e.Kind != KindNode {
+			return nil, fmt.Errorf("node: entry %q has unknown kind %d", e.Name, e.Kind)
+		}
+		if i > 0 && n.Entries[i-1].Name >= e.Name {
+			return nil, fmt.Errorf("node: entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)
+		}
+	}
+	return codec.Encode(codec.TagNode, 1, func(enc *msgpack.Encoder) error {
+		if err := enc.EncodeArrayLen(len(n.Entries)); err != nil {
+			return err
+		}
+		for _, e := range n.Entries {
+			if err := enc.EncodeArrayLen(3); err != nil {
+				return err
+			}
+			if err := enc.EncodeString(e.Name); err != nil {
+				return err
+			}
+			if err := enc.EncodeUint8(uint8(e.Kind)); err != nil {
+				return err
+			}
+			if err := enc.EncodeBytes(e.Hash[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Decode decodes an encoded Node, checking that its entries are canonical
+// (sorted, unique, valid names, known kinds). Malformed input returns an
+// error wrapping backend.ErrCorrupt.
+func Decode(b []byte) (*Node, error) {
+	n := &Node{}
+	err := codec.Decode(b, codec.TagNode, 1, func(d *msgpack.Decoder) error {
+		l, err := d.DecodeArrayLen()
+		if err != nil {
+			return err
+		}
+		if l < 0 || l > len(b) {
+			return codec.Corruptf(codec.TagNode, "bad entry count %d", l)
+		}
+		n.Entries = make([]Entry, l)
+		var hb []byte
+		for i := range n.Entries {
+			e := &n.Entries[i]
+			if f, err := d.DecodeArrayLen(); err != nil {
+				return err
+			} else if f != 3 {
+				return codec.Corruptf(codec.TagNode, "entry %d has %d fields, want 3", i, f)
+			}
+			if e.Name, err = d.DecodeString(); err != nil {
+				return err
+			}
+			k, err := d.DecodeUint8()
+			if err != nil {
+				return err
+			}
+			e.Kind = Kind(k)
+			if hb, err = d.DecodeBytes(); err != nil {
+				return err
+			}
+			if e.Hash, err = backend.HashFromBytes(hb); err != nil {
+				return codec.Corruptf(codec.TagNode, "entry %q: %v", e.Name, err)
+			}
+			switch {
+			case !ValidName(e.Name):
+				return codec.Corruptf(codec.TagNode, "invalid entry name %q", e.Name)
+			case e.Kind != KindContents && e.Kind != KindNode:
+				return codec.Corruptf(codec.TagNode, "entry %q has unknown kind %d", e.Name, k)
+			case i > 0 && n.Entries[i-1].Name >= e.Name:
+				return codec.Corruptf(codec.TagNode, "entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Object returns n's encoding keyed by its hash, ready for ObjectStore.Put.
+func Object(n *Node) (backend.Object, error) {
+	b, err := Encode(n)
+	if err != nil {
+		return backend.Object{}, err
+	}
+	return backend.Object{Hash: codec.Sum(b), Data: b}, nil
+}
+
+// Empty is the hash of the node with no entries: the tree of an empty branch.
+var Empty = func() backend.Hash {
+	o, err := Object(&Node{})
+	if err != nil {
+		panic(err)
+	}
+	return o.Hash
+}()
+
+// Get reads the node h from s, verifying its hash. It returns an error
+// wrapping backend.ErrNotFound if h is absent and backend.ErrCorrupt (naming
+// h) if the stored bytes do not hash to h or do not decode.
+func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Node, error) {
+	b, err := codec.Read(ctx, s, h)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", h, err)
+	}
+	n, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", h, err)
+	}
+	return n, nil
+}
+
