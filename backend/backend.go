@@ -86,7 +86,8 @@ type ObjectDeleter interface {
 
 // BatchGetter is an optional upgrade of ObjectStore that fetches many
 // objects in one request (one round trip on a network backend). The result
-// has len(hs) entries; a missing object is a nil entry, not an error.
+// has len(hs) entries; a missing object is a nil entry, not an error, and a
+// stored object is never nil, even when its Data is empty.
 type BatchGetter interface {
 	GetMany(ctx context.Context, hs []Hash) ([][]byte, error)
 }
@@ -109,7 +110,8 @@ type RefWatcher interface {
 }
 
 // GetMany fetches many objects from s, in one request if s implements
-// BatchGetter and one by one otherwise. Missing objects are nil entries.
+// BatchGetter and one by one otherwise. Missing objects are nil entries;
+// stored ones, even empty ones, are not.
 func GetMany(ctx context.Context, s ObjectStore, hs []Hash) ([][]byte, error) {
 	if bg, ok := s.(BatchGetter); ok {
 		return bg.GetMany(ctx, hs)
@@ -122,6 +124,9 @@ func GetMany(ctx context.Context, s ObjectStore, hs []Hash) ([][]byte, error) {
 				continue
 			}
 			return nil, err
+		}
+		if b == nil {
+			b = []byte{} // stored but empty: not to be mistaken for missing
 		}
 		out[i] = b
 	}

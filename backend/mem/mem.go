@@ -1,0 +1,352 @@
+package mem
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// Compile-time checks that Store implements the backend interfaces.
+var (
+	_ backend.Store         = (*Store)(nil)
+	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectDeleter = (*Store)(nil)
+	_ backend.BatchGetter   = (*Store)(nil)
+	_ backend.RefWatcher    = (*Store)(nil)
+)
+
+// WatchBuffer is the number of events a watcher's channel buffers. When a
+// watcher falls further behind, new events for it are dropped (see
+// backend.RefWatcher); writers never wait for watchers.
+const WatchBuffer = 1024
+
+// Store is an in-memory backend.Store. The zero value is not usable; call
+// New. A Store is safe for concurrent use by multiple goroutines.
+//
+// Every method first returns an error wrapping ctx.Err() if ctx is done, and
+// after Close returns an error wrapping backend.ErrClosed; in both cases it
+// changes nothing.
+type Store struct {
+	mu       sync.RWMutex
+	closed   bool
+	objects  map[backend.Hash][]byte
+	refs     map[string]backend.Hash // never holds ZeroHash
+	watchers map[*watcher]struct{}
+}
+
+// watcher is one WatchRefs subscription.
+type watcher struct {
+	prefix string
+	ch     chan backend.RefEvent
+	stop   func() bool // unregisters the context.AfterFunc that removes the watcher
+}
+
+// New returns a new, empty Store.
+func New() *Store {
+	return &Store{
+		objects:  make(map[backend.Hash][]byte),
+		refs:     make(map[string]backend.Hash),
+		watchers: make(map[*watcher]struct{}),
+	}
+}
+
+// clone returns a copy of b that is never nil, so that an empty object is
+// told apart from a missing one.
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
+
+// describe names a ref value in messages; ZeroHash means the ref is absent.
+func describe(h backend.Hash) string {
+	if h.IsZero() {
+		return "absent"
+	}
+	return h.Short()
+}
+
+// Get returns a copy of the bytes stored under h, which the caller owns. If
+// h is not stored it returns an error wrapping backend.ErrNotFound.
+func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrClosed)
+	}
+	b, ok := s.objects[h]
+	if !ok {
+		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrNotFound)
+	}
+	return clone(b), nil
+}
+
+// Put stores a copy of every object's Data under its Hash; the caller may
+// reuse the slices once Put returns. An object that is already stored is
+// left as it is. Put stores either all objects or, on error, none.
+func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: put %d objects: %w", len(objs), err)
+	}
+	copies := make([][]byte, len(objs)) // copied before taking the lock
+	for i, o := range objs {
+		copies[i] = clone(o.Data)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mem: put %d objects: %w", len(objs), backend.ErrClosed)
+	}
+	for i, o := range objs {
+		if _, ok := s.objects[o.Hash]; !ok {
+			s.objects[o.Hash] = copies[i]
+		}
+	}
+	return nil
+}
+
+// Has reports, for each hash in hs, whether it is stored. The result has
+// len(hs) entries in the same order.
+func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: has %d hashes: %w", len(hs), err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: has %d hashes: %w", len(hs), backend.ErrClosed)
+	}
+	has := make([]bool, len(hs))
+	for i, h := range hs {
+		_, has[i] = s.objects[h]
+	}
+	return has, nil
+}
+
+// GetMany returns a copy of the bytes stored under each hash in hs, in the
+// same order; the caller owns them. A missing object is a nil entry, not an
+// error; a stored empty object is a non-nil empty entry.
+func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: get %d objects: %w", len(hs), err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: get %d objects: %w", len(hs), backend.ErrClosed)
+	}
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		if b, ok := s.objects[h]; ok {
+			out[i] = clone(b)
+		}
+	}
+	return out, nil
+}
+
+// ListObjects calls fn with the hash of every stored object whose first
+// bytes equal prefix (every object for an empty prefix), in ascending
+// bytewise order. It takes a snapshot of the matching hashes first and
+// holds no lock while calling fn, so fn may use the Store; objects stored
+// or deleted meanwhile may or may not be reported. ListObjects stops and
+// returns fn's error unchanged if fn returns one, and returns an error
+// wrapping ctx.Err() if ctx is done before it finishes.
+func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.Hash) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: list objects %x: %w", prefix, err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("mem: list objects %x: %w", prefix, backend.ErrClosed)
+	}
+	var hs []backend.Hash
+	for h := range s.objects {
+		if bytes.HasPrefix(h[:], prefix) {
+			hs = append(hs, h)
+		}
+	}
+	s.mu.RUnlock()
+
+	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
+	for _, h := range hs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("mem: list objects %x: %w", prefix, err)
+		}
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteObjects removes every object in hs. Hashes that are not stored are
+// ignored, so deleting an absent object succeeds.
+func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: delete %d objects: %w", len(hs), err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mem: delete %d objects: %w", len(hs), backend.ErrClosed)
+	}
+	for _, h := range hs {
+		delete(s.objects, h)
+	}
+	return nil
+}
+
+// GetRef returns the hash that name points at, or an error wrapping
+// backend.ErrNotFound if name is absent.
+func (s *Store) GetRef(ctx context.Context, name string) (backend.Hash, error) {
+	if err := ctx.Err(); err != nil {
+		return backend.ZeroHash, fmt.Errorf("mem: get ref %q: %w", name, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return backend.ZeroHash, fmt.Errorf("mem: get ref %q: %w", name, backend.ErrClosed)
+	}
+	h, ok := s.refs[name]
+	if !ok {
+		return backend.ZeroHash, fmt.Errorf("mem: get ref %q: %w", name, backend.ErrNotFound)
+	}
+	return h, nil
+}
+
+// ListRefs returns every ref whose name starts with prefix, sorted bytewise
+// by name; an empty prefix lists all refs. The result is a new slice that
+// the caller owns; it is empty, not an error, when no ref matches.
+func (s *Store) ListRefs(ctx context.Context, prefix string) ([]backend.Ref, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: list refs %q: %w", prefix, err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("mem: list refs %q: %w", prefix, backend.ErrClosed)
+	}
+	var refs []backend.Ref
+	for name, h := range s.refs {
+		if strings.HasPrefix(name, prefix) {
+			refs = append(refs, backend.Ref{Name: name, Hash: h})
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(refs, func(a, b backend.Ref) int { return strings.Compare(a.Name, b.Name) })
+	return refs, nil
+}
+
+// CompareAndSwapRef atomically sets name to new if it currently points at
+// old. An old of backend.ZeroHash means "name must be absent"; a new of
+// backend.ZeroHash deletes name. A missing name never matches a non-zero
+// old. If the current value differs from old, CompareAndSwapRef changes
+// nothing and returns an error wrapping backend.ErrConflict (and
+// backend.ErrExists when old is ZeroHash and name exists).
+//
+// Every successful swap is reported to the watchers whose prefix name
+// starts with, in the order the swaps took effect, except a swap from
+// absent to absent, which changes nothing. A swap to the same value is
+// reported.
+func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: compare-and-swap ref %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mem: compare-and-swap ref %q: %w", name, backend.ErrClosed)
+	}
+	cur := s.refs[name] // ZeroHash if absent: refs never holds ZeroHash
+	switch {
+	case cur == old:
+	case old.IsZero():
+		return fmt.Errorf("mem: compare-and-swap ref %q: is %s: %w", name, cur.Short(), backend.ErrExists)
+	default:
+		return fmt.Errorf("mem: compare-and-swap ref %q: is %s, want %s: %w", name, describe(cur), old.Short(), backend.ErrConflict)
+	}
+	if new.IsZero() {
+		delete(s.refs, name)
+	} else {
+		s.refs[name] = new
+	}
+	if !old.IsZero() || !new.IsZero() {
+		s.notify(backend.RefEvent{Name: name, Old: old, New: new})
+	}
+	return nil
+}
+
+// notify sends ev to every matching watcher without blocking, dropping it
+// for watchers whose buffer is full. The caller holds s.mu for writing, so
+// events reach each channel in the order the swaps took effect.
+func (s *Store) notify(ev backend.RefEvent) {
+	for w := range s.watchers {
+		if !strings.HasPrefix(ev.Name, w.prefix) {
+			continue
+		}
+		select {
+		case w.ch <- ev:
+		default: // the watcher fell behind by WatchBuffer events
+		}
+	}
+}
+
+// WatchRefs returns a channel that receives an event for every successful
+// CompareAndSwapRef on a name starting with prefix (every name for an empty
+// prefix) made after WatchRefs returns, in the order they took effect. The
+// channel is closed when ctx is done or the Store is closed. It buffers
+// WatchBuffer events; while it is full, further events for it are dropped
+// and the consumer must re-read the refs.
+func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: watch refs %q: %w", prefix, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: watch refs %q: %w", prefix, backend.ErrClosed)
+	}
+	w := &watcher{prefix: prefix, ch: make(chan backend.RefEvent, WatchBuffer)}
+	s.watchers[w] = struct{}{}
+	// If ctx is already done, the function runs in its own goroutine and
+	// waits for the lock held here.
+	w.stop = context.AfterFunc(ctx, func() { s.unwatch(w) })
+	return w.ch, nil
+}
+
+// unwatch removes w and closes its channel, unless Close already did.
+func (s *Store) unwatch(w *watcher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.watchers[w]; ok {
+		delete(s.watchers, w)
+		close(w.ch)
+	}
+}
+
+// Close releases the Store's data and closes every watcher's channel. After
+// Close every other method returns an error wrapping backend.ErrClosed.
+// Close is idempotent and always returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for w := range s.watchers {
+		w.stop()
+		close(w.ch)
+	}
+	s.watchers, s.objects, s.refs = nil, nil, nil
+	return nil
+}

@@ -1,0 +1,152 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/contents"
+	"github.com/stratakv/strata/node"
+)
+
+// Problem is one missing or corrupt object found by Fsck.
+type Problem struct {
+	Hash  Hash
+	Type  string // "commit", "node" or "contents"
+	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
+	Err   error  // wraps ErrNotFound (missing) or ErrCorrupt
+}
+
+func (p Problem) String() string {
+	kind := "corrupt"
+	if errors.Is(p.Err, ErrNotFound) {
+		kind = "missing"
+	}
+	return fmt.Sprintf("%s %s %s (%s)", kind, p.Type, p.Hash, p.Where)
+}
+
+// FsckReport is the result of Fsck.
+type FsckReport struct {
+	Commits, Nodes, Contents int // objects checked
+	Problems                 []Problem
+}
+
+// Fsck reads every object reachable from the given revisions (every branch
+// if none is given), re-hashes each one and decodes it, and reports every
+// missing or corrupt object with the path by which it was reached. It
+// returns an error only if it cannot run at all (a revision that does not
+// resolve, a store that fails); damage is reported in the FsckReport.
+func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
+	type start struct {
+		name string
+		hash Hash
+	}
+	var starts []start
+	if len(revs) == 0 {
+		bs, err := kv.Branches(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			starts = append(starts, start{b.Name, b.Head})
+		}
+	}
+	for _, r := range revs {
+		h, err := kv.Resolve(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		starts = append(starts, start{r, h})
+	}
+	f := &fsck{kv: kv, seen: map[Hash]bool{}, rep: &FsckReport{}}
+	for _, s := range starts {
+		if err := f.history(ctx, s.name, s.hash); err != nil {
+			return nil, err
+		}
+	}
+	return f.rep, nil
+}
+
+type fsck struct {
+	kv   *KV
+	seen map[Hash]bool
+	rep  *FsckReport
+}
+
+// problem records err if it is damage, and returns it otherwise.
+func (f *fsck) problem(h Hash, typ, where string, err error) error {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		f.rep.Problems = append(f.rep.Problems, Problem{Hash: h, Type: typ, Where: where, Err: err})
+		return nil
+	}
+	return err
+}
+
+func (f *fsck) history(ctx context.Context, name string, head Hash) error {
+	type item struct {
+		h     Hash
+		where string
+	}
+	stack := []item{{head, name}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if f.seen[it.h] {
+			continue
+		}
+		f.seen[it.h] = true
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c, err := commit.Get(ctx, f.kv.store, it.h)
+		if err != nil {
+			if err := f.problem(it.h, "commit", it.where, err); err != nil {
+				return err
+			}
+			continue
+		}
+		f.rep.Commits++
+		where := fmt.Sprintf("%s: commit %s", it.where, it.h.Short())
+		if err := f.tree(ctx, c.Tree, where+": tree /"); err != nil {
+			return err
+		}
+		for i, p := range c.Parents {
+			stack = append(stack, item{p, fmt.Sprintf("%s^%d", where, i+1)})
+		}
+	}
+	return nil
+}
+
+func (f *fsck) tree(ctx context.Context, h Hash, where string) error {
+	if f.seen[h] {
+		return nil
+	}
+	f.seen[h] = true
+	n, err := node.Get(ctx, f.kv.store, h)
+	if err != nil {
+		return f.problem(h, "node", where, err)
+	}
+	f.rep.Nodes++
+	for _, e := range n.Entries {
+		w := where + e.Name
+		if e.Kind == node.KindNode {
+			if err := f.tree(ctx, e.Hash, w+"/"); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.seen[e.Hash] {
+			continue
+		}
+		f.seen[e.Hash] = true
+		if _, err := contents.Get(ctx, f.kv.store, e.Hash); err != nil {
+			if err := f.problem(e.Hash, "contents", w, err); err != nil {
+				return err
+			}
+			continue
+		}
+		f.rep.Contents++
+	}
+	return nil
+}
