@@ -1,6 +1,10 @@
 package strata
 
-import "github.com/stratakv/strata/backend"
+import (
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/branch"
+	"github.com/stratakv/strata/tree"
+)
 
 // The sentinel errors of strata, re-exported from package backend. Errors
 // returned by strata wrap them with context; test them with errors.Is.
@@ -21,3 +25,19 @@ type Hash = backend.Hash
 
 // ParseHash parses 64 hexadecimal digits into a Hash.
 func ParseHash(s string) (Hash, error) { return backend.ParseHash(s) }
+
+// ValidatePath checks a path's syntax without touching a store: segments
+// split on "/", one leading and one trailing "/" ignored, and no empty
+// segment in the middle, ".", "..", or NUL byte. It returns an error
+// wrapping ErrInvalidPath otherwise. "" (the root) is valid for List but
+// not for Set, Get or Delete.
+func ValidatePath(path string) error {
+	_, err := tree.ParsePath(path)
+	return err
+}
+
+// ValidateBranchName checks a branch name: letters, digits, '.', '_', '-'
+// and '/'; not starting with '-' or '/', not ending with '/', no ".." or
+// "//", at most 255 bytes. It returns an error wrapping ErrInvalidBranch
+// otherwise.
+func ValidateBranchName(name string) error { return branch.ValidateName(name) }

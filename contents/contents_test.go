@@ -48,7 +48,6 @@ func TestDecodeCorrupt(t *testing.T) {
 	}
 }
 
-
 type oneObject map[backend.Hash][]byte
 
 func (o oneObject) Get(_ context.Context, h backend.Hash) ([]byte, error) {
@@ -58,7 +57,7 @@ func (o oneObject) Get(_ context.Context, h backend.Hash) ([]byte, error) {
 	}
 	return append([]byte{}, b...), nil
 }
-func (o oneObject) Put(context.Context, []backend.Object) error          { return nil }
+func (o oneObject) Put(context.Context, []backend.Object) error         { return nil }
 func (o oneObject) Has(context.Context, []backend.Hash) ([]bool, error) { return nil, nil }
 
 func TestGetVerifiesHash(t *testing.T) {

@@ -185,4 +185,3 @@ func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Node, err
 	}
 	return n, nil
 }
-

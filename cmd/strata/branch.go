@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"context"
+
+	"github.com/spf13/cobra"
+	"github.com/stratakv/strata"
+)
+
+func (a *app) branchCommand() *cobra.Command {
+	var del bool
+	cmd := &cobra.Command{
+		Use:   "branch [NAME [REV]] | branch -d NAME",
+		Short: "List, create or delete branches",
+		Long: `With no arguments, branch lists the branches, one name per line, sorted.
+"branch NAME [REV]" creates branch NAME at revision REV (default main); a
+branch that exists already is a conflict (exit code 3). "branch -d NAME"
+deletes branch NAME; its commits stay in the store.
+
+A branch name is made of letters, digits, '.', '_', '-' and '/'; it does
+not start with '-' or '/', does not end with '/', and contains neither ".."
+nor "//".`,
+		Example: `  strata branch feature
+  strata branch hotfix main~3
+  strata branch -d feature`,
+	}
+	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete branch NAME")
+	cmd.Args = func(cmd *cobra.Command, as []string) error {
+		if del {
+			return wantArgs(1, 1, "NAME")(cmd, as)
+		}
+		return wantArgs(0, 2, "[NAME [REV]]")(cmd, as)
+	}
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			switch {
+			case del:
+				return kv.DeleteBranch(ctx, args[0])
+			case len(args) > 0:
+				rev := "main"
+				if len(args) > 1 {
+					rev = args[1]
+				}
+				return kv.CreateBranch(ctx, args[0], rev)
+			}
+			bs, err := kv.Branches(ctx)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(a.stdout)
+			for _, b := range bs {
+				w.WriteString(b.Name)
+				w.WriteByte('\n')
+			}
+			return w.Flush()
+		})
+	})
+	return cmd
+}

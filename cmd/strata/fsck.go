@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/stratakv/strata"
+)
+
+// fsckDamage is returned when fsck finds missing or corrupt objects; it
+// maps to exit code 4.
+type fsckDamage struct{ n int }
+
+func (e fsckDamage) Error() string {
+	return fmt.Sprintf("%d missing or corrupt objects; restore them from a copy of the store or delete the branches that need them", e.n)
+}
+
+func (a *app) fsckCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fsck [REV...]",
+		Short: "Check every object reachable from the branches (or REVs)",
+		Long: `Fsck reads every object reachable from every branch (or from the given
+revisions), re-hashes each one, decodes it, and prints one line per missing
+or corrupt object with the path that reached it, then a summary. It exits 0
+when the store is clean and 4 when anything is missing or corrupt.
+
+With --json it prints one object per problem,
+{"problem":"missing|corrupt","type":"commit|node|contents","hash":...,"where":...,"error":...},
+and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
+	cmd.Args = wantArgs(0, -1, "[REV...]")
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			rep, err := kv.Fsck(ctx, args...)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			for _, p := range rep.Problems {
+				kind := "corrupt"
+				if errors.Is(p.Err, strata.ErrNotFound) {
+					kind = "missing"
+				}
+				if asJSON {
+					if err := enc.Encode(map[string]string{
+						"problem": kind, "type": p.Type, "hash": p.Hash.String(), "where": p.Where, "error": p.Err.Error(),
+					}); err != nil {
+						return err
+					}
+					continue
+				}
+				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Type, p.Hash, p.Where); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				err = enc.Encode(map[string]int{"commits": rep.Commits, "nodes": rep.Nodes, "contents": rep.Contents, "problems": len(rep.Problems)})
+			} else {
+				_, err = fmt.Fprintf(a.stdout, "checked %d commits, %d nodes, %d values: %d problems\n",
+					rep.Commits, rep.Nodes, rep.Contents, len(rep.Problems))
+			}
+			if err != nil {
+				return err
+			}
+			if len(rep.Problems) > 0 {
+				return fsckDamage{len(rep.Problems)}
+			}
+			return nil
+		})
+	})
+	return cmd
+}

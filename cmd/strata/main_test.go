@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// binary is the strata command built once by TestMain; the tests run it as
+// a separate process, as a user would.
+var binary string
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "strata-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "strata")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n", err)
+		return 1
+	}
+	// The tests spend their time waiting for child processes and the
+	// disk, not computing: run more of them at once than there are CPUs,
+	// unless -test.parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "8")
+	}
+	return m.Run()
+}
+
+// result is what one run of the binary did.
+type result struct {
+	stdout string
+	stderr string
+	code   int
+}
+
+// store is an on-disk store in a test's temporary directory, not created
+// until a command creates it.
+type store struct {
+	t   *testing.T
+	dir string // the store directory, $STRATA_STORE
+	cwd string // the working directory of the commands
+}
+
+func newStore(t *testing.T) *store {
+	t.Helper()
+	tmp := t.TempDir()
+	cwd := filepath.Join(tmp, "cwd")
+	if err := os.Mkdir(cwd, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return &store{t: t, dir: filepath.Join(tmp, ".strata"), cwd: cwd}
+}
+
+// run runs strata with args and stdin and checks what every run must
+// satisfy: no panic or stack trace, nothing on standard error on success,
+// and exactly one "strata: " line on it on failure.
+func (s *store) run(stdin []byte, args ...string) result {
+	s.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "STRATA_STORE="+s.dir)
+	cmd.Dir = s.cwd
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		s.t.Fatalf("strata %q: %v", args, err)
+	}
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+		s.t.Fatalf("strata %q: stack trace or panic on stderr:\n%s", args, r.stderr)
+	}
+	if r.code == 0 && r.stderr != "" {
+		s.t.Errorf("strata %q succeeded but wrote to stderr: %q", args, r.stderr)
+	}
+	if r.code != 0 {
+		if !strings.HasPrefix(r.stderr, "strata: ") || !strings.HasSuffix(r.stderr, "\n") || strings.Count(r.stderr, "\n") != 1 {
+			s.t.Errorf("strata %q: exit %d, stderr is not one \"strata: \" line: %q", args, r.code, r.stderr)
+		}
+	}
+	return r
+}
+
+// ok runs strata, expects success and returns its standard output.
+func (s *store) ok(args ...string) string {
+	s.t.Helper()
+	r := s.run(nil, args...)
+	if r.code != 0 {
+		s.t.Fatalf("strata %q: exit %d: %s", args, r.code, r.stderr)
+	}
+	return r.stdout
+}
+
+// fails runs strata and expects it to exit with code.
+func (s *store) fails(code int, args ...string) result {
+	s.t.Helper()
+	r := s.run(nil, args...)
+	if r.code != code {
+		s.t.Errorf("strata %q: exit %d, want %d (stdout %q, stderr %q)", args, r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// set sets path to value on main and returns the commit hash it printed.
+func (s *store) set(path, value string, flags ...string) string {
+	s.t.Helper()
+	out := s.ok(append([]string{"set", path, value}, flags...)...)
+	h := strings.TrimSuffix(out, "\n")
+	if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" || out != h+"\n" {
+		s.t.Fatalf("strata set %s: printed %q, want 64 hex digits and a newline", path, out)
+	}
+	return h
+}
+
+// exists reports whether the store directory exists.
+func (s *store) exists() bool {
+	s.t.Helper()
+	_, err := os.Stat(s.dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.t.Fatal(err)
+	}
+	return err == nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"context"
+
+	"github.com/spf13/cobra"
+	"github.com/stratakv/strata"
+)
+
+// readFlags choose the version a read command looks at: a revision, or
+// the current head of a branch.
+type readFlags struct {
+	at, branch string
+}
+
+func (f *readFlags) register(cmd *cobra.Command) {
+	cmd.PreRunE = f.check
+	cmd.Flags().StringVar(&f.at, "at", "", "read revision `REV` (a branch, a hash, main~1, ...)")
+	cmd.Flags().StringVarP(&f.branch, "branch", "b", "main", "read the head of this branch (if --at is not given)")
+}
+
+// reader is the read side shared by strata.Branch and strata.Snapshot.
+type reader interface {
+	Get(ctx context.Context, path string) ([]byte, error)
+	List(ctx context.Context, path string) ([]strata.Entry, error)
+}
+
+// check rejects --at together with -b.
+func (f *readFlags) check(cmd *cobra.Command, _ []string) error {
+	if cmd.Flags().Changed("at") && cmd.Flags().Changed("branch") {
+		return usageError(cmd.Name() + ": give --at or -b, not both")
+	}
+	return nil
+}
+
+func (f *readFlags) reader(ctx context.Context, cmd *cobra.Command, kv *strata.KV) (reader, error) {
+	if cmd.Flags().Changed("at") {
+		return kv.At(ctx, f.at)
+	}
+	return kv.Branch(f.branch), nil
+}
+
+func (a *app) getCommand() *cobra.Command {
+	var f readFlags
+	cmd := &cobra.Command{
+		Use:   "get PATH",
+		Short: "Print the value at a path",
+		Long: `Get writes the value at PATH to standard output as its exact bytes, with
+nothing added (no newline). It reads the head of a branch (-b, default
+main) or a revision (--at). A path that holds nothing, or a directory, is
+not found (exit code 1).`,
+		Example: `  strata get config/db/host
+  strata get config/db/host --at main~1`,
+	}
+	cmd.Args = wantArgs(1, 1, "PATH")
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			r, err := f.reader(ctx, cmd, kv)
+			if err != nil {
+				return err
+			}
+			v, err := r.Get(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(v)
+			return err
+		})
+	})
+	f.register(cmd)
+	return cmd
+}
+
+func (a *app) lsCommand() *cobra.Command {
+	var f readFlags
+	cmd := &cobra.Command{
+		Use:   "ls [PATH]",
+		Short: "List a directory",
+		Long: `Ls prints the names in the directory at PATH (default: the root), one per
+line, sorted by their bytes; a subdirectory's name ends in "/". It reads
+the head of a branch (-b, default main) or a revision (--at).`,
+	}
+	cmd.Args = wantArgs(0, 1, "[PATH]")
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		path := ""
+		if len(args) > 0 {
+			path = args[0]
+		}
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			r, err := f.reader(ctx, cmd, kv)
+			if err != nil {
+				return err
+			}
+			es, err := r.List(ctx, path)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(a.stdout)
+			for _, e := range es {
+				w.WriteString(e.Name)
+				if e.Dir {
+					w.WriteByte('/')
+				}
+				w.WriteByte('\n')
+			}
+			return w.Flush()
+		})
+	})
+	f.register(cmd)
+	return cmd
+}
