@@ -59,7 +59,7 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 		}
 		starts = append(starts, start{r, h})
 	}
-	f := &fsck{kv: kv, seen: map[Hash]bool{}, rep: &FsckReport{}}
+	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, rep: &FsckReport{}}
 	for _, s := range starts {
 		if err := f.history(ctx, s.name, s.hash); err != nil {
 			return nil, err
@@ -69,9 +69,10 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 }
 
 type fsck struct {
-	kv   *KV
-	seen map[Hash]bool
-	rep  *FsckReport
+	kv    *KV
+	nodes *node.Store // uncached: every object is read and re-hashed
+	seen  map[Hash]bool
+	rep   *FsckReport
 }
 
 // problem records err if it is damage, and returns it otherwise.
@@ -123,30 +124,45 @@ func (f *fsck) tree(ctx context.Context, h Hash, where string) error {
 		return nil
 	}
 	f.seen[h] = true
-	n, err := node.Get(ctx, f.kv.store, h)
+	d, err := f.nodes.Load(ctx, h)
 	if err != nil {
 		return f.problem(h, "node", where, err)
 	}
 	f.rep.Nodes++
-	for _, e := range n.Entries {
-		w := where + e.Name
-		if e.Kind == node.KindNode {
-			if err := f.tree(ctx, e.Hash, w+"/"); err != nil {
+	if x := d.Index; x != nil {
+		if x.Self != nil {
+			if err := f.entry(ctx, *x.Self, where); err != nil {
 				return err
 			}
-			continue
 		}
-		if f.seen[e.Hash] {
-			continue
-		}
-		f.seen[e.Hash] = true
-		if _, err := contents.Get(ctx, f.kv.store, e.Hash); err != nil {
-			if err := f.problem(e.Hash, "contents", w, err); err != nil {
+		for _, c := range x.Children {
+			// A part of the same directory: the path does not grow.
+			if err := f.tree(ctx, c.Hash, where); err != nil {
 				return err
 			}
-			continue
 		}
-		f.rep.Contents++
+		return nil
 	}
+	for _, e := range d.Leaf.Entries {
+		if err := f.entry(ctx, e, where); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fsck) entry(ctx context.Context, e node.Entry, where string) error {
+	w := where + e.Name
+	if e.Kind == node.KindNode {
+		return f.tree(ctx, e.Hash, w+"/")
+	}
+	if f.seen[e.Hash] {
+		return nil
+	}
+	f.seen[e.Hash] = true
+	if _, err := contents.Get(ctx, f.kv.store, e.Hash); err != nil {
+		return f.problem(e.Hash, "contents", w, err)
+	}
+	f.rep.Contents++
 	return nil
 }

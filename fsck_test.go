@@ -7,6 +7,7 @@ import (
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -38,7 +39,7 @@ func testFsck(t *testing.T, kv *strata.KV) {
 		t.Fatalf("clean store: %+v", rep)
 	}
 	snap := must[*strata.Snapshot](t)(kv.At(ctx, "main"))
-	tr := tree.New(kv.Backend(), snap.Commit().Tree)
+	tr := tree.New(node.NewStore(kv.Backend(), -1), snap.Commit().Tree)
 
 	// Flip a byte of the value at config/db/host.
 	vh, _, err := tr.SubtreeHash(ctx, []string{"config", "db", "host"})

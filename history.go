@@ -62,21 +62,32 @@ func (s *Snapshot) get(ctx context.Context, segs []string) ([]byte, error) {
 	return v, nil
 }
 
-// List returns the children of the directory at path, sorted by name bytes.
-func (s *Snapshot) List(ctx context.Context, path string) ([]Entry, error) {
+// List returns the children of the directory at path, sorted by name
+// bytes; After and Limit select a page. It returns an error wrapping
+// ErrNotFound if there is no directory at path.
+func (s *Snapshot) List(ctx context.Context, path string, opts ...ListOption) ([]Entry, error) {
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, segs)
-}
-
-func (s *Snapshot) list(ctx context.Context, segs []string) ([]Entry, error) {
-	es, err := s.tree.List(ctx, segs)
+	es, err := s.tree.List(ctx, segs, page(opts))
 	if err != nil {
 		return nil, fmt.Errorf("at %s: %w", s.commit.Hash.Short(), err)
 	}
 	return entries(es), nil
+}
+
+// Len returns the number of entries of the directory at path.
+func (s *Snapshot) Len(ctx context.Context, path string) (int, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.tree.Len(ctx, segs)
+	if err != nil {
+		return 0, fmt.Errorf("at %s: %w", s.commit.Hash.Short(), err)
+	}
+	return n, nil
 }
 
 func (kv *KV) snapshotAt(ctx context.Context, h Hash) (*Snapshot, error) {
@@ -84,7 +95,7 @@ func (kv *KV) snapshotAt(ctx context.Context, h Hash) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{commit: c, tree: tree.New(kv.store, c.Tree)}, nil
+	return &Snapshot{commit: c, tree: tree.New(kv.nodes, c.Tree)}, nil
 }
 
 func (kv *KV) commit(ctx context.Context, h Hash) (Commit, error) {
@@ -260,9 +271,38 @@ func (kv *KV) resolvePrefix(ctx context.Context, rev, p string) (Hash, error) {
 	return Hash{}, fmt.Errorf("revision %q: prefix is ambiguous (%d commits match; give more digits): %w", rev, len(found), ErrNotFound)
 }
 
+// LogOption filters a log.
+type LogOption func(*logOptions)
+
+type logOptions struct {
+	path    []string
+	hasPath bool
+	pathErr error
+}
+
+// PathFilter keeps in a log only the commits that changed something at or
+// below path: those whose value or subtree at path differs from that of
+// each of their parents (a merge that took path unchanged from one parent
+// is left out, as git does). Each commit costs O(depth of path) reads of
+// (usually cached) directory objects; no unchanged subtree is read.
+func PathFilter(path string) LogOption {
+	return func(o *logOptions) {
+		o.path, o.pathErr = tree.ParsePath(path)
+		o.hasPath = true
+	}
+}
+
 // Log returns up to n commits reachable from revision rev (all if n <= 0),
 // newest first: ordered by time, then height, then hash, each commit once.
-func (kv *KV) Log(ctx context.Context, rev string, n int) ([]Commit, error) {
+// A PathFilter keeps only the commits that changed that path.
+func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]Commit, error) {
+	var lo logOptions
+	for _, f := range opts {
+		f(&lo)
+	}
+	if lo.pathErr != nil {
+		return nil, lo.pathErr
+	}
 	h, err := kv.Resolve(ctx, rev)
 	if err != nil {
 		return nil, err
@@ -275,19 +315,49 @@ func (kv *KV) Log(ctx context.Context, rev string, n int) ([]Commit, error) {
 		return nil, err
 	}
 	heap.Push(q, first)
+	// The subtree hash at the filtered path, by commit tree.
+	at := func(treeHash Hash) (Hash, error) {
+		sh, _, err := tree.New(kv.nodes, treeHash).SubtreeHash(ctx, lo.path)
+		if errors.Is(err, ErrNotFound) {
+			return Hash{}, nil
+		}
+		return sh, err
+	}
 	for q.Len() > 0 && (n <= 0 || len(out) < n) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		c := heap.Pop(q).(Commit)
-		out = append(out, c)
+		keep := true
+		var mine Hash
+		if lo.hasPath {
+			if mine, err = at(c.Tree); err != nil {
+				return nil, err
+			}
+			keep = len(c.Parents) > 0 || !mine.IsZero()
+		}
 		for _, p := range c.Parents {
-			if seen[p] {
+			if seen[p] && !lo.hasPath {
 				continue
 			}
-			seen[p] = true
 			pc, err := kv.commit(ctx, p)
 			if err != nil {
 				return nil, fmt.Errorf("history of %s: %w", c.Hash.Short(), err)
 			}
-			heap.Push(q, pc)
+			if lo.hasPath && keep {
+				theirs, err := at(pc.Tree)
+				if err != nil {
+					return nil, err
+				}
+				keep = theirs != mine
+			}
+			if !seen[p] {
+				seen[p] = true
+				heap.Push(q, pc)
+			}
+		}
+		if keep {
+			out = append(out, c)
 		}
 	}
 	return out, nil
@@ -349,7 +419,7 @@ func (kv *KV) Diff(ctx context.Context, from, to string) ([]Change, error) {
 }
 
 func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
-	tcs, err := tree.Diff(ctx, kv.store, a, b)
+	tcs, err := tree.Diff(ctx, kv.nodes, a, b)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ import (
 // in the backend, and branches move only by compare-and-swap.
 type KV struct {
 	store    backend.Store
+	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store
 	opts     openOptions
 }
@@ -51,6 +52,7 @@ type KV struct {
 type OpenOption func(*openOptions)
 
 type openOptions struct {
+	cacheBytes  int64
 	maxRetries  int
 	mustExist   bool
 	lockTimeout time.Duration
@@ -61,6 +63,13 @@ type openOptions struct {
 // before it gives up with ErrConflict. The default is 64; n < 1 means 1.
 func MaxRetries(n int) OpenOption {
 	return func(o *openOptions) { o.maxRetries = max(n, 1) }
+}
+
+// CacheSize sets the size, in bytes, of the cache of decoded directory
+// objects shared by all reads and writes of the KV (default 64 MiB; a
+// negative size disables it).
+func CacheSize(bytes int64) OpenOption {
+	return func(o *openOptions) { o.cacheBytes = bytes }
 }
 
 // MustExist makes Open fail with ErrNotFound instead of creating a store
@@ -97,7 +106,11 @@ func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error)
 	if err != nil {
 		return nil, err
 	}
-	return &KV{store: s, branches: branch.New(s), opts: o}, nil
+	return newKV(s, o), nil
+}
+
+func newKV(s backend.Store, o openOptions) *KV {
+	return &KV{store: s, nodes: node.NewStore(s, o.cacheBytes), branches: branch.New(s), opts: o}
 }
 
 func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.Store, error) {
@@ -138,7 +151,7 @@ func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, 
 
 // New returns a KV over a backend the caller opened. Close closes it.
 func New(s backend.Store, opts ...OpenOption) *KV {
-	return &KV{store: s, branches: branch.New(s), opts: newOptions(opts)}
+	return newKV(s, newOptions(opts))
 }
 
 // Backend returns the store under kv, for tools that work on objects
@@ -218,18 +231,44 @@ func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
 }
 
 // List returns the children of the directory at path ("" is the root) on
-// the branch's current head, sorted by name bytes. It returns an error
-// wrapping ErrNotFound if the branch or the directory does not exist.
-func (b *Branch) List(ctx context.Context, path string) ([]Entry, error) {
-	segs, err := tree.ParsePath(path)
-	if err != nil {
-		return nil, err
-	}
+// the branch's current head, sorted by name bytes; After and Limit select a
+// page. It returns an error wrapping ErrNotFound if the branch or the
+// directory does not exist.
+func (b *Branch) List(ctx context.Context, path string, opts ...ListOption) ([]Entry, error) {
 	s, err := b.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, segs)
+	return s.List(ctx, path, opts...)
+}
+
+// Len returns the number of entries of the directory at path on the
+// branch's current head, in O(depth) whatever the directory's size.
+func (b *Branch) Len(ctx context.Context, path string) (int, error) {
+	s, err := b.snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Len(ctx, path)
+}
+
+// ListOption selects part of a directory listing.
+type ListOption func(*tree.Page)
+
+// After makes List start after the entry called name (which need not
+// exist): the next page after a previous page's last name.
+func After(name string) ListOption { return func(p *tree.Page) { p.After = name } }
+
+// Limit makes List return at most n entries (n <= 0: no limit). Listing a
+// page costs O(depth + n), not O(size of the directory).
+func Limit(n int) ListOption { return func(p *tree.Page) { p.Limit = n } }
+
+func page(opts []ListOption) tree.Page {
+	var p tree.Page
+	for _, f := range opts {
+		f(&p)
+	}
+	return p
 }
 
 // Set stores value at path in one new commit and returns its hash. It copies
@@ -316,7 +355,7 @@ func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Bu
 			}
 			base, height, parents = c.Tree, c.Height, []Hash{head}
 		}
-		t := tree.New(b.kv.store, base).Builder()
+		t := tree.New(b.kv.nodes, base).Builder()
 		if err := apply(ctx, t); err != nil {
 			return Hash{}, err
 		}
@@ -423,12 +462,12 @@ func (tx *Tx) Get(path string) ([]byte, error) {
 
 // List returns the children of the directory at path as the transaction
 // sees it.
-func (tx *Tx) List(path string) ([]Entry, error) {
+func (tx *Tx) List(path string, opts ...ListOption) ([]Entry, error) {
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err
 	}
-	es, err := tx.t.List(tx.ctx, segs)
+	es, err := tx.t.List(tx.ctx, segs, page(opts))
 	return entries(es), err
 }
 

@@ -67,6 +67,9 @@ func ValidName(name string) bool {
 // It returns an error if the entries are not sorted, unique and validly named,
 // since such a node would not be canonical.
 func Encode(n *Node) ([]byte, error) {
+	if len(n.Entries) > MaxEntries {
+		return nil, fmt.Errorf("node: %d entries, at most %d fit in one node", len(n.Entries), MaxEntries)
+	}
 	for i, e := range n.Entries {
 		if !ValidName(e.Name) {
 			return nil, fmt.Errorf("node: invalid entry name %q", e.Name)
@@ -110,7 +113,7 @@ func Decode(b []byte) (*Node, error) {
 		if err != nil {
 			return err
 		}
-		if l < 0 || l > len(b) {
+		if l < 0 || l > MaxEntries {
 			return codec.Corruptf(codec.TagNode, "bad entry count %d", l)
 		}
 		n.Entries = make([]Entry, l)

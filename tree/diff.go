@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/node"
@@ -39,23 +40,16 @@ type Change struct {
 }
 
 // Diff returns the values that differ between the stored trees a and b,
-// sorted by path bytes. It descends only into directories whose hashes
-// differ, so its cost follows the size of the change, not of the trees. A
-// zero hash stands for the empty tree.
-func Diff(ctx context.Context, objs backend.ObjectStore, a, b backend.Hash) ([]Change, error) {
+// sorted by path bytes. It descends only where hashes differ (directories,
+// and the parts of large directories), so its cost follows the size of the
+// change, not of the trees. A zero hash stands for the empty tree.
+func Diff(ctx context.Context, st *node.Store, a, b backend.Hash) ([]Change, error) {
 	var out []Change
-	if err := diffDir(ctx, objs, "", a, b, &out); err != nil {
+	if err := diffDir(ctx, st, "", a, b, &out); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
-}
-
-func loadOrEmpty(ctx context.Context, objs backend.ObjectStore, h backend.Hash) (*node.Node, error) {
-	if h.IsZero() {
-		return &node.Node{}, nil
-	}
-	return loadNode(ctx, objs, h)
 }
 
 func join(prefix, name string) string {
@@ -65,37 +59,118 @@ func join(prefix, name string) string {
 	return prefix + "/" + name
 }
 
-func diffDir(ctx context.Context, objs backend.ObjectStore, prefix string, a, b backend.Hash, out *[]Change) error {
-	if a == b {
+// diffDir compares two objects holding (parts of) the same directory, at
+// path prefix.
+func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Hash, out *[]Change) error {
+	if a == b || (isEmpty(a) && isEmpty(b)) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	na, err := loadOrEmpty(ctx, objs, a)
+	da, err := load(ctx, st, a)
 	if err != nil {
 		return err
 	}
-	nb, err := loadOrEmpty(ctx, objs, b)
+	db, err := load(ctx, st, b)
+	if err != nil {
+		return err
+	}
+	if xa, xb := da.Index, db.Index; xa != nil && xb != nil {
+		switch {
+		case xa.Prefix == xb.Prefix:
+			if err := diffEntry(ctx, st, prefix, xa.Self, xb.Self, out); err != nil {
+				return err
+			}
+			i, j := 0, 0
+			for i < len(xa.Children) || j < len(xb.Children) {
+				var ha, hb backend.Hash
+				switch {
+				case j == len(xb.Children) || (i < len(xa.Children) && xa.Children[i].Byte < xb.Children[j].Byte):
+					ha = xa.Children[i].Hash
+					i++
+				case i == len(xa.Children) || xb.Children[j].Byte < xa.Children[i].Byte:
+					hb = xb.Children[j].Hash
+					j++
+				default:
+					ha, hb = xa.Children[i].Hash, xb.Children[j].Hash
+					i++
+					j++
+				}
+				if err := diffDir(ctx, st, prefix, ha, hb, out); err != nil {
+					return err
+				}
+			}
+			return nil
+		case len(xa.Prefix) < len(xb.Prefix) && strings.HasPrefix(xb.Prefix, xa.Prefix):
+			// b is all inside one child of a.
+			if err := diffEntry(ctx, st, prefix, xa.Self, nil, out); err != nil {
+				return err
+			}
+			c := xb.Prefix[len(xa.Prefix)]
+			matched := false
+			for _, ch := range xa.Children {
+				other := backend.Hash{}
+				if ch.Byte == c {
+					other, matched = b, true
+				}
+				if err := diffDir(ctx, st, prefix, ch.Hash, other, out); err != nil {
+					return err
+				}
+			}
+			if !matched {
+				return diffDir(ctx, st, prefix, backend.Hash{}, b, out)
+			}
+			return nil
+		case len(xb.Prefix) < len(xa.Prefix) && strings.HasPrefix(xa.Prefix, xb.Prefix):
+			// a is all inside one child of b: the mirror image.
+			if err := diffEntry(ctx, st, prefix, nil, xb.Self, out); err != nil {
+				return err
+			}
+			c := xa.Prefix[len(xb.Prefix)]
+			matched := false
+			for _, ch := range xb.Children {
+				other := backend.Hash{}
+				if ch.Byte == c {
+					other, matched = a, true
+				}
+				if err := diffDir(ctx, st, prefix, other, ch.Hash, out); err != nil {
+					return err
+				}
+			}
+			if !matched {
+				return diffDir(ctx, st, prefix, a, backend.Hash{}, out)
+			}
+			return nil
+		}
+		// Disjoint name ranges: everything in a went, everything in b came.
+	}
+	// A node on at least one side (at most node.MaxEntries entries), or
+	// disjoint indexes: compare entry by entry.
+	ea, err := entriesOf(ctx, st, da, a)
+	if err != nil {
+		return err
+	}
+	eb, err := entriesOf(ctx, st, db, b)
 	if err != nil {
 		return err
 	}
 	i, j := 0, 0
-	for i < len(na.Entries) || j < len(nb.Entries) {
-		var ea, eb *node.Entry
+	for i < len(ea) || j < len(eb) {
+		var pa, pb *node.Entry
 		switch {
-		case j == len(nb.Entries) || (i < len(na.Entries) && na.Entries[i].Name < nb.Entries[j].Name):
-			ea = &na.Entries[i]
+		case j == len(eb) || (i < len(ea) && ea[i].Name < eb[j].Name):
+			pa = &ea[i]
 			i++
-		case i == len(na.Entries) || nb.Entries[j].Name < na.Entries[i].Name:
-			eb = &nb.Entries[j]
+		case i == len(ea) || eb[j].Name < ea[i].Name:
+			pb = &eb[j]
 			j++
 		default:
-			ea, eb = &na.Entries[i], &nb.Entries[j]
+			pa, pb = &ea[i], &eb[j]
 			i++
 			j++
 		}
-		if err := diffEntry(ctx, objs, prefix, ea, eb, out); err != nil {
+		if err := diffEntry(ctx, st, prefix, pa, pb, out); err != nil {
 			return err
 		}
 	}
@@ -103,8 +178,8 @@ func diffDir(ctx context.Context, objs backend.ObjectStore, prefix string, a, b 
 }
 
 // diffEntry compares one name present in a, b or both (nil when absent).
-func diffEntry(ctx context.Context, objs backend.ObjectStore, prefix string, ea, eb *node.Entry, out *[]Change) error {
-	if ea != nil && eb != nil && *ea == *eb {
+func diffEntry(ctx context.Context, st *node.Store, prefix string, ea, eb *node.Entry, out *[]Change) error {
+	if ea == nil && eb == nil || ea != nil && eb != nil && *ea == *eb {
 		return nil
 	}
 	var name string
@@ -136,7 +211,15 @@ func diffEntry(ctx context.Context, objs backend.ObjectStore, prefix string, ea,
 		if dirB {
 			hb = eb.Hash
 		}
-		return diffDir(ctx, objs, p, ha, hb, out)
+		return diffDir(ctx, st, p, ha, hb, out)
 	}
 	return nil
+}
+
+// entriesOf returns every entry of the loaded directory object d (hash h).
+func entriesOf(ctx context.Context, st *node.Store, d node.Dir, h backend.Hash) ([]node.Entry, error) {
+	if d.Leaf != nil {
+		return d.Leaf.Entries, nil
+	}
+	return allEntries(ctx, st, h)
 }

@@ -1,11 +1,17 @@
 // Package tree is strata's directory tree over node and contents objects.
 //
-// A Tree is an immutable, stored tree named by the hash of its root node; it
-// loads nodes lazily, one directory at a time, as paths are read. A Builder
-// is a mutable overlay on a Tree that records sets and deletes in memory and
-// writes back only the directories they changed, as new nodes, in one batched
-// Put. Diff compares two stored trees and descends only into directories
-// whose hashes differ.
+// A Tree is an immutable, stored tree named by the hash of its root
+// directory; it loads directory objects lazily, as paths are read, through a
+// node.Store and its cache. A Builder is a mutable overlay on a Tree that
+// records sets and deletes in memory and writes back only the directory
+// objects they changed, in one batched Put. Diff compares two stored trees
+// and descends only where hashes differ, inside large directories too.
+//
+// A directory with at most node.MaxEntries entries is one node; a larger
+// one is a canonical trie of index objects over the bytes of the names, so
+// that reading or changing one entry costs O(depth), listing a page costs
+// O(depth + page), counting entries O(1), and equal contents always have
+// equal hashes whatever the order of the edits that made them.
 //
 // Paths are slices of segments (see ParsePath). A directory exists only while
 // it has entries: deleting the last entry of a directory removes it.
@@ -28,27 +34,34 @@ var ErrNotDir = errors.New("value and directory cannot replace each other")
 
 // Tree is an immutable stored tree. It is safe for concurrent use.
 type Tree struct {
-	objs backend.ObjectStore
+	st   *node.Store
 	root backend.Hash
 }
 
-// New returns the stored tree whose root node is root. It does no I/O: a
-// missing or corrupt root is reported by the first read.
-func New(objs backend.ObjectStore, root backend.Hash) *Tree {
-	return &Tree{objs: objs, root: root}
+// New returns the stored tree whose root directory is root. It does no I/O:
+// a missing or corrupt root is reported by the first read.
+func New(st *node.Store, root backend.Hash) *Tree {
+	return &Tree{st: st, root: root}
 }
 
-// Empty returns the empty tree (its root node must be written before it can
-// be read from the store; reads of the empty tree need no store access).
-func Empty(objs backend.ObjectStore) *Tree { return New(objs, node.Empty) }
+// Empty returns the empty tree.
+func Empty(st *node.Store) *Tree { return New(st, node.Empty) }
 
-// Hash returns the hash of t's root node.
+// Hash returns the hash of t's root directory.
 func (t *Tree) Hash() backend.Hash { return t.root }
 
 // Entry is one child of a directory, as returned by List.
 type Entry struct {
 	Name string
 	Dir  bool // a subdirectory rather than a value
+}
+
+// Page selects part of a directory listing: the entries whose names come
+// after After (in byte order; all if After is ""), at most Limit of them
+// (all if Limit <= 0).
+type Page struct {
+	After string
+	Limit int
 }
 
 // Get returns the value at path. It returns an error wrapping
@@ -59,26 +72,30 @@ func (t *Tree) Get(ctx context.Context, path []string) ([]byte, error) {
 }
 
 // List returns the children of the directory at path (nil or empty: the
-// root), sorted by name bytes. It returns an error wrapping
+// root), sorted by name bytes, limited to page. It returns an error wrapping
 // backend.ErrNotFound if there is no directory there.
-func (t *Tree) List(ctx context.Context, path []string) ([]Entry, error) {
-	return t.Builder().List(ctx, path)
+func (t *Tree) List(ctx context.Context, path []string, page Page) ([]Entry, error) {
+	return t.Builder().List(ctx, path, page)
 }
 
-// SubtreeHash returns the hash of the object at path: the node of a
-// directory or the contents of a value, and whether it is a directory.
-// It returns an error wrapping backend.ErrNotFound if the path is absent.
+// Len returns the number of entries of the directory at path, in O(depth).
+func (t *Tree) Len(ctx context.Context, path []string) (int, error) {
+	return t.Builder().Len(ctx, path)
+}
+
+// SubtreeHash returns the hash of the object at path (a directory's root
+// object, or a value's contents) and whether it is a directory. It returns
+// an error wrapping backend.ErrNotFound if the path is absent.
 func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bool, error) {
 	h, isDir := t.root, true
 	for i, seg := range path {
 		if !isDir {
 			return backend.Hash{}, false, notFound(path[:i], "is a value")
 		}
-		n, err := loadNode(ctx, t.objs, h)
+		e, ok, err := find(ctx, t.st, h, seg)
 		if err != nil {
 			return backend.Hash{}, false, err
 		}
-		e, ok := n.Find(seg)
 		if !ok {
 			return backend.Hash{}, false, notFound(path[:i+1], "does not exist")
 		}
@@ -89,14 +106,7 @@ func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bo
 
 // Builder returns a new mutable overlay on t.
 func (t *Tree) Builder() *Builder {
-	return &Builder{objs: t.objs, base: t.root, root: &mdir{base: t.root, hasBase: true}}
-}
-
-func loadNode(ctx context.Context, objs backend.ObjectStore, h backend.Hash) (*node.Node, error) {
-	if h == node.Empty {
-		return &node.Node{}, nil
-	}
-	return node.Get(ctx, objs, h)
+	return &Builder{st: t.st, base: t.root, root: &mdir{base: t.root}}
 }
 
 func notFound(path []string, why string) error {
@@ -113,18 +123,19 @@ func notDir(path []string, why string) error {
 // Builder records changes to a tree in memory. It is not safe for
 // concurrent use. Reads through a Builder see its own changes.
 type Builder struct {
-	objs backend.ObjectStore
+	st   *node.Store
 	base backend.Hash
 	root *mdir
 }
 
-// mdir is a directory in a Builder's overlay: a stored base node (loaded on
-// first need) plus the children changed since.
+// mdir is a directory in a Builder's overlay: a stored base directory (the
+// zero hash for a new one) plus the children changed since.
 type mdir struct {
 	base    backend.Hash
-	hasBase bool
-	node    *node.Node // the base node, once loaded
 	kids    map[string]*change
+	parent  *mdir
+	count   int // live entries, valid if counted
+	counted bool
 }
 
 // change is the new state of one child: deleted, a new value, or a
@@ -135,58 +146,62 @@ type change struct {
 	dir     *mdir
 }
 
-func (d *mdir) load(ctx context.Context, objs backend.ObjectStore) (*node.Node, error) {
-	if d.node == nil {
-		if !d.hasBase {
-			d.node = &node.Node{}
-		} else {
-			n, err := loadNode(ctx, objs, d.base)
-			if err != nil {
-				return nil, err
-			}
-			d.node = n
+func (c *change) live() bool { return !c.deleted && (c.dir == nil || c.dir.count > 0) }
+
+// ensureCount computes d's live entry count from its base (O(1)).
+func (b *Builder) ensureCount(ctx context.Context, d *mdir) error {
+	if d.counted {
+		return nil
+	}
+	n, err := dirLen(ctx, b.st, d.base)
+	if err != nil {
+		return err
+	}
+	d.count, d.counted = n, true
+	return nil
+}
+
+// addCount changes d's count by delta and propagates a change between empty
+// and non-empty to its parents, in which d is one entry.
+func (d *mdir) addCount(delta int) {
+	for ; d != nil && delta != 0; d = d.parent {
+		was := d.count > 0
+		d.count += delta
+		now := d.count > 0
+		switch {
+		case was == now:
+			return
+		case now:
+			delta = 1
+		default:
+			delta = -1
 		}
 	}
-	return d.node, nil
 }
 
 // lookup is what a name in a directory currently is.
 type lookup struct {
-	exists   bool
-	dir      *mdir // changed directory, or nil
-	entry    node.Entry
-	fromKids bool
-	ch       *change
+	exists bool
+	isDir  bool
+	ch     *change    // the change recorded for the name, if any
+	entry  node.Entry // the stored entry, if no change
 }
 
 func (b *Builder) find(ctx context.Context, d *mdir, name string) (lookup, error) {
 	if c, ok := d.kids[name]; ok {
-		if c.deleted || (c.dir != nil && c.dir.emptyHint()) {
-			return lookup{}, nil
+		if !c.live() {
+			return lookup{ch: c}, nil
 		}
-		return lookup{exists: true, dir: c.dir, fromKids: true, ch: c}, nil
+		return lookup{exists: true, isDir: c.dir != nil, ch: c}, nil
 	}
-	n, err := d.load(ctx, b.objs)
-	if err != nil {
+	e, ok, err := find(ctx, b.st, d.base, name)
+	if err != nil || !ok {
 		return lookup{}, err
 	}
-	e, ok := n.Find(name)
-	if !ok {
-		return lookup{}, nil
-	}
-	return lookup{exists: true, entry: e}, nil
+	return lookup{exists: true, isDir: e.Kind == node.KindNode, entry: e}, nil
 }
 
-func (l lookup) isDir() bool {
-	if l.fromKids {
-		return l.ch.dir != nil
-	}
-	return l.entry.Kind == node.KindNode
-}
-
-// walk descends to the directory at path without changing anything. It
-// returns nil and no error if some directory on the way is missing, and an
-// error if a value stands where a directory is needed.
+// walk descends to the directory at path without changing anything.
 func (b *Builder) walk(ctx context.Context, path []string) (*mdir, error) {
 	d := b.root
 	for i, seg := range path {
@@ -197,12 +212,12 @@ func (b *Builder) walk(ctx context.Context, path []string) (*mdir, error) {
 		switch {
 		case !l.exists:
 			return nil, notFound(path[:i+1], "does not exist")
-		case !l.isDir():
+		case !l.isDir:
 			return nil, notFound(path[:i+1], "is a value, not a directory")
-		case l.dir != nil:
-			d = l.dir
+		case l.ch != nil:
+			d = l.ch.dir
 		default:
-			d = &mdir{base: l.entry.Hash, hasBase: true}
+			d = &mdir{base: l.entry.Hash}
 		}
 	}
 	return d, nil
@@ -224,12 +239,12 @@ func (b *Builder) Get(ctx context.Context, path []string) ([]byte, error) {
 	switch {
 	case !l.exists:
 		return nil, notFound(path, "does not exist")
-	case l.isDir():
+	case l.isDir:
 		return nil, notFound(path, "is a directory, not a value")
-	case l.fromKids:
+	case l.ch != nil:
 		return append([]byte{}, l.ch.value...), nil
 	}
-	c, err := contents.Get(ctx, b.objs, l.entry.Hash)
+	c, err := contents.Get(ctx, b.st.Objects(), l.entry.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", JoinPath(path), err)
 	}
@@ -238,54 +253,71 @@ func (b *Builder) Get(ctx context.Context, path []string) ([]byte, error) {
 
 // List returns the children of the directory at path, as Tree.List does,
 // seeing b's changes.
-func (b *Builder) List(ctx context.Context, path []string) ([]Entry, error) {
+func (b *Builder) List(ctx context.Context, path []string, page Page) ([]Entry, error) {
 	d, err := b.walk(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	n, err := d.load(ctx, b.objs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Entry, 0, len(n.Entries)+len(d.kids))
-	for _, e := range n.Entries {
-		if _, changed := d.kids[e.Name]; !changed {
-			out = append(out, Entry{Name: e.Name, Dir: e.Kind == node.KindNode})
+	if len(path) > 0 {
+		if err := b.ensureCount(ctx, d); err != nil {
+			return nil, err
+		}
+		if d.count == 0 {
+			return nil, notFound(path, "does not exist")
 		}
 	}
-	for name, c := range d.kids {
-		if !c.deleted && (c.dir == nil || !c.dir.emptyHint()) {
+	// The changed names after page.After, in order, merged with the stored
+	// entries.
+	var names []string
+	for name := range d.kids {
+		if page.After == "" || name > page.After {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := []Entry{}
+	full := func() bool { return page.Limit > 0 && len(out) >= page.Limit }
+	emitKid := func(name string) {
+		if c := d.kids[name]; c.live() {
 			out = append(out, Entry{Name: name, Dir: c.dir != nil})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	if len(path) > 0 && len(out) == 0 {
-		return nil, notFound(path, "does not exist")
+	_, err = iterate(ctx, b.st, d.base, page.After, page.After != "", func(e node.Entry) bool {
+		for len(names) > 0 && names[0] < e.Name && !full() {
+			emitKid(names[0])
+			names = names[1:]
+		}
+		if full() {
+			return false
+		}
+		if len(names) > 0 && names[0] == e.Name {
+			emitKid(names[0])
+			names = names[1:]
+		} else {
+			out = append(out, Entry{Name: e.Name, Dir: e.Kind == node.KindNode})
+		}
+		return !full()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for len(names) > 0 && !full() {
+		emitKid(names[0])
+		names = names[1:]
 	}
 	return out, nil
 }
 
-// emptyHint reports whether d is known to have no entries: a directory whose
-// changes are all deletions of everything it had. It only loads what is
-// already loaded; a directory is empty only if its base node is loaded.
-func (d *mdir) emptyHint() bool {
-	if d.node == nil && d.hasBase {
-		return false
+// Len returns the number of entries of the directory at path.
+func (b *Builder) Len(ctx context.Context, path []string) (int, error) {
+	d, err := b.walk(ctx, path)
+	if err != nil {
+		return 0, err
 	}
-	live := 0
-	if d.node != nil {
-		for _, e := range d.node.Entries {
-			if _, changed := d.kids[e.Name]; !changed {
-				live++
-			}
-		}
+	if err := b.ensureCount(ctx, d); err != nil {
+		return 0, err
 	}
-	for _, c := range d.kids {
-		if !c.deleted && (c.dir == nil || !c.dir.emptyHint()) {
-			live++
-		}
-	}
-	return live == 0
+	return d.count, nil
 }
 
 // Set records value at path, creating directories on the way. It copies
@@ -296,8 +328,11 @@ func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
 		return notDir(nil, "is the root directory")
 	}
 	d := b.root
+	if err := b.ensureCount(ctx, d); err != nil {
+		return err
+	}
 	for i, seg := range path[:len(path)-1] {
-		next, err := b.descend(ctx, d, seg, path[:i+1], true)
+		next, err := b.descend(ctx, d, seg, path[:i+1])
 		if err != nil {
 			return err
 		}
@@ -308,45 +343,38 @@ func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
 	if err != nil {
 		return err
 	}
-	if l.exists && l.isDir() {
+	if l.exists && l.isDir {
 		return notDir(path, "is a directory; delete it first to store a value there")
 	}
-	if d.kids == nil {
-		d.kids = make(map[string]*change)
+	d.setKid(name, &change{value: append([]byte{}, value...)})
+	if !l.exists {
+		d.addCount(1)
 	}
-	d.kids[name] = &change{value: append([]byte{}, value...)}
 	return nil
 }
 
-// descend returns the changed directory for name in d, creating the change
-// record (and, if create, the directory) as needed.
-func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []string, create bool) (*mdir, error) {
+// descend returns the changed directory for name in d, creating it (and
+// recording the change) as needed. d's count must be known.
+func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []string) (*mdir, error) {
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return nil, err
 	}
-	if l.dir != nil {
-		return l.dir, nil
-	}
-	var nd *mdir
 	switch {
-	case !l.exists:
-		if !create {
-			return nil, nil
-		}
-		nd = &mdir{}
-	case !l.isDir():
-		if !create {
-			return nil, nil
-		}
+	case l.exists && !l.isDir:
 		return nil, notDir(path, "is a value; delete it first to make it a directory")
-	default:
-		nd = &mdir{base: l.entry.Hash, hasBase: true}
+	case l.ch != nil && l.ch.dir != nil:
+		return l.ch.dir, nil // changed before (possibly emptied)
 	}
-	if d.kids == nil {
-		d.kids = make(map[string]*change)
+	nd := &mdir{parent: d, counted: true}
+	if l.exists {
+		nd.base = l.entry.Hash
+		nd.counted = false
+		if err := b.ensureCount(ctx, nd); err != nil {
+			return nil, err
+		}
 	}
-	d.kids[name] = &change{dir: nd}
+	d.setKid(name, &change{dir: nd})
 	return nd, nil
 }
 
@@ -354,29 +382,26 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []stri
 // anything was there. Deleting the root removes everything.
 func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if len(path) == 0 {
-		n, err := b.root.load(ctx, b.objs)
-		if err != nil {
+		if err := b.ensureCount(ctx, b.root); err != nil {
 			return false, err
 		}
-		existed := !b.root.emptyHint()
-		for _, e := range n.Entries {
-			b.root.setKid(e.Name, &change{deleted: true})
-		}
-		for name := range b.root.kids {
-			b.root.kids[name] = &change{deleted: true}
-		}
+		existed := b.root.count > 0
+		b.root = &mdir{counted: true}
 		return existed, nil
 	}
 	d := b.root
+	if err := b.ensureCount(ctx, d); err != nil {
+		return false, err
+	}
 	for _, seg := range path[:len(path)-1] {
 		l, err := b.find(ctx, d, seg)
 		if err != nil {
 			return false, err
 		}
-		if !l.exists || !l.isDir() {
+		if !l.exists || !l.isDir {
 			return false, nil
 		}
-		if d, err = b.descend(ctx, d, seg, nil, false); err != nil {
+		if d, err = b.descend(ctx, d, seg, nil); err != nil {
 			return false, err
 		}
 	}
@@ -386,6 +411,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 		return false, err
 	}
 	d.setKid(name, &change{deleted: true})
+	d.addCount(-1)
 	return true, nil
 }
 
@@ -396,17 +422,16 @@ func (d *mdir) setKid(name string, c *change) {
 	d.kids[name] = c
 }
 
-// Write stores every object b's changes need (contents, then nodes) in one
-// batched Put and returns the new root hash. The root hash equals the base
-// tree's hash when the changes leave the tree as it was. b may be used again
-// afterwards; its changes stay recorded.
+// Write stores every object b's changes need in one batched Put and returns
+// the new root hash. The root hash equals the base tree's hash when the
+// changes leave the tree as it was. b may be used again afterwards.
 func (b *Builder) Write(ctx context.Context) (backend.Hash, error) {
 	objs, h, err := b.Objects(ctx)
 	if err != nil {
 		return backend.Hash{}, err
 	}
 	if len(objs) > 0 {
-		if err := b.objs.Put(ctx, objs); err != nil {
+		if err := b.st.Objects().Put(ctx, objs); err != nil {
 			return backend.Hash{}, fmt.Errorf("write tree: %w", err)
 		}
 	}
@@ -414,76 +439,58 @@ func (b *Builder) Write(ctx context.Context) (backend.Hash, error) {
 }
 
 // Objects encodes b's changed directories and values without storing them.
-// It returns the objects to Put (children before parents) and the new root
+// It returns the new objects (children before parents) and the new root
 // hash; no objects when nothing changed.
 func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, error) {
-	if len(b.root.kids) == 0 {
+	if len(b.root.kids) == 0 && b.root.base == b.base {
 		return nil, b.base, nil
 	}
-	var objs []backend.Object
-	h, _, err := b.flush(ctx, b.root, &objs)
+	w := newWriter(b.st)
+	r, err := b.flush(ctx, w, b.root)
 	if err != nil {
 		return nil, backend.Hash{}, err
 	}
-	if h == node.Empty {
-		o, _ := node.Object(&node.Node{})
-		objs = append(objs, o)
+	if r.count == 0 {
+		o, err := node.Object(&node.Node{})
+		if err != nil {
+			return nil, backend.Hash{}, err
+		}
+		w.add(o, node.Dir{Leaf: &node.Node{}}, nil)
+		r.hash = o.Hash
 	}
-	return objs, h, nil
+	return w.finish(r.hash), r.hash, nil
 }
 
-// flush encodes d and its changed descendants, appending new objects to
-// objs. It returns d's hash and its number of entries.
-func (b *Builder) flush(ctx context.Context, d *mdir, objs *[]backend.Object) (backend.Hash, int, error) {
-	if len(d.kids) == 0 && d.hasBase {
-		if d.node != nil {
-			return d.base, len(d.node.Entries), nil
-		}
-		return d.base, -1, nil // unchanged, not loaded: non-empty (only the root may be empty)
-	}
-	n, err := d.load(ctx, b.objs)
-	if err != nil {
-		return backend.Hash{}, 0, err
+// flush writes d's changed descendants and then d.
+func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
+	if len(d.kids) == 0 {
+		n, err := dirLen(ctx, b.st, d.base)
+		return ref{d.base, n}, err
 	}
 	names := make([]string, 0, len(d.kids))
 	for name := range d.kids {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	entries := make([]node.Entry, 0, len(n.Entries)+len(names))
-	i := 0
+	edits := make([]edit, 0, len(names))
 	for _, name := range names {
-		for i < len(n.Entries) && n.Entries[i].Name < name {
-			entries = append(entries, n.Entries[i])
-			i++
-		}
-		if i < len(n.Entries) && n.Entries[i].Name == name {
-			i++ // replaced by the change
-		}
 		c := d.kids[name]
 		switch {
 		case c.deleted:
+			edits = append(edits, edit{name: name, del: true})
 		case c.dir != nil:
-			h, count, err := b.flush(ctx, c.dir, objs)
+			r, err := b.flush(ctx, w, c.dir)
 			if err != nil {
-				return backend.Hash{}, 0, err
+				return ref{}, err
 			}
-			if count != 0 {
-				entries = append(entries, node.Entry{Name: name, Kind: node.KindNode, Hash: h})
+			if r.count == 0 {
+				edits = append(edits, edit{name: name, del: true})
+			} else {
+				edits = append(edits, edit{name: name, entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
 			}
 		default:
-			o := contents.Object(contents.Raw(c.value))
-			*objs = append(*objs, o)
-			entries = append(entries, node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash})
+			edits = append(edits, edit{name: name, entry: w.contents(name, c.value)})
 		}
 	}
-	entries = append(entries, n.Entries[i:]...)
-	o, err := node.Object(&node.Node{Entries: entries})
-	if err != nil {
-		return backend.Hash{}, 0, err
-	}
-	if len(entries) > 0 {
-		*objs = append(*objs, o)
-	}
-	return o.Hash, len(entries), nil
+	return w.apply(ctx, d.base, edits)
 }

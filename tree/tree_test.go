@@ -37,6 +37,9 @@ func (c *counting) Put(ctx context.Context, objs []backend.Object) error {
 	return c.ObjectStore.Put(ctx, objs)
 }
 
+// ns wraps an object store without a cache, so reads reach it.
+func ns(s backend.ObjectStore) *node.Store { return node.NewStore(s, -1) }
+
 func p(s string) []string {
 	segs, err := tree.ParsePath(s)
 	if err != nil {
@@ -47,7 +50,7 @@ func p(s string) []string {
 
 func build(t *testing.T, s backend.ObjectStore, base backend.Hash, ops func(b *tree.Builder)) backend.Hash {
 	t.Helper()
-	b := tree.New(s, base).Builder()
+	b := tree.New(ns(s), base).Builder()
 	ops(b)
 	h, err := b.Write(ctx)
 	if err != nil {
@@ -69,7 +72,7 @@ func dump(t *testing.T, s backend.ObjectStore, root backend.Hash) map[string]str
 	out := map[string]string{}
 	var walk func(prefix []string)
 	walk = func(prefix []string) {
-		es, err := tree.New(s, root).List(ctx, prefix)
+		es, err := tree.New(ns(s), root).List(ctx, prefix, tree.Page{})
 		if err != nil {
 			t.Fatalf("list %v: %v", prefix, err)
 		}
@@ -79,7 +82,7 @@ func dump(t *testing.T, s backend.ObjectStore, root backend.Hash) map[string]str
 				walk(path)
 				continue
 			}
-			v, err := tree.New(s, root).Get(ctx, path)
+			v, err := tree.New(ns(s), root).Get(ctx, path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,12 +124,12 @@ func TestSetGetListDelete(t *testing.T) {
 		mustSet(t, b, "config/name", "app")
 		mustSet(t, b, "top", "")
 	})
-	tr := tree.New(s, h)
+	tr := tree.New(ns(s), h)
 	v, err := tr.Get(ctx, p("config/db/host"))
 	if err != nil || string(v) != "db1" {
 		t.Fatalf("get = %q, %v", v, err)
 	}
-	es, err := tr.List(ctx, p("config"))
+	es, err := tr.List(ctx, p("config"), tree.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +141,7 @@ func TestSetGetListDelete(t *testing.T) {
 			t.Errorf("get %q: %v, want ErrNotFound", missing, err)
 		}
 	}
-	if _, err := tr.List(ctx, p("top")); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := tr.List(ctx, p("top"), tree.Page{}); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("list of a value: %v", err)
 	}
 	// Deleting the last entries of a directory removes it, up the chain.
@@ -152,14 +155,14 @@ func TestSetGetListDelete(t *testing.T) {
 			t.Fatalf("second delete: %v %v", ok, err)
 		}
 	})
-	es, err = tree.New(s, h2).List(ctx, p("config"))
+	es, err = tree.New(ns(s), h2).List(ctx, p("config"), tree.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]tree.Entry{{Name: "name"}}, es); diff != "" {
 		t.Error(diff)
 	}
-	if _, err := tree.New(s, h2).List(ctx, p("config/db")); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := tree.New(ns(s), h2).List(ctx, p("config/db"), tree.Page{}); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("list removed dir: %v", err)
 	}
 }
@@ -167,7 +170,7 @@ func TestSetGetListDelete(t *testing.T) {
 func TestValueDirectoryClash(t *testing.T) {
 	s := mem.New()
 	h := build(t, s, node.Empty, func(b *tree.Builder) { mustSet(t, b, "a/b", "1") })
-	b := tree.New(s, h).Builder()
+	b := tree.New(ns(s), h).Builder()
 	if err := b.Set(ctx, p("a"), []byte("x")); !errors.Is(err, backend.ErrInvalidPath) || !errors.Is(err, tree.ErrNotDir) {
 		t.Errorf("set over a directory: %v", err)
 	}
@@ -211,7 +214,7 @@ func TestHashIndependentOfOrder(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 		h := node.Empty
-		b := tree.New(s, h).Builder()
+		b := tree.New(ns(s), h).Builder()
 		for i, k := range keys {
 			if r.IntN(4) == 0 { // a detour: a value that will not survive
 				mustSet(t, b, "tmp/x/"+k, "gone")
@@ -226,7 +229,7 @@ func TestHashIndependentOfOrder(t *testing.T) {
 				if h, err = b.Write(ctx); err != nil {
 					t.Fatal(err)
 				}
-				b = tree.New(s, h).Builder()
+				b = tree.New(ns(s), h).Builder()
 			}
 		}
 		if h != want {
@@ -272,7 +275,7 @@ func TestDiff(t *testing.T) {
 		mustSet(t, b, "d", "v")
 		mustSet(t, b, "new/deep/y", "1")
 	})
-	got, err := tree.Diff(ctx, s, a, bh)
+	got, err := tree.Diff(ctx, ns(s), a, bh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +304,7 @@ func TestDiff(t *testing.T) {
 			}
 		}
 	}
-	if d, _ := tree.Diff(ctx, s, a, a); len(d) != 0 {
+	if d, _ := tree.Diff(ctx, ns(s), a, a); len(d) != 0 {
 		t.Errorf("diff of a tree with itself: %v", d)
 	}
 }
@@ -317,7 +320,7 @@ func TestDiffSkipsEqualSubtrees(t *testing.T) {
 	})
 	bh := build(t, c, a, func(b *tree.Builder) { mustSet(t, b, "d3/e3/k3", "changed") })
 	c.gets.Store(0)
-	d, err := tree.Diff(ctx, c, a, bh)
+	d, err := tree.Diff(ctx, ns(c), a, bh)
 	if err != nil || len(d) != 1 || d[0].Path != "d3/e3/k3" {
 		t.Fatalf("diff = %v, %v", d, err)
 	}
@@ -336,7 +339,7 @@ func TestRandomAgainstModel(t *testing.T) {
 	s := mem.New()
 	model := map[string]string{}
 	h := node.Empty
-	b := tree.New(s, h).Builder()
+	b := tree.New(ns(s), h).Builder()
 	names := []string{"a", "b", "c"}
 	randPath := func() string {
 		n := 1 + r.IntN(3)
@@ -399,7 +402,7 @@ func TestRandomAgainstModel(t *testing.T) {
 			if diff := cmp.Diff(model, dump(t, s, h)); diff != "" {
 				t.Fatalf("step %d: stored tree differs from model: %s", step, diff)
 			}
-			b = tree.New(s, h).Builder()
+			b = tree.New(ns(s), h).Builder()
 		}
 		v, err := b.Get(ctx, p(path))
 		if want, ok := model[path]; ok {

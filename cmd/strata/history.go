@@ -130,18 +130,30 @@ func (a *app) logCommand() *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "log [REV]",
+		Use:   "log [REV] [-n N] [--json] [-- PATH]",
 		Short: "Show the history of a revision",
 		Long: `Log prints the commits reachable from REV (default main), newest first,
 the way git log does: the hash, the author, the date (RFC 3339, local time)
 and the message indented by four spaces.
+
+"-- PATH" keeps only the commits that changed the value or directory at
+PATH (compared with each parent by hash, without reading unchanged data).
 
 With --json, each commit is one object on its own line:
   {"hash", "tree", "parents", "author", "message", "time", "height"}
 where hash, tree and parents (an array, empty for a root commit) are 64
 hex digits and time is RFC 3339 in UTC with nanoseconds.`,
 	}
-	cmd.Args = wantArgs(0, 1, "[REV]")
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		revs, paths := args, []string(nil)
+		if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+			revs, paths = args[:dash], args[dash:]
+		}
+		if len(revs) > 1 || len(paths) > 1 {
+			return usageError(fmt.Sprintf("log: want [REV] [-- PATH], got %d arguments", len(args)))
+		}
+		return nil
+	}
 	cmd.Flags().IntVarP(&n, "max-count", "n", 0, "show at most `N` commits (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per commit")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
@@ -149,11 +161,18 @@ hex digits and time is RFC 3339 in UTC with nanoseconds.`,
 			return usageError(fmt.Sprintf("log: -n %d: want a count of 0 or more", n))
 		}
 		rev := "main"
+		var opts []strata.LogOption
+		if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+			if dash < len(args) {
+				opts = append(opts, strata.PathFilter(args[dash]))
+			}
+			args = args[:dash]
+		}
 		if len(args) > 0 {
 			rev = args[0]
 		}
 		return a.withStore(ctx, false, func(kv *strata.KV) error {
-			cs, err := kv.Log(ctx, rev, n)
+			cs, err := kv.Log(ctx, rev, n, opts...)
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ func (f *readFlags) register(cmd *cobra.Command) {
 // reader is the read side shared by strata.Branch and strata.Snapshot.
 type reader interface {
 	Get(ctx context.Context, path string) ([]byte, error)
-	List(ctx context.Context, path string) ([]strata.Entry, error)
+	List(ctx context.Context, path string, opts ...strata.ListOption) ([]strata.Entry, error)
 }
 
 // check rejects --at together with -b.
@@ -74,13 +74,25 @@ not found (exit code 1).`,
 
 func (a *app) lsCommand() *cobra.Command {
 	var f readFlags
+	var after string
+	var limit int
 	cmd := &cobra.Command{
-		Use:   "ls [PATH]",
+		Use:   "ls [PATH] [--after NAME] [--limit N]",
 		Short: "List a directory",
 		Long: `Ls prints the names in the directory at PATH (default: the root), one per
 line, sorted by their bytes; a subdirectory's name ends in "/". It reads
-the head of a branch (-b, default main) or a revision (--at).`,
+the head of a branch (-b, default main) or a revision (--at).
+
+--after NAME starts after NAME (which need not exist) and --limit N prints
+at most N names, so a large directory can be read page by page: pass the
+last name of one page as --after of the next. A page costs the same
+whatever the size of the directory.`,
+		Example: `  strata ls config
+  strata ls big --limit 100
+  strata ls big --after k00000099 --limit 100`,
 	}
+	cmd.Flags().StringVar(&after, "after", "", "list names after `NAME`")
+	cmd.Flags().IntVar(&limit, "limit", 0, "list at most `N` names (0: all)")
 	cmd.Args = wantArgs(0, 1, "[PATH]")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		path := ""
@@ -92,7 +104,10 @@ the head of a branch (-b, default main) or a revision (--at).`,
 			if err != nil {
 				return err
 			}
-			es, err := r.List(ctx, path)
+			if limit < 0 {
+				return usageError("ls: --limit must not be negative")
+			}
+			es, err := r.List(ctx, path, strata.After(after), strata.Limit(limit))
 			if err != nil {
 				return err
 			}

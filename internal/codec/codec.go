@@ -32,6 +32,7 @@ const (
 	TagContents Tag = 1
 	TagNode     Tag = 2
 	TagCommit   Tag = 3
+	TagIndex    Tag = 4
 )
 
 func (t Tag) String() string {
@@ -42,8 +43,20 @@ func (t Tag) String() string {
 		return "node"
 	case TagCommit:
 		return "commit"
+	case TagIndex:
+		return "index"
 	}
 	return fmt.Sprintf("tag(%d)", uint8(t))
+}
+
+// TagOf returns the type tag of an encoded object without decoding it, or
+// false if data does not start like an object.
+func TagOf(data []byte) (Tag, bool) {
+	// [fixarray header, 0xcc, tag, ...]
+	if len(data) < 3 || data[0]&0xf0 != 0x90 || data[1] != 0xcc {
+		return 0, false
+	}
+	return Tag(data[2]), true
 }
 
 // Sum returns the BLAKE3-256 hash of data: the key of an object whose

@@ -1,0 +1,39 @@
+// Package pebble is strata's embedded on-disk backend, built on the Pebble
+// LSM key-value engine (github.com/cockroachdb/pebble/v2).
+//
+// A store is one directory holding one Pebble database. Objects and refs
+// share it under distinct key prefixes:
+//
+//	"m/format"       -> "strata-pebble 1"   format marker, written on creation
+//	"o" + hash       -> object bytes        32-byte hash, stored unchanged
+//	"r" + name       -> 32-byte hash        one ref
+//
+// Open checks the marker: a Pebble database without it (and not empty), or
+// with a marker of another format, is refused rather than written to.
+//
+// # Durability
+//
+// Every write (Store.Put, Store.CompareAndSwapRef, Store.DeleteObjects) is
+// committed with an fsync of Pebble's write-ahead log before it returns: a
+// call that returned nil survives a crash or power loss. A Put is one
+// atomic batch, so after a crash either all of its objects are present or
+// none is.
+//
+// # Processes and locking
+//
+// Pebble holds an exclusive lock on the directory (its LOCK file, a POSIX
+// record lock) for as long as a store is open, so only one process — and
+// only one Store within a process, however the directory's path is spelled
+// (Open resolves it to one canonical path) — can use a directory at a time. Open
+// waits for the lock, retrying with a short backoff, for up to
+// Options.LockTimeout and then fails with an error wrapping ErrLocked that
+// names the directory and, where the platform reports it, the holder's
+// process id. Because the lock is held for the life of the Store, several
+// short-lived strata commands on the same directory run one after the
+// other, and a long-running process (a server, a watch) keeps every other
+// process out until it closes the store.
+//
+// Within the one process that holds the lock, compare-and-swap on refs is
+// serialised by a mutex, and RefWatcher notifications are delivered
+// in-process only.
+package pebble

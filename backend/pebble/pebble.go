@@ -1,0 +1,713 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// Key layout. Every key starts with a one-byte family tag, so the three
+// families never overlap and each is one contiguous, bytewise-sorted range.
+const (
+	formatKey    = "m/format"
+	formatValue  = "strata-pebble 1"
+	formatFamily = "strata-pebble " // any marker of this family, any version
+	objTag       = 'o'
+	refTag       = 'r'
+)
+
+const (
+	defaultLockTimeout = 10 * time.Second
+	// listChunk is how many hashes ListObjects reads per iterator pass;
+	// the callback runs between passes, with no lock held.
+	listChunk = 1024
+)
+
+// WatchBuffer is the number of events each WatchRefs channel buffers. While
+// a watcher's buffer is full, further events for it are dropped; the writer
+// never waits.
+const WatchBuffer = 1024
+
+var (
+	// ErrLocked is wrapped by the error Open returns when another process
+	// (or another Store in this process) kept the directory locked for
+	// longer than Options.LockTimeout.
+	ErrLocked = errors.New("store locked")
+	// ErrReadOnly is wrapped by the error every write method returns on a
+	// store opened with Options.ReadOnly.
+	ErrReadOnly = errors.New("store opened read-only")
+)
+
+// Options configures Open. A nil *Options means the zero value, and the zero
+// value of every field is a sensible default.
+type Options struct {
+	// LockTimeout is how long Open waits for another process (or another
+	// Store in this process) to release the directory lock, retrying with a
+	// short backoff. Zero means 10 seconds; a negative value means do not
+	// wait at all.
+	LockTimeout time.Duration
+	// ReadOnly opens an existing store without permission to write: Put,
+	// DeleteObjects and CompareAndSwapRef return an error wrapping
+	// ErrReadOnly. It implies MustExist. The directory lock is still taken,
+	// so a read-only Store excludes writers in other processes as well.
+	// False (the default) opens the store for reading and writing.
+	ReadOnly bool
+	// MustExist makes Open fail with an error wrapping backend.ErrNotFound
+	// if dir holds no store, instead of creating one (and dir, if needed).
+	// False (the default) creates the store when it is missing.
+	MustExist bool
+	// Logf receives Pebble's informational and error log lines. Nil (the
+	// default) discards them. Pebble's fatal errors, which mean it cannot
+	// continue, are passed to Logf and then panic.
+	Logf func(format string, args ...any)
+}
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.LockTimeout == 0 {
+		out.LockTimeout = defaultLockTimeout
+	}
+	if out.ReadOnly {
+		out.MustExist = true
+	}
+	return out
+}
+
+// Store is a backend.Store kept in a Pebble database in one directory. It
+// also implements backend.ObjectLister, backend.ObjectDeleter,
+// backend.BatchGetter and backend.RefWatcher.
+//
+// A Store is safe for concurrent use by many goroutines. It holds the
+// directory lock until Close, so no other process can open the same
+// directory meanwhile. After Close every method returns an error wrapping
+// backend.ErrClosed.
+type Store struct {
+	dir      string
+	readOnly bool
+
+	// mu guards db against Close: every method holds it for reading while
+	// it uses db, and Close holds it for writing. No caller code runs while
+	// it is held.
+	mu     sync.RWMutex
+	closed bool
+	db     *pdb.DB
+	lock   *pdb.Lock
+
+	// refMu serialises CompareAndSwapRef: Pebble has no compare-and-swap,
+	// and the directory lock guarantees this process is the only writer.
+	refMu sync.Mutex
+
+	wmu      sync.Mutex // guards watchers
+	watchers map[*watcher]struct{}
+}
+
+var (
+	_ backend.Store         = (*Store)(nil)
+	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectDeleter = (*Store)(nil)
+	_ backend.BatchGetter   = (*Store)(nil)
+	_ backend.RefWatcher    = (*Store)(nil)
+)
+
+// Open opens the store in directory dir, creating the directory and an
+// empty store if needed (unless opts.MustExist or opts.ReadOnly is set; then
+// a missing store is an error wrapping backend.ErrNotFound). A nil opts
+// means the defaults.
+//
+// If another process holds the directory lock, Open retries until
+// opts.LockTimeout has passed and then returns an error wrapping ErrLocked
+// that names dir and, where the platform can tell, the holder's process id.
+// It gives up early, returning ctx's error, if ctx is done. A directory that
+// holds a Pebble database that is not a strata store, or a strata store of
+// an unknown format, is refused with an error and left unchanged. Errors
+// meaning on-disk corruption wrap backend.ErrCorrupt.
+func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+	}
+	if dir == "" {
+		return nil, errors.New("pebble: open: empty directory name")
+	}
+	o := opts.withDefaults()
+
+	if o.MustExist {
+		ok, err := Exists(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("pebble: open %s: no strata store in this directory: %w", dir, backend.ErrNotFound)
+		}
+	} else if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+	}
+
+	// Pebble's guard against opening one directory twice in a process is
+	// keyed by path string, and POSIX record locks do not exclude their own
+	// process: the same directory reached by two spellings (relative,
+	// through a symlink) would be opened twice. One canonical path closes
+	// that hole.
+	path, err := canonical(dir)
+	if err != nil {
+		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+	}
+	lock, err := acquireLock(ctx, dir, path, o.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	db, err := pdb.Open(path, &pdb.Options{
+		Lock:             lock,
+		ReadOnly:         o.ReadOnly,
+		ErrorIfNotExists: o.MustExist,
+		Logger:           logger{o.Logf},
+	})
+	if err != nil {
+		_ = lock.Close()
+		switch {
+		case errors.Is(err, pdb.ErrDBDoesNotExist):
+			return nil, fmt.Errorf("pebble: open %s: no strata store in this directory: %w", dir, backend.ErrNotFound)
+		case pdb.IsCorruptionError(err):
+			return nil, fmt.Errorf("pebble: open %s: %w: %v", dir, backend.ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+	}
+	s := &Store{
+		dir:      dir,
+		readOnly: o.ReadOnly,
+		db:       db,
+		lock:     lock,
+		watchers: make(map[*watcher]struct{}),
+	}
+	if err := s.checkFormat(); err != nil {
+		_ = db.Close()
+		_ = lock.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Exists reports whether dir holds a Pebble database (a store Open would
+// open rather than create). A missing directory is not an error; it
+// reports false. Exists takes no lock and does not check that the database
+// is a strata store; Open does.
+func Exists(dir string) (bool, error) {
+	desc, err := pdb.Peek(dir, vfs.Default)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("pebble: %s: %w", dir, err)
+	}
+	return desc.Exists, nil
+}
+
+// canonical returns the absolute path of dir with symlinks resolved.
+func canonical(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// checkFormat verifies the format marker, writing it into a database that
+// is still empty (newly created, or whose creation was interrupted).
+func (s *Store) checkFormat() error {
+	v, closer, err := s.db.Get([]byte(formatKey))
+	switch {
+	case err == nil:
+		got := string(v)
+		_ = closer.Close()
+		switch {
+		case got == formatValue:
+			return nil
+		case strings.HasPrefix(got, formatFamily):
+			return fmt.Errorf("pebble: open %s: unsupported store format %q (this strata reads %q)", s.dir, got, formatValue)
+		default:
+			return fmt.Errorf("pebble: open %s: not a strata store: format marker is %q", s.dir, got)
+		}
+	case !errors.Is(err, pdb.ErrNotFound):
+		return s.fail("open: read format marker", err)
+	}
+
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return s.fail("open", err)
+	}
+	empty := !it.First()
+	if err := it.Close(); err != nil {
+		return s.fail("open", err)
+	}
+	switch {
+	case !empty:
+		return fmt.Errorf("pebble: open %s: not a strata store: a Pebble database without the %q marker", s.dir, formatKey)
+	case s.readOnly:
+		return fmt.Errorf("pebble: open %s: empty database, no strata store yet: %w", s.dir, backend.ErrNotFound)
+	}
+	if err := s.db.Set([]byte(formatKey), []byte(formatValue), pdb.Sync); err != nil {
+		return s.fail("open: write format marker", err)
+	}
+	return nil
+}
+
+// acquire checks ctx and Close, and read-locks s.mu; on success the caller
+// must call s.mu.RUnlock.
+func (s *Store) acquire(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return s.errorf(op, err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return s.errorf(op, backend.ErrClosed)
+	}
+	return nil
+}
+
+// acquireWrite is acquire for the methods that write.
+func (s *Store) acquireWrite(ctx context.Context, op string) error {
+	if err := s.acquire(ctx, op); err != nil {
+		return err
+	}
+	if s.readOnly {
+		s.mu.RUnlock()
+		return s.errorf(op, ErrReadOnly)
+	}
+	return nil
+}
+
+func (s *Store) errorf(op string, err error) error {
+	return fmt.Errorf("pebble %s: %s: %w", s.dir, op, err)
+}
+
+// fail wraps an error from Pebble. Corruption is reported as
+// backend.ErrCorrupt (Pebble marks it in a way errors.Is cannot see).
+func (s *Store) fail(op string, err error) error {
+	if pdb.IsCorruptionError(err) {
+		return fmt.Errorf("pebble %s: %s: %w: %v", s.dir, op, backend.ErrCorrupt, err)
+	}
+	return s.errorf(op, err)
+}
+
+func objKey(h backend.Hash) []byte {
+	k := make([]byte, 1+backend.HashSize)
+	k[0] = objTag
+	copy(k[1:], h[:])
+	return k
+}
+
+func refKey(name string) []byte {
+	k := make([]byte, 1+len(name))
+	k[0] = refTag
+	copy(k[1:], name)
+	return k
+}
+
+// upperBound returns the smallest key greater than every key starting with
+// prefix, or nil if there is none (prefix is all 0xff).
+func upperBound(prefix []byte) []byte {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if prefix[i] != 0xff {
+			up := bytes.Clone(prefix[:i+1])
+			up[i]++
+			return up
+		}
+	}
+	return nil
+}
+
+// own copies v into a new slice that is never nil, so that an empty object
+// is distinguishable from a missing one.
+func own(v []byte) []byte {
+	out := make([]byte, len(v))
+	copy(out, v)
+	return out
+}
+
+// Get returns the object stored under h, or an error wrapping
+// backend.ErrNotFound. The returned slice is a copy that the caller owns and
+// may keep or modify. Errors meaning on-disk corruption wrap
+// backend.ErrCorrupt.
+func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	op := "get object " + h.String()
+	if err := s.acquire(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	v, closer, err := s.db.Get(objKey(h))
+	if err != nil {
+		if errors.Is(err, pdb.ErrNotFound) {
+			return nil, s.errorf(op, backend.ErrNotFound)
+		}
+		return nil, s.fail(op, err)
+	}
+	out := own(v)
+	if err := closer.Close(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// Put stores every object in one atomic batch and fsyncs it before
+// returning: when Put returns nil, all the objects are durable; when it
+// returns an error, none or all of them may be stored, never a part of one.
+// Objects already present are simply written again. Put copies the data
+// and keeps no reference to the callers' slices. On a read-only store it
+// returns an error wrapping ErrReadOnly.
+func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
+	const op = "put objects"
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if len(objs) == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, o := range objs {
+		if err := b.Set(objKey(o.Hash), o.Data, nil); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	if err := b.Commit(pdb.Sync); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// Has reports, for each hash, whether it is stored; the result has len(hs)
+// entries in the same order. All hashes are looked up in one consistent
+// view of the database.
+func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
+	out := make([]bool, len(hs))
+	err := s.lookup(ctx, "has objects", hs, func(i int, _ []byte) error {
+		out[i] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetMany returns the objects stored under hs, in order, read from one
+// consistent view of the database; a missing object is a nil entry (an
+// empty object is a non-nil empty slice). The caller owns the returned
+// slices.
+func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error) {
+	out := make([][]byte, len(hs))
+	err := s.lookup(ctx, "get objects", hs, func(i int, v []byte) error {
+		out[i] = own(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lookup seeks one iterator to each hash and calls found for those present,
+// with a value valid only during the call.
+func (s *Store) lookup(ctx context.Context, op string, hs []backend.Hash, found func(i int, v []byte) error) (err error) {
+	if err := s.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if len(hs) == 0 {
+		return nil
+	}
+	it, err := s.db.NewIter(&pdb.IterOptions{
+		LowerBound: []byte{objTag},
+		UpperBound: []byte{objTag + 1},
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = s.fail(op, cerr)
+		}
+	}()
+	for i, h := range hs {
+		k := objKey(h)
+		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
+			if err := it.Error(); err != nil {
+				return s.fail(op, err)
+			}
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return s.fail(op+": object "+h.String(), err)
+		}
+		if err := found(i, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListObjects calls fn with the hash of every stored object whose first
+// bytes equal prefix (every object for an empty prefix; none for a prefix
+// longer than a hash), in ascending hash order. It stops and returns fn's
+// error unchanged if fn returns one. fn runs with no lock held and may call
+// any method of s; objects put or deleted meanwhile may or may not be seen.
+func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.Hash) error) error {
+	const op = "list objects"
+	lower := append([]byte{objTag}, prefix...)
+	upper := upperBound(lower)
+	for {
+		if err := s.acquire(ctx, op); err != nil {
+			return err
+		}
+		if len(prefix) > backend.HashSize {
+			s.mu.RUnlock()
+			return nil
+		}
+		hs, err := s.listChunk(op, lower, upper)
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		if len(hs) < listChunk {
+			return nil
+		}
+		lower = append(objKey(hs[len(hs)-1]), 0)
+	}
+}
+
+// listChunk returns up to listChunk hashes of objects in [lower, upper).
+// s.mu must be read-locked.
+func (s *Store) listChunk(op string, lower, upper []byte) (hs []backend.Hash, err error) {
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = s.fail(op, cerr)
+		}
+	}()
+	for ok := it.First(); ok && len(hs) < listChunk; ok = it.Next() {
+		h, herr := backend.HashFromBytes(it.Key()[1:])
+		if herr != nil {
+			return nil, s.errorf(op, fmt.Errorf("%w: object key %x: %v", backend.ErrCorrupt, it.Key(), herr))
+		}
+		hs = append(hs, h)
+	}
+	if err := it.Error(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return hs, nil
+}
+
+// DeleteObjects removes the objects stored under hs in one batch, fsynced
+// before it returns. Deleting an absent object succeeds. On a read-only
+// store it returns an error wrapping ErrReadOnly.
+func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
+	const op = "delete objects"
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if len(hs) == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, h := range hs {
+		if err := b.Delete(objKey(h), nil); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	if err := b.Commit(pdb.Sync); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// GetRef returns the hash that ref name points at, or an error wrapping
+// backend.ErrNotFound if it is absent. A stored value that is not a hash is
+// reported as backend.ErrCorrupt.
+func (s *Store) GetRef(ctx context.Context, name string) (backend.Hash, error) {
+	op := fmt.Sprintf("get ref %q", name)
+	if err := s.acquire(ctx, op); err != nil {
+		return backend.ZeroHash, err
+	}
+	defer s.mu.RUnlock()
+	h, found, err := s.readRef(op, name)
+	if err != nil {
+		return backend.ZeroHash, err
+	}
+	if !found {
+		return backend.ZeroHash, s.errorf(op, backend.ErrNotFound)
+	}
+	return h, nil
+}
+
+// readRef reads one ref; s.mu must be read-locked.
+func (s *Store) readRef(op, name string) (h backend.Hash, found bool, err error) {
+	v, closer, err := s.db.Get(refKey(name))
+	if err != nil {
+		if errors.Is(err, pdb.ErrNotFound) {
+			return backend.ZeroHash, false, nil
+		}
+		return backend.ZeroHash, false, s.fail(op, err)
+	}
+	h, herr := backend.HashFromBytes(v)
+	_ = closer.Close()
+	if herr != nil {
+		return backend.ZeroHash, false, s.errorf(op, fmt.Errorf("%w: ref value: %v", backend.ErrCorrupt, herr))
+	}
+	return h, true, nil
+}
+
+// ListRefs returns every ref whose name starts with prefix (all refs for an
+// empty prefix), sorted by name, read from one consistent view.
+func (s *Store) ListRefs(ctx context.Context, prefix string) (refs []backend.Ref, err error) {
+	op := fmt.Sprintf("list refs %q", prefix)
+	if err := s.acquire(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	lower := refKey(prefix)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			refs, err = nil, s.fail(op, cerr)
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		name := string(it.Key()[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		h, err := backend.HashFromBytes(v)
+		if err != nil {
+			return nil, s.errorf(op, fmt.Errorf("%w: ref %q: %v", backend.ErrCorrupt, name, err))
+		}
+		refs = append(refs, backend.Ref{Name: name, Hash: h})
+	}
+	if err := it.Error(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return refs, nil
+}
+
+// CompareAndSwapRef sets ref name to new if it currently points at old. An
+// old of backend.ZeroHash means "name must be absent"; a new of
+// backend.ZeroHash deletes name; a missing name never matches a non-zero
+// old. On a mismatch it changes nothing and returns an error wrapping
+// backend.ErrConflict that names the ref and both hashes (backend.ErrExists,
+// which also wraps ErrConflict, when old is zero and the ref exists).
+//
+// Swaps are serialised within the process, and the directory lock keeps
+// every other process out, so the compare and the write are atomic. The
+// write is fsynced before CompareAndSwapRef returns nil. A successful swap
+// notifies the watchers of WatchRefs, unless the ref was absent and stays
+// absent. On a read-only store it returns an error wrapping ErrReadOnly.
+func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
+	op := fmt.Sprintf("compare-and-swap ref %q", name)
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+
+	cur, found, err := s.readRef(op, name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case old.IsZero() && found:
+		return s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
+	case !old.IsZero() && !found:
+		return s.errorf(op, fmt.Errorf("is absent, want %s: %w", old, backend.ErrConflict))
+	case !old.IsZero() && cur != old:
+		return s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
+	}
+
+	switch {
+	case cur == new:
+		// Already in place, and durable: every write here is synced.
+	case new.IsZero():
+		err = s.db.Delete(refKey(name), pdb.Sync)
+	default:
+		err = s.db.Set(refKey(name), new[:], pdb.Sync)
+	}
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if !old.IsZero() || !new.IsZero() {
+		s.notify(backend.RefEvent{Name: name, Old: old, New: new})
+	}
+	return nil
+}
+
+// Close closes the store, its watchers' channels and the database, and
+// releases the directory lock. It waits for operations in progress to
+// finish. After Close every method returns an error wrapping
+// backend.ErrClosed; Close itself is idempotent and returns nil when called
+// again.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.closeWatchers()
+	err := s.db.Close()
+	if lerr := s.lock.Close(); err == nil {
+		err = lerr
+	}
+	s.db, s.lock = nil, nil
+	if err != nil {
+		return s.fail("close", err)
+	}
+	return nil
+}
+
+// logger adapts Options.Logf to Pebble's Logger.
+type logger struct {
+	logf func(format string, args ...any)
+}
+
+func (l logger) Infof(format string, args ...any) {
+	if l.logf != nil {
+		l.logf(format, args...)
+	}
+}
+
+func (l logger) Errorf(format string, args ...any) { l.Infof(format, args...) }
+
+// Fatalf must not return: Pebble calls it when it cannot continue safely.
+func (l logger) Fatalf(format string, args ...any) {
+	l.Infof(format, args...)
+	panic("pebble: fatal: " + fmt.Sprintf(format, args...))
+}

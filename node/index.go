@@ -1,0 +1,236 @@
+package node
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/codec"
+)
+
+// MaxEntries is the most entries a Node may hold. A directory with more
+// entries is stored as an Index: a canonical trie of nodes keyed by the
+// bytes of the entry names (see Index and docs/FORMAT.md).
+const MaxEntries = 128
+
+// Child is one subtree of an Index: every entry in it has a name that starts
+// with the Index's Prefix followed by Byte.
+type Child struct {
+	Byte  byte
+	Count uint64       // entries in the subtree
+	Hash  backend.Hash // a Node (at most MaxEntries entries) or an Index
+}
+
+// Index is one level of a large directory (more than MaxEntries entries).
+//
+// Its shape is a function of the set of entries alone, never of the order
+// of edits: for a set S of more than MaxEntries entries, Prefix is the
+// longest common prefix of their names, Self is the entry named exactly
+// Prefix (if any), and there is one Child for each byte b that follows
+// Prefix in some name, holding the subset of names starting with Prefix+b,
+// itself stored the same way (a Node when it has at most MaxEntries
+// entries). Equal sets therefore always give equal hashes.
+type Index struct {
+	Prefix   string
+	Count    uint64 // entries in the whole directory below this index
+	Self     *Entry // the entry named Prefix, or nil
+	Children []Child
+}
+
+// ChildFor returns the child holding names that continue Prefix with b.
+func (x *Index) ChildFor(b byte) (Child, bool) {
+	i := sort.Search(len(x.Children), func(i int) bool { return x.Children[i].Byte >= b })
+	if i < len(x.Children) && x.Children[i].Byte == b {
+		return x.Children[i], true
+	}
+	return Child{}, false
+}
+
+// Hashes returns the hashes x refers to (its self entry's, then its
+// children's), for walking the object graph.
+func (x *Index) Hashes() []backend.Hash {
+	var hs []backend.Hash
+	if x.Self != nil {
+		hs = append(hs, x.Self.Hash)
+	}
+	for _, c := range x.Children {
+		hs = append(hs, c.Hash)
+	}
+	return hs
+}
+
+// check verifies the invariants that can be seen without loading children.
+func (x *Index) check() error {
+	var sum uint64
+	if x.Self != nil {
+		if x.Self.Name != x.Prefix {
+			return fmt.Errorf("self entry %q is not named after the prefix %q", x.Self.Name, x.Prefix)
+		}
+		if x.Self.Kind != KindContents && x.Self.Kind != KindNode {
+			return fmt.Errorf("self entry has unknown kind %d", x.Self.Kind)
+		}
+		sum++
+	}
+	if x.Prefix != "" && strings.ContainsAny(x.Prefix, "/\x00") {
+		return fmt.Errorf("prefix %q contains '/' or NUL", x.Prefix)
+	}
+	for i, c := range x.Children {
+		if c.Count == 0 {
+			return fmt.Errorf("child %d is empty", c.Byte)
+		}
+		if i > 0 && x.Children[i-1].Byte >= c.Byte {
+			return fmt.Errorf("children %d and %d are not sorted and unique", x.Children[i-1].Byte, c.Byte)
+		}
+		if c.Byte == '/' || c.Byte == 0 {
+			return fmt.Errorf("child byte %d cannot appear in a name", c.Byte)
+		}
+		sum += c.Count
+	}
+	if sum != x.Count {
+		return fmt.Errorf("count %d, but its parts hold %d", x.Count, sum)
+	}
+	if x.Count <= MaxEntries {
+		return fmt.Errorf("count %d fits in one node (at most %d)", x.Count, MaxEntries)
+	}
+	if x.Self == nil && len(x.Children) < 2 {
+		return fmt.Errorf("prefix %q is not the longest common prefix", x.Prefix)
+	}
+	return nil
+}
+
+// EncodeIndex returns the canonical encoding of x:
+// [tag=4, version, prefix str, count uint64, self, children] where self is
+// [] or [kind uint8, hash bin32] and children is [[byte uint8, count uint64,
+// hash bin32]...] sorted by byte.
+func EncodeIndex(x *Index) ([]byte, error) {
+	if err := x.check(); err != nil {
+		return nil, fmt.Errorf("node: index: %v", err)
+	}
+	return codec.Encode(codec.TagIndex, 4, func(e *msgpack.Encoder) error {
+		if err := e.EncodeString(x.Prefix); err != nil {
+			return err
+		}
+		if err := e.EncodeUint64(x.Count); err != nil {
+			return err
+		}
+		if x.Self == nil {
+			if err := e.EncodeArrayLen(0); err != nil {
+				return err
+			}
+		} else {
+			if err := e.EncodeArrayLen(2); err != nil {
+				return err
+			}
+			if err := e.EncodeUint8(uint8(x.Self.Kind)); err != nil {
+				return err
+			}
+			if err := e.EncodeBytes(x.Self.Hash[:]); err != nil {
+				return err
+			}
+		}
+		if err := e.EncodeArrayLen(len(x.Children)); err != nil {
+			return err
+		}
+		for _, c := range x.Children {
+			if err := e.EncodeArrayLen(3); err != nil {
+				return err
+			}
+			if err := e.EncodeUint8(c.Byte); err != nil {
+				return err
+			}
+			if err := e.EncodeUint64(c.Count); err != nil {
+				return err
+			}
+			if err := e.EncodeBytes(c.Hash[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DecodeIndex decodes an encoded Index, checking its invariants. Malformed
+// input returns an error wrapping backend.ErrCorrupt.
+func DecodeIndex(b []byte) (*Index, error) {
+	x := &Index{}
+	err := codec.Decode(b, codec.TagIndex, 4, func(d *msgpack.Decoder) error {
+		var err error
+		if x.Prefix, err = d.DecodeString(); err != nil {
+			return err
+		}
+		if x.Count, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return err
+		}
+		switch n {
+		case 0:
+		case 2:
+			k, err := d.DecodeUint8()
+			if err != nil {
+				return err
+			}
+			hb, err := d.DecodeBytes()
+			if err != nil {
+				return err
+			}
+			h, err := backend.HashFromBytes(hb)
+			if err != nil {
+				return err
+			}
+			x.Self = &Entry{Name: x.Prefix, Kind: Kind(k), Hash: h}
+		default:
+			return codec.Corruptf(codec.TagIndex, "self has %d fields", n)
+		}
+		if n, err = d.DecodeArrayLen(); err != nil {
+			return err
+		}
+		if n < 0 || n > 256 {
+			return codec.Corruptf(codec.TagIndex, "%d children", n)
+		}
+		x.Children = make([]Child, n)
+		for i := range x.Children {
+			c := &x.Children[i]
+			if f, err := d.DecodeArrayLen(); err != nil {
+				return err
+			} else if f != 3 {
+				return codec.Corruptf(codec.TagIndex, "child %d has %d fields", i, f)
+			}
+			if c.Byte, err = d.DecodeUint8(); err != nil {
+				return err
+			}
+			if c.Count, err = d.DecodeUint64(); err != nil {
+				return err
+			}
+			hb, err := d.DecodeBytes()
+			if err != nil {
+				return err
+			}
+			if c.Hash, err = backend.HashFromBytes(hb); err != nil {
+				return err
+			}
+		}
+		if err := x.check(); err != nil {
+			return codec.Corruptf(codec.TagIndex, "%v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// IndexObject returns x's encoding keyed by its hash.
+func IndexObject(x *Index) (backend.Object, error) {
+	b, err := EncodeIndex(x)
+	if err != nil {
+		return backend.Object{}, err
+	}
+	return backend.Object{Hash: codec.Sum(b), Data: b}, nil
+}

@@ -1,0 +1,468 @@
+package tree
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/contents"
+	"github.com/stratakv/strata/node"
+)
+
+// This file holds the algorithms on one directory, stored either as a
+// single node.Node (at most node.MaxEntries entries) or as a canonical trie
+// of node.Index objects over the bytes of the names (see node.Index). Every
+// function takes the hash of a directory object; the zero hash and
+// node.Empty are the empty directory.
+
+func isEmpty(h backend.Hash) bool { return h.IsZero() || h == node.Empty }
+
+// dirLoader loads directory objects; *node.Store and *writer both are.
+type dirLoader interface {
+	Load(ctx context.Context, h backend.Hash) (node.Dir, error)
+}
+
+func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
+	if isEmpty(h) {
+		return node.Dir{Leaf: &node.Node{}}, nil
+	}
+	return st.Load(ctx, h)
+}
+
+// find returns the entry called name in directory h, descending the index
+// by the bytes of name: O(depth) objects, each usually from the cache.
+func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.Entry, bool, error) {
+	for {
+		d, err := load(ctx, st, h)
+		if err != nil {
+			return node.Entry{}, false, err
+		}
+		if d.Leaf != nil {
+			e, ok := d.Leaf.Find(name)
+			return e, ok, nil
+		}
+		x := d.Index
+		switch {
+		case name == x.Prefix:
+			if x.Self == nil {
+				return node.Entry{}, false, nil
+			}
+			return *x.Self, true, nil
+		case len(name) <= len(x.Prefix) || !strings.HasPrefix(name, x.Prefix):
+			return node.Entry{}, false, nil
+		}
+		c, ok := x.ChildFor(name[len(x.Prefix)])
+		if !ok {
+			return node.Entry{}, false, nil
+		}
+		h = c.Hash
+	}
+}
+
+// dirLen returns the number of entries of directory h in O(1).
+func dirLen(ctx context.Context, st dirLoader, h backend.Hash) (int, error) {
+	d, err := load(ctx, st, h)
+	if err != nil {
+		return 0, err
+	}
+	return d.Len(), nil
+}
+
+// iterate calls fn with the entries of directory h in name order, starting
+// after the name after (if hasAfter), until fn returns false. Subtrees
+// entirely at or before after are skipped without being loaded, so the cost
+// is O(depth + entries visited).
+func iterate(ctx context.Context, st dirLoader, h backend.Hash, after string, hasAfter bool, fn func(node.Entry) bool) (bool, error) {
+	d, err := load(ctx, st, h)
+	if err != nil {
+		return false, err
+	}
+	if d.Leaf != nil {
+		es := d.Leaf.Entries
+		i := 0
+		if hasAfter {
+			i = sort.Search(len(es), func(i int) bool { return es[i].Name > after })
+		}
+		for ; i < len(es); i++ {
+			if !fn(es[i]) {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	x := d.Index
+	var from int // the first child byte that may hold names > after
+	if hasAfter {
+		switch {
+		case strings.HasPrefix(after, x.Prefix):
+			if len(after) == len(x.Prefix) {
+				hasAfter = false // every name but Self is > after, and Self is not
+				from = 0
+				goto children
+			}
+			from = int(after[len(x.Prefix)])
+		case after < x.Prefix:
+			hasAfter = false // every name here is >= Prefix > after
+		default:
+			return true, nil // every name here is < after
+		}
+	}
+	if x.Self != nil && !hasAfter {
+		if !fn(*x.Self) {
+			return false, nil
+		}
+	}
+children:
+	for _, c := range x.Children {
+		if int(c.Byte) < from {
+			continue
+		}
+		// Only the child on after's own path needs the bound.
+		bounded := hasAfter && int(c.Byte) == from
+		ok, err := iterate(ctx, st, c.Hash, after, bounded, fn)
+		if err != nil || !ok {
+			return ok, err
+		}
+	}
+	return true, nil
+}
+
+// allEntries returns every entry of directory h, in name order.
+func allEntries(ctx context.Context, st dirLoader, h backend.Hash) ([]node.Entry, error) {
+	var out []node.Entry
+	_, err := iterate(ctx, st, h, "", false, func(e node.Entry) bool {
+		out = append(out, e)
+		return true
+	})
+	return out, err
+}
+
+// edit is one change to a directory: the entry to store under name, or a
+// deletion.
+type edit struct {
+	name  string
+	del   bool
+	entry node.Entry
+}
+
+// ref is a written (or pending) directory object and its entry count; the
+// empty directory is the zero ref.
+type ref struct {
+	hash  backend.Hash
+	count int
+}
+
+// writer builds new directory objects, keeping them (decoded) until the
+// whole change is done, then hands over only those reachable from the new
+// root: objects made and then superseded within one change are never
+// stored.
+type writer struct {
+	st      *node.Store
+	pending map[backend.Hash]pendingObj
+	order   []backend.Hash
+}
+
+type pendingObj struct {
+	obj  backend.Object
+	dir  node.Dir // zero for contents
+	kids []backend.Hash
+}
+
+func newWriter(st *node.Store) *writer {
+	return &writer{st: st, pending: make(map[backend.Hash]pendingObj)}
+}
+
+// Load returns a pending directory object, or loads a stored one.
+func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
+	if p, ok := w.pending[h]; ok && (p.dir.Leaf != nil || p.dir.Index != nil) {
+		return p.dir, nil
+	}
+	return w.st.Load(ctx, h)
+}
+
+func (w *writer) add(o backend.Object, d node.Dir, kids []backend.Hash) {
+	if _, ok := w.pending[o.Hash]; ok {
+		return
+	}
+	w.pending[o.Hash] = pendingObj{obj: o, dir: d, kids: kids}
+	w.order = append(w.order, o.Hash)
+}
+
+// contents encodes a value and returns the entry for it.
+func (w *writer) contents(name string, value []byte) node.Entry {
+	o := contents.Object(contents.Raw(value))
+	w.add(o, node.Dir{}, nil)
+	return node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash}
+}
+
+// finish returns the pending objects reachable from root, children before
+// parents, and puts the directories among them in the cache.
+func (w *writer) finish(root backend.Hash) []backend.Object {
+	reach := make(map[backend.Hash]bool)
+	var mark func(h backend.Hash)
+	mark = func(h backend.Hash) {
+		p, ok := w.pending[h]
+		if !ok || reach[h] {
+			return
+		}
+		reach[h] = true
+		for _, k := range p.kids {
+			mark(k)
+		}
+	}
+	mark(root)
+	objs := make([]backend.Object, 0, len(reach))
+	for _, h := range w.order {
+		if reach[h] {
+			p := w.pending[h]
+			objs = append(objs, p.obj)
+			if p.dir.Leaf != nil || p.dir.Index != nil {
+				w.st.Remember(h, p.dir, len(p.obj.Data))
+			}
+		}
+	}
+	return objs
+}
+
+func (w *writer) leaf(es []node.Entry) (ref, error) {
+	if len(es) == 0 {
+		return ref{}, nil
+	}
+	n := &node.Node{Entries: es}
+	o, err := node.Object(n)
+	if err != nil {
+		return ref{}, err
+	}
+	w.add(o, node.Dir{Leaf: n}, n.Children())
+	return ref{o.Hash, len(es)}, nil
+}
+
+// build stores the sorted, unique entries es as a directory in canonical
+// form: one node if they fit, else an index trie.
+func (w *writer) build(es []node.Entry) (ref, error) {
+	if len(es) <= node.MaxEntries {
+		return w.leaf(es)
+	}
+	p := lcp(es[0].Name, es[len(es)-1].Name)
+	var self *node.Entry
+	if es[0].Name == p {
+		self, es = &es[0], es[1:]
+	}
+	var children []node.Child
+	for len(es) > 0 {
+		b := es[0].Name[len(p)]
+		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
+		r, err := w.build(es[:j])
+		if err != nil {
+			return ref{}, err
+		}
+		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
+		es = es[j:]
+	}
+	return w.index(context.Background(), p, self, children)
+}
+
+// index stores the directory made of self and children under prefix p in
+// canonical form: a node if it has few enough entries, the only child if
+// there is nothing else, otherwise an index.
+func (w *writer) index(ctx context.Context, p string, self *node.Entry, children []node.Child) (ref, error) {
+	var count uint64
+	if self != nil {
+		count++
+	}
+	live := children[:0:0]
+	for _, c := range children {
+		if c.Count > 0 {
+			live = append(live, c)
+			count += c.Count
+		}
+	}
+	switch {
+	case count == 0:
+		return ref{}, nil
+	case count <= node.MaxEntries:
+		var es []node.Entry
+		if self != nil {
+			es = append(es, *self)
+		}
+		for _, c := range live {
+			all, err := allEntries(ctx, w, c.Hash)
+			if err != nil {
+				return ref{}, err
+			}
+			es = append(es, all...)
+		}
+		return w.leaf(es)
+	case self == nil && len(live) == 1:
+		return ref{live[0].Hash, int(count)}, nil
+	}
+	x := &node.Index{Prefix: p, Count: count, Self: self, Children: live}
+	o, err := node.IndexObject(x)
+	if err != nil {
+		return ref{}, err
+	}
+	w.add(o, node.Dir{Index: x}, x.Hashes())
+	return ref{o.Hash, int(count)}, nil
+}
+
+// apply applies edits (sorted by name, unique) to directory h and returns
+// the new directory. Only the objects on the paths to edited names are
+// rewritten: O(edits × depth) objects.
+func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, error) {
+	if isEmpty(h) {
+		return w.build(merge(nil, edits))
+	}
+	d, err := w.Load(ctx, h)
+	if err != nil {
+		return ref{}, err
+	}
+	if len(edits) == 0 {
+		return ref{h, d.Len()}, nil
+	}
+	if d.Leaf != nil {
+		return w.build(merge(d.Leaf.Entries, edits))
+	}
+	x := d.Index
+	p := x.Prefix
+	// New names outside the prefix shorten it: the old index becomes one
+	// child of a new one. Deletions of names outside it delete nothing.
+	newP, outside := p, false
+	for _, e := range edits {
+		if !strings.HasPrefix(e.name, p) && !e.del {
+			newP, outside = lcp(newP, e.name), true
+		}
+	}
+	if outside {
+		kept := edits[:0:0]
+		for _, e := range edits {
+			if strings.HasPrefix(e.name, p) || !e.del {
+				kept = append(kept, e)
+			}
+		}
+		return w.around(ctx, newP, h, p, kept)
+	}
+	self := x.Self
+	i := 0
+	for i < len(edits) && !strings.HasPrefix(edits[i].name, p) {
+		i++ // deletions of names outside the prefix
+	}
+	if i < len(edits) && edits[i].name == p {
+		if edits[i].del {
+			self = nil
+		} else {
+			e := edits[i].entry
+			self = &e
+		}
+		i++
+	}
+	var children []node.Child
+	ci := 0
+	rest := edits[i:]
+	for len(rest) > 0 || ci < len(x.Children) {
+		if len(rest) > 0 && !strings.HasPrefix(rest[0].name, p) {
+			rest = rest[1:] // a deletion of a name outside the prefix
+			continue
+		}
+		var b byte
+		switch {
+		case len(rest) == 0:
+			b = x.Children[ci].Byte
+		case ci == len(x.Children) || rest[0].name[len(p)] < x.Children[ci].Byte:
+			b = rest[0].name[len(p)]
+		default:
+			b = x.Children[ci].Byte
+		}
+		j := 0
+		for j < len(rest) && strings.HasPrefix(rest[j].name, p) && rest[j].name[len(p)] == b {
+			j++
+		}
+		var old backend.Hash
+		if ci < len(x.Children) && x.Children[ci].Byte == b {
+			if j == 0 { // untouched: keep it as it is, without loading it
+				children = append(children, x.Children[ci])
+				ci++
+				continue
+			}
+			old = x.Children[ci].Hash
+			ci++
+		}
+		r, err := w.apply(ctx, old, rest[:j])
+		if err != nil {
+			return ref{}, err
+		}
+		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
+		rest = rest[j:]
+	}
+	return w.index(ctx, p, self, children)
+}
+
+// around builds the directory whose names share only the prefix newP: the
+// old index h (prefix p, longer than newP) with its edits becomes the child
+// for byte p[len(newP)], and new names elsewhere become new children.
+func (w *writer) around(ctx context.Context, newP string, h backend.Hash, p string, edits []edit) (ref, error) {
+	c := p[len(newP)]
+	var self *node.Entry
+	if len(edits) > 0 && edits[0].name == newP {
+		e := edits[0].entry
+		self, edits = &e, edits[1:]
+	}
+	var children []node.Child
+	doneOld := false
+	for len(edits) > 0 || !doneOld {
+		var b byte
+		if len(edits) == 0 || (!doneOld && c < edits[0].name[len(newP)]) {
+			b = c
+		} else {
+			b = edits[0].name[len(newP)]
+		}
+		j := 0
+		for j < len(edits) && edits[j].name[len(newP)] == b {
+			j++
+		}
+		var r ref
+		var err error
+		if b == c {
+			r, err = w.apply(ctx, h, edits[:j])
+			doneOld = true
+		} else {
+			r, err = w.build(merge(nil, edits[:j]))
+		}
+		if err != nil {
+			return ref{}, err
+		}
+		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
+		edits = edits[j:]
+	}
+	return w.index(ctx, newP, self, children)
+}
+
+// merge applies sorted edits to sorted entries.
+func merge(es []node.Entry, edits []edit) []node.Entry {
+	out := make([]node.Entry, 0, len(es)+len(edits))
+	i := 0
+	for _, e := range edits {
+		for i < len(es) && es[i].Name < e.name {
+			out = append(out, es[i])
+			i++
+		}
+		if i < len(es) && es[i].Name == e.name {
+			i++
+		}
+		if !e.del {
+			out = append(out, e.entry)
+		}
+	}
+	return append(out, es[i:]...)
+}
+
+// lcp returns the longest common prefix of a and b.
+func lcp(a, b string) string {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return a[:i]
+		}
+	}
+	return a[:n]
+}
