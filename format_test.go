@@ -3,14 +3,17 @@ package strata_test
 import (
 	"bufio"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/node"
+	"github.com/stratakv/strata/tree"
 )
 
 // goldenObjects builds the objects listed in docs/FORMAT.md's golden table.
@@ -26,7 +29,27 @@ func goldenObjects(t *testing.T) map[string]backend.Object {
 	host := obj(node.Object(&node.Node{Entries: []node.Entry{{Name: "host", Kind: node.KindContents, Hash: db1.Hash}}}))
 	db := obj(node.Object(&node.Node{Entries: []node.Entry{{Name: "db", Kind: node.KindNode, Hash: host.Hash}}}))
 	root := commit.Object(&commit.Commit{Tree: db.Hash, Author: "ops", Message: "point at db1", Time: 1767225600000000000, Height: 1})
+	largeDir := func(n int, format string) backend.Object {
+		st := node.NewStore(mem.New(), -1)
+		b := tree.Empty(st).Builder()
+		for i := 0; i < n; i++ {
+			if err := b.Set(ctx, []string{fmt.Sprintf(format, i)}, []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, err := b.Write(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := st.Objects().Get(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return backend.Object{Hash: h, Data: data}
+	}
 	return map[string]backend.Object{
+		"index-k200":     largeDir(200, "k%03d"),
+		"index-k10000":   largeDir(10000, "k%05d"),
 		"contents-db1":   db1,
 		"contents-empty": contents.Object(contents.Raw(nil)),
 		"node-empty":     obj(node.Object(&node.Node{})),
@@ -78,6 +101,8 @@ func TestGoldenFormat(t *testing.T) {
 			_, derr = contents.Decode(b)
 		case strings.HasPrefix(name, "node"):
 			_, derr = node.Decode(b)
+		case strings.HasPrefix(name, "index"):
+			_, derr = node.DecodeIndex(b)
 		default:
 			_, derr = commit.Decode(b)
 		}
