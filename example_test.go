@@ -111,6 +111,6 @@ func ExampleTime() {
 		kv.Close()
 	}
 	// Output:
-	// a5bda4796883
-	// a5bda4796883
+	// 3fe749667046
+	// 3fe749667046
 }

@@ -26,7 +26,11 @@ func goldenObjects(t *testing.T) map[string]backend.Object {
 		return o
 	}
 	db1 := contents.Object(contents.Raw([]byte("db1")))
-	host := obj(node.Object(&node.Node{Entries: []node.Entry{{Name: "host", Kind: node.KindContents, Hash: db1.Hash}}}))
+	long := contents.Object(contents.Raw([]byte("a value longer than thirty-two bytes")))
+	host := obj(node.Object(&node.Node{Entries: []node.Entry{
+		{Name: "host", Kind: node.KindInline, Value: []byte("db1")},
+		{Name: "motd", Kind: node.KindContents, Hash: long.Hash},
+	}}))
 	db := obj(node.Object(&node.Node{Entries: []node.Entry{{Name: "db", Kind: node.KindNode, Hash: host.Hash}}}))
 	root := commit.Object(&commit.Commit{Tree: db.Hash, Author: "ops", Message: "point at db1", Time: 1767225600000000000, Height: 1})
 	largeDir := func(n int, format string) backend.Object {
@@ -51,6 +55,7 @@ func goldenObjects(t *testing.T) map[string]backend.Object {
 		"index-k200":     largeDir(200, "k%03d"),
 		"index-k10000":   largeDir(10000, "k%05d"),
 		"contents-db1":   db1,
+		"contents-long":  long,
 		"contents-empty": contents.Object(contents.Raw(nil)),
 		"node-empty":     obj(node.Object(&node.Node{})),
 		"node-host":      host,

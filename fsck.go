@@ -153,8 +153,12 @@ func (f *fsck) tree(ctx context.Context, h Hash, where string) error {
 
 func (f *fsck) entry(ctx context.Context, e node.Entry, where string) error {
 	w := where + e.Name
-	if e.Kind == node.KindNode {
+	switch e.Kind {
+	case node.KindNode:
 		return f.tree(ctx, e.Hash, w+"/")
+	case node.KindInline: // held in the node, checked with it
+		f.rep.Contents++
+		return nil
 	}
 	if f.seen[e.Hash] {
 		return nil

@@ -31,7 +31,9 @@ func damage(t *testing.T, kv *strata.KV, h strata.Hash, data []byte) {
 
 func testFsck(t *testing.T, kv *strata.KV) {
 	main := kv.Branch("main")
-	must[strata.Hash](t)(main.Set(ctx, "config/db/host", []byte("db1")))
+	// Longer than node.MaxInline, so the value is a contents object of its own.
+	const host = "db1.internal.example.com:5432/primary"
+	must[strata.Hash](t)(main.Set(ctx, "config/db/host", []byte(host)))
 	must[strata.Hash](t)(main.Set(ctx, "config/db/port", []byte("5432")))
 	must[strata.Hash](t)(main.Set(ctx, "other/x", []byte("x")))
 	rep := must[*strata.FsckReport](t)(kv.Fsck(ctx))
@@ -80,7 +82,7 @@ func testFsck(t *testing.T, kv *strata.KV) {
 	}
 	// Repair and re-check.
 	damage(t, kv, vh, orig)
-	if v := must[[]byte](t)(main.Get(ctx, "config/db/host")); string(v) != "db1" {
+	if v := must[[]byte](t)(main.Get(ctx, "config/db/host")); string(v) != host {
 		t.Errorf("after repair: %q", v)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
 	"github.com/stratakv/strata/commit"
-	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -426,26 +425,18 @@ func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
 	out := make([]Change, len(tcs))
 	for i, tc := range tcs {
 		out[i] = Change{Op: tc.Op, Path: tc.Path}
-		if !tc.Old.IsZero() {
-			if out[i].Old, err = kv.value(ctx, tc.Path, tc.Old); err != nil {
+		if tc.Op != Add {
+			if out[i].Old, err = tree.Value(ctx, kv.store, tc.Old, tc.Path); err != nil {
 				return nil, err
 			}
 		}
-		if !tc.New.IsZero() {
-			if out[i].New, err = kv.value(ctx, tc.Path, tc.New); err != nil {
+		if tc.Op != Remove {
+			if out[i].New, err = tree.Value(ctx, kv.store, tc.New, tc.Path); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return out, nil
-}
-
-func (kv *KV) value(ctx context.Context, path string, h Hash) ([]byte, error) {
-	c, err := contents.Get(ctx, kv.store, h)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", path, err)
-	}
-	return c.Data, nil
 }
 
 // Changes returns what commit rev changed relative to its first parent (all

@@ -53,7 +53,7 @@ func (x *Index) ChildFor(b byte) (Child, bool) {
 // children's), for walking the object graph.
 func (x *Index) Hashes() []backend.Hash {
 	var hs []backend.Hash
-	if x.Self != nil {
+	if x.Self != nil && x.Self.Kind != KindInline {
 		hs = append(hs, x.Self.Hash)
 	}
 	for _, c := range x.Children {
@@ -69,7 +69,7 @@ func (x *Index) check() error {
 		if x.Self.Name != x.Prefix {
 			return fmt.Errorf("self entry %q is not named after the prefix %q", x.Self.Name, x.Prefix)
 		}
-		if x.Self.Kind != KindContents && x.Self.Kind != KindNode {
+		if !validKind(x.Self.Kind) {
 			return fmt.Errorf("self entry has unknown kind %d", x.Self.Kind)
 		}
 		sum++
@@ -103,7 +103,7 @@ func (x *Index) check() error {
 
 // EncodeIndex returns the canonical encoding of x:
 // [tag=4, version, prefix str, count uint64, self, children] where self is
-// [] or [kind uint8, hash bin32] and children is [[byte uint8, count uint64,
+// [] or [kind uint8, hash bin32 or inline value bin] and children is [[byte uint8, count uint64,
 // hash bin32]...] sorted by byte.
 func EncodeIndex(x *Index) ([]byte, error) {
 	if err := x.check(); err != nil {
@@ -127,7 +127,7 @@ func EncodeIndex(x *Index) ([]byte, error) {
 			if err := e.EncodeUint8(uint8(x.Self.Kind)); err != nil {
 				return err
 			}
-			if err := e.EncodeBytes(x.Self.Hash[:]); err != nil {
+			if err := encodeRef(e, x.Self); err != nil {
 				return err
 			}
 		}
@@ -179,11 +179,10 @@ func DecodeIndex(b []byte) (*Index, error) {
 			if err != nil {
 				return err
 			}
-			h, err := backend.HashFromBytes(hb)
-			if err != nil {
+			x.Self = &Entry{Name: x.Prefix, Kind: Kind(k)}
+			if err := decodeRef(hb, x.Self.Kind, x.Self); err != nil {
 				return err
 			}
-			x.Self = &Entry{Name: x.Prefix, Kind: Kind(k), Hash: h}
 		default:
 			return codec.Corruptf(codec.TagIndex, "self has %d fields", n)
 		}

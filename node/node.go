@@ -22,14 +22,71 @@ type Kind uint8
 // Entry kinds.
 const (
 	KindContents Kind = 1 // the entry is a value: Hash names a contents object
-	KindNode     Kind = 2 // the entry is a directory: Hash names a node
+	KindNode     Kind = 2 // the entry is a directory: Hash names a node or an index
+	KindInline   Kind = 3 // the entry is a value of at most MaxInline bytes, held in Value
 )
+
+// MaxInline is the size of the largest value stored inline in its
+// directory entry. A longer value is a contents object named by its hash.
+// The rule depends only on the value's length, so it keeps hashes
+// canonical.
+const MaxInline = 32
+
+// IsValue reports whether the entry is a value (inline or a contents
+// object) rather than a directory.
+func (e *Entry) IsValue() bool { return e.Kind != KindNode }
+
+// Equal reports whether two entries are identical (two nils are equal).
+func (e *Entry) Equal(o *Entry) bool {
+	if e == nil || o == nil {
+		return e == o
+	}
+	return e.Name == o.Name && e.Kind == o.Kind && e.Hash == o.Hash && string(e.Value) == string(o.Value)
+}
+
+func validKind(k Kind) bool { return k == KindContents || k == KindNode || k == KindInline }
+
+// encodeRef writes an entry's reference: its hash, or its inline value.
+func encodeRef(enc *msgpack.Encoder, e *Entry) error {
+	if e.Kind == KindInline {
+		if len(e.Value) > MaxInline {
+			return fmt.Errorf("node: inline value of %q has %d bytes, at most %d", e.Name, len(e.Value), MaxInline)
+		}
+		return enc.EncodeBytes(nonNil(e.Value))
+	}
+	return enc.EncodeBytes(e.Hash[:])
+}
+
+// decodeRef reads an entry's reference for kind k into e.
+func decodeRef(b []byte, k Kind, e *Entry) error {
+	if k == KindInline {
+		if len(b) > MaxInline {
+			return fmt.Errorf("inline value of %d bytes, at most %d", len(b), MaxInline)
+		}
+		e.Value = b
+		if e.Value == nil {
+			e.Value = []byte{}
+		}
+		return nil
+	}
+	h, err := backend.HashFromBytes(b)
+	e.Hash = h
+	return err
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
 
 // Entry is one named child of a directory.
 type Entry struct {
-	Name string
-	Kind Kind
-	Hash backend.Hash
+	Name  string
+	Kind  Kind
+	Hash  backend.Hash // for KindContents and KindNode
+	Value []byte       // for KindInline; shared, must not be modified
 }
 
 // Node is a directory: its entries sorted by name bytes, names unique.
@@ -49,9 +106,11 @@ func (n *Node) Find(name string) (Entry, bool) {
 // Children returns the hashes n refers to, for walking the object graph
 // without interpreting entries.
 func (n *Node) Children() []backend.Hash {
-	hs := make([]backend.Hash, len(n.Entries))
-	for i, e := range n.Entries {
-		hs[i] = e.Hash
+	hs := make([]backend.Hash, 0, len(n.Entries))
+	for _, e := range n.Entries {
+		if e.Kind != KindInline {
+			hs = append(hs, e.Hash)
+		}
 	}
 	return hs
 }
@@ -74,7 +133,7 @@ func Encode(n *Node) ([]byte, error) {
 		if !ValidName(e.Name) {
 			return nil, fmt.Errorf("node: invalid entry name %q", e.Name)
 		}
-		if e.Kind != KindContents && e.Kind != KindNode {
+		if !validKind(e.Kind) {
 			return nil, fmt.Errorf("node: entry %q has unknown kind %d", e.Name, e.Kind)
 		}
 		if i > 0 && n.Entries[i-1].Name >= e.Name {
@@ -95,7 +154,7 @@ func Encode(n *Node) ([]byte, error) {
 			if err := enc.EncodeUint8(uint8(e.Kind)); err != nil {
 				return err
 			}
-			if err := enc.EncodeBytes(e.Hash[:]); err != nil {
+			if err := encodeRef(enc, &e); err != nil {
 				return err
 			}
 		}
@@ -136,13 +195,13 @@ func Decode(b []byte) (*Node, error) {
 			if hb, err = d.DecodeBytes(); err != nil {
 				return err
 			}
-			if e.Hash, err = backend.HashFromBytes(hb); err != nil {
+			if err := decodeRef(hb, e.Kind, e); err != nil {
 				return codec.Corruptf(codec.TagNode, "entry %q: %v", e.Name, err)
 			}
 			switch {
 			case !ValidName(e.Name):
 				return codec.Corruptf(codec.TagNode, "invalid entry name %q", e.Name)
-			case e.Kind != KindContents && e.Kind != KindNode:
+			case !validKind(e.Kind):
 				return codec.Corruptf(codec.TagNode, "entry %q has unknown kind %d", e.Name, k)
 			case i > 0 && n.Entries[i-1].Name >= e.Name:
 				return codec.Corruptf(codec.TagNode, "entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)

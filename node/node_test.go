@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -107,5 +108,82 @@ func TestFind(t *testing.T) {
 	}
 	if _, ok := n.Find("b"); ok {
 		t.Errorf("Find(b) found something")
+	}
+}
+
+func TestInlineValues(t *testing.T) {
+	n := &node.Node{Entries: []node.Entry{
+		{Name: "a", Kind: node.KindInline, Value: []byte{}},
+		{Name: "b", Kind: node.KindInline, Value: bytes.Repeat([]byte{0}, node.MaxInline)},
+		{Name: "c", Kind: node.KindContents, Hash: h(1)},
+	}}
+	b, err := node.Encode(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := node.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n.Entries {
+		if !n.Entries[i].Equal(&got.Entries[i]) {
+			t.Errorf("entry %d: %+v, want %+v", i, got.Entries[i], n.Entries[i])
+		}
+	}
+	if diff := cmp.Diff([]backend.Hash{h(1)}, got.Children()); diff != "" {
+		t.Errorf("children: %s", diff)
+	}
+	tooLong := &node.Node{Entries: []node.Entry{{Name: "a", Kind: node.KindInline, Value: make([]byte, node.MaxInline+1)}}}
+	if _, err := node.Encode(tooLong); err == nil {
+		t.Error("encoded an inline value over MaxInline")
+	}
+}
+
+func TestMaxEntries(t *testing.T) {
+	n := &node.Node{}
+	for i := 0; i <= node.MaxEntries; i++ {
+		n.Entries = append(n.Entries, node.Entry{Name: fmt.Sprintf("k%04d", i), Kind: node.KindContents, Hash: h(1)})
+	}
+	if _, err := node.Encode(n); err == nil {
+		t.Fatal("encoded a node over MaxEntries")
+	}
+}
+
+func TestIndexRoundTripAndChecks(t *testing.T) {
+	good := &node.Index{Prefix: "k", Count: 200, Children: []node.Child{{Byte: '0', Count: 100, Hash: h(1)}, {Byte: '1', Count: 100, Hash: h(2)}}}
+	b, err := node.EncodeIndex(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := node.DecodeIndex(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(good, got); diff != "" {
+		t.Error(diff)
+	}
+	withSelf := &node.Index{Prefix: "k", Count: 201, Self: &node.Entry{Name: "k", Kind: node.KindInline, Value: []byte("v")},
+		Children: []node.Child{{Byte: '0', Count: 200, Hash: h(1)}}}
+	if b, err := node.EncodeIndex(withSelf); err != nil {
+		t.Fatal(err)
+	} else if got, err := node.DecodeIndex(b); err != nil || !got.Self.Equal(withSelf.Self) {
+		t.Fatalf("self: %+v, %v", got, err)
+	}
+	for name, x := range map[string]*node.Index{
+		"count too small": {Prefix: "k", Count: 100, Children: []node.Child{{Byte: '0', Count: 50, Hash: h(1)}, {Byte: '1', Count: 50, Hash: h(2)}}},
+		"counts disagree": {Prefix: "k", Count: 300, Children: []node.Child{{Byte: '0', Count: 100, Hash: h(1)}, {Byte: '1', Count: 100, Hash: h(2)}}},
+		"one child":       {Prefix: "k", Count: 200, Children: []node.Child{{Byte: '0', Count: 200, Hash: h(1)}}},
+		"unsorted":        {Prefix: "k", Count: 200, Children: []node.Child{{Byte: '1', Count: 100, Hash: h(1)}, {Byte: '0', Count: 100, Hash: h(2)}}},
+		"slash byte":      {Prefix: "k", Count: 200, Children: []node.Child{{Byte: '/', Count: 100, Hash: h(1)}, {Byte: '0', Count: 100, Hash: h(2)}}},
+		"self not prefix": {Prefix: "k", Count: 201, Self: &node.Entry{Name: "x", Kind: 1, Hash: h(3)}, Children: []node.Child{{Byte: '0', Count: 200, Hash: h(1)}}},
+		"empty child":     {Prefix: "k", Count: 200, Children: []node.Child{{Byte: '0', Count: 0, Hash: h(1)}, {Byte: '1', Count: 200, Hash: h(2)}}},
+	} {
+		if _, err := node.EncodeIndex(x); err == nil {
+			t.Errorf("%s: encoded", name)
+		}
+	}
+	// Corrupt bytes of a good index decode to ErrCorrupt.
+	if _, err := node.DecodeIndex(b[:len(b)-5]); !errors.Is(err, backend.ErrCorrupt) {
+		t.Errorf("truncated index: %v", err)
 	}
 }

@@ -31,12 +31,12 @@ func (o Op) String() string {
 	return "?"
 }
 
-// Change is one value that differs between two trees. Old is the zero Hash
-// for Add and New is the zero Hash for Remove; both name contents objects.
+// Change is one value that differs between two trees. Old is the zero
+// Entry for Add and New the zero Entry for Remove; Value reads them.
 type Change struct {
 	Op       Op
 	Path     string
-	Old, New backend.Hash
+	Old, New node.Entry
 }
 
 // Diff returns the values that differ between the stored trees a and b,
@@ -179,7 +179,7 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 
 // diffEntry compares one name present in a, b or both (nil when absent).
 func diffEntry(ctx context.Context, st *node.Store, prefix string, ea, eb *node.Entry, out *[]Change) error {
-	if ea == nil && eb == nil || ea != nil && eb != nil && *ea == *eb {
+	if ea == nil && eb == nil || ea != nil && eb != nil && ea.Equal(eb) {
 		return nil
 	}
 	var name string
@@ -194,14 +194,14 @@ func diffEntry(ctx context.Context, st *node.Store, prefix string, ea, eb *node.
 	valA := ea != nil && !dirA
 	valB := eb != nil && !dirB
 	if valA && valB {
-		*out = append(*out, Change{Op: Modify, Path: p, Old: ea.Hash, New: eb.Hash})
+		*out = append(*out, Change{Op: Modify, Path: p, Old: *ea, New: *eb})
 		return nil
 	}
 	if valA {
-		*out = append(*out, Change{Op: Remove, Path: p, Old: ea.Hash})
+		*out = append(*out, Change{Op: Remove, Path: p, Old: *ea})
 	}
 	if valB {
-		*out = append(*out, Change{Op: Add, Path: p, New: eb.Hash})
+		*out = append(*out, Change{Op: Add, Path: p, New: *eb})
 	}
 	if dirA || dirB {
 		var ha, hb backend.Hash

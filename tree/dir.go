@@ -189,8 +189,12 @@ func (w *writer) add(o backend.Object, d node.Dir, kids []backend.Hash) {
 	w.order = append(w.order, o.Hash)
 }
 
-// contents encodes a value and returns the entry for it.
+// contents returns the entry for a value: inline if it is small enough
+// (node.MaxInline), else a new contents object.
 func (w *writer) contents(name string, value []byte) node.Entry {
+	if len(value) <= node.MaxInline {
+		return node.Entry{Name: name, Kind: node.KindInline, Value: value}
+	}
 	o := contents.Object(contents.Raw(value))
 	w.add(o, node.Dir{}, nil)
 	return node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash}

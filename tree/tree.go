@@ -84,7 +84,9 @@ func (t *Tree) Len(ctx context.Context, path []string) (int, error) {
 }
 
 // SubtreeHash returns the hash of the object at path (a directory's root
-// object, or a value's contents) and whether it is a directory. It returns
+// object, or a value's contents object — for a value stored inline, the
+// hash that object would have) and whether it is a directory. Equal hashes
+// mean equal contents. It returns
 // an error wrapping backend.ErrNotFound if the path is absent.
 func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bool, error) {
 	h, isDir := t.root, true
@@ -99,7 +101,7 @@ func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bo
 		if !ok {
 			return backend.Hash{}, false, notFound(path[:i+1], "does not exist")
 		}
-		h, isDir = e.Hash, e.Kind == node.KindNode
+		h, isDir = entryHash(e), e.Kind == node.KindNode
 	}
 	return h, isDir, nil
 }
@@ -244,11 +246,30 @@ func (b *Builder) Get(ctx context.Context, path []string) ([]byte, error) {
 	case l.ch != nil:
 		return append([]byte{}, l.ch.value...), nil
 	}
-	c, err := contents.Get(ctx, b.st.Objects(), l.entry.Hash)
+	return Value(ctx, b.st.Objects(), l.entry, JoinPath(path))
+}
+
+// Value returns the bytes of a value entry: its inline value, or the
+// contents object it names (verified). path is for error messages. The
+// caller owns the returned bytes.
+func Value(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) ([]byte, error) {
+	if e.Kind == node.KindInline {
+		return append([]byte{}, e.Value...), nil
+	}
+	c, err := contents.Get(ctx, objs, e.Hash)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", JoinPath(path), err)
+		return nil, fmt.Errorf("%q: %w", path, err)
 	}
 	return c.Data, nil
+}
+
+// entryHash is the identity of an entry's target: its hash, or for an
+// inline value the hash its contents object would have.
+func entryHash(e node.Entry) backend.Hash {
+	if e.Kind == node.KindInline {
+		return contents.Hash(contents.Raw(e.Value))
+	}
+	return e.Hash
 }
 
 // List returns the children of the directory at path, as Tree.List does,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
-	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
@@ -250,9 +249,15 @@ func TestWriteOnlyChangedNodes(t *testing.T) {
 	})
 	c.puts.Store(0)
 	build(t, c, h, func(b *tree.Builder) { mustSet(t, b, "a/b3/new", "x") })
-	// one contents, and the nodes a/b3, a, root
+	// the nodes a/b3, a, root; the small value is inline
+	if got := c.puts.Load(); got != 3 {
+		t.Errorf("put %d objects for a one-value change, want 3", got)
+	}
+	c.puts.Store(0)
+	build(t, c, h, func(b *tree.Builder) { mustSet(t, b, "a/b3/new", strings.Repeat("x", node.MaxInline+1)) })
+	// one contents object, and the nodes a/b3, a, root
 	if got := c.puts.Load(); got != 4 {
-		t.Errorf("put %d objects for a one-value change, want 4", got)
+		t.Errorf("put %d objects for a one-large-value change, want 4", got)
 	}
 }
 
@@ -297,10 +302,10 @@ func TestDiff(t *testing.T) {
 	}
 	for _, c := range got {
 		if c.Op == tree.Modify {
-			old, _ := contents.Get(ctx, s, c.Old)
-			nw, _ := contents.Get(ctx, s, c.New)
-			if string(old.Data) != "1" || string(nw.Data) != "2" {
-				t.Errorf("modify values %q -> %q", old.Data, nw.Data)
+			old, _ := tree.Value(ctx, s, c.Old, c.Path)
+			nw, _ := tree.Value(ctx, s, c.New, c.Path)
+			if string(old) != "1" || string(nw) != "2" {
+				t.Errorf("modify values %q -> %q", old, nw)
 			}
 		}
 	}

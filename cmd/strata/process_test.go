@@ -71,12 +71,14 @@ func TestConcurrentProcesses(t *testing.T) {
 func TestFsck(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
-	s.ok("set", "config/db/host", "db1")
+	// Longer than an inline value, so it is an object of its own.
+	const host = "db1.internal.example.com:5432/primary"
+	s.ok("set", "config/db/host", host)
 	s.ok("set", "config/db/port", "5432")
 	if out := s.ok("fsck"); !strings.Contains(out, "0 problems") {
 		t.Fatalf("fsck of a clean store: %q", out)
 	}
-	h := flipValue(t, s.dir, "db1")
+	h := flipValue(t, s.dir, host)
 	r := s.run(nil, "fsck")
 	if r.code != 4 {
 		t.Fatalf("fsck of a corrupt store: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
