@@ -31,6 +31,7 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/backend/pebble"
+	"github.com/stratakv/strata/backend/redis"
 	"github.com/stratakv/strata/branch"
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/node"
@@ -97,6 +98,10 @@ func newOptions(opts []OpenOption) openOptions {
 //	mem://                 a new in-memory store, gone when closed
 //	pebble:///path/to/dir  the embedded on-disk store in a directory
 //	/path/to/dir, ./dir    the same, written as a plain path
+//	redis://[user:password@]host:port[/db][?prefix=NAME]
+//	                       a Redis server shared by many processes; rediss://
+//	                       for TLS, ?addr=host:port (repeated) for a Cluster,
+//	                       ?master=NAME for Sentinel (see package backend/redis)
 //
 // An on-disk store is created if missing unless MustExist is given. An
 // unknown scheme or a malformed URL returns an error wrapping ErrInvalidURL.
@@ -130,6 +135,8 @@ func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.S
 			return nil, fmt.Errorf("%w: %q: mem:// takes no host, path or parameters", ErrInvalidURL, storeURL)
 		}
 		return mem.New(), nil
+	case "redis", "rediss", "unix":
+		return redis.Open(ctx, storeURL)
 	case "pebble":
 		if u.Host != "" && u.Host != "localhost" {
 			return nil, fmt.Errorf("%w: %q: pebble:// takes a local path (pebble:///dir), not host %q", ErrInvalidURL, storeURL, u.Host)
@@ -142,7 +149,7 @@ func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.S
 		}
 		return openPebble(ctx, u.Path, o)
 	}
-	return nil, fmt.Errorf("%w: %q: unknown scheme %q (want mem://, pebble:// or a directory path)", ErrInvalidURL, storeURL, u.Scheme)
+	return nil, fmt.Errorf("%w: %q: unknown scheme %q (want mem://, pebble://, redis://, rediss:// or a directory path)", ErrInvalidURL, storeURL, u.Scheme)
 }
 
 func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, error) {

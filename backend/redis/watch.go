@@ -1,0 +1,105 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// eventVersion is the first byte of every event payload.
+const eventVersion = 1
+
+// eventHeader is the size of an event payload before the ref name.
+const eventHeader = 1 + 2*backend.HashSize
+
+// decodeEvent parses an event payload: the version byte 0x01, the old and
+// new hashes (32 raw bytes each, zero for absent) and the ref name (the
+// rest). It reports false for anything else.
+func decodeEvent(p string) (backend.RefEvent, bool) {
+	if len(p) <= eventHeader || p[0] != eventVersion {
+		return backend.RefEvent{}, false
+	}
+	var ev backend.RefEvent
+	copy(ev.Old[:], p[1:])
+	copy(ev.New[:], p[1+backend.HashSize:])
+	ev.Name = p[eventHeader:]
+	return ev, true
+}
+
+// WatchRefs returns a channel that receives an event for every successful
+// CompareAndSwapRef on a name starting with prefix (every name for an empty
+// prefix), made by any Store of any process on the same prefix, after
+// WatchRefs returns, in the order they took effect. The channel is closed
+// when ctx is done or the Store is closed.
+//
+// Events travel by Redis pub/sub on the channel PREFIX:refs:events. The
+// first WatchRefs of a Store subscribes (one connection, which all its
+// watchers share) and returns once the server confirmed the subscription.
+// Each channel buffers WatchBuffer events; while it is full, further
+// events for it are dropped. Redis pub/sub delivers at most once: events
+// published while the subscription's connection is down (go-redis
+// reconnects and resubscribes by itself) are lost too. A consumer that
+// must not miss a change re-reads the refs after a gap.
+func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
+	op := fmt.Sprintf("watch refs %q", prefix)
+	if err := s.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return nil, fmt.Errorf("redis %s: %s: %w", s.addr, op, backend.ErrClosed)
+	}
+	if s.pubsub == nil {
+		// The subscription outlives this ctx: it serves later watchers.
+		ps := s.client.Subscribe(context.WithoutCancel(ctx), s.channel)
+		if _, err := ps.Receive(ctx); err != nil { // the confirmation
+			_ = ps.Close()
+			return nil, s.fail(ctx, op, err)
+		}
+		s.pubsub = ps
+		go s.dispatch(ps.Channel(goredis.WithChannelSize(WatchBuffer)))
+	}
+	w := &watcher{prefix: prefix, ch: make(chan backend.RefEvent, WatchBuffer)}
+	s.watchers[w] = struct{}{}
+	// If ctx is already done, the function runs in its own goroutine and
+	// waits for the lock held here.
+	w.stop = context.AfterFunc(ctx, func() { s.unwatch(w) })
+	return w.ch, nil
+}
+
+// dispatch hands every event received on msgs to the matching watchers,
+// without blocking, until the subscription is closed.
+func (s *Store) dispatch(msgs <-chan *goredis.Message) {
+	for msg := range msgs {
+		ev, ok := decodeEvent(msg.Payload)
+		if !ok {
+			continue // not an event of this format; ignore it
+		}
+		s.mu.Lock()
+		for w := range s.watchers {
+			if !strings.HasPrefix(ev.Name, w.prefix) {
+				continue
+			}
+			select {
+			case w.ch <- ev:
+			default: // the watcher fell behind by WatchBuffer events
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// unwatch removes w and closes its channel, unless Close already did.
+func (s *Store) unwatch(w *watcher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.watchers[w]; ok {
+		delete(s.watchers, w)
+		close(w.ch)
+	}
+}
