@@ -98,6 +98,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv("STRATA_WRITER_URL") != "" {
+		writerChild()
+		return
+	}
 	os.Exit(m.Run())
 }
 

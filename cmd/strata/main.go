@@ -46,6 +46,11 @@ The store is named by --store, else $STRATA_STORE, else ./.strata:
   ./dir, /path/to/dir      the embedded on-disk store in a directory
   pebble:///path/to/dir    the same, as a URL
   mem://                   an in-memory store, gone when the command exits
+  redis://[user:pass@]host:port[/db][?prefix=NAME]
+                           a Redis server shared by many processes and
+                           machines (rediss:// for TLS; ?addr=host:port,
+                           repeated, for a Cluster; ?master=NAME for
+                           Sentinel). Passwords never appear in messages.
 
 Only init and set create the store if it does not exist; every other
 command fails on a missing store (exit code 1) and leaves no trace.
