@@ -381,10 +381,7 @@ func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Bu
 			Tree: root, Parents: parents, Author: co.author, Message: co.message,
 			Time: when.UnixNano(), Height: height + 1,
 		})
-		if err := b.kv.store.Put(ctx, append(objs, c)); err != nil {
-			return Hash{}, fmt.Errorf("branch %q: write objects: %w", b.name, err)
-		}
-		err = b.kv.branches.CompareAndSwap(ctx, b.name, head, c.Hash)
+		err = b.kv.branches.Commit(ctx, b.kv.store, append(objs, c), b.name, head, c.Hash)
 		if err == nil {
 			return c.Hash, nil
 		}

@@ -92,6 +92,17 @@ type BatchGetter interface {
 	GetMany(ctx context.Context, hs []Hash) ([][]byte, error)
 }
 
+// RefCommitter is an optional upgrade of Store that stores objects and
+// moves a ref in one atomic step: one durable write (one fsync, one round
+// trip) instead of a Put followed by a CompareAndSwapRef. The ref moves from
+// old to new exactly as CompareAndSwapRef would; when the ref is not at old
+// it returns an error wrapping ErrConflict and may or may not have stored
+// the objects (which are harmless without a ref). When it returns nil, the
+// objects and the ref are both durable.
+type RefCommitter interface {
+	PutAndSwapRef(ctx context.Context, objs []Object, name string, old, new Hash) error
+}
+
 // RefEvent reports that a ref moved from Old to New. A ZeroHash Old means
 // the ref was created; a ZeroHash New means it was deleted.
 type RefEvent struct {

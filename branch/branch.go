@@ -139,3 +139,29 @@ func (s *Store) CompareAndSwap(ctx context.Context, name string, old, new backen
 	}
 	return nil
 }
+
+// Commit stores objs and moves branch name from old to new. If the ref
+// store can do both in one atomic step (backend.RefCommitter: one fsync,
+// one round trip) it does; otherwise it puts the objects and then
+// compare-and-swaps the ref, so the objects are always stored before the
+// branch can point at them. A branch that is not at old is an error
+// wrapping backend.ErrConflict.
+func (s *Store) Commit(ctx context.Context, objs backend.ObjectStore, batch []backend.Object, name string, old, new backend.Hash) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	// The one-step path needs the objects to go to the ref store's own
+	// backend, which is the case when both are the same store.
+	if c, ok := s.refs.(backend.RefCommitter); ok && any(objs) == any(s.refs) {
+		if err := c.PutAndSwapRef(ctx, batch, RefPrefix+name, old, new); err != nil {
+			return fmt.Errorf("branch %q: %w", name, err)
+		}
+		return nil
+	}
+	if len(batch) > 0 {
+		if err := objs.Put(ctx, batch); err != nil {
+			return fmt.Errorf("branch %q: write objects: %w", name, err)
+		}
+	}
+	return s.CompareAndSwap(ctx, name, old, new)
+}

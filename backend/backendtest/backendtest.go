@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 	_, isDeleter := probe.(backend.ObjectDeleter)
 	_, isBatchGetter := probe.(backend.BatchGetter)
 	_, isWatcher := probe.(backend.RefWatcher)
+	_, isCommitter := probe.(backend.RefCommitter)
 	if err := probe.Close(); err != nil {
 		t.Fatalf("Close of a new, empty %T: %v", probe, err)
 	}
@@ -53,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 		{"ObjectDeleter", isDeleter, deleterTests},
 		{"BatchGetter", isBatchGetter, batchGetterTests},
 		{"RefWatcher", isWatcher, watcherTests},
+		{"RefCommitter", isCommitter, committerTests},
 	}
 	for _, g := range groups {
 		if !g.enabled {

@@ -18,6 +18,7 @@ var (
 	_ backend.ObjectDeleter = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
+	_ backend.RefCommitter  = (*Store)(nil)
 )
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
@@ -258,21 +259,37 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) ([]backend.Ref, err
 // absent to absent, which changes nothing. A swap to the same value is
 // reported.
 func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
+	return s.swap(ctx, "compare-and-swap", nil, name, old, new)
+}
+
+// PutAndSwapRef implements backend.RefCommitter: under one lock it checks
+// the ref, stores objs (copied) and moves the ref, or, if the ref is not at
+// old, stores nothing and returns an error wrapping backend.ErrConflict.
+func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return s.swap(ctx, "commit", objs, name, old, new)
+}
+
+func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mem: compare-and-swap ref %q: %w", name, err)
+		return fmt.Errorf("mem: %s ref %q: %w", op, name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return fmt.Errorf("mem: compare-and-swap ref %q: %w", name, backend.ErrClosed)
+		return fmt.Errorf("mem: %s ref %q: %w", op, name, backend.ErrClosed)
 	}
 	cur := s.refs[name] // ZeroHash if absent: refs never holds ZeroHash
 	switch {
 	case cur == old:
 	case old.IsZero():
-		return fmt.Errorf("mem: compare-and-swap ref %q: is %s: %w", name, cur.Short(), backend.ErrExists)
+		return fmt.Errorf("mem: %s ref %q: is %s: %w", op, name, cur.Short(), backend.ErrExists)
 	default:
-		return fmt.Errorf("mem: compare-and-swap ref %q: is %s, want %s: %w", name, describe(cur), old.Short(), backend.ErrConflict)
+		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, describe(cur), old.Short(), backend.ErrConflict)
+	}
+	for _, o := range objs {
+		if _, ok := s.objects[o.Hash]; !ok {
+			s.objects[o.Hash] = clone(o.Data)
+		}
 	}
 	if new.IsZero() {
 		delete(s.refs, name)

@@ -116,6 +116,7 @@ type Store struct {
 }
 
 var (
+	_ backend.RefCommitter  = (*Store)(nil)
 	_ backend.Store         = (*Store)(nil)
 	_ backend.ObjectLister  = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
@@ -631,7 +632,21 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) (refs []backend.Ref
 // notifies the watchers of WatchRefs, unless the ref was absent and stays
 // absent. On a read-only store it returns an error wrapping ErrReadOnly.
 func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
-	op := fmt.Sprintf("compare-and-swap ref %q", name)
+	return s.swap(ctx, fmt.Sprintf("compare-and-swap ref %q", name), nil, name, old, new)
+}
+
+// PutAndSwapRef implements backend.RefCommitter: it stores objs and moves
+// name from old to new in ONE synced Pebble batch, so a commit costs one
+// fsync, and a crash leaves either all of it or none. When the ref is not
+// at old it stores nothing and returns an error wrapping
+// backend.ErrConflict.
+func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return s.swap(ctx, fmt.Sprintf("commit %d objects and ref %q", len(objs), name), objs, name, old, new)
+}
+
+// swap is the compare-and-swap of ref name, with objs written in the same
+// synced batch. Ref swaps are serialised in the process by refMu.
+func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) error {
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
@@ -652,16 +667,28 @@ func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new bac
 		return s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
 	}
 
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, o := range objs {
+		if err := b.Set(objKey(o.Hash), o.Data, nil); err != nil {
+			return s.fail(op, err)
+		}
+	}
 	switch {
 	case cur == new:
 		// Already in place, and durable: every write here is synced.
 	case new.IsZero():
-		err = s.db.Delete(refKey(name), pdb.Sync)
+		err = b.Delete(refKey(name), nil)
 	default:
-		err = s.db.Set(refKey(name), new[:], pdb.Sync)
+		err = b.Set(refKey(name), new[:], nil)
 	}
 	if err != nil {
 		return s.fail(op, err)
+	}
+	if !b.Empty() {
+		if err := b.Commit(pdb.Sync); err != nil {
+			return s.fail(op, err)
+		}
 	}
 	if !old.IsZero() || !new.IsZero() {
 		s.notify(backend.RefEvent{Name: name, Old: old, New: new})
