@@ -29,7 +29,7 @@ type Commit struct {
 
 func newCommit(h Hash, c *commit.Commit) Commit {
 	return Commit{
-		Hash: h, Tree: c.Tree, Parents: c.Parents, Author: c.Author,
+		Hash: h, Tree: c.Tree, Parents: append([]Hash(nil), c.Parents...), Author: c.Author,
 		Message: c.Message, Time: time.Unix(0, c.Time), Height: c.Height,
 	}
 }
@@ -98,7 +98,7 @@ func (kv *KV) snapshotAt(ctx context.Context, h Hash) (*Snapshot, error) {
 }
 
 func (kv *KV) commit(ctx context.Context, h Hash) (Commit, error) {
-	c, err := commit.Get(ctx, kv.store, h)
+	c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 	if err != nil {
 		return Commit{}, err
 	}
@@ -170,7 +170,7 @@ func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int) 
 		if n == 0 {
 			return h, nil
 		}
-		c, err := commit.Get(ctx, kv.store, h)
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
 			return Hash{}, err
 		}
@@ -180,7 +180,7 @@ func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int) 
 		return c.Parents[n-1], nil
 	}
 	for k := 0; k < n; k++ {
-		c, err := commit.Get(ctx, kv.store, h)
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
 			return Hash{}, err
 		}
@@ -223,7 +223,7 @@ func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
 		if err != nil {
 			return Hash{}, fmt.Errorf("%w: %v", ErrInvalidRevision, err)
 		}
-		if _, err := commit.Get(ctx, kv.store, h); err != nil {
+		if _, err := commit.Load(ctx, kv.store, kv.nodes, h); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return Hash{}, fmt.Errorf("revision %q: no branch or commit: %w", rev, ErrNotFound)
 			}
@@ -249,7 +249,7 @@ func (kv *KV) resolvePrefix(ctx context.Context, rev, p string) (Hash, error) {
 		if !strings.HasPrefix(h.String(), p) {
 			return nil
 		}
-		if _, err := commit.Get(ctx, kv.store, h); err != nil {
+		if _, err := commit.Load(ctx, kv.store, kv.nodes, h); err != nil {
 			if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound) {
 				return nil // not a commit (or unreadable): not a candidate
 			}

@@ -230,11 +230,19 @@ func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := b.snapshot(ctx)
+	head, err := b.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, segs)
+	c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
+	if err != nil {
+		return nil, err
+	}
+	v, err := tree.New(b.kv.nodes, c.Tree).Get(ctx, segs)
+	if err != nil {
+		return nil, fmt.Errorf("branch %q at %s: %w", b.name, head.Short(), err)
+	}
+	return v, nil
 }
 
 // List returns the children of the directory at path ("" is the root) on
@@ -356,7 +364,7 @@ func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Bu
 		base, height := node.Empty, uint64(0)
 		var parents []Hash
 		if !head.IsZero() {
-			c, err := commit.Get(ctx, b.kv.store, head)
+			c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
 			if err != nil {
 				return Hash{}, fmt.Errorf("branch %q: head %w", b.name, err)
 			}

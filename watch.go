@@ -85,7 +85,7 @@ func (kv *KV) diffHeads(ctx context.Context, a, b Hash) ([]Change, error) {
 		if h.IsZero() {
 			return node.Empty, nil
 		}
-		c, err := commit.Get(ctx, kv.store, h)
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
 			return Hash{}, err
 		}

@@ -134,3 +134,25 @@ func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Commit, e
 	}
 	return c, nil
 }
+
+// Cache is where Load keeps decoded commits; *node.Store is one.
+type Cache interface {
+	Cached(h backend.Hash) (any, bool)
+	Remember(h backend.Hash, v any, size int)
+}
+
+// Load is Get through a cache of decoded commits. The returned commit is
+// shared and must not be modified.
+func Load(ctx context.Context, s backend.ObjectStore, c Cache, h backend.Hash) (*Commit, error) {
+	if v, ok := c.Cached(h); ok {
+		if cm, ok := v.(*Commit); ok {
+			return cm, nil
+		}
+	}
+	cm, err := Get(ctx, s, h)
+	if err != nil {
+		return nil, err
+	}
+	c.Remember(h, cm, 64+len(cm.Author)+len(cm.Message)+32*len(cm.Parents))
+	return cm, nil
+}

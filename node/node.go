@@ -118,7 +118,8 @@ func (n *Node) Children() []backend.Hash {
 // ValidName reports whether name may be an entry name: non-empty, not "."
 // or "..", and free of "/" and NUL bytes.
 func ValidName(name string) bool {
-	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00")
+	return name != "" && name != "." && name != ".." &&
+		strings.IndexByte(name, '/') < 0 && strings.IndexByte(name, 0) < 0
 }
 
 // Encode returns the canonical encoding of n:
@@ -144,7 +145,8 @@ func Encode(n *Node) ([]byte, error) {
 		if err := enc.EncodeArrayLen(len(n.Entries)); err != nil {
 			return err
 		}
-		for _, e := range n.Entries {
+		for i := range n.Entries {
+			e := &n.Entries[i]
 			if err := enc.EncodeArrayLen(3); err != nil {
 				return err
 			}
@@ -154,7 +156,7 @@ func Encode(n *Node) ([]byte, error) {
 			if err := enc.EncodeUint8(uint8(e.Kind)); err != nil {
 				return err
 			}
-			if err := encodeRef(enc, &e); err != nil {
+			if err := encodeRef(enc, e); err != nil {
 				return err
 			}
 		}

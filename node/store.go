@@ -54,18 +54,18 @@ func NewStore(objs backend.ObjectStore, cacheBytes int64) *Store {
 // Objects returns the underlying object store.
 func (s *Store) Objects() backend.ObjectStore { return s.objs }
 
-// Empty is the empty directory.
-var emptyDir = Dir{Leaf: &Node{}}
+// EmptyDir is the empty directory. It is shared and must not be modified.
+var EmptyDir = Dir{Leaf: &Node{}}
 
 // Load returns the directory object h (a Node or an Index), verifying its
 // hash on first read. It returns an error wrapping backend.ErrNotFound if h
 // is absent and backend.ErrCorrupt if it does not hash to h or decode.
 func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	if h == Empty {
-		return emptyDir, nil
+		return EmptyDir, nil
 	}
-	if s.cache != nil {
-		if d, ok := s.cache.get(h); ok {
+	if v, ok := s.Cached(h); ok {
+		if d, ok := v.(Dir); ok {
 			return d, nil
 		}
 	}
@@ -87,12 +87,23 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	return d, nil
 }
 
-// Remember puts a directory object that was just encoded (size bytes) into
-// the cache, so reading it back costs nothing.
-func (s *Store) Remember(h backend.Hash, d Dir, size int) {
+// Remember puts a decoded object (a Dir, or any other immutable decoded
+// object such as a commit) whose encoding has size bytes into the cache,
+// so reading it back costs nothing.
+func (s *Store) Remember(h backend.Hash, v any, size int) {
 	if s.cache != nil {
-		s.cache.add(h, d, int64(size)*2+128)
+		s.cache.add(h, v, int64(size)*2+128)
 	}
+}
+
+// Cached returns the decoded object h if the cache holds it. Objects are
+// immutable, so a cached object is always current; it is shared and must
+// not be modified.
+func (s *Store) Cached(h backend.Hash) (any, bool) {
+	if s.cache == nil {
+		return nil, false
+	}
+	return s.cache.get(h)
 }
 
 // cache is an LRU of decoded objects bounded by their estimated size.
@@ -106,7 +117,7 @@ type cache struct {
 
 type cacheItem struct {
 	h    backend.Hash
-	d    Dir
+	v    any
 	size int64
 }
 
@@ -114,17 +125,17 @@ func newCache(max int64) *cache {
 	return &cache{max: max, lru: list.New(), items: make(map[backend.Hash]*list.Element)}
 }
 
-func (c *cache) get(h backend.Hash) (Dir, bool) {
+func (c *cache) get(h backend.Hash) (any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[h]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*cacheItem).d, true
+		return e.Value.(*cacheItem).v, true
 	}
-	return Dir{}, false
+	return nil, false
 }
 
-func (c *cache) add(h backend.Hash, d Dir, size int64) {
+func (c *cache) add(h backend.Hash, v any, size int64) {
 	if size > c.max/4 {
 		return // too big to be worth evicting everything else for
 	}
@@ -134,7 +145,7 @@ func (c *cache) add(h backend.Hash, d Dir, size int64) {
 		c.lru.MoveToFront(e)
 		return
 	}
-	c.items[h] = c.lru.PushFront(&cacheItem{h: h, d: d, size: size})
+	c.items[h] = c.lru.PushFront(&cacheItem{h: h, v: v, size: size})
 	c.size += size
 	for c.size > c.max {
 		e := c.lru.Back()

@@ -25,7 +25,7 @@ type dirLoader interface {
 
 func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 	if isEmpty(h) {
-		return node.Dir{Leaf: &node.Node{}}, nil
+		return node.EmptyDir, nil
 	}
 	return st.Load(ctx, h)
 }

@@ -21,7 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/contents"
@@ -68,7 +69,29 @@ type Page struct {
 // backend.ErrNotFound if there is no value there (nothing, or a directory).
 // The caller owns the returned bytes.
 func (t *Tree) Get(ctx context.Context, path []string) ([]byte, error) {
-	return t.Builder().Get(ctx, path)
+	if len(path) == 0 {
+		return nil, notFound(nil, "is a directory, not a value")
+	}
+	h := t.root
+	for i, seg := range path {
+		e, ok, err := find(ctx, t.st, h, seg)
+		if err != nil {
+			return nil, err
+		}
+		last := i == len(path)-1
+		switch {
+		case !ok:
+			return nil, notFound(path[:i+1], "does not exist")
+		case last && e.Kind == node.KindNode:
+			return nil, notFound(path, "is a directory, not a value")
+		case last:
+			return Value(ctx, t.st.Objects(), e, JoinPath(path))
+		case e.Kind != node.KindNode:
+			return nil, notFound(path[:i+1], "is a value, not a directory")
+		}
+		h = e.Hash
+	}
+	return nil, notFound(path, "does not exist") // not reached: the loop returns at the last segment
 }
 
 // List returns the children of the directory at path (nil or empty: the
@@ -133,16 +156,20 @@ type Builder struct {
 // mdir is a directory in a Builder's overlay: a stored base directory (the
 // zero hash for a new one) plus the children changed since.
 type mdir struct {
-	base    backend.Hash
-	kids    map[string]*change
-	parent  *mdir
-	count   int // live entries, valid if counted
-	counted bool
+	base     backend.Hash
+	order    []*change          // every change, in the order first made
+	kids     map[string]*change // order[:mapped] by name, built lazily
+	mapped   int
+	shuffled bool // some change was made for a name before an earlier one
+	parent   *mdir
+	count    int // live entries, valid if counted
+	counted  bool
 }
 
 // change is the new state of one child: deleted, a new value, or a
 // directory with changes of its own.
 type change struct {
+	name    string
 	deleted bool
 	value   []byte
 	dir     *mdir
@@ -190,7 +217,7 @@ type lookup struct {
 }
 
 func (b *Builder) find(ctx context.Context, d *mdir, name string) (lookup, error) {
-	if c, ok := d.kids[name]; ok {
+	if c, ok := d.lookupKid(name); ok {
 		if !c.live() {
 			return lookup{ch: c}, nil
 		}
@@ -289,29 +316,28 @@ func (b *Builder) List(ctx context.Context, path []string, page Page) ([]Entry, 
 	}
 	// The changed names after page.After, in order, merged with the stored
 	// entries.
-	var names []string
-	for name := range d.kids {
-		if page.After == "" || name > page.After {
-			names = append(names, name)
+	var names []*change
+	for _, c := range d.sortedKids() {
+		if page.After == "" || c.name > page.After {
+			names = append(names, c)
 		}
 	}
-	sort.Strings(names)
 	out := []Entry{}
 	full := func() bool { return page.Limit > 0 && len(out) >= page.Limit }
-	emitKid := func(name string) {
-		if c := d.kids[name]; c.live() {
-			out = append(out, Entry{Name: name, Dir: c.dir != nil})
+	emitKid := func(c *change) {
+		if c.live() {
+			out = append(out, Entry{Name: c.name, Dir: c.dir != nil})
 		}
 	}
 	_, err = iterate(ctx, b.st, d.base, page.After, page.After != "", func(e node.Entry) bool {
-		for len(names) > 0 && names[0] < e.Name && !full() {
+		for len(names) > 0 && names[0].name < e.Name && !full() {
 			emitKid(names[0])
 			names = names[1:]
 		}
 		if full() {
 			return false
 		}
-		if len(names) > 0 && names[0] == e.Name {
+		if len(names) > 0 && names[0].name == e.Name {
 			emitKid(names[0])
 			names = names[1:]
 		} else {
@@ -367,7 +393,7 @@ func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
 	if l.exists && l.isDir {
 		return notDir(path, "is a directory; delete it first to store a value there")
 	}
-	d.setKid(name, &change{value: append([]byte{}, value...)})
+	*d.kid(name) = change{name: name, value: append([]byte{}, value...)}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -395,7 +421,7 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []stri
 			return nil, err
 		}
 	}
-	d.setKid(name, &change{dir: nd})
+	*d.kid(name) = change{name: name, dir: nd}
 	return nd, nil
 }
 
@@ -431,16 +457,52 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if err != nil || !l.exists {
 		return false, err
 	}
-	d.setKid(name, &change{deleted: true})
+	*d.kid(name) = change{name: name, deleted: true}
 	d.addCount(-1)
 	return true, nil
 }
 
-func (d *mdir) setKid(name string, c *change) {
-	if d.kids == nil {
-		d.kids = make(map[string]*change)
+// lookupKid returns the change recorded for name, if any. While changes
+// arrive in increasing name order (a sorted bulk load), a name after the
+// last one cannot have a change, and no map is needed at all.
+func (d *mdir) lookupKid(name string) (*change, bool) {
+	n := len(d.order)
+	if n == 0 || (!d.shuffled && name > d.order[n-1].name) {
+		return nil, false
 	}
-	d.kids[name] = c
+	if d.kids == nil {
+		d.kids = make(map[string]*change, n)
+	}
+	for ; d.mapped < n; d.mapped++ {
+		c := d.order[d.mapped]
+		d.kids[c.name] = c
+	}
+	c, ok := d.kids[name]
+	return c, ok
+}
+
+// kid returns the change record for name, creating an empty one. Callers
+// overwrite it whole; records are never replaced, so order stays valid.
+func (d *mdir) kid(name string) *change {
+	if c, ok := d.lookupKid(name); ok {
+		return c
+	}
+	if n := len(d.order); n > 0 && name < d.order[n-1].name {
+		d.shuffled = true
+	}
+	c := &change{name: name}
+	d.order = append(d.order, c)
+	return c
+}
+
+// sortedKids returns d's changes in name order.
+func (d *mdir) sortedKids() []*change {
+	if !d.shuffled {
+		return d.order
+	}
+	kids := slices.Clone(d.order)
+	slices.SortFunc(kids, byName)
+	return kids
 }
 
 // Write stores every object b's changes need in one batched Put and returns
@@ -463,7 +525,7 @@ func (b *Builder) Write(ctx context.Context) (backend.Hash, error) {
 // It returns the new objects (children before parents) and the new root
 // hash; no objects when nothing changed.
 func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, error) {
-	if len(b.root.kids) == 0 && b.root.base == b.base {
+	if len(b.root.order) == 0 && b.root.base == b.base {
 		return nil, b.base, nil
 	}
 	w := newWriter(b.st)
@@ -482,20 +544,18 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 	return w.finish(r.hash), r.hash, nil
 }
 
+func byName(a, b *change) int { return strings.Compare(a.name, b.name) }
+
 // flush writes d's changed descendants and then d.
 func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
-	if len(d.kids) == 0 {
+	if len(d.order) == 0 {
 		n, err := dirLen(ctx, b.st, d.base)
 		return ref{d.base, n}, err
 	}
-	names := make([]string, 0, len(d.kids))
-	for name := range d.kids {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	edits := make([]edit, 0, len(names))
-	for _, name := range names {
-		c := d.kids[name]
+	kids := d.sortedKids()
+	edits := make([]edit, 0, len(kids))
+	for _, c := range kids {
+		name := c.name
 		switch {
 		case c.deleted:
 			edits = append(edits, edit{name: name, del: true})
