@@ -17,32 +17,23 @@ import (
 	"github.com/stratakv/strata"
 )
 
-func openPebble(t *testing.T, dir string) *strata.KV {
-	t.Helper()
-	kv, err := strata.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kv
-}
-
 // TestModelPebble runs the model-based test on the on-disk store, closing
 // and reopening it at random steps.
 func TestModelPebble(t *testing.T) {
 	dir := t.TempDir()
-	kv := openPebble(t, dir)
+	kv := openURL(t, dir)
 	defer func() { kv.Close() }()
 	modelTest(t, 600, kv, func(old *strata.KV) *strata.KV {
 		if err := old.Close(); err != nil {
 			t.Fatal(err)
 		}
-		kv = openPebble(t, "pebble://"+dir)
+		kv = openURL(t, "pebble://"+dir)
 		return kv
 	})
 }
 
 func TestFsckPebble(t *testing.T) {
-	kv := openPebble(t, t.TempDir())
+	kv := openURL(t, t.TempDir())
 	defer kv.Close()
 	testFsck(t, kv)
 }
@@ -55,10 +46,10 @@ func TestPebbleOpenURLs(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("MustExist created %s", dir)
 	}
-	kv := openPebble(t, "pebble://"+dir)
+	kv := openURL(t, "pebble://"+dir)
 	must[strata.Hash](t)(kv.Branch("main").Set(ctx, "k", []byte("v")))
 	kv.Close()
-	kv = openPebble(t, dir)
+	kv = openURL(t, dir)
 	defer kv.Close()
 	if v := must[[]byte](t)(kv.Branch("main").Get(ctx, "k")); string(v) != "v" {
 		t.Fatalf("after reopen: %q", v)

@@ -17,6 +17,7 @@ import (
 	"github.com/stratakv/strata/internal/redistest"
 )
 
+// openURL opens the store at u (a directory or a URL); the caller closes it.
 func openURL(t *testing.T, u string) *strata.KV {
 	t.Helper()
 	kv, err := strata.Open(ctx, u)

@@ -74,7 +74,7 @@ func TestWatchMem(t *testing.T) {
 }
 
 func TestWatchPebble(t *testing.T) {
-	kv := openPebble(t, t.TempDir())
+	kv := openURL(t, t.TempDir())
 	defer kv.Close()
 	testWatch(t, kv, kv)
 }
