@@ -27,7 +27,7 @@ func (d Dir) Len() int {
 
 // DefaultCacheBytes is the default size of a Store's cache of decoded
 // directory objects.
-const DefaultCacheBytes = 64 << 20
+const DefaultCacheBytes = 256 << 20
 
 // Store reads and writes directory objects through a size-bounded cache of
 // decoded objects, so that hot directories are neither fetched nor decoded
