@@ -1,0 +1,293 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratakv/strata/bench"
+	"github.com/stratakv/strata/internal/redistest"
+)
+
+// localFactories returns strata on mem and Pebble and the Pebble floor.
+func localFactories(t testing.TB) []bench.Factory {
+	return []bench.Factory{bench.StrataMem(), bench.StrataPebble(t.TempDir()), bench.RawPebble(t.TempDir())}
+}
+
+// redisFactories returns strata on Redis and the Redis floor, on a
+// redis-server of the test's own (see redistest.Start: it skips loudly
+// when there is none, or fails where STRATA_TEST_REDIS=require).
+func redisFactories(t testing.TB) []bench.Factory {
+	srv := redistest.Start(t)
+	return []bench.Factory{bench.StrataRedis(srv.Addr()), bench.RawRedis(srv.Addr())}
+}
+
+// TestWorkloads runs every workload once on strata over mem and Pebble and
+// on the Pebble floor at a tiny N, checking that each runs and returns the
+// right counts (Run fails on a wrong one). It asserts nothing about time.
+func TestWorkloads(t *testing.T) { checkWorkloads(t, localFactories(t)) }
+
+// TestWorkloadsRedis is TestWorkloads on strata over Redis and the Redis
+// floor.
+func TestWorkloadsRedis(t *testing.T) { checkWorkloads(t, redisFactories(t)) }
+
+func checkWorkloads(t *testing.T, fs []bench.Factory) {
+	ctx := context.Background()
+	o := bench.Options{Ns: []int{200}, Samples: 1, SampleTime: time.Nanosecond, LogCommits: 20}
+	res, err := bench.Run(ctx, o, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bench.Result{}
+	for _, r := range res {
+		if r.Skipped != "" {
+			t.Errorf("%s: %s", r.ID(), r.Skipped)
+		}
+		got[r.ID()] = r
+	}
+	for _, f := range fs {
+		layouts := bench.Layouts
+		if f.Floor {
+			layouts = []bench.Layout{bench.Flat}
+		}
+		for _, l := range layouts {
+			for _, w := range bench.Workloads {
+				layout := l.String()
+				if f.Floor {
+					layout = "-"
+				}
+				id := bench.Result{Workload: w, Layout: layout, N: 200, Backend: f.Name}.ID()
+				supported := !f.Floor || w == bench.WLoad || w == bench.WSet || w == bench.WGet
+				if w == bench.WMem {
+					supported = f.Name == "strata-mem"
+				}
+				r, ok := got[id]
+				if ok != supported {
+					t.Errorf("%s: measured %v, want %v", id, ok, supported)
+					continue
+				}
+				if ok && w != bench.WMem && (r.MedianNs <= 0 || r.Samples < 1) {
+					t.Errorf("%s: no time: %+v", id, r)
+				}
+				if ok && w == bench.WMem && r.BytesPerKey <= 0 {
+					t.Errorf("%s: no bytes per key: %+v", id, r)
+				}
+			}
+		}
+	}
+	if c := got["log/flat/200/"+fs[0].Name].Count; c != 3 {
+		t.Errorf("log count %d, want 3 (the load and 2 of 20 commits)", c)
+	}
+
+	var buf bytes.Buffer
+	topt := bench.TableOptions{Peers: []string{fs[1].Name}}
+	if err := bench.WriteTable(&buf, res, topt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), fs[len(fs)-1].Name) || strings.Count(buf.String(), "\n") != len(res)+1 {
+		t.Errorf("table:\n%s", buf.String())
+	}
+	file := filepath.Join(t.TempDir(), "out.json")
+	if err := bench.WriteJSON(file, bench.NewReport("test", time.Now(), res, topt)); err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if b, err := os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != len(res) || len(rep.Ratios) == 0 {
+		t.Errorf("report has %d results and %d ratios", len(rep.Results), len(rep.Ratios))
+	}
+}
+
+func TestOnly(t *testing.T) {
+	o := bench.Options{Ns: []int{50}, Samples: 1, SampleTime: time.Nanosecond, LogCommits: 10}
+	o.Only = regexpMust(t, `^(get|ls)/nested/`)
+	res, err := bench.Run(context.Background(), o, []bench.Factory{bench.StrataMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range res {
+		ids = append(ids, r.ID())
+	}
+	if want := []string{"get/nested/50/strata-mem", "ls/nested/50/strata-mem"}; !slices.Equal(ids, want) {
+		t.Errorf("got %q, want %q", ids, want)
+	}
+}
+
+func TestDataset(t *testing.T) {
+	for _, d := range []bench.Dataset{{bench.Flat, 1000}, {bench.Nested, 1000}, {bench.Nested, 100_000}, {bench.Nested, 200}} {
+		prev := ""
+		dirs := map[string]int{}
+		for i := 0; i < d.N; i++ {
+			k := d.Key(i)
+			if k <= prev {
+				t.Fatalf("%v: key %d %q does not sort after %q", d, i, k, prev)
+			}
+			prev = k
+			dir, name := d.Split(i)
+			if dir+"/"+name != k {
+				t.Fatalf("%v: Split(%d) = %q, %q; key %q", d, i, dir, name, k)
+			}
+			dirs[dir]++
+			if v := d.Value(i, 7); len(v) != bench.ValueSize {
+				t.Fatalf("value %q has %d bytes", v, len(v))
+			}
+		}
+		if d.Layout == bench.Nested {
+			if len(dirs) != d.Dirs() {
+				t.Errorf("%v: %d directories, want %d", d, len(dirs), d.Dirs())
+			}
+			for dir, n := range dirs {
+				if n != d.N/d.Dirs() {
+					t.Errorf("%v: %s has %d keys, want %d", d, dir, n, d.N/d.Dirs())
+				}
+			}
+		}
+	}
+}
+
+// -strata.n sets the sizes of the testing.B benchmarks (1,000,000 makes a
+// run of several minutes).
+var benchNs = flag.String("strata.n", "1000,100000", "store sizes N of the benchmarks, comma-separated")
+
+func sizes(b *testing.B) []int {
+	var ns []int
+	for _, f := range strings.Split(*benchNs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("-strata.n: %q is not a positive count", f)
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// BenchmarkStrata runs the workloads as testing.B benchmarks, per backend,
+// layout and N: go test -bench Strata/strata-mem/flat ./bench
+// The Redis backends are left out when redis-server is not installed.
+func BenchmarkStrata(b *testing.B) {
+	fs := localFactories(b)
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		fs = append(fs, redisFactories(b)...)
+	} else {
+		b.Log("*** redis-server not found: the Redis backends are not measured ***")
+	}
+	for _, f := range fs {
+		layouts := bench.Layouts
+		if f.Floor {
+			layouts = layouts[:1]
+		}
+		for _, l := range layouts {
+			for _, n := range sizes(b) {
+				b.Run(fmt.Sprintf("%s/%s/N=%d", f.Name, l, n), func(b *testing.B) {
+					benchGroup(b, f, bench.Dataset{Layout: l, N: n})
+				})
+			}
+		}
+	}
+}
+
+func benchGroup(b *testing.B, f bench.Factory, d bench.Dataset) {
+	ctx := context.Background()
+	newTarget := func(b *testing.B) bench.Target {
+		t, err := f.New(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return t
+	}
+	b.Run("load", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			t := newTarget(b)
+			b.StartTimer()
+			if _, err := t.Load(ctx, d); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := t.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(d.N)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+	})
+	t := newTarget(b)
+	defer t.Close()
+	head, err := t.Load(ctx, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if t.Supports(bench.WGet) {
+		b.Run("get", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := t.Get(ctx, d.Key(rng.IntN(d.N))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if t.Supports(bench.WLs) {
+		b.Run("ls", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := t.List(ctx, bench.Dir, 100); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if t.Supports(bench.WLog) {
+		if head, err = bench.MakeHistory(ctx, t, d, rng, 1000, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("log", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := t.LogPath(ctx, d.Key(bench.LogKey(d))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if t.Supports(bench.WDiff) {
+		from := head
+		to, err := t.Commit(ctx, bench.DiffChanges(d, rng, 10))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("diff", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := t.Diff(ctx, from, to); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if t.Supports(bench.WSet) {
+		gen := 3_000_000
+		b.Run("set", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				k := rng.IntN(d.N)
+				gen++
+				if _, err := t.Commit(ctx, []bench.Change{{Key: d.Key(k), Value: d.Value(k, gen)}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,577 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// Options configures Run. The zero value of every field means the default
+// given in its comment.
+type Options struct {
+	// Ns are the store sizes (default 1,000, 100,000 and 1,000,000).
+	Ns []int
+	// Layouts are the key layouts (default Flat and Nested). Floors run
+	// under the first layout only, since they ignore directories.
+	Layouts []Layout
+	// Only, if not nil, keeps only the results whose ID it matches
+	// ("workload/layout/N/backend", e.g. "set/flat/1000000/strata-mem").
+	// The load still runs when anything else of its group is kept.
+	Only *regexp.Regexp
+	// Samples is the number of timed samples per workload (default 5);
+	// the result is their median. Fewer are taken when they would not
+	// fit in Budget.
+	Samples int
+	// SampleTime is the least time one sample runs, repeating the
+	// operation (default 100ms).
+	SampleTime time.Duration
+	// Budget bounds the time of all samples of one workload, which cuts
+	// the number of samples of slow operations (default 10s); at least
+	// one sample is always taken.
+	Budget time.Duration
+	// MaxOp skips a workload whose single operation takes, or is
+	// expected from a smaller N to take, longer than this (default 30s).
+	// Loads get 4 times as long.
+	MaxOp time.Duration
+	// LogCommits is the number of commits the log workload makes on top
+	// of the load before it reads the log (default 1,000); every tenth
+	// changes the path it follows.
+	LogCommits int
+	// LogSetupBudget skips the log workload when making its commits is
+	// expected to take longer than this (default 60s).
+	LogSetupBudget time.Duration
+	// ListLimit is the number of names the ls workload reads (default 100).
+	ListLimit int
+	// DiffKeys is the number of keys the two commits of the diff workload
+	// differ in (default 10).
+	DiffKeys int
+	// Logf, if not nil, receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Ns) == 0 {
+		o.Ns = []int{1000, 100_000, 1_000_000}
+	}
+	if len(o.Layouts) == 0 {
+		o.Layouts = Layouts
+	}
+	if o.Samples <= 0 {
+		o.Samples = 5
+	}
+	if o.SampleTime <= 0 {
+		o.SampleTime = 100 * time.Millisecond
+	}
+	if o.Budget <= 0 {
+		o.Budget = 10 * time.Second
+	}
+	if o.MaxOp <= 0 {
+		o.MaxOp = 30 * time.Second
+	}
+	if o.LogCommits <= 0 {
+		o.LogCommits = 1000
+	}
+	if o.LogSetupBudget <= 0 {
+		o.LogSetupBudget = 60 * time.Second
+	}
+	if o.ListLimit <= 0 {
+		o.ListLimit = 100
+	}
+	if o.DiffKeys <= 0 {
+		o.DiffKeys = 10
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o
+}
+
+// Result is the measurement of one workload on one target, layout and N.
+type Result struct {
+	Workload string `json:"workload"`
+	Layout   string `json:"layout"` // "-" for a floor
+	N        int    `json:"n"`
+	Backend  string `json:"backend"`
+	// MedianNs, MinNs and MaxNs are the median, least and greatest time
+	// of one operation over the samples, in nanoseconds. An operation is
+	// one whole load for the load workload.
+	MedianNs float64 `json:"median_ns,omitempty"`
+	MinNs    float64 `json:"min_ns,omitempty"`
+	MaxNs    float64 `json:"max_ns,omitempty"`
+	// Samples is the number of samples, each of OpsPerSample operations.
+	Samples      int `json:"samples,omitempty"`
+	OpsPerSample int `json:"ops_per_sample,omitempty"`
+	// Items is the number of keys one operation handles: N for load, 1
+	// otherwise; PerSecond counts items.
+	Items int `json:"items,omitempty"`
+	// Count is what the operation returned, checked against what it
+	// should: changes for diff, commits for log, names for ls.
+	Count int `json:"count,omitempty"`
+	// BytesPerKey is the live heap per key after the load (mem workload),
+	// and OverheadPerKey that minus the bytes of the key and value.
+	BytesPerKey    float64 `json:"bytes_per_key,omitempty"`
+	OverheadPerKey float64 `json:"overhead_per_key,omitempty"`
+	// Skipped says why the workload was not measured; empty when it was.
+	Skipped string `json:"skipped,omitempty"`
+	// Note qualifies the result (e.g. how the operation is done).
+	Note string `json:"note,omitempty"`
+}
+
+// ID returns "workload/layout/N/backend", what Options.Only matches.
+func (r Result) ID() string {
+	return fmt.Sprintf("%s/%s/%d/%s", r.Workload, r.Layout, r.N, r.Backend)
+}
+
+// PerSecond returns items per second at the median time (keys/s for
+// load, operations/s otherwise), or 0 without a time.
+func (r Result) PerSecond() float64 {
+	if r.MedianNs <= 0 {
+		return 0
+	}
+	return float64(max(r.Items, 1)) * 1e9 / r.MedianNs
+}
+
+// Spread returns (max-min)/median of the samples, or 0 without a time.
+func (r Result) Spread() float64 {
+	if r.MedianNs <= 0 {
+		return 0
+	}
+	return (r.MaxNs - r.MinNs) / r.MedianNs
+}
+
+// Run measures every workload that opts selects on targets from every
+// factory, for every N and layout, and returns the results in that order.
+// A failing operation (an error, or a wrong count) stops Run with an
+// error naming the case; the results so far are returned with it.
+func Run(ctx context.Context, opts Options, factories []Factory) ([]Result, error) {
+	o := opts.withDefaults()
+	r := &runner{o: o, opTime: map[string]opTime{}}
+	for _, n := range o.Ns {
+		for _, f := range factories {
+			layouts := o.Layouts
+			if f.Floor {
+				layouts = layouts[:1]
+			}
+			for _, l := range layouts {
+				if err := r.group(ctx, f, Dataset{Layout: l, N: n}); err != nil {
+					return r.out, err
+				}
+			}
+		}
+	}
+	return r.out, nil
+}
+
+type runner struct {
+	o   Options
+	out []Result
+	// opTime is the last time of one operation of each
+	// workload/layout/backend, for estimate.
+	opTime map[string]opTime
+}
+
+func layoutLabel(f Factory, d Dataset) string {
+	if f.Floor {
+		return "-"
+	}
+	return d.Layout.String()
+}
+
+// wanted returns the workloads of a group that the target supports and
+// opts selects.
+func (r *runner) wanted(f Factory, d Dataset, t Target) map[string]bool {
+	w := map[string]bool{}
+	for _, name := range Workloads {
+		id := Result{Workload: name, Layout: layoutLabel(f, d), N: d.N, Backend: f.Name}.ID()
+		if t.Supports(name) && (r.o.Only == nil || r.o.Only.MatchString(id)) {
+			w[name] = true
+		}
+	}
+	return w
+}
+
+func (r *runner) emit(res Result) {
+	r.out = append(r.out, res)
+	if res.Skipped != "" {
+		r.o.Logf("%-40s %s", res.ID(), res.Skipped)
+		return
+	}
+	if res.Workload == WMem {
+		r.o.Logf("%-40s %.0f B/key (%.0f B/key beyond key+value)", res.ID(), res.BytesPerKey, res.OverheadPerKey)
+		return
+	}
+	r.o.Logf("%-40s %10s/op  %12s/s  spread %3.0f%%  (%d×%d)", res.ID(), FormatNs(res.MedianNs),
+		FormatRate(res.PerSecond()), 100*res.Spread(), res.Samples, res.OpsPerSample)
+}
+
+// estimate returns the expected time of one operation of workload w at
+// d.N from the last smaller N at which one was timed (measured, or found
+// over MaxOp), scaled linearly in N (pessimistic for anything better than
+// linear), and whether there was one.
+func (r *runner) estimate(f Factory, d Dataset, w string) (time.Duration, bool) {
+	p, ok := r.opTime[w+"/"+layoutLabel(f, d)+"/"+f.Name]
+	if !ok || p.n >= d.N {
+		return 0, false
+	}
+	return time.Duration(p.ns * float64(d.N) / float64(p.n)), true
+}
+
+// timed records the time of one operation of a workload, for estimate.
+func (r *runner) timed(f Factory, d Dataset, w string, ns float64) {
+	r.opTime[w+"/"+layoutLabel(f, d)+"/"+f.Name] = opTime{n: d.N, ns: ns}
+}
+
+type opTime struct {
+	n  int
+	ns float64
+}
+
+func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
+	base := Result{Layout: layoutLabel(f, d), N: d.N, Backend: f.Name, Items: 1}
+	probe, err := f.New(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: new target: %w", f.Name, err)
+	}
+	want := r.wanted(f, d, probe)
+	if err := probe.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", f.Name, err)
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	fail := func(w string, err error) error {
+		res := base
+		res.Workload = w
+		return fmt.Errorf("%s: %w", res.ID(), err)
+	}
+	skip := func(w, why string) {
+		if want[w] {
+			res := base
+			res.Workload, res.Skipped = w, why
+			r.emit(res)
+		}
+	}
+
+	// load, on fresh targets; the last one stays for the other workloads.
+	loadCap := 4 * r.o.MaxOp
+	if est, ok := r.estimate(f, d, WLoad); ok && est > loadCap {
+		for _, w := range Workloads {
+			skip(w, fmt.Sprintf("skipped: load est. %s >%s (linear from a smaller N)", fmtDur(est), fmtDur(loadCap)))
+		}
+		return nil
+	}
+	var (
+		t         Target
+		head      Rev
+		times     []float64
+		bytesKey  []float64
+		runs      = r.o.Samples
+		measureMB = want[WMem]
+	)
+	defer func() {
+		if t != nil {
+			if cerr := t.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("%s: close: %w", f.Name, cerr)
+			}
+		}
+	}()
+	// A load that takes under a second first runs once unmeasured, to
+	// warm up the runtime and the code; loads get three times the budget
+	// of the other workloads, and at least three runs when one takes less
+	// than MaxOp.
+	warm := true
+	for run := 0; run < runs; run++ {
+		if t != nil {
+			if err := t.Close(); err != nil {
+				return fail(WLoad, err)
+			}
+			t = nil
+		}
+		var before uint64
+		if measureMB {
+			before = liveHeap()
+		}
+		if t, err = f.New(ctx); err != nil {
+			return fail(WLoad, err)
+		}
+		start := time.Now()
+		if head, err = t.Load(ctx, d); err != nil {
+			return fail(WLoad, err)
+		}
+		el := time.Since(start)
+		if warm {
+			warm = false
+			if el < time.Second {
+				run--
+				continue
+			}
+		}
+		times = append(times, float64(el))
+		if measureMB {
+			bytesKey = append(bytesKey, float64(int64(liveHeap())-int64(before))/float64(d.N))
+		}
+		if len(times) == 1 {
+			runs = max(1, min(r.o.Samples, int(3*r.o.Budget/max(el, 1))))
+			if el < r.o.MaxOp {
+				runs = max(runs, min(3, r.o.Samples))
+			}
+		}
+	}
+	if want[WLoad] {
+		res := base
+		res.Workload, res.Items = WLoad, d.N
+		res.Samples, res.OpsPerSample = len(times), 1
+		res.MedianNs, res.MinNs, res.MaxNs = stats(times)
+		r.emit(res)
+	}
+	if len(times) > 0 {
+		r.timed(f, d, WLoad, slices.Max(times))
+	}
+	if want[WMem] {
+		res := base
+		res.Workload = WMem
+		res.Samples = len(bytesKey)
+		res.BytesPerKey, _, _ = stats(bytesKey)
+		res.OverheadPerKey = res.BytesPerKey - float64(d.KeyBytes())/float64(d.N)
+		r.emit(res)
+	}
+
+	rng := rand.New(rand.NewPCG(uint64(d.N), uint64(d.Layout)))
+
+	// get, warm: the first sample's operations warm whatever caches the
+	// target has; the calibration pass before the samples does too.
+	if want[WGet] {
+		i0 := rng.IntN(d.N)
+		v, err := t.Get(ctx, d.Key(i0))
+		if err != nil {
+			return fail(WGet, err)
+		}
+		if string(v) != string(d.Value(i0, 0)) {
+			return fail(WGet, fmt.Errorf("key %s: got %q, want %q", d.Key(i0), v, d.Value(i0, 0)))
+		}
+		if err := r.measure(ctx, f, d, base, WGet, "", func() (int, error) {
+			_, err := t.Get(ctx, d.Key(rng.IntN(d.N)))
+			return 0, err
+		}, -1); err != nil {
+			return fail(WGet, err)
+		}
+	}
+
+	if want[WLs] {
+		wantNames := min(r.o.ListLimit, d.N)
+		if d.Layout == Nested {
+			wantNames = min(r.o.ListLimit, d.Dirs())
+		}
+		if err := r.measure(ctx, f, d, base, WLs, "", func() (int, error) {
+			names, err := t.List(ctx, Dir, r.o.ListLimit)
+			return len(names), err
+		}, wantNames); err != nil {
+			return fail(WLs, err)
+		}
+	}
+
+	// log: LogCommits commits on top of the load, every tenth changing
+	// the followed key, so the whole history is 1 + LogCommits commits of
+	// which 1 + LogCommits/10 touch it.
+	if want[WLog] {
+		k := LogKey(d)
+		var why string
+		if est, ok := r.estimate(f, d, WLog); ok && est > r.o.MaxOp {
+			why = fmt.Sprintf("skipped: est. %s/op >%s (linear from a smaller N)", fmtDur(est), fmtDur(r.o.MaxOp))
+		}
+		start := time.Now()
+		var last Rev
+		if why == "" {
+			last, err = MakeHistory(ctx, t, d, rng, r.o.LogCommits, func(j int) bool {
+				if j == 11 || j == 101 {
+					if est := time.Since(start) * time.Duration(r.o.LogCommits) / time.Duration(j-1); est > r.o.LogSetupBudget {
+						why = fmt.Sprintf("skipped: making %d commits est. %s > %s", r.o.LogCommits, fmtDur(est), fmtDur(r.o.LogSetupBudget))
+						return false
+					}
+				}
+				return true
+			})
+		}
+		if err != nil {
+			return fail(WLog, err)
+		}
+		if last != "" {
+			head = last
+		}
+		if why != "" {
+			skip(WLog, why)
+		} else {
+			if err := r.measure(ctx, f, d, base, WLog, "", func() (int, error) {
+				return t.LogPath(ctx, d.Key(k))
+			}, 1+r.o.LogCommits/10); err != nil {
+				return fail(WLog, err)
+			}
+		}
+	}
+
+	if want[WDiff] {
+		from := head
+		cs := DiffChanges(d, rng, r.o.DiffKeys)
+		if head, err = t.Commit(ctx, cs); err != nil {
+			return fail(WDiff, err)
+		}
+		to := head
+		if err := r.measure(ctx, f, d, base, WDiff, "", func() (int, error) {
+			return t.Diff(ctx, from, to)
+		}, len(cs)); err != nil {
+			return fail(WDiff, err)
+		}
+	}
+
+	if want[WSet] {
+		gen := 2_000_000
+		if err := r.measure(ctx, f, d, base, WSet, "", func() (int, error) {
+			i := rng.IntN(d.N)
+			gen++
+			_, err := t.Commit(ctx, []Change{{d.Key(i), d.Value(i, gen)}})
+			return 0, err
+		}, -1); err != nil {
+			return fail(WSet, err)
+		}
+	}
+	return nil
+}
+
+// LogKey returns the index of the key whose history the log workload
+// follows.
+func LogKey(d Dataset) int { return d.N / 2 }
+
+// MakeHistory makes the history the log workload reads: commits commits
+// on t, each setting one key, every tenth one the key LogKey(d) and the
+// others a random other key. Before commit j it calls more(j), if not nil,
+// and stops early when that returns false. It returns the last commit it
+// made ("" if none).
+func MakeHistory(ctx context.Context, t Target, d Dataset, rng *rand.Rand, commits int, more func(j int) bool) (Rev, error) {
+	k := LogKey(d)
+	var head Rev
+	for j := 1; j <= commits; j++ {
+		if more != nil && !more(j) {
+			break
+		}
+		i := k
+		if j%10 != 0 {
+			if i = rng.IntN(d.N); i == k {
+				i = (k + 1) % d.N
+			}
+		}
+		var err error
+		if head, err = t.Commit(ctx, []Change{{d.Key(i), d.Value(i, j)}}); err != nil {
+			return head, fmt.Errorf("commit %d of the history: %w", j, err)
+		}
+	}
+	return head, nil
+}
+
+// DiffChanges returns n changes (at most d.N) to distinct random keys, for
+// the commit the diff workload compares with its parent.
+func DiffChanges(d Dataset, rng *rand.Rand, n int) []Change {
+	cs := make([]Change, 0, n)
+	seen := map[int]bool{}
+	for len(cs) < min(n, d.N) {
+		i := rng.IntN(d.N)
+		if !seen[i] {
+			seen[i] = true
+			cs = append(cs, Change{d.Key(i), d.Value(i, 1_000_000+len(cs))})
+		}
+	}
+	return cs
+}
+
+// measure times op and emits the result. wantCount >= 0 is the count every
+// call must return; a wrong count is an error.
+func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result, w, note string, op func() (int, error), wantCount int) error {
+	res := base
+	res.Workload, res.Note = w, note
+	if est, ok := r.estimate(f, d, w); ok && est > r.o.MaxOp {
+		res.Skipped = fmt.Sprintf("skipped: est. %s/op >%s (linear from a smaller N)", fmtDur(est), fmtDur(r.o.MaxOp))
+		r.emit(res)
+		return nil
+	}
+	call := func() error {
+		n, err := op()
+		if err != nil {
+			return err
+		}
+		if wantCount >= 0 && n != wantCount {
+			return fmt.Errorf("got %d, want %d", n, wantCount)
+		}
+		res.Count = n
+		return nil
+	}
+	// Calibrate: repeat the operation for a tenth of a sample (at least
+	// once) to learn its time; this also warms caches.
+	var k int
+	start := time.Now()
+	var el time.Duration
+	for {
+		if err := call(); err != nil {
+			return err
+		}
+		k++
+		el = time.Since(start)
+		if el >= r.o.SampleTime/10 || el > r.o.MaxOp || ctx.Err() != nil {
+			break
+		}
+	}
+	per := el / time.Duration(k)
+	r.timed(f, d, w, float64(per))
+	if per > r.o.MaxOp {
+		res.Skipped = fmt.Sprintf("skipped: one op took %s >%s", fmtDur(per), fmtDur(r.o.MaxOp))
+		r.emit(res)
+		return nil
+	}
+	ops := max(1, int(r.o.SampleTime/max(per, 1)))
+	samples := max(1, min(r.o.Samples, int(r.o.Budget/max(per*time.Duration(ops), 1))))
+	var times []float64
+	if per >= time.Second && k == 1 {
+		// Slow: the calibration run counts as the first sample.
+		times = append(times, float64(per))
+		samples--
+	}
+	for s := 0; s < samples; s++ {
+		start := time.Now()
+		for i := 0; i < ops; i++ {
+			if err := call(); err != nil {
+				return err
+			}
+		}
+		times = append(times, float64(time.Since(start))/float64(ops))
+	}
+	res.Samples, res.OpsPerSample = len(times), ops
+	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
+	r.timed(f, d, w, res.MedianNs)
+	r.emit(res)
+	return nil
+}
+
+// stats returns the median, least and greatest of xs.
+func stats(xs []float64) (median, lo, hi float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return m, s[0], s[len(s)-1]
+}
+
+// liveHeap returns the bytes of live heap objects after a full collection.
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}

@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"context"
+	"errors"
+)
+
+// Workload names, in table order.
+const (
+	WLoad = "load"
+	WSet  = "set"
+	WGet  = "get"
+	WDiff = "diff"
+	WLog  = "log"
+	WLs   = "ls"
+	WMem  = "mem"
+)
+
+// Workloads lists every workload, in table order.
+var Workloads = []string{WLoad, WSet, WGet, WDiff, WLog, WLs, WMem}
+
+// Rev names one commit of a Target, in the target's own notation.
+type Rev string
+
+// Change is one key set to one value.
+type Change struct {
+	Key   string
+	Value []byte
+}
+
+// Target is one system under test, holding one store. A Target is used by
+// one goroutine at a time. Methods the target cannot do (Supports reports
+// false) are never called.
+type Target interface {
+	// Supports reports whether the target can run workload w.
+	Supports(w string) bool
+	// Load writes every key of d with its gen-0 value, as one commit on
+	// an empty store, and returns that commit.
+	Load(ctx context.Context, d Dataset) (Rev, error)
+	// Commit sets the keys of cs, which all exist, as one commit on top of
+	// the current head and returns the new commit.
+	Commit(ctx context.Context, cs []Change) (Rev, error)
+	// Get returns the value of key at the current head.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Diff returns the number of keys whose values differ between two
+	// commits.
+	Diff(ctx context.Context, from, to Rev) (int, error)
+	// LogPath walks the head's whole first-parent history and returns
+	// how many commits changed the value at key: those whose value differs
+	// from their parent's, and the root commit if it holds key. (Run makes
+	// that history the load commit and 1,000 commits on top.)
+	LogPath(ctx context.Context, key string) (int, error)
+	// List returns the first limit names (sorted) of the directory dir;
+	// a subdirectory's name has no trailing slash.
+	List(ctx context.Context, dir string, limit int) ([]string, error)
+	// Close releases the store and everything it holds (files too).
+	Close() error
+}
+
+// Factory makes fresh, empty Targets of one kind.
+type Factory struct {
+	// Name is the backend column of the table, e.g. "strata-mem".
+	Name string
+	// Floor marks a raw backend without versioning. A floor's rows do
+	// not depend on the layout: Run measures it once per N, under the
+	// flat layout.
+	Floor bool
+	// New returns a new, empty target.
+	New func(ctx context.Context) (Target, error)
+	// Close, if not nil, releases what the factory holds (a server it
+	// started) once Run is done with it.
+	Close func() error
+}
+
+// ErrUnsupported is returned by a Target method for a workload it does
+// not support.
+var ErrUnsupported = errors.New("workload not supported by this target")
