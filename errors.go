@@ -10,7 +10,7 @@ import (
 // returned by strata wrap them with context; test them with errors.Is.
 var (
 	ErrNotFound        = backend.ErrNotFound        // path, branch, revision or object absent
-	ErrConflict        = backend.ErrConflict        // lost a compare-and-swap too often, or a merge conflict
+	ErrConflict        = backend.ErrConflict        // lost a compare-and-swap too often, or a merge conflict (see MergeConflictError)
 	ErrExists          = backend.ErrExists          // a branch to create exists (also ErrConflict)
 	ErrCorrupt         = backend.ErrCorrupt         // stored bytes do not match their hash or do not decode
 	ErrClosed          = backend.ErrClosed          // used after Close
@@ -18,6 +18,8 @@ var (
 	ErrInvalidBranch   = backend.ErrInvalidBranch   // bad branch name
 	ErrInvalidRevision = backend.ErrInvalidRevision // bad revision syntax
 	ErrInvalidURL      = backend.ErrInvalidURL      // bad or unknown store URL
+	ErrInvalidValue    = backend.ErrInvalidValue    // a typed value does not parse, or is not the kind needed
+	ErrLimit           = backend.ErrLimit           // a merge-base search passed MaxDepth or MaxBases
 )
 
 // Hash names a commit, tree node or value: 32 bytes of BLAKE3-256.

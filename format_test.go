@@ -52,15 +52,18 @@ func goldenObjects(t *testing.T) map[string]backend.Object {
 		return backend.Object{Hash: h, Data: data}
 	}
 	return map[string]backend.Object{
-		"index-k200":     largeDir(200, "k%03d"),
-		"index-k10000":   largeDir(10000, "k%05d"),
-		"contents-db1":   db1,
-		"contents-long":  long,
-		"contents-empty": contents.Object(contents.Raw(nil)),
-		"node-empty":     obj(node.Object(&node.Node{})),
-		"node-host":      host,
-		"node-db":        db,
-		"commit-root":    root,
+		"index-k200":       largeDir(200, "k%03d"),
+		"index-k10000":     largeDir(10000, "k%05d"),
+		"contents-db1":     db1,
+		"contents-long":    long,
+		"contents-empty":   contents.Object(contents.Raw(nil)),
+		"contents-text":    contents.Object(contents.Contents{Kind: contents.KindText, Data: []byte("a\nb\n")}),
+		"contents-json":    contents.Object(contents.Contents{Kind: contents.KindJSON, Data: []byte(`{"cpu":2,"owner":"alice"}`)}),
+		"contents-counter": contents.Object(contents.Counter(-42)),
+		"node-empty":       obj(node.Object(&node.Node{})),
+		"node-host":        host,
+		"node-db":          db,
+		"commit-root":      root,
 		"commit-child": commit.Object(&commit.Commit{Tree: db.Hash, Parents: []backend.Hash{root.Hash},
 			Author: "ops", Message: "again", Time: 1767225600000000001, Height: 2}),
 	}

@@ -14,9 +14,14 @@
 //	_, err = main.Set(ctx, "config/db/host", []byte("db1"), strata.Message("point at db1"))
 //	v, err := main.Get(ctx, "config/db/host")
 //
+// Branches merge three-way (KV.Merge, Branch.Revert, Branch.CherryPick);
+// typed values (SetValue: text, JSON, counters) merge by their kind, and
+// concurrent writes merge instead of overwriting (see docs/MERGE.md).
+//
 // Errors wrap the sentinel errors ErrNotFound, ErrConflict, ErrCorrupt,
-// ErrInvalidPath, ErrInvalidBranch, ErrInvalidRevision, ErrInvalidURL and
-// ErrClosed; test them with errors.Is.
+// ErrInvalidPath, ErrInvalidBranch, ErrInvalidRevision, ErrInvalidURL,
+// ErrInvalidValue, ErrLimit and ErrClosed; test them with errors.Is. A
+// merge that finds conflicts returns a *MergeConflictError listing them.
 package strata
 
 import (
@@ -57,17 +62,19 @@ type openOptions struct {
 	maxRetries  int
 	mustExist   bool
 	lockTimeout time.Duration
+	mergers     []pathMerger // see MergeWith
 }
 
-// MaxRetries sets how many times a write re-reads the branch head and
-// re-applies its change after losing a compare-and-swap to another writer
-// before it gives up with ErrConflict. The default is 64; n < 1 means 1.
+// MaxRetries sets how many times a write (or a merge) re-reads the branch
+// head and merges or re-applies its change after losing a compare-and-swap
+// to another writer before it gives up with ErrConflict. The default is
+// 64; n < 1 means 1.
 func MaxRetries(n int) OpenOption {
 	return func(o *openOptions) { o.maxRetries = max(n, 1) }
 }
 
 // CacheSize sets the size, in bytes, of the cache of decoded directory
-// objects shared by all reads and writes of the KV (default 64 MiB; a
+// objects shared by all reads and writes of the KV (default 256 MiB; a
 // negative size disables it).
 func CacheSize(bytes int64) OpenOption {
 	return func(o *openOptions) { o.cacheBytes = bytes }
@@ -176,6 +183,7 @@ type commitOptions struct {
 	message string
 	author  string
 	time    time.Time
+	basedOn Hash // see BasedOn
 }
 
 // Message sets the commit message.
@@ -297,7 +305,7 @@ func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...Com
 		return Hash{}, err
 	}
 	value = append([]byte{}, value...)
-	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
 		return t.Set(ctx, segs, value)
 	}, opts)
 }
@@ -313,7 +321,7 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 	if len(segs) == 0 {
 		return Hash{}, fmt.Errorf("%w: refusing to delete the root; delete its entries one by one or delete the branch", ErrInvalidPath)
 	}
-	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
 		existed, err := t.Delete(ctx, segs)
 		if err == nil && !existed {
 			return fmt.Errorf("delete %q on branch %q: %w", tree.JoinPath(segs), b.name, ErrNotFound)
@@ -330,7 +338,7 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 // effects outside tx. If fn changes nothing, no commit is made and the
 // current head (the zero Hash for a branch without commits) is returned.
 func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...CommitOption) (Hash, error) {
-	return b.write(ctx, func(ctx context.Context, t *tree.Builder) error {
+	return b.write(ctx, false, func(ctx context.Context, t *tree.Builder) error {
 		tx := &Tx{ctx: ctx, t: t}
 		if err := fn(tx); err != nil {
 			return err
@@ -340,9 +348,11 @@ func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...Comm
 }
 
 // write is every branch write: read head, build, write objects, then
-// compare-and-swap the head, re-reading and re-applying on conflict.
-// Objects always land before the head moves.
-func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
+// compare-and-swap the head, retrying on conflict: a write that merges
+// (Set, Delete, Add) merges its change into the new head (see
+// ownChange), any other re-applies it there. Objects always land before
+// the head moves.
+func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
 	if err := branch.ValidateName(b.name); err != nil {
 		return Hash{}, err
 	}
@@ -351,6 +361,7 @@ func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Bu
 		f(&co)
 	}
 	var lastErr error
+	own := &ownChange{merge: merge, basedOn: co.basedOn}
 	for attempt := 0; attempt < b.kv.opts.maxRetries; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
@@ -370,11 +381,7 @@ func (b *Branch) write(ctx context.Context, apply func(context.Context, *tree.Bu
 			}
 			base, height, parents = c.Tree, c.Height, []Hash{head}
 		}
-		t := tree.New(b.kv.nodes, base).Builder()
-		if err := apply(ctx, t); err != nil {
-			return Hash{}, err
-		}
-		objs, root, err := t.Objects(ctx)
+		objs, root, err := own.make(ctx, b.kv, base, apply)
 		if err != nil {
 			return Hash{}, err
 		}

@@ -81,6 +81,9 @@ func crashChild() {
 		}
 		fmt.Fprintf(w, "done %d %s\n", n, h)
 		w.Flush()
+		// Pace the stream so that checking the whole history after each of
+		// the 20 kills stays quick; kills still land at random points.
+		time.Sleep(time.Duration(n%3) * time.Millisecond)
 	}
 }
 
@@ -91,6 +94,10 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv("STRATA_WRITER_URL") != "" {
 		writerChild()
+		return
+	}
+	if os.Getenv("STRATA_COUNTER_URL") != "" {
+		counterChild()
 		return
 	}
 	os.Exit(m.Run())

@@ -30,4 +30,11 @@ var (
 	ErrInvalidRevision = errors.New("invalid revision")
 	// ErrInvalidURL: a store URL cannot be parsed or names an unknown backend.
 	ErrInvalidURL = errors.New("invalid store URL")
+	// ErrInvalidValue: a typed value does not parse as its kind (text that is
+	// not UTF-8, JSON that is not valid, a counter that is not a 64-bit
+	// integer), or an operation needs a value of another kind.
+	ErrInvalidValue = errors.New("invalid value")
+	// ErrLimit: a search needed more than a bound the caller set (the depth
+	// or the number of merge bases of a merge-base search).
+	ErrLimit = errors.New("limit exceeded")
 )

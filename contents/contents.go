@@ -1,15 +1,20 @@
-// Package contents encodes, hashes and reads the values stored at paths.
+// Package contents encodes, hashes, reads and merges the values stored at
+// paths.
 //
 // A Contents object is a value's bytes plus a Kind saying how to interpret
-// them. Today every value is KindRaw; the kind travels with the value so that
-// typed values (text, JSON, counters) and their merge functions can be added
-// without changing how raw values hash. The exact encoding is in
-// docs/FORMAT.md.
+// them: raw bytes, UTF-8 text, a JSON document or a 64-bit counter. The kind
+// travels with the value, in its object, so every process that merges two
+// versions of it uses the same merge function (see Merge). Typed values are
+// kept in one canonical form (see New), so equal values always have equal
+// hashes. The exact encoding is in docs/FORMAT.md.
 package contents
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -17,11 +22,55 @@ import (
 	"github.com/stratakv/strata/internal/codec"
 )
 
-// Kind says how a value's bytes are to be interpreted.
+// Kind says how a value's bytes are to be interpreted, and so how two
+// versions of it merge.
 type Kind uint8
 
-// KindRaw is an uninterpreted byte string.
-const KindRaw Kind = 0
+// The kinds of value. Their numbers are part of the format (docs/FORMAT.md).
+const (
+	// KindRaw is an uninterpreted byte string. Two different changes to it
+	// conflict.
+	KindRaw Kind = 0
+	// KindText is UTF-8 text, merged line by line (diff3): changes to
+	// different lines combine, overlapping changes conflict.
+	KindText Kind = 1
+	// KindJSON is one JSON document in canonical form (see New). Objects
+	// merge member by member, recursively; any other value merges as raw.
+	KindJSON Kind = 2
+	// KindCounter is a signed 64-bit integer, written in decimal. Two
+	// versions merge as ours + theirs − base, so concurrent increments add
+	// up.
+	KindCounter Kind = 3
+)
+
+// Valid reports whether k is a kind this version knows.
+func (k Kind) Valid() bool { return k <= KindCounter }
+
+// String returns the kind's name: "raw", "text", "json" or "counter".
+func (k Kind) String() string {
+	switch k {
+	case KindRaw:
+		return "raw"
+	case KindText:
+		return "text"
+	case KindJSON:
+		return "json"
+	case KindCounter:
+		return "counter"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// ParseKind returns the kind called name ("raw", "text", "json" or
+// "counter"), or an error wrapping backend.ErrInvalidValue.
+func ParseKind(name string) (Kind, error) {
+	for k := KindRaw; k.Valid(); k++ {
+		if k.String() == name {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown kind %q (want raw, text, json or counter)", backend.ErrInvalidValue, name)
+}
 
 // Contents is one value.
 type Contents struct {
@@ -31,6 +80,85 @@ type Contents struct {
 
 // Raw returns the raw Contents holding data (not copied).
 func Raw(data []byte) Contents { return Contents{Kind: KindRaw, Data: data} }
+
+// Counter returns the counter holding n.
+func Counter(n int64) Contents {
+	return Contents{Kind: KindCounter, Data: strconv.AppendInt(nil, n, 10)}
+}
+
+// Int returns the value of a counter. It returns an error wrapping
+// backend.ErrInvalidValue for any other kind.
+func (c Contents) Int() (int64, error) {
+	if c.Kind != KindCounter {
+		return 0, fmt.Errorf("%w: a %s value is not a counter", backend.ErrInvalidValue, c.Kind)
+	}
+	n, err := strconv.ParseInt(string(c.Data), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: counter %q: %v", backend.ErrInvalidValue, c.Data, err)
+	}
+	return n, nil
+}
+
+// Equal reports whether two values are the same kind and bytes.
+func (c Contents) Equal(o Contents) bool {
+	return c.Kind == o.Kind && string(c.Data) == string(o.Data)
+}
+
+// New checks that data is a valid value of kind k and returns it in
+// canonical form: raw bytes as given; text as given, if it is valid UTF-8;
+// JSON compacted, with object members sorted by the bytes of their names
+// (duplicate names are rejected) and strings re-escaped minimally; a
+// counter as the shortest decimal form of the integer ("+007" becomes
+// "7"). Anything else returns an error wrapping backend.ErrInvalidValue.
+// The result does not alias data unless k is raw or text.
+func New(k Kind, data []byte) (Contents, error) {
+	switch k {
+	case KindRaw:
+		return Contents{Kind: k, Data: data}, nil
+	case KindText:
+		if !utf8.Valid(data) {
+			return Contents{}, fmt.Errorf("%w: text is not valid UTF-8", backend.ErrInvalidValue)
+		}
+		return Contents{Kind: k, Data: data}, nil
+	case KindJSON:
+		v, err := parseJSON(data)
+		if err != nil {
+			return Contents{}, fmt.Errorf("%w: JSON: %v", backend.ErrInvalidValue, err)
+		}
+		return Contents{Kind: k, Data: v.appendTo(nil)}, nil
+	case KindCounter:
+		n, err := strconv.ParseInt(string(data), 10, 64)
+		if err != nil {
+			return Contents{}, fmt.Errorf("%w: counter %q is not a 64-bit decimal integer", backend.ErrInvalidValue, data)
+		}
+		return Counter(n), nil
+	}
+	return Contents{}, fmt.Errorf("%w: unknown kind %d", backend.ErrInvalidValue, k)
+}
+
+// check reports why data, read from a store, is not a valid value of kind
+// k, or "" if it is. Text must be UTF-8 and a counter in canonical form;
+// JSON must be valid, but its canonical form is not checked, which would
+// cost a full parse on every read: writers make it canonical (New).
+func check(k Kind, data []byte) string {
+	switch k {
+	case KindRaw:
+		return ""
+	case KindJSON:
+		if !json.Valid(data) {
+			return "JSON value is not valid JSON"
+		}
+		return ""
+	}
+	c, err := New(k, data)
+	if err != nil {
+		return err.Error()
+	}
+	if string(c.Data) != string(data) {
+		return fmt.Sprintf("%s value is not in canonical form", k)
+	}
+	return ""
+}
 
 // Encode returns the canonical encoding of c:
 // [tag=1, version, kind uint8, data bin].
@@ -55,8 +183,10 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// Decode decodes an encoded Contents. Malformed input returns an error
-// wrapping backend.ErrCorrupt. The returned Data does not alias b.
+// Decode decodes an encoded Contents, checking that a typed value is valid
+// for its kind (text UTF-8, JSON valid, a counter in canonical form; see
+// New). Malformed input returns an error wrapping backend.ErrCorrupt. The
+// returned Data does not alias b.
 func Decode(b []byte) (Contents, error) {
 	var c Contents
 	err := codec.Decode(b, codec.TagContents, 2, func(d *msgpack.Decoder) error {
@@ -64,15 +194,20 @@ func Decode(b []byte) (Contents, error) {
 		if err != nil {
 			return err
 		}
-		if Kind(k) != KindRaw {
+		if !Kind(k).Valid() {
 			return codec.Corruptf(codec.TagContents, "unknown kind %d", k)
 		}
 		c.Kind = Kind(k)
-		c.Data, err = d.DecodeBytes()
+		if c.Data, err = d.DecodeBytes(); err != nil {
+			return err
+		}
 		if c.Data == nil {
 			c.Data = []byte{}
 		}
-		return err
+		if why := check(c.Kind, c.Data); why != "" {
+			return codec.Corruptf(codec.TagContents, "%s", why)
+		}
+		return nil
 	})
 	return c, err
 }

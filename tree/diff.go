@@ -60,8 +60,22 @@ func join(prefix, name string) string {
 }
 
 // diffDir compares two objects holding (parts of) the same directory, at
-// path prefix.
-func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Hash, out *[]Change) error {
+// path prefix, recursing into subdirectories that differ.
+func diffDir(ctx context.Context, st dirLoader, prefix string, a, b backend.Hash, out *[]Change) error {
+	return pairs(ctx, st, a, b, func(ea, eb *node.Entry) error {
+		return diffEntry(ctx, st, prefix, ea, eb, out)
+	})
+}
+
+// pairs calls fn for every name whose entry differs between two objects
+// holding (parts of) the same directory, with nil for a side that lacks
+// the name. It descends only where hashes differ: into the children of
+// two indexes with the same prefix, or into the one child of an index
+// that holds the whole of an index with a longer prefix; it compares
+// entry by entry only where the shapes differ (a node on either side, or
+// indexes over disjoint name ranges). A zero hash is the empty directory.
+// The calls are not in name order.
+func pairs(ctx context.Context, st dirLoader, a, b backend.Hash, fn func(ea, eb *node.Entry) error) error {
 	if a == b || (isEmpty(a) && isEmpty(b)) {
 		return nil
 	}
@@ -76,10 +90,16 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 	if err != nil {
 		return err
 	}
+	self := func(ea, eb *node.Entry) error {
+		if ea == nil && eb == nil || ea != nil && eb != nil && ea.Equal(eb) {
+			return nil
+		}
+		return fn(ea, eb)
+	}
 	if xa, xb := da.Index, db.Index; xa != nil && xb != nil {
 		switch {
 		case xa.Prefix == xb.Prefix:
-			if err := diffEntry(ctx, st, prefix, xa.Self, xb.Self, out); err != nil {
+			if err := self(xa.Self, xb.Self); err != nil {
 				return err
 			}
 			i, j := 0, 0
@@ -97,14 +117,14 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 					i++
 					j++
 				}
-				if err := diffDir(ctx, st, prefix, ha, hb, out); err != nil {
+				if err := pairs(ctx, st, ha, hb, fn); err != nil {
 					return err
 				}
 			}
 			return nil
 		case len(xa.Prefix) < len(xb.Prefix) && strings.HasPrefix(xb.Prefix, xa.Prefix):
 			// b is all inside one child of a.
-			if err := diffEntry(ctx, st, prefix, xa.Self, nil, out); err != nil {
+			if err := self(xa.Self, nil); err != nil {
 				return err
 			}
 			c := xb.Prefix[len(xa.Prefix)]
@@ -114,17 +134,17 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 				if ch.Byte == c {
 					other, matched = b, true
 				}
-				if err := diffDir(ctx, st, prefix, ch.Hash, other, out); err != nil {
+				if err := pairs(ctx, st, ch.Hash, other, fn); err != nil {
 					return err
 				}
 			}
 			if !matched {
-				return diffDir(ctx, st, prefix, backend.Hash{}, b, out)
+				return pairs(ctx, st, backend.Hash{}, b, fn)
 			}
 			return nil
 		case len(xb.Prefix) < len(xa.Prefix) && strings.HasPrefix(xa.Prefix, xb.Prefix):
 			// a is all inside one child of b: the mirror image.
-			if err := diffEntry(ctx, st, prefix, nil, xb.Self, out); err != nil {
+			if err := self(nil, xb.Self); err != nil {
 				return err
 			}
 			c := xa.Prefix[len(xb.Prefix)]
@@ -134,12 +154,12 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 				if ch.Byte == c {
 					other, matched = a, true
 				}
-				if err := diffDir(ctx, st, prefix, other, ch.Hash, out); err != nil {
+				if err := pairs(ctx, st, other, ch.Hash, fn); err != nil {
 					return err
 				}
 			}
 			if !matched {
-				return diffDir(ctx, st, prefix, a, backend.Hash{}, out)
+				return pairs(ctx, st, a, backend.Hash{}, fn)
 			}
 			return nil
 		}
@@ -170,7 +190,7 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 			i++
 			j++
 		}
-		if err := diffEntry(ctx, st, prefix, pa, pb, out); err != nil {
+		if err := self(pa, pb); err != nil {
 			return err
 		}
 	}
@@ -178,7 +198,7 @@ func diffDir(ctx context.Context, st *node.Store, prefix string, a, b backend.Ha
 }
 
 // diffEntry compares one name present in a, b or both (nil when absent).
-func diffEntry(ctx context.Context, st *node.Store, prefix string, ea, eb *node.Entry, out *[]Change) error {
+func diffEntry(ctx context.Context, st dirLoader, prefix string, ea, eb *node.Entry, out *[]Change) error {
 	if ea == nil && eb == nil || ea != nil && eb != nil && ea.Equal(eb) {
 		return nil
 	}
@@ -217,7 +237,7 @@ func diffEntry(ctx context.Context, st *node.Store, prefix string, ea, eb *node.
 }
 
 // entriesOf returns every entry of the loaded directory object d (hash h).
-func entriesOf(ctx context.Context, st *node.Store, d node.Dir, h backend.Hash) ([]node.Entry, error) {
+func entriesOf(ctx context.Context, st dirLoader, d node.Dir, h backend.Hash) ([]node.Entry, error) {
 	if d.Leaf != nil {
 		return d.Leaf.Entries, nil
 	}

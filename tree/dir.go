@@ -189,13 +189,14 @@ func (w *writer) add(o backend.Object, d node.Dir, kids []backend.Hash) {
 	w.order = append(w.order, o.Hash)
 }
 
-// contents returns the entry for a value: inline if it is small enough
-// (node.MaxInline), else a new contents object.
-func (w *writer) contents(name string, value []byte) node.Entry {
-	if len(value) <= node.MaxInline {
-		return node.Entry{Name: name, Kind: node.KindInline, Value: value}
+// contents returns the entry for a value: inline if it is raw and small
+// enough (node.MaxInline), else a new contents object. A typed value is
+// always a contents object, since its kind lives there.
+func (w *writer) contents(name string, c contents.Contents) node.Entry {
+	if c.Kind == contents.KindRaw && len(c.Data) <= node.MaxInline {
+		return node.Entry{Name: name, Kind: node.KindInline, Value: c.Data}
 	}
-	o := contents.Object(contents.Raw(value))
+	o := contents.Object(c)
 	w.add(o, node.Dir{}, nil)
 	return node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash}
 }

@@ -5,7 +5,9 @@
 // node.Store and its cache. A Builder is a mutable overlay on a Tree that
 // records sets and deletes in memory and writes back only the directory
 // objects they changed, in one batched Put. Diff compares two stored trees
-// and descends only where hashes differ, inside large directories too.
+// and descends only where hashes differ, inside large directories too;
+// Merge merges two trees three-way against a base the same way, merging
+// values that both sides changed by their kind (contents.Merge).
 //
 // A directory with at most node.MaxEntries entries is one node; a larger
 // one is a canonical trie of index objects over the bytes of the names, so
@@ -69,29 +71,35 @@ type Page struct {
 // backend.ErrNotFound if there is no value there (nothing, or a directory).
 // The caller owns the returned bytes.
 func (t *Tree) Get(ctx context.Context, path []string) ([]byte, error) {
+	c, err := t.GetContents(ctx, path)
+	return c.Data, err
+}
+
+// GetContents returns the value at path with its kind, as Get does.
+func (t *Tree) GetContents(ctx context.Context, path []string) (contents.Contents, error) {
 	if len(path) == 0 {
-		return nil, notFound(nil, "is a directory, not a value")
+		return contents.Contents{}, notFound(nil, "is a directory, not a value")
 	}
 	h := t.root
 	for i, seg := range path {
 		e, ok, err := find(ctx, t.st, h, seg)
 		if err != nil {
-			return nil, err
+			return contents.Contents{}, err
 		}
 		last := i == len(path)-1
 		switch {
 		case !ok:
-			return nil, notFound(path[:i+1], "does not exist")
+			return contents.Contents{}, notFound(path[:i+1], "does not exist")
 		case last && e.Kind == node.KindNode:
-			return nil, notFound(path, "is a directory, not a value")
+			return contents.Contents{}, notFound(path, "is a directory, not a value")
 		case last:
-			return Value(ctx, t.st.Objects(), e, JoinPath(path))
+			return Contents(ctx, t.st.Objects(), e, JoinPath(path))
 		case e.Kind != node.KindNode:
-			return nil, notFound(path[:i+1], "is a value, not a directory")
+			return contents.Contents{}, notFound(path[:i+1], "is a value, not a directory")
 		}
 		h = e.Hash
 	}
-	return nil, notFound(path, "does not exist") // not reached: the loop returns at the last segment
+	return contents.Contents{}, notFound(path, "does not exist") // not reached: the loop returns at the last segment
 }
 
 // List returns the children of the directory at path (nil or empty: the
@@ -166,12 +174,13 @@ type mdir struct {
 	counted  bool
 }
 
-// change is the new state of one child: deleted, a new value, or a
-// directory with changes of its own.
+// change is the new state of one child: deleted, a new value (of a
+// kind), or a directory with changes of its own.
 type change struct {
 	name    string
 	deleted bool
 	value   []byte
+	kind    contents.Kind
 	dir     *mdir
 }
 
@@ -254,40 +263,55 @@ func (b *Builder) walk(ctx context.Context, path []string) (*mdir, error) {
 
 // Get returns the value at path, as Tree.Get does, seeing b's changes.
 func (b *Builder) Get(ctx context.Context, path []string) ([]byte, error) {
+	c, err := b.GetContents(ctx, path)
+	return c.Data, err
+}
+
+// GetContents returns the value at path and its kind, as
+// Tree.GetContents does, seeing b's changes.
+func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Contents, error) {
 	if len(path) == 0 {
-		return nil, notFound(nil, "is a directory, not a value")
+		return contents.Contents{}, notFound(nil, "is a directory, not a value")
 	}
 	d, err := b.walk(ctx, path[:len(path)-1])
 	if err != nil {
-		return nil, err
+		return contents.Contents{}, err
 	}
 	l, err := b.find(ctx, d, path[len(path)-1])
 	if err != nil {
-		return nil, err
+		return contents.Contents{}, err
 	}
 	switch {
 	case !l.exists:
-		return nil, notFound(path, "does not exist")
+		return contents.Contents{}, notFound(path, "does not exist")
 	case l.isDir:
-		return nil, notFound(path, "is a directory, not a value")
+		return contents.Contents{}, notFound(path, "is a directory, not a value")
 	case l.ch != nil:
-		return append([]byte{}, l.ch.value...), nil
+		return contents.Contents{Kind: l.ch.kind, Data: append([]byte{}, l.ch.value...)}, nil
 	}
-	return Value(ctx, b.st.Objects(), l.entry, JoinPath(path))
+	return Contents(ctx, b.st.Objects(), l.entry, JoinPath(path))
 }
 
 // Value returns the bytes of a value entry: its inline value, or the
 // contents object it names (verified). path is for error messages. The
 // caller owns the returned bytes.
 func Value(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) ([]byte, error) {
+	c, err := Contents(ctx, objs, e, path)
+	return c.Data, err
+}
+
+// Contents returns the value of a value entry with its kind (an inline
+// value is raw). path is for error messages. The caller owns the returned
+// bytes.
+func Contents(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) (contents.Contents, error) {
 	if e.Kind == node.KindInline {
-		return append([]byte{}, e.Value...), nil
+		return contents.Raw(append([]byte{}, e.Value...)), nil
 	}
 	c, err := contents.Get(ctx, objs, e.Hash)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", path, err)
+		return contents.Contents{}, fmt.Errorf("%q: %w", path, err)
 	}
-	return c.Data, nil
+	return c, nil
 }
 
 // entryHash is the identity of an entry's target: its hash, or for an
@@ -367,10 +391,17 @@ func (b *Builder) Len(ctx context.Context, path []string) (int, error) {
 	return d.count, nil
 }
 
-// Set records value at path, creating directories on the way. It copies
-// value. It returns an error wrapping backend.ErrInvalidPath (and ErrNotDir)
-// if path is the root, a directory, or below a value.
+// Set records the raw value at path, creating directories on the way. It
+// copies value. It returns an error wrapping backend.ErrInvalidPath (and
+// ErrNotDir) if path is the root, a directory, or below a value.
 func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
+	return b.SetContents(ctx, path, contents.Raw(value))
+}
+
+// SetContents records a value of any kind at path, as Set does. The value
+// must be canonical (see contents.New); its bytes are copied. A typed
+// value is always stored as a contents object, never inline.
+func (b *Builder) SetContents(ctx context.Context, path []string, c contents.Contents) error {
 	if len(path) == 0 {
 		return notDir(nil, "is the root directory")
 	}
@@ -393,7 +424,7 @@ func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
 	if l.exists && l.isDir {
 		return notDir(path, "is a directory; delete it first to store a value there")
 	}
-	*d.kid(name) = change{name: name, value: append([]byte{}, value...)}
+	*d.kid(name) = change{name: name, value: append([]byte{}, c.Data...), kind: c.Kind}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -570,7 +601,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 				edits = append(edits, edit{name: name, entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
 			}
 		default:
-			edits = append(edits, edit{name: name, entry: w.contents(name, c.value)})
+			edits = append(edits, edit{name: name, entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
 		}
 	}
 	return w.apply(ctx, d.base, edits)

@@ -67,9 +67,12 @@ Exit codes:
   0  success
   1  not found: no such store, path, branch or revision
   2  usage or invalid input: unknown command or flag, wrong number of
-     arguments, bad path, branch name, revision syntax or store URL
-  3  conflict: the branch already exists, or a write lost to concurrent
-     writers too many times
+     arguments, bad path, branch name, revision syntax, store URL, or a
+     value that is not valid for its type
+  3  conflict: the branch already exists, a write lost to concurrent
+     writers too many times, or a merge, revert or cherry-pick found
+     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines;
+     nothing was written)
   4  any other failure: the store is unreachable, locked by another
      process or corrupt, or the command was interrupted
 
@@ -159,6 +162,11 @@ func (a *app) rootCommand() *cobra.Command {
 		a.showCommand(),
 		a.branchCommand(),
 		a.fsckCommand(),
+		a.incrCommand(),
+		a.mergeCommand(),
+		a.mergeBaseCommand(),
+		a.revertCommand(),
+		a.cherryPickCommand(),
 	)
 	return root
 }
@@ -213,7 +221,8 @@ func classify(ctx context.Context, err error) (int, string) {
 	case errors.Is(err, strata.ErrInvalidPath),
 		errors.Is(err, strata.ErrInvalidBranch),
 		errors.Is(err, strata.ErrInvalidRevision),
-		errors.Is(err, strata.ErrInvalidURL):
+		errors.Is(err, strata.ErrInvalidURL),
+		errors.Is(err, strata.ErrInvalidValue):
 		return exitUsage, err.Error()
 	case errors.Is(err, strata.ErrNotFound):
 		return exitNotFound, err.Error()

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
@@ -23,6 +24,7 @@ func (f *readFlags) register(cmd *cobra.Command) {
 // reader is the read side shared by strata.Branch and strata.Snapshot.
 type reader interface {
 	Get(ctx context.Context, path string) ([]byte, error)
+	GetValue(ctx context.Context, path string) (strata.Value, error)
 	List(ctx context.Context, path string, opts ...strata.ListOption) ([]strata.Entry, error)
 }
 
@@ -43,21 +45,33 @@ func (f *readFlags) reader(ctx context.Context, cmd *cobra.Command, kv *strata.K
 
 func (a *app) getCommand() *cobra.Command {
 	var f readFlags
+	var showType bool
 	cmd := &cobra.Command{
-		Use:   "get PATH",
+		Use:   "get PATH [--type]",
 		Short: "Print the value at a path",
 		Long: `Get writes the value at PATH to standard output as its exact bytes, with
 nothing added (no newline). It reads the head of a branch (-b, default
 main) or a revision (--at). A path that holds nothing, or a directory, is
-not found (exit code 1).`,
+not found (exit code 1). With --type it prints the value's type instead
+(raw, text, json or counter) and a newline.`,
 		Example: `  strata get config/db/host
-  strata get config/db/host --at main~1`,
+  strata get config/db/host --at main~1
+  strata get --type stats/hits`,
 	}
+	cmd.Flags().BoolVarP(&showType, "type", "t", false, "print the value's type instead of the value")
 	cmd.Args = wantArgs(1, 1, "PATH")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		return a.withStore(ctx, false, func(kv *strata.KV) error {
 			r, err := f.reader(ctx, cmd, kv)
 			if err != nil {
+				return err
+			}
+			if showType {
+				v, err := r.GetValue(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(a.stdout, v.Kind)
 				return err
 			}
 			v, err := r.Get(ctx, args[0])

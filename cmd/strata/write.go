@@ -68,19 +68,30 @@ func (f *commitFlags) options(cmd *cobra.Command, defaultMessage string) []strat
 
 func (a *app) setCommand() *cobra.Command {
 	var f commitFlags
+	var kind string
 	cmd := &cobra.Command{
-		Use:   "set PATH VALUE",
+		Use:   "set PATH VALUE [--type raw|text|json|counter]",
 		Short: "Set the value at a path in a new commit",
 		Long: `Set stores VALUE at PATH on a branch (default main) in one new commit and
 prints the commit's hash. VALUE is taken as its exact bytes; "-" reads the
 value from standard input, byte for byte. A VALUE that starts with "-" must
 come after "--". Directories on the way are created, and the branch and the
 store are created if they do not exist. If PATH already holds VALUE, no
-commit is made and the branch's current head is printed.`,
+commit is made and the branch's current head is printed.
+
+--type stores a typed value, which merges by its kind (see "strata help
+merge"): raw (the default) is bytes; text must be UTF-8 and merges line by
+line; json must be one JSON document, is stored compacted with object
+members sorted, and merges member by member; counter is a 64-bit decimal
+integer, and merges by adding up both sides' changes (see also incr). A
+VALUE that is not valid for its type is invalid input (exit code 2).`,
 		Example: `  strata set config/db/host db1 -m "point at db1"
   strata set logo.png - < logo.png
-  strata set n -- -5`,
+  strata set n -- -5
+  strata set --type json svc/app '{"replicas": 3}'
+  strata set --type counter stats/hits 0`,
 	}
+	cmd.Flags().StringVarP(&kind, "type", "t", "raw", "the value's `TYPE`: raw, text, json or counter")
 	cmd.Args = wantArgs(2, 2, "PATH VALUE")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		path, value := args[0], []byte(args[1])
@@ -93,8 +104,16 @@ commit is made and the branch's current head is printed.`,
 		if err := checkSet(f.branch, path); err != nil {
 			return err
 		}
+		k, err := strata.ParseKind(kind)
+		if err != nil {
+			return err
+		}
+		v, err := strata.Value{Kind: k, Data: value}.Canonical()
+		if err != nil {
+			return fmt.Errorf("%s value for %q: %w", kind, path, err)
+		}
 		return a.withStore(ctx, true, func(kv *strata.KV) error {
-			h, err := kv.Branch(f.branch).Set(ctx, path, value, f.options(cmd, "set "+path)...)
+			h, err := kv.Branch(f.branch).SetValue(ctx, path, v, f.options(cmd, "set "+path)...)
 			if err != nil {
 				return err
 			}
