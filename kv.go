@@ -31,6 +31,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -48,6 +49,7 @@ import (
 // processes) may share a backend that supports it: all shared state lives
 // in the backend, and branches move only by compare-and-swap.
 type KV struct {
+	heads    sync.Map // branch name -> Hash: the head this KV last wrote
 	store    backend.Store
 	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store
@@ -360,6 +362,17 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 	for _, f := range opts {
 		f(&co)
 	}
+	// The first attempt may start from the head this KV itself last wrote
+	// to the branch, without reading it: on a network backend that saves a
+	// round trip. Only a successful compare-and-swap from that guess counts;
+	// any other outcome (a conflict, nothing to change, an error from the
+	// change itself) is judged again on the real head.
+	if guess, ok := b.kv.lastHead(b.name); ok {
+		h, err := b.attempt(ctx, guess, &ownChange{merge: merge, basedOn: co.basedOn}, apply, co)
+		if err == nil && !h.IsZero() {
+			return h, nil
+		}
+	}
 	var lastErr error
 	own := &ownChange{merge: merge, basedOn: co.basedOn}
 	for attempt := 0; attempt < b.kv.opts.maxRetries; attempt++ {
@@ -372,41 +385,77 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Hash{}, err
 		}
-		base, height := node.Empty, uint64(0)
-		var parents []Hash
-		if !head.IsZero() {
-			c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
-			if err != nil {
-				return Hash{}, fmt.Errorf("branch %q: head %w", b.name, err)
-			}
-			base, height, parents = c.Tree, c.Height, []Hash{head}
-		}
-		objs, root, err := own.make(ctx, b.kv, base, apply)
-		if err != nil {
-			return Hash{}, err
-		}
-		if root == base {
+		h, err := b.attempt(ctx, head, own, apply, co)
+		switch {
+		case err == nil && h.IsZero():
 			return head, nil // nothing changed
-		}
-		when := co.time
-		if when.IsZero() {
-			when = time.Now()
-		}
-		c := commit.Object(&commit.Commit{
-			Tree: root, Parents: parents, Author: co.author, Message: co.message,
-			Time: when.UnixNano(), Height: height + 1,
-		})
-		err = b.kv.branches.Commit(ctx, b.kv.store, append(objs, c), b.name, head, c.Hash)
-		if err == nil {
-			return c.Hash, nil
-		}
-		if !errors.Is(err, ErrConflict) {
+		case err == nil:
+			return h, nil
+		case !errors.Is(err, errLostRace):
 			return Hash{}, err
 		}
 		lastErr = err
 	}
 	return Hash{}, fmt.Errorf("branch %q: gave up after %d attempts: %w", b.name, b.kv.opts.maxRetries, lastErr)
 }
+
+// errLostRace wraps the conflict of a compare-and-swap that another writer
+// won; write retries it.
+var errLostRace = errors.New("lost the race for the branch head")
+
+// attempt makes one try at moving the branch from head: it makes (or
+// merges) the change on head's tree, stores the objects and the commit, and
+// compare-and-swaps the branch. It returns the new commit, the zero Hash if
+// the change leaves head's tree as it is, or an error wrapping errLostRace
+// (and the conflict) if another writer moved the branch first.
+func (b *Branch) attempt(ctx context.Context, head Hash, own *ownChange, apply func(context.Context, *tree.Builder) error, co commitOptions) (Hash, error) {
+	base, height := node.Empty, uint64(0)
+	var parents []Hash
+	if !head.IsZero() {
+		c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
+		if err != nil {
+			return Hash{}, fmt.Errorf("branch %q: head %w", b.name, err)
+		}
+		base, height, parents = c.Tree, c.Height, []Hash{head}
+	}
+	objs, root, err := own.make(ctx, b.kv, base, apply)
+	if err != nil {
+		return Hash{}, err
+	}
+	if root == base {
+		return Hash{}, nil
+	}
+	when := co.time
+	if when.IsZero() {
+		when = time.Now()
+	}
+	cm := &commit.Commit{
+		Tree: root, Parents: parents, Author: co.author, Message: co.message,
+		Time: when.UnixNano(), Height: height + 1,
+	}
+	c := commit.Object(cm)
+	err = b.kv.branches.Commit(ctx, b.kv.store, append(objs, c), b.name, head, c.Hash)
+	switch {
+	case err == nil:
+		b.kv.nodes.Remember(c.Hash, cm, len(c.Data))
+		b.kv.setLastHead(b.name, c.Hash)
+		return c.Hash, nil
+	case errors.Is(err, ErrConflict):
+		return Hash{}, fmt.Errorf("%w: %w", errLostRace, err)
+	}
+	return Hash{}, err
+}
+
+// lastHead returns the head this KV last wrote to branch name, if any.
+func (kv *KV) lastHead(name string) (Hash, bool) {
+	v, ok := kv.heads.Load(name)
+	if !ok {
+		return Hash{}, false
+	}
+	return v.(Hash), true
+}
+
+func (kv *KV) setLastHead(name string, h Hash) { kv.heads.Store(name, h) }
 
 // backoff sleeps a jittered, growing delay before retry attempt n.
 func backoff(ctx context.Context, n int) error {

@@ -442,25 +442,34 @@ func modelTest(t *testing.T, steps int, kv *strata.KV, reopen func(*strata.KV) *
 				t.Fatalf("step %d (%s): err %v, want ErrNotFound", step, op, err)
 			}
 		case k < 8: // update with several changes
-			m := clone(cur(b))
+			// The changes are drawn before Update: its function may run
+			// more than once and must do the same each time.
+			type change struct {
+				del  bool
+				path string
+				v    string
+			}
+			var changes []change
+			for i, n := 0, 1+r.IntN(4); i < n; i++ {
+				changes = append(changes, change{r.IntN(3) == 0, randPath(), strconv.Itoa(r.IntN(4))})
+			}
+			var m state
 			var ops []string
-			n := 1 + r.IntN(4)
 			_, err := br.Update(ctx, func(tx *strata.Tx) error {
-				for i := 0; i < n; i++ {
-					path := randPath()
-					if r.IntN(3) == 0 {
-						ops = append(ops, "-"+path)
-						if err := tx.Delete(path); err != nil {
+				m, ops = clone(cur(b)), nil
+				for _, c := range changes {
+					if c.del {
+						ops = append(ops, "-"+c.path)
+						if err := tx.Delete(c.path); err != nil {
 							return err
 						}
-						remove(m, path)
-					} else if !clash(m, path) {
-						v := strconv.Itoa(r.IntN(4))
-						ops = append(ops, path+"="+v)
-						if err := tx.Set(path, []byte(v)); err != nil {
+						remove(m, c.path)
+					} else if !clash(m, c.path) {
+						ops = append(ops, c.path+"="+c.v)
+						if err := tx.Set(c.path, []byte(c.v)); err != nil {
 							return err
 						}
-						m[path] = v
+						m[c.path] = c.v
 					}
 				}
 				return nil

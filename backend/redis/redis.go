@@ -617,19 +617,30 @@ func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new bac
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
+	if err := s.swapResult(op, res, old); err != nil {
+		return err
+	}
+	if acked == nil {
+		return nil
+	}
+	n, err := acked.Result()
+	if err != nil {
+		return s.fail(ctx, op+": updated, then WAIT", err)
+	}
+	if int(n) < s.wait {
+		return fmt.Errorf("redis %s: %s: updated, but %d of %d replicas acknowledged within %v: %w",
+			s.addr, op, n, s.wait, s.waitTimeout, ErrNotReplicated)
+	}
+	return nil
+}
+
+// swapResult turns the reply of casScript or commitScript into an error:
+// nil for success (1), and for a conflict (the current value) an error
+// wrapping backend.ErrConflict (backend.ErrExists if old is the zero hash)
+// that names both values.
+func (s *Store) swapResult(op string, res any, old backend.Hash) error {
 	switch v := res.(type) {
 	case int64:
-		if acked == nil {
-			return nil
-		}
-		n, err := acked.Result()
-		if err != nil {
-			return s.fail(ctx, op+": updated, then WAIT", err)
-		}
-		if int(n) < s.wait {
-			return fmt.Errorf("redis %s: %s: updated, but %d of %d replicas acknowledged within %v: %w",
-				s.addr, op, n, s.wait, s.waitTimeout, ErrNotReplicated)
-		}
 		return nil
 	case string:
 		cur, herr := backend.HashFromBytes([]byte(v))
