@@ -26,24 +26,13 @@ const (
 // casScript returns; on a conflict it stores nothing.
 var commitScript = goredis.NewScript(commitLua)
 
-// commitLua is the source of commitScript, quoted in docs/FORMAT.md.
-const commitLua = `
-local zero = string.rep('\0', 32)
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then cur = zero end
-if cur ~= ARGV[2] then return cur end
+// commitLua is the source of commitScript, quoted in docs/FORMAT.md: the
+// ref check, the objects, then the ref move.
+const commitLua = luaCheckRef + `
 for i = 2, #KEYS do
   redis.call('SET', KEYS[i], ARGV[i + 3])
 end
-if ARGV[3] == zero then
-  if cur == zero then return 1 end
-  redis.call('HDEL', KEYS[1], ARGV[1])
-else
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-end
-redis.call('PUBLISH', ARGV[4], '\1' .. ARGV[2] .. ARGV[3] .. ARGV[1])
-return 1
-`
+` + luaMoveRef
 
 // PutAndSwapRef implements backend.RefCommitter. On a single server, a
 // small commit (at most 256 objects and 1 MiB) is one script that checks

@@ -561,12 +561,22 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) ([]backend.Ref, err
 // nothing.
 var casScript = goredis.NewScript(casLua)
 
-// casLua is the source of casScript, quoted in docs/FORMAT.md.
-const casLua = `
+// casLua is the source of casScript, quoted in docs/FORMAT.md: the ref
+// check, then the ref move.
+const casLua = luaCheckRef + luaMoveRef
+
+// luaCheckRef returns the current value of the ref ARGV[1] in the hash
+// KEYS[1] unless it is ARGV[2] (32 zero bytes standing for absent).
+const luaCheckRef = `
 local zero = string.rep('\0', 32)
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then cur = zero end
 if cur ~= ARGV[2] then return cur end
+`
+
+// luaMoveRef sets the ref to ARGV[3] (deletes it for zero), publishes the
+// event on channel ARGV[4] and returns 1.
+const luaMoveRef = `
 if ARGV[3] == zero then
   if cur == zero then return 1 end
   redis.call('HDEL', KEYS[1], ARGV[1])
