@@ -364,13 +364,18 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 	}
 	// The first attempt may start from the head this KV itself last wrote
 	// to the branch, without reading it: on a network backend that saves a
-	// round trip. Only a successful compare-and-swap from that guess counts;
-	// any other outcome (a conflict, nothing to change, an error from the
-	// change itself) is judged again on the real head.
+	// round trip. Only a successful compare-and-swap from that guess counts.
+	// A lost race, nothing to change, or an error from the change itself is
+	// judged again on the real head; but a failed commit is returned as it
+	// is, since it may have landed (a reply lost after the server ran it)
+	// and making the change again could apply it twice.
 	if guess, ok := b.kv.lastHead(b.name); ok {
 		h, err := b.attempt(ctx, guess, &ownChange{merge: merge, basedOn: co.basedOn}, apply, co)
-		if err == nil && !h.IsZero() {
+		switch {
+		case err == nil && !h.IsZero():
 			return h, nil
+		case errors.Is(err, errCommitFailed):
+			return Hash{}, err
 		}
 	}
 	var lastErr error
@@ -403,11 +408,16 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 // won; write retries it.
 var errLostRace = errors.New("lost the race for the branch head")
 
+// errCommitFailed wraps an error from storing a commit and moving the head
+// other than a lost race: the outcome is unknown, so write never retries it.
+var errCommitFailed = errors.New("commit failed")
+
 // attempt makes one try at moving the branch from head: it makes (or
 // merges) the change on head's tree, stores the objects and the commit, and
 // compare-and-swaps the branch. It returns the new commit, the zero Hash if
-// the change leaves head's tree as it is, or an error wrapping errLostRace
-// (and the conflict) if another writer moved the branch first.
+// the change leaves head's tree as it is, an error wrapping errLostRace
+// (and the conflict) if another writer moved the branch first, or one
+// wrapping errCommitFailed if storing the commit failed otherwise.
 func (b *Branch) attempt(ctx context.Context, head Hash, own *ownChange, apply func(context.Context, *tree.Builder) error, co commitOptions) (Hash, error) {
 	base, height := node.Empty, uint64(0)
 	var parents []Hash
@@ -443,7 +453,7 @@ func (b *Branch) attempt(ctx context.Context, head Hash, own *ownChange, apply f
 	case errors.Is(err, ErrConflict):
 		return Hash{}, fmt.Errorf("%w: %w", errLostRace, err)
 	}
-	return Hash{}, err
+	return Hash{}, fmt.Errorf("%w: %w", errCommitFailed, err)
 }
 
 // lastHead returns the head this KV last wrote to branch name, if any.

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 )
 
 var ctx = context.Background()
@@ -605,5 +607,48 @@ func TestDiffSorted(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// lostReplyStore commits, then reports a failure, once: as a network
+// backend does when the reply to a commit that landed is lost.
+type lostReplyStore struct {
+	backend.Store
+	failNext bool
+}
+
+func (s *lostReplyStore) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	if err := s.Store.(backend.RefCommitter).PutAndSwapRef(ctx, objs, name, old, new); err != nil {
+		return err
+	}
+	if s.failNext {
+		s.failNext = false
+		return errors.New("connection reset by peer")
+	}
+	return nil
+}
+
+// TestCommitWithUnknownOutcomeIsNotRepeated: when storing a commit fails
+// in a way that may have landed, the write reports the error and does not
+// make its change a second time.
+func TestCommitWithUnknownOutcomeIsNotRepeated(t *testing.T) {
+	st := &lostReplyStore{Store: mem.New()}
+	kv := strata.New(st)
+	defer kv.Close()
+	main := kv.Branch("main")
+	incr := func(tx *strata.Tx) error {
+		n := 0
+		if v, err := tx.Get("n"); err == nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		return tx.Set("n", []byte(strconv.Itoa(n+1)))
+	}
+	must[strata.Hash](t)(main.Update(ctx, incr)) // n = 1; the KV now knows the head
+	st.failNext = true
+	if _, err := main.Update(ctx, incr); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("update whose commit reply was lost: %v", err)
+	}
+	if v := must[[]byte](t)(main.Get(ctx, "n")); string(v) != "2" {
+		t.Fatalf("n = %s after one acknowledged and one unacknowledged increment, want 2", v)
 	}
 }
