@@ -18,12 +18,17 @@ type Problem struct {
 	Err   error  // wraps ErrNotFound (missing) or ErrCorrupt
 }
 
-func (p Problem) String() string {
-	kind := "corrupt"
+// Kind returns "missing" for an object that is not stored and "corrupt"
+// for one whose bytes do not hash to its key or do not decode.
+func (p Problem) Kind() string {
 	if errors.Is(p.Err, ErrNotFound) {
-		kind = "missing"
+		return "missing"
 	}
-	return fmt.Sprintf("%s %s %s (%s)", kind, p.Type, p.Hash, p.Where)
+	return "corrupt"
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s %s %s (%s)", p.Kind(), p.Type, p.Hash, p.Where)
 }
 
 // FsckReport is the result of Fsck.

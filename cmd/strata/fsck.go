@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -42,10 +41,7 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 			}
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range rep.Problems {
-				kind := "corrupt"
-				if errors.Is(p.Err, strata.ErrNotFound) {
-					kind = "missing"
-				}
+				kind := p.Kind()
 				if asJSON {
 					if err := enc.Encode(map[string]string{
 						"problem": kind, "type": p.Type, "hash": p.Hash.String(), "where": p.Where, "error": p.Err.Error(),
