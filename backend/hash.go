@@ -25,6 +25,15 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 // Short returns the first 12 hexadecimal digits of h, for display.
 func (h Hash) Short() string { return h.String()[:12] }
 
+// Describe returns Short, or "absent" for the zero hash, which stands for
+// a missing ref in a compare-and-swap: for messages about refs.
+func (h Hash) Describe() string {
+	if h.IsZero() {
+		return "absent"
+	}
+	return h.Short()
+}
+
 // MarshalText implements encoding.TextMarshaler (lowercase hex).
 func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 

@@ -113,14 +113,6 @@ func hashes(objs ...backend.Object) []backend.Hash {
 	return hs
 }
 
-// describe names a hash in messages; the zero hash stands for "absent".
-func describe(h backend.Hash) string {
-	if h.IsZero() {
-		return "absent"
-	}
-	return h.Short()
-}
-
 // sortHashes sorts hs bytewise, in place, and returns it.
 func sortHashes(hs []backend.Hash) []backend.Hash {
 	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
@@ -207,7 +199,7 @@ func diffBytes(want, got []byte) string {
 func mustCAS(t *testing.T, s backend.RefStore, name string, old, new backend.Hash) {
 	t.Helper()
 	if err := s.CompareAndSwapRef(t.Context(), name, old, new); err != nil {
-		t.Fatalf("CompareAndSwapRef(%q, %s -> %s): %v", name, describe(old), describe(new), err)
+		t.Fatalf("CompareAndSwapRef(%q, %s -> %s): %v", name, old.Describe(), new.Describe(), err)
 	}
 }
 

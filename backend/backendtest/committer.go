@@ -31,7 +31,7 @@ func testCommitMovesRef(t *testing.T, s backend.Store) {
 		}
 	}
 	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != a.Hash {
-		t.Fatalf("ref after PutAndSwapRef: %s, %v", describe(h), err)
+		t.Fatalf("ref after PutAndSwapRef: %s, %v", h.Describe(), err)
 	}
 	// An empty batch moves the ref alone; new ZeroHash deletes it.
 	if err := c.PutAndSwapRef(ctx, nil, "heads/main", a.Hash, b.Hash); err != nil {
@@ -55,10 +55,10 @@ func testCommitConflict(t *testing.T, s backend.Store) {
 	for _, old := range []backend.Hash{backend.ZeroHash, b.Hash} {
 		err := c.PutAndSwapRef(ctx, []backend.Object{x}, "heads/main", old, x.Hash)
 		if !errors.Is(err, backend.ErrConflict) {
-			t.Errorf("PutAndSwapRef from %s while the ref is at %s: %v, want ErrConflict", describe(old), a.Hash.Short(), err)
+			t.Errorf("PutAndSwapRef from %s while the ref is at %s: %v, want ErrConflict", old.Describe(), a.Hash.Short(), err)
 		}
 		if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != a.Hash {
-			t.Fatalf("ref moved by a failed PutAndSwapRef: %s, %v", describe(h), err)
+			t.Fatalf("ref moved by a failed PutAndSwapRef: %s, %v", h.Describe(), err)
 		}
 	}
 	if err := c.PutAndSwapRef(ctx, nil, "heads/missing", a.Hash, b.Hash); !errors.Is(err, backend.ErrConflict) {
@@ -100,7 +100,7 @@ func testCommitRacing(t *testing.T, s backend.Store) {
 	}
 	h, err := s.GetRef(ctx, "heads/race")
 	if err != nil || h != objs[winner].Hash {
-		t.Fatalf("ref is %s, the winner wrote %s", describe(h), objs[winner].Hash.Short())
+		t.Fatalf("ref is %s, the winner wrote %s", h.Describe(), objs[winner].Hash.Short())
 	}
 	got, err := s.Get(ctx, h)
 	if diff := cmp.Diff(objs[winner].Data, got); err != nil || diff != "" {

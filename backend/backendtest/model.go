@@ -124,7 +124,7 @@ func testModel(t *testing.T, s backend.Store) {
 			err := s.CompareAndSwapRef(ctx, name, old, new)
 			if old == refs[name] {
 				if err != nil {
-					fail("CompareAndSwapRef(%q, %s -> %s) with the ref %s: %v", name, describe(old), describe(new), describe(refs[name]), err)
+					fail("CompareAndSwapRef(%q, %s -> %s) with the ref %s: %v", name, old.Describe(), new.Describe(), refs[name].Describe(), err)
 				}
 				if new.IsZero() {
 					delete(refs, name)
@@ -132,7 +132,7 @@ func testModel(t *testing.T, s backend.Store) {
 					refs[name] = new
 				}
 			} else if !errors.Is(err, backend.ErrConflict) {
-				fail("CompareAndSwapRef(%q, %s -> %s) with the ref %s = %v; want ErrConflict", name, describe(old), describe(new), describe(refs[name]), err)
+				fail("CompareAndSwapRef(%q, %s -> %s) with the ref %s = %v; want ErrConflict", name, old.Describe(), new.Describe(), refs[name].Describe(), err)
 			}
 		case 4: // GetRef
 			name := names[rng.IntN(len(names))]

@@ -272,12 +272,12 @@ func testWatchEvents(t *testing.T, s backend.Store) {
 		if op.fail {
 			if !errors.Is(err, backend.ErrConflict) {
 				t.Fatalf("CompareAndSwapRef(%q, %s -> %s) = %v; want an error wrapping backend.ErrConflict",
-					op.name, describe(op.old), describe(op.new), err)
+					op.name, op.old.Describe(), op.new.Describe(), err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Fatalf("CompareAndSwapRef(%q, %s -> %s): %v", op.name, describe(op.old), describe(op.new), err)
+			t.Fatalf("CompareAndSwapRef(%q, %s -> %s): %v", op.name, op.old.Describe(), op.new.Describe(), err)
 		}
 		ev := backend.RefEvent{Name: op.name, Old: op.old, New: op.new}
 		wantAll = append(wantAll, ev)

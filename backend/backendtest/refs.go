@@ -126,11 +126,11 @@ func testCompareAndSwap(t *testing.T, s backend.Store) {
 				after = tc.before
 				if !errors.Is(err, backend.ErrConflict) {
 					t.Errorf("CompareAndSwapRef(%q, %s -> %s) with the ref %s = %v; want an error wrapping backend.ErrConflict",
-						name, describe(tc.old), describe(tc.new), describe(tc.before), err)
+						name, tc.old.Describe(), tc.new.Describe(), tc.before.Describe(), err)
 				}
 			} else if err != nil {
 				t.Errorf("CompareAndSwapRef(%q, %s -> %s) with the ref %s: %v",
-					name, describe(tc.old), describe(tc.new), describe(tc.before), err)
+					name, tc.old.Describe(), tc.new.Describe(), tc.before.Describe(), err)
 			}
 			wantRef(t, s, name, after)
 		})
@@ -158,7 +158,7 @@ func testCompareAndSwapSequence(t *testing.T, s backend.Store) {
 			err := s.CompareAndSwapRef(t.Context(), name, cur, hashOf("stale"))
 			if !errors.Is(err, backend.ErrConflict) {
 				t.Fatalf("CompareAndSwapRef(%q, %s -> stale) after it moved to %s = %v; want an error wrapping backend.ErrConflict",
-					name, describe(cur), describe(next), err)
+					name, cur.Describe(), next.Describe(), err)
 			}
 		}
 		cur = next
@@ -197,12 +197,12 @@ func testCompareAndSwapRace(t *testing.T, s backend.Store) {
 				winners = append(winners, g)
 			case !errors.Is(err, backend.ErrConflict):
 				t.Errorf("round %d (%q from %s): goroutine %d: %v; want nil or an error wrapping backend.ErrConflict",
-					round, name, describe(old), g, err)
+					round, name, old.Describe(), g, err)
 			}
 		}
 		if len(winners) != 1 {
 			t.Fatalf("round %d (%q from %s): %d of %d goroutines won the same compare-and-swap (%v); want exactly one",
-				round, name, describe(old), len(winners), goroutines, winners)
+				round, name, old.Describe(), len(winners), goroutines, winners)
 		}
 		winner := winners[0]
 		wantRef(t, s, name, news[winner])

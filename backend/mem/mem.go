@@ -64,14 +64,6 @@ func clone(b []byte) []byte {
 	return c
 }
 
-// describe names a ref value in messages; ZeroHash means the ref is absent.
-func describe(h backend.Hash) string {
-	if h.IsZero() {
-		return "absent"
-	}
-	return h.Short()
-}
-
 // Get returns a copy of the bytes stored under h, which the caller owns. If
 // h is not stored it returns an error wrapping backend.ErrNotFound.
 func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
@@ -284,7 +276,7 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	case old.IsZero():
 		return fmt.Errorf("mem: %s ref %q: is %s: %w", op, name, cur.Short(), backend.ErrExists)
 	default:
-		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, describe(cur), old.Short(), backend.ErrConflict)
+		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	for _, o := range objs {
 		if _, ok := s.objects[o.Hash]; !ok {

@@ -587,14 +587,6 @@ redis.call('PUBLISH', ARGV[4], '\1' .. ARGV[2] .. ARGV[3] .. ARGV[1])
 return 1
 `
 
-// describe names a ref value in messages; ZeroHash means the ref is absent.
-func describe(h backend.Hash) string {
-	if h.IsZero() {
-		return "absent"
-	}
-	return h.Short()
-}
-
 // CompareAndSwapRef atomically sets name to new if it currently points at
 // old, with one Lua script (EVALSHA, falling back to EVAL) that also
 // publishes the change to watchers. An old of backend.ZeroHash means "name
@@ -660,7 +652,7 @@ func (s *Store) swapResult(op string, res any, old backend.Hash) error {
 		if old.IsZero() {
 			return fmt.Errorf("redis %s: %s: is %s: %w", s.addr, op, cur.Short(), backend.ErrExists)
 		}
-		return fmt.Errorf("redis %s: %s: is %s, want %s: %w", s.addr, op, describe(cur), old.Short(), backend.ErrConflict)
+		return fmt.Errorf("redis %s: %s: is %s, want %s: %w", s.addr, op, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	return fmt.Errorf("redis %s: %s: the script returned a %T", s.addr, op, res)
 }
