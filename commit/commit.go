@@ -61,46 +61,38 @@ func Encode(c *Commit) []byte {
 	return b
 }
 
-// Decode decodes an encoded Commit. Malformed input returns an error
-// wrapping backend.ErrCorrupt.
+// Decode decodes an encoded Commit. Only the canonical encoding is
+// accepted (docs/FORMAT.md): anything else, and malformed input, returns an
+// error wrapping backend.ErrCorrupt.
 func Decode(b []byte) (*Commit, error) {
 	c := &Commit{}
-	err := codec.Decode(b, codec.TagCommit, 6, func(d *msgpack.Decoder) error {
-		hb, err := d.DecodeBytes()
-		if err != nil {
+	err := codec.Decode(b, codec.TagCommit, 6, func(r *codec.Reader) error {
+		var err error
+		if c.Tree, err = r.Hash("tree"); err != nil {
 			return err
 		}
-		if c.Tree, err = backend.HashFromBytes(hb); err != nil {
-			return codec.Corruptf(codec.TagCommit, "tree: %v", err)
-		}
-		n, err := d.DecodeArrayLen()
+		n, err := r.ArrayLen("parents", 2+backend.HashSize)
 		if err != nil {
 			return err
-		}
-		if n < 0 || n > len(b)/backend.HashSize {
-			return codec.Corruptf(codec.TagCommit, "bad parent count %d", n)
 		}
 		if n > 0 {
 			c.Parents = make([]backend.Hash, n)
 		}
 		for i := range c.Parents {
-			if hb, err = d.DecodeBytes(); err != nil {
+			if c.Parents[i], err = r.Hash("parent"); err != nil {
 				return err
 			}
-			if c.Parents[i], err = backend.HashFromBytes(hb); err != nil {
-				return codec.Corruptf(codec.TagCommit, "parent %d: %v", i, err)
-			}
 		}
-		if c.Author, err = d.DecodeString(); err != nil {
+		if c.Author, err = r.String("author"); err != nil {
 			return err
 		}
-		if c.Message, err = d.DecodeString(); err != nil {
+		if c.Message, err = r.String("message"); err != nil {
 			return err
 		}
-		if c.Time, err = d.DecodeInt64(); err != nil {
+		if c.Time, err = r.Int64("time"); err != nil {
 			return err
 		}
-		if c.Height, err = d.DecodeUint64(); err != nil {
+		if c.Height, err = r.Uint64("height"); err != nil {
 			return err
 		}
 		if c.Height == 0 {

@@ -185,12 +185,13 @@ func nonNil(b []byte) []byte {
 
 // Decode decodes an encoded Contents, checking that a typed value is valid
 // for its kind (text UTF-8, JSON valid, a counter in canonical form; see
-// New). Malformed input returns an error wrapping backend.ErrCorrupt. The
-// returned Data does not alias b.
+// New). Only the canonical encoding is accepted (docs/FORMAT.md): anything
+// else, and malformed input, returns an error wrapping backend.ErrCorrupt.
+// The returned Data does not alias b.
 func Decode(b []byte) (Contents, error) {
 	var c Contents
-	err := codec.Decode(b, codec.TagContents, 2, func(d *msgpack.Decoder) error {
-		k, err := d.DecodeUint8()
+	err := codec.Decode(b, codec.TagContents, 2, func(r *codec.Reader) error {
+		k, err := r.Uint8("kind")
 		if err != nil {
 			return err
 		}
@@ -198,15 +199,14 @@ func Decode(b []byte) (Contents, error) {
 			return codec.Corruptf(codec.TagContents, "unknown kind %d", k)
 		}
 		c.Kind = Kind(k)
-		if c.Data, err = d.DecodeBytes(); err != nil {
+		data, err := r.Bytes("data")
+		if err != nil {
 			return err
 		}
-		if c.Data == nil {
-			c.Data = []byte{}
-		}
-		if why := check(c.Kind, c.Data); why != "" {
+		if why := check(c.Kind, data); why != "" {
 			return codec.Corruptf(codec.TagContents, "%s", why)
 		}
+		c.Data = append(make([]byte, 0, len(data)), data...)
 		return nil
 	})
 	return c, err

@@ -66,6 +66,9 @@ func (x *Index) Hashes() []backend.Hash {
 func (x *Index) check() error {
 	var sum uint64
 	if x.Self != nil {
+		if !ValidName(x.Prefix) {
+			return fmt.Errorf("self entry has the invalid name %q", x.Prefix)
+		}
 		if x.Self.Name != x.Prefix {
 			return fmt.Errorf("self entry %q is not named after the prefix %q", x.Self.Name, x.Prefix)
 		}
@@ -86,6 +89,9 @@ func (x *Index) check() error {
 		}
 		if c.Byte == '/' || c.Byte == 0 {
 			return fmt.Errorf("child byte %d cannot appear in a name", c.Byte)
+		}
+		if sum+c.Count < sum {
+			return fmt.Errorf("child counts overflow")
 		}
 		sum += c.Count
 	}
@@ -152,65 +158,65 @@ func EncodeIndex(x *Index) ([]byte, error) {
 	})
 }
 
-// DecodeIndex decodes an encoded Index, checking its invariants. Malformed
-// input returns an error wrapping backend.ErrCorrupt.
+// minChildSize is the bytes an encoded index child takes: fixarray, a
+// uint8 byte, a uint64 count and a 32-byte hash.
+const minChildSize = 1 + 2 + 9 + 2 + backend.HashSize
+
+// DecodeIndex decodes an encoded Index, checking its invariants and that it
+// is encoded canonically (docs/FORMAT.md). Anything else, and malformed
+// input, returns an error wrapping backend.ErrCorrupt.
 func DecodeIndex(b []byte) (*Index, error) {
 	x := &Index{}
-	err := codec.Decode(b, codec.TagIndex, 4, func(d *msgpack.Decoder) error {
+	err := codec.Decode(b, codec.TagIndex, 4, func(r *codec.Reader) error {
 		var err error
-		if x.Prefix, err = d.DecodeString(); err != nil {
+		if x.Prefix, err = r.String("prefix"); err != nil {
 			return err
 		}
-		if x.Count, err = d.DecodeUint64(); err != nil {
+		if x.Count, err = r.Uint64("count"); err != nil {
 			return err
 		}
-		n, err := d.DecodeArrayLen()
+		n, err := r.ArrayLen("self", 1)
 		if err != nil {
 			return err
 		}
 		switch n {
 		case 0:
 		case 2:
-			k, err := d.DecodeUint8()
-			if err != nil {
-				return err
-			}
-			hb, err := d.DecodeBytes()
+			k, err := r.Uint8("self kind")
 			if err != nil {
 				return err
 			}
 			x.Self = &Entry{Name: x.Prefix, Kind: Kind(k)}
-			if err := decodeRef(hb, x.Self.Kind, x.Self); err != nil {
-				return err
+			if !validKind(x.Self.Kind) {
+				return codec.Corruptf(codec.TagIndex, "self entry has unknown kind %d", k)
+			}
+			if err := decodeRef(r, x.Self.Kind, x.Self); err != nil {
+				return codec.Corruptf(codec.TagIndex, "self entry: %v", err)
 			}
 		default:
 			return codec.Corruptf(codec.TagIndex, "self has %d fields", n)
 		}
-		if n, err = d.DecodeArrayLen(); err != nil {
+		if n, err = r.ArrayLen("children", minChildSize); err != nil {
 			return err
 		}
-		if n < 0 || n > 256 {
+		if n > 256 {
 			return codec.Corruptf(codec.TagIndex, "%d children", n)
 		}
 		x.Children = make([]Child, n)
 		for i := range x.Children {
 			c := &x.Children[i]
-			if f, err := d.DecodeArrayLen(); err != nil {
+			if f, err := r.ArrayLen("child", 1); err != nil {
 				return err
 			} else if f != 3 {
 				return codec.Corruptf(codec.TagIndex, "child %d has %d fields", i, f)
 			}
-			if c.Byte, err = d.DecodeUint8(); err != nil {
+			if c.Byte, err = r.Uint8("child byte"); err != nil {
 				return err
 			}
-			if c.Count, err = d.DecodeUint64(); err != nil {
+			if c.Count, err = r.Uint64("child count"); err != nil {
 				return err
 			}
-			hb, err := d.DecodeBytes()
-			if err != nil {
-				return err
-			}
-			if c.Hash, err = backend.HashFromBytes(hb); err != nil {
+			if c.Hash, err = r.Hash("child hash"); err != nil {
 				return err
 			}
 		}

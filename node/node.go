@@ -57,21 +57,23 @@ func encodeRef(enc *msgpack.Encoder, e *Entry) error {
 	return enc.EncodeBytes(e.Hash[:])
 }
 
-// decodeRef reads an entry's reference for kind k into e.
-func decodeRef(b []byte, k Kind, e *Entry) error {
-	if k == KindInline {
-		if len(b) > MaxInline {
-			return fmt.Errorf("inline value of %d bytes, at most %d", len(b), MaxInline)
-		}
-		e.Value = b
-		if e.Value == nil {
-			e.Value = []byte{}
-		}
-		return nil
+// decodeRef reads an entry's reference for kind k into e: a hash, or an
+// inline value of at most MaxInline bytes (copied).
+func decodeRef(r *codec.Reader, k Kind, e *Entry) error {
+	if k != KindInline {
+		h, err := r.Hash("entry hash")
+		e.Hash = h
+		return err
 	}
-	h, err := backend.HashFromBytes(b)
-	e.Hash = h
-	return err
+	b, err := r.Bytes("inline value")
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxInline {
+		return fmt.Errorf("inline value of %d bytes, at most %d", len(b), MaxInline)
+	}
+	e.Value = append(make([]byte, 0, len(b)), b...)
+	return nil
 }
 
 func nonNil(b []byte) []byte {
@@ -164,42 +166,41 @@ func Encode(n *Node) ([]byte, error) {
 	})
 }
 
+// minEntrySize is the fewest bytes an encoded node entry takes:
+// fixarray, a one-byte name, a uint8 kind and an empty inline value.
+const minEntrySize = 1 + 2 + 2 + 2
+
 // Decode decodes an encoded Node, checking that its entries are canonical
-// (sorted, unique, valid names, known kinds). Malformed input returns an
-// error wrapping backend.ErrCorrupt.
+// (sorted, unique, valid names, known kinds, inline values of at most
+// MaxInline bytes) and that it is encoded canonically (docs/FORMAT.md).
+// Anything else, and malformed input, returns an error wrapping
+// backend.ErrCorrupt.
 func Decode(b []byte) (*Node, error) {
 	n := &Node{}
-	err := codec.Decode(b, codec.TagNode, 1, func(d *msgpack.Decoder) error {
-		l, err := d.DecodeArrayLen()
+	err := codec.Decode(b, codec.TagNode, 1, func(r *codec.Reader) error {
+		l, err := r.ArrayLen("entries", minEntrySize)
 		if err != nil {
 			return err
 		}
-		if l < 0 || l > MaxEntries {
-			return codec.Corruptf(codec.TagNode, "bad entry count %d", l)
+		if l > MaxEntries {
+			return codec.Corruptf(codec.TagNode, "%d entries, at most %d", l, MaxEntries)
 		}
 		n.Entries = make([]Entry, l)
-		var hb []byte
 		for i := range n.Entries {
 			e := &n.Entries[i]
-			if f, err := d.DecodeArrayLen(); err != nil {
+			if f, err := r.ArrayLen("entry", 1); err != nil {
 				return err
 			} else if f != 3 {
 				return codec.Corruptf(codec.TagNode, "entry %d has %d fields, want 3", i, f)
 			}
-			if e.Name, err = d.DecodeString(); err != nil {
+			if e.Name, err = r.String("entry name"); err != nil {
 				return err
 			}
-			k, err := d.DecodeUint8()
+			k, err := r.Uint8("entry kind")
 			if err != nil {
 				return err
 			}
 			e.Kind = Kind(k)
-			if hb, err = d.DecodeBytes(); err != nil {
-				return err
-			}
-			if err := decodeRef(hb, e.Kind, e); err != nil {
-				return codec.Corruptf(codec.TagNode, "entry %q: %v", e.Name, err)
-			}
 			switch {
 			case !ValidName(e.Name):
 				return codec.Corruptf(codec.TagNode, "invalid entry name %q", e.Name)
@@ -207,6 +208,9 @@ func Decode(b []byte) (*Node, error) {
 				return codec.Corruptf(codec.TagNode, "entry %q has unknown kind %d", e.Name, k)
 			case i > 0 && n.Entries[i-1].Name >= e.Name:
 				return codec.Corruptf(codec.TagNode, "entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)
+			}
+			if err := decodeRef(r, e.Kind, e); err != nil {
+				return codec.Corruptf(codec.TagNode, "entry %q: %v", e.Name, err)
 			}
 		}
 		return nil

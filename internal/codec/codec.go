@@ -98,41 +98,42 @@ func Encode(tag Tag, n int, body func(*msgpack.Encoder) error) ([]byte, error) {
 	return bytes.Clone(e.buf.Bytes()), nil
 }
 
-// Decode checks an encoded object's header (array of 2+n fields, tag,
-// format version), calls body to read the n fields, and checks that nothing
-// follows. Any failure is an error wrapping backend.ErrCorrupt.
-func Decode(data []byte, tag Tag, n int, body func(*msgpack.Decoder) error) error {
-	r := bytes.NewReader(data)
-	d := msgpack.NewDecoder(r)
-	l, err := d.DecodeArrayLen()
+// Decode checks an encoded object's header (an array of 2+n fields, tag,
+// format version), calls body to read the n fields from a Reader, and checks
+// that nothing follows. It accepts only the canonical encoding of
+// docs/FORMAT.md (see Reader); body must do the same for the fields and the
+// invariants it reads. Any failure is an error wrapping backend.ErrCorrupt.
+func Decode(data []byte, tag Tag, n int, body func(*Reader) error) error {
+	r := NewReader(data)
+	l, err := r.ArrayLen("header", 1)
 	if err != nil {
-		return corrupt(tag, "header: %v", err)
+		return corrupt(tag, "%v", err)
 	}
-	if l != 2+n {
-		return corrupt(tag, "%d fields, want %d", l, 2+n)
-	}
-	t, err := d.DecodeUint8()
+	t, err := r.Uint8("type tag")
 	if err != nil {
-		return corrupt(tag, "type tag: %v", err)
+		return corrupt(tag, "%v", err)
 	}
 	if Tag(t) != tag {
 		return corrupt(tag, "type tag is %s", Tag(t))
 	}
-	v, err := d.DecodeUint8()
+	v, err := r.Uint8("format version")
 	if err != nil {
-		return corrupt(tag, "format version: %v", err)
+		return corrupt(tag, "%v", err)
 	}
 	if v != FormatVersion {
 		return corrupt(tag, "format version %d, this build reads %d", v, FormatVersion)
 	}
-	if err := body(d); err != nil {
+	if l != 2+n {
+		return corrupt(tag, "%d fields, want %d", l, 2+n)
+	}
+	if err := body(r); err != nil {
 		if errors.Is(err, backend.ErrCorrupt) {
 			return err
 		}
 		return corrupt(tag, "%v", err)
 	}
 	if r.Len() != 0 {
-		return corrupt(tag, "trailing bytes")
+		return corrupt(tag, "%d trailing bytes", r.Len())
 	}
 	return nil
 }
