@@ -15,13 +15,13 @@ type Problem struct {
 	Hash  Hash
 	Type  string // "commit", "node" or "contents"
 	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
-	Err   error  // wraps ErrNotFound (missing) or ErrCorrupt
+	Err   error  // wraps ErrMissing (missing) or ErrCorrupt
 }
 
 // Kind returns "missing" for an object that is not stored and "corrupt"
 // for one whose bytes do not hash to its key or do not decode.
 func (p Problem) Kind() string {
-	if errors.Is(p.Err, ErrNotFound) {
+	if errors.Is(p.Err, ErrMissing) {
 		return "missing"
 	}
 	return "corrupt"
@@ -43,6 +43,9 @@ type FsckReport struct {
 // returns an error only if it cannot run at all (a revision that does not
 // resolve, a store that fails); damage is reported in the FsckReport.
 func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
+	if err := kv.alive(); err != nil {
+		return nil, err
+	}
 	type start struct {
 		name string
 		hash Hash

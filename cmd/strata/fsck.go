@@ -50,7 +50,7 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 					}
 					continue
 				}
-				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Type, p.Hash, p.Where); err != nil {
+				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Type, p.Hash, quoteName(p.Where)); err != nil {
 					return err
 				}
 			}

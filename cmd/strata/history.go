@@ -107,7 +107,7 @@ func writeCommitHeader(w *bufio.Writer, c strata.Commit) {
 		}
 		fmt.Fprintf(w, "Merge: %s\n", strings.Join(short, " "))
 	}
-	fmt.Fprintf(w, "Author: %s\n", c.Author)
+	fmt.Fprintf(w, "Author: %s\n", quoteName(c.Author))
 	fmt.Fprintf(w, "Date:   %s\n", c.Time.Format(time.RFC3339))
 	if c.Message != "" {
 		w.WriteByte('\n')
@@ -120,7 +120,7 @@ func writeCommitHeader(w *bufio.Writer, c strata.Commit) {
 
 func writeChanges(w *bufio.Writer, cs []strata.Change) {
 	for _, c := range cs {
-		fmt.Fprintf(w, "%s %s\n", opLetter(c.Op), c.Path)
+		fmt.Fprintf(w, "%s %s\n", opLetter(c.Op), quoteName(c.Path))
 	}
 }
 

@@ -127,10 +127,11 @@ whatever the size of the directory.`,
 			}
 			w := bufio.NewWriter(a.stdout)
 			for _, e := range es {
-				w.WriteString(e.Name)
+				name := e.Name
 				if e.Dir {
-					w.WriteByte('/')
+					name += "/"
 				}
+				w.WriteString(quoteName(name))
 				w.WriteByte('\n')
 			}
 			return w.Flush()
