@@ -10,10 +10,11 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// Problem is one missing or corrupt object found by Fsck.
+// Problem is one missing or corrupt object found by Fsck, or a branch
+// whose ref is damaged (Type "branch", Where its name, Hash zero).
 type Problem struct {
 	Hash  Hash
-	Type  string // "commit", "node" or "contents"
+	Type  string // "commit", "node", "contents" or "branch"
 	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
 	Err   error  // wraps ErrMissing (missing) or ErrCorrupt
 }
@@ -28,6 +29,9 @@ func (p Problem) Kind() string {
 }
 
 func (p Problem) String() string {
+	if p.Type == "branch" {
+		return fmt.Sprintf("corrupt branch %q: its ref does not hold a commit hash", p.Where)
+	}
 	return fmt.Sprintf("%s %s %s (%s)", p.Kind(), p.Type, p.Hash, p.Where)
 }
 
@@ -51,9 +55,10 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 		hash Hash
 	}
 	var starts []start
+	var badRefs *CorruptBranchesError
 	if len(revs) == 0 {
 		bs, err := kv.Branches(ctx)
-		if err != nil {
+		if err != nil && !errors.As(err, &badRefs) {
 			return nil, err
 		}
 		for _, b := range bs {
@@ -68,6 +73,11 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 		starts = append(starts, start{r, h})
 	}
 	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, rep: &FsckReport{}}
+	if badRefs != nil {
+		for _, name := range badRefs.Names {
+			f.rep.Problems = append(f.rep.Problems, Problem{Type: "branch", Where: name, Err: badRefs})
+		}
+	}
 	for _, s := range starts {
 		if err := f.history(ctx, s.name, s.hash); err != nil {
 			return nil, err

@@ -481,20 +481,29 @@ type BranchInfo struct {
 	Head Hash
 }
 
-// Branches lists every branch, sorted by name.
+// CorruptBranchesError is returned by Branches (with the readable
+// branches) when some branches' refs hold something other than a commit
+// hash. It names them and wraps ErrCorrupt; DeleteBranch removes them.
+type CorruptBranchesError = branch.CorruptError
+
+// Branches lists every branch, sorted by name. If the refs of some
+// branches are damaged, it returns the other branches together with a
+// *CorruptBranchesError naming the damaged ones (wrapping ErrCorrupt), so
+// one bad branch hides none of the others; a backend that cannot list
+// damaged refs (no backend.RefRepairer) returns only the error.
 func (kv *KV) Branches(ctx context.Context) ([]BranchInfo, error) {
 	if err := kv.alive(); err != nil {
 		return nil, err
 	}
 	bs, err := kv.branches.List(ctx)
-	if err != nil {
+	if bs == nil && err != nil {
 		return nil, err
 	}
 	out := make([]BranchInfo, len(bs))
 	for i, b := range bs {
 		out[i] = BranchInfo{Name: b.Name, Head: b.Head}
 	}
-	return out, nil
+	return out, err
 }
 
 // CreateBranch creates branch name at revision rev. It returns an error
@@ -512,7 +521,10 @@ func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
 }
 
 // DeleteBranch deletes branch name. Its commits stay in the store. It
-// returns an error wrapping ErrNotFound if the branch does not exist.
+// returns an error wrapping ErrNotFound if the branch does not exist. A
+// branch whose ref is damaged (ErrCorrupt from Head or Branches) is
+// deleted unconditionally, on every backend that implements
+// backend.RefRepairer (mem, Pebble, Redis): that is its repair.
 func (kv *KV) DeleteBranch(ctx context.Context, name string) error {
 	if err := kv.alive(); err != nil {
 		return err
