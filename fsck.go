@@ -43,7 +43,9 @@ type FsckReport struct {
 
 // Fsck reads every object reachable from the given revisions (every branch
 // if none is given), re-hashes each one and decodes it, and reports every
-// missing or corrupt object with the path by which it was reached. It
+// missing or corrupt object with the path by which it was reached. A
+// branch whose ref is damaged is reported as a Problem of Type "branch"
+// and the other branches are still checked. It
 // returns an error only if it cannot run at all (a revision that does not
 // resolve, a store that fails); damage is reported in the FsckReport.
 func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
