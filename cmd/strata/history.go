@@ -203,7 +203,9 @@ func (a *app) diffCommand() *cobra.Command {
 		Short: "Show the values that differ between two revisions",
 		Long: `Diff prints one line per value that differs from REV1 to REV2, sorted by
 path: "A PATH" for a value that was added, "M PATH" for one that was
-modified and "D PATH" for one that was removed.
+modified and "D PATH" for one that was removed. A path that holds a
+control character, '"' or '\' is printed C-quoted, as git does
+("x/a\nb"); --json gives it exactly.
 
 ` + jsonChangeHelp,
 		Example: `  strata diff main~1 main
