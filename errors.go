@@ -13,6 +13,7 @@ var (
 	ErrConflict        = backend.ErrConflict        // lost a compare-and-swap too often, or a merge conflict (see MergeConflictError)
 	ErrExists          = backend.ErrExists          // a branch to create exists (also ErrConflict)
 	ErrCorrupt         = backend.ErrCorrupt         // stored bytes do not match their hash or do not decode
+	ErrMissing         = backend.ErrMissing         // an object a stored link names is absent: damage (also ErrCorrupt, never ErrNotFound)
 	ErrClosed          = backend.ErrClosed          // used after Close
 	ErrInvalidPath     = backend.ErrInvalidPath     // bad path syntax, or a value/directory clash
 	ErrInvalidBranch   = backend.ErrInvalidBranch   // bad branch name
@@ -28,10 +29,19 @@ type Hash = backend.Hash
 // ParseHash parses 64 hexadecimal digits into a Hash.
 func ParseHash(s string) (Hash, error) { return backend.ParseHash(s) }
 
+// The limits on a path: at most MaxPathSegments segments and MaxPathBytes
+// bytes (slashes included). Every method that takes a path enforces them
+// with ErrInvalidPath.
+const (
+	MaxPathSegments = tree.MaxPathSegments
+	MaxPathBytes    = tree.MaxPathBytes
+)
+
 // ValidatePath checks a path's syntax without touching a store: segments
-// split on "/", one leading and one trailing "/" ignored, and no empty
-// segment in the middle, ".", "..", or NUL byte. It returns an error
-// wrapping ErrInvalidPath otherwise. "" (the root) is valid for List but
+// split on "/", one leading and one trailing "/" ignored, no empty segment
+// in the middle, ".", "..", or NUL byte, and at most MaxPathSegments
+// segments and MaxPathBytes bytes. It returns an error wrapping
+// ErrInvalidPath otherwise. "" (the root) is valid for List but
 // not for Set, Get or Delete.
 func ValidatePath(path string) error {
 	_, err := tree.ParsePath(path)

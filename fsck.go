@@ -10,24 +10,28 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// Problem is one missing or corrupt object found by Fsck.
+// Problem is one missing or corrupt object found by Fsck, or a branch
+// whose ref is damaged (Type "branch", Where its name, Hash zero).
 type Problem struct {
 	Hash  Hash
-	Type  string // "commit", "node" or "contents"
+	Type  string // "commit", "node", "contents" or "branch"
 	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
-	Err   error  // wraps ErrNotFound (missing) or ErrCorrupt
+	Err   error  // wraps ErrMissing (missing) or ErrCorrupt
 }
 
 // Kind returns "missing" for an object that is not stored and "corrupt"
 // for one whose bytes do not hash to its key or do not decode.
 func (p Problem) Kind() string {
-	if errors.Is(p.Err, ErrNotFound) {
+	if errors.Is(p.Err, ErrMissing) {
 		return "missing"
 	}
 	return "corrupt"
 }
 
 func (p Problem) String() string {
+	if p.Type == "branch" {
+		return fmt.Sprintf("corrupt branch %q: its ref does not hold a commit hash", p.Where)
+	}
 	return fmt.Sprintf("%s %s %s (%s)", p.Kind(), p.Type, p.Hash, p.Where)
 }
 
@@ -39,18 +43,24 @@ type FsckReport struct {
 
 // Fsck reads every object reachable from the given revisions (every branch
 // if none is given), re-hashes each one and decodes it, and reports every
-// missing or corrupt object with the path by which it was reached. It
+// missing or corrupt object with the path by which it was reached. A
+// branch whose ref is damaged is reported as a Problem of Type "branch"
+// and the other branches are still checked. It
 // returns an error only if it cannot run at all (a revision that does not
 // resolve, a store that fails); damage is reported in the FsckReport.
 func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
+	if err := kv.alive(); err != nil {
+		return nil, err
+	}
 	type start struct {
 		name string
 		hash Hash
 	}
 	var starts []start
+	var badRefs *CorruptBranchesError
 	if len(revs) == 0 {
 		bs, err := kv.Branches(ctx)
-		if err != nil {
+		if err != nil && !errors.As(err, &badRefs) {
 			return nil, err
 		}
 		for _, b := range bs {
@@ -65,6 +75,11 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 		starts = append(starts, start{r, h})
 	}
 	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, rep: &FsckReport{}}
+	if badRefs != nil {
+		for _, name := range badRefs.Names {
+			f.rep.Problems = append(f.rep.Problems, Problem{Type: "branch", Where: name, Err: badRefs})
+		}
+	}
 	for _, s := range starts {
 		if err := f.history(ctx, s.name, s.hash); err != nil {
 			return nil, err

@@ -37,6 +37,7 @@ func newCommit(h Hash, c *commit.Commit) Commit {
 // Snapshot is a read-only view of the tree of one commit. It is immutable and
 // safe for concurrent use.
 type Snapshot struct {
+	kv     *KV
 	commit Commit
 	tree   *tree.Tree
 }
@@ -46,6 +47,9 @@ func (s *Snapshot) Commit() Commit { return s.commit }
 
 // Get returns the value at path, or an error wrapping ErrNotFound.
 func (s *Snapshot) Get(ctx context.Context, path string) ([]byte, error) {
+	if err := s.kv.alive(); err != nil {
+		return nil, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err
@@ -65,6 +69,9 @@ func (s *Snapshot) get(ctx context.Context, segs []string) ([]byte, error) {
 // bytes; After and Limit select a page. It returns an error wrapping
 // ErrNotFound if there is no directory at path.
 func (s *Snapshot) List(ctx context.Context, path string, opts ...ListOption) ([]Entry, error) {
+	if err := s.kv.alive(); err != nil {
+		return nil, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err
@@ -78,6 +85,9 @@ func (s *Snapshot) List(ctx context.Context, path string, opts ...ListOption) ([
 
 // Len returns the number of entries of the directory at path.
 func (s *Snapshot) Len(ctx context.Context, path string) (int, error) {
+	if err := s.kv.alive(); err != nil {
+		return 0, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return 0, err
@@ -94,7 +104,7 @@ func (kv *KV) snapshotAt(ctx context.Context, h Hash) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{commit: c, tree: tree.New(kv.nodes, c.Tree)}, nil
+	return &Snapshot{kv: kv, commit: c, tree: tree.New(kv.nodes, c.Tree)}, nil
 }
 
 func (kv *KV) commit(ctx context.Context, h Hash) (Commit, error) {
@@ -135,6 +145,9 @@ func (kv *KV) Commit(ctx context.Context, rev string) (Commit, error) {
 // names nothing (no such branch or commit, history too short, ambiguous
 // prefix) wraps ErrNotFound.
 func (kv *KV) Resolve(ctx context.Context, rev string) (Hash, error) {
+	if err := kv.alive(); err != nil {
+		return Hash{}, err
+	}
 	i := strings.IndexAny(rev, "~^")
 	if i < 0 {
 		i = len(rev)
@@ -224,7 +237,9 @@ func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
 			return Hash{}, fmt.Errorf("%w: %v", ErrInvalidRevision, err)
 		}
 		if _, err := commit.Load(ctx, kv.store, kv.nodes, h); err != nil {
-			if errors.Is(err, ErrNotFound) {
+			// A hash the user typed names no stored link: its absence
+			// is not damage.
+			if errors.Is(err, ErrMissing) {
 				return Hash{}, fmt.Errorf("revision %q: no branch or commit: %w", rev, ErrNotFound)
 			}
 			return Hash{}, err
@@ -295,6 +310,9 @@ func PathFilter(path string) LogOption {
 // newest first: ordered by time, then height, then hash, each commit once.
 // A PathFilter keeps only the commits that changed that path.
 func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]Commit, error) {
+	if err := kv.alive(); err != nil {
+		return nil, err
+	}
 	var lo logOptions
 	for _, f := range opts {
 		f(&lo)
@@ -463,17 +481,29 @@ type BranchInfo struct {
 	Head Hash
 }
 
-// Branches lists every branch, sorted by name.
+// CorruptBranchesError is returned by Branches (with the readable
+// branches) when some branches' refs hold something other than a commit
+// hash. It names them and wraps ErrCorrupt; DeleteBranch removes them.
+type CorruptBranchesError = branch.CorruptError
+
+// Branches lists every branch, sorted by name. If the refs of some
+// branches are damaged, it returns the other branches together with a
+// *CorruptBranchesError naming the damaged ones (wrapping ErrCorrupt), so
+// one bad branch hides none of the others; a backend that cannot list
+// damaged refs (no backend.RefRepairer) returns only the error.
 func (kv *KV) Branches(ctx context.Context) ([]BranchInfo, error) {
+	if err := kv.alive(); err != nil {
+		return nil, err
+	}
 	bs, err := kv.branches.List(ctx)
-	if err != nil {
+	if bs == nil && err != nil {
 		return nil, err
 	}
 	out := make([]BranchInfo, len(bs))
 	for i, b := range bs {
 		out[i] = BranchInfo{Name: b.Name, Head: b.Head}
 	}
-	return out, nil
+	return out, err
 }
 
 // CreateBranch creates branch name at revision rev. It returns an error
@@ -491,7 +521,13 @@ func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
 }
 
 // DeleteBranch deletes branch name. Its commits stay in the store. It
-// returns an error wrapping ErrNotFound if the branch does not exist.
+// returns an error wrapping ErrNotFound if the branch does not exist. A
+// branch whose ref is damaged (ErrCorrupt from Head or Branches) is
+// deleted unconditionally, on every backend that implements
+// backend.RefRepairer (mem, Pebble, Redis): that is its repair.
 func (kv *KV) DeleteBranch(ctx context.Context, name string) error {
+	if err := kv.alive(); err != nil {
+		return err
+	}
 	return kv.branches.Delete(ctx, name)
 }

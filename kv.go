@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -54,6 +55,7 @@ type KV struct {
 	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store
 	opts     openOptions
+	closed   atomic.Bool // set by Close; see alive
 }
 
 // OpenOption configures Open and New.
@@ -174,9 +176,25 @@ func New(s backend.Store, opts ...OpenOption) *KV {
 // directly (fsck, sync). Writing to it bypasses strata's checks.
 func (kv *KV) Backend() backend.Store { return kv.store }
 
-// Close closes the backend. Every later call returns an error wrapping
-// ErrClosed. Close is idempotent.
-func (kv *KV) Close() error { return kv.store.Close() }
+// Close closes the backend. Every later call of a method of kv, or of a
+// Branch, Snapshot or Tx obtained from it (even before Close), returns an
+// error wrapping ErrClosed, whatever caches could still answer it. Close
+// is idempotent.
+func (kv *KV) Close() error {
+	kv.closed.Store(true)
+	return kv.store.Close()
+}
+
+// alive returns an error wrapping ErrClosed once kv is closed. Every
+// exported method that returns an error checks it first (most through
+// Resolve, Branch.Head or Branch.write), so that nothing is served from
+// the decoded-object cache after Close.
+func (kv *KV) alive() error {
+	if kv.closed.Load() {
+		return fmt.Errorf("strata: %w", ErrClosed)
+	}
+	return nil
+}
 
 // CommitOption sets a field of the commit a write makes.
 type CommitOption func(*commitOptions)
@@ -219,6 +237,9 @@ func (b *Branch) Name() string { return b.name }
 // Head returns the commit the branch points at, or an error wrapping
 // ErrNotFound if the branch does not exist (has no commits).
 func (b *Branch) Head(ctx context.Context) (Hash, error) {
+	if err := b.kv.alive(); err != nil {
+		return Hash{}, err
+	}
 	return b.kv.branches.Head(ctx, b.name)
 }
 
@@ -341,7 +362,7 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 // current head (the zero Hash for a branch without commits) is returned.
 func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...CommitOption) (Hash, error) {
 	return b.write(ctx, false, func(ctx context.Context, t *tree.Builder) error {
-		tx := &Tx{ctx: ctx, t: t}
+		tx := &Tx{ctx: ctx, kv: b.kv, t: t}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -355,6 +376,9 @@ func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...Comm
 // ownChange), any other re-applies it there. Objects always land before
 // the head moves.
 func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
+	if err := b.kv.alive(); err != nil {
+		return Hash{}, err
+	}
 	if err := branch.ValidateName(b.name); err != nil {
 		return Hash{}, err
 	}
@@ -486,6 +510,7 @@ func backoff(ctx context.Context, n int) error {
 // passed to and is not safe for concurrent use.
 type Tx struct {
 	ctx context.Context
+	kv  *KV
 	t   *tree.Builder
 	err error // the first failed change; Update returns it
 }
@@ -501,6 +526,9 @@ func (tx *Tx) fail(err error) error {
 // value/directory clash is returned and also makes Update fail, even if the
 // caller ignores it.
 func (tx *Tx) Set(path string, value []byte) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return tx.fail(err)
@@ -515,6 +543,9 @@ func (tx *Tx) Set(path string, value []byte) error {
 // not exist is not an error inside a transaction; an invalid path is, and
 // makes Update fail.
 func (tx *Tx) Delete(path string) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return tx.fail(err)
@@ -531,6 +562,9 @@ func (tx *Tx) Delete(path string) error {
 // Get returns the value at path as the transaction sees it, or an error
 // wrapping ErrNotFound.
 func (tx *Tx) Get(path string) ([]byte, error) {
+	if err := tx.kv.alive(); err != nil {
+		return nil, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err
@@ -541,6 +575,9 @@ func (tx *Tx) Get(path string) ([]byte, error) {
 // List returns the children of the directory at path as the transaction
 // sees it.
 func (tx *Tx) List(path string, opts ...ListOption) ([]Entry, error) {
+	if err := tx.kv.alive(); err != nil {
+		return nil, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return nil, err

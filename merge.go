@@ -497,6 +497,9 @@ func (kv *KV) baseTree(ctx context.Context, bases []Hash, o *mergeOptions, depth
 // is computed, it is computed again on the new head, up to MaxRetries
 // times. A missing into returns ErrNotFound.
 func (kv *KV) Merge(ctx context.Context, from, into string, opts ...MergeOption) (Hash, error) {
+	if err := kv.alive(); err != nil {
+		return Hash{}, err
+	}
 	if err := branch.ValidateName(into); err != nil {
 		return Hash{}, err
 	}
@@ -635,6 +638,9 @@ func (b *Branch) CherryPick(ctx context.Context, rev string, opts ...MergeOption
 }
 
 func (b *Branch) pick(ctx context.Context, rev string, revert bool, opts []MergeOption) (Hash, error) {
+	if err := b.kv.alive(); err != nil {
+		return Hash{}, err
+	}
 	if err := branch.ValidateName(b.name); err != nil {
 		return Hash{}, err
 	}
@@ -751,6 +757,9 @@ func (c *ownChange) make(ctx context.Context, kv *KV, head Hash, apply func(cont
 	if !c.made && !c.basedOn.IsZero() {
 		bc, err := commit.Load(ctx, kv.store, kv.nodes, c.basedOn)
 		if err != nil {
+			if errors.Is(err, ErrMissing) { // a hash the caller gave, not a stored link
+				return nil, Hash{}, fmt.Errorf("based on %s: no such commit: %w", c.basedOn.Short(), ErrNotFound)
+			}
 			return nil, Hash{}, fmt.Errorf("based on %s: %w", c.basedOn.Short(), err)
 		}
 		if _, _, err := c.apply(ctx, kv, bc.Tree, apply); err != nil {

@@ -231,6 +231,9 @@ func add(ctx context.Context, t *tree.Builder, path string, segs []string, delta
 // GetValue returns the value at path with its kind, or an error wrapping
 // ErrNotFound.
 func (s *Snapshot) GetValue(ctx context.Context, path string) (Value, error) {
+	if err := s.kv.alive(); err != nil {
+		return Value{}, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return Value{}, err
@@ -245,6 +248,9 @@ func (s *Snapshot) GetValue(ctx context.Context, path string) (Value, error) {
 // SetValue records a value of any kind at path (see Branch.SetValue). An
 // invalid value or path is returned and also makes Update fail.
 func (tx *Tx) SetValue(path string, v Value) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return tx.fail(err)
@@ -262,6 +268,9 @@ func (tx *Tx) SetValue(path string, v Value) error {
 // GetValue returns the value at path with its kind, as the transaction
 // sees it, or an error wrapping ErrNotFound.
 func (tx *Tx) GetValue(path string) (Value, error) {
+	if err := tx.kv.alive(); err != nil {
+		return Value{}, err
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return Value{}, err
@@ -275,6 +284,9 @@ func (tx *Tx) GetValue(path string) (Value, error) {
 // counter, or an overflow, returns an error wrapping ErrInvalidValue and
 // makes Update fail.
 func (tx *Tx) Add(path string, delta int64) (int64, error) {
+	if err := tx.kv.alive(); err != nil {
+		return 0, tx.fail(err)
+	}
 	segs, err := tree.ParsePath(path)
 	if err != nil {
 		return 0, tx.fail(err)

@@ -33,6 +33,9 @@ type Event struct {
 // Changes the whole difference, so applying every event in order always
 // reproduces the branch. It returns an error if the backend cannot watch.
 func (kv *KV) Watch(ctx context.Context, name string) (<-chan Event, error) {
+	if err := kv.alive(); err != nil {
+		return nil, err
+	}
 	if err := branch.ValidateName(name); err != nil {
 		return nil, err
 	}

@@ -143,3 +143,21 @@ func GetMany(ctx context.Context, s ObjectStore, hs []Hash) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// RefRepairer is an optional upgrade of RefStore for repairing a ref store
+// that holds a damaged ref: one whose stored value is not a hash, which
+// GetRef and ListRefs report as ErrCorrupt and CompareAndSwapRef cannot
+// compare. Without it, such a ref can only be removed by the backend's own
+// tools.
+type RefRepairer interface {
+	// RefNames returns the name of every ref that starts with prefix (all
+	// refs for an empty prefix), sorted by name, whatever their stored
+	// values, damaged ones included.
+	RefNames(ctx context.Context, prefix string) ([]string, error)
+	// DeleteRef removes ref name unconditionally, whatever it holds.
+	// Deleting an absent name succeeds. It is for repair: unlike
+	// CompareAndSwapRef it can remove a value another writer just set,
+	// and watchers are not told of it. A durable backend makes the
+	// deletion durable before returning nil.
+	DeleteRef(ctx context.Context, name string) error
+}

@@ -18,6 +18,12 @@ var (
 	ErrExists = fmt.Errorf("already exists (%w)", ErrConflict)
 	// ErrCorrupt: stored bytes do not hash to their key, or do not decode.
 	ErrCorrupt = errors.New("corrupt object")
+	// ErrMissing: an object that a stored link names (a ref, a commit's
+	// tree or parent, a directory entry) is not in the store. That is
+	// damage, not absence: it wraps ErrCorrupt, never ErrNotFound. Backends
+	// never return it (their Get reports ErrNotFound); the layers that
+	// follow links do.
+	ErrMissing = fmt.Errorf("missing object (%w)", ErrCorrupt)
 	// ErrClosed: the store was used after Close.
 	ErrClosed = errors.New("store closed")
 	// ErrInvalidPath: a path has an empty middle segment, ".", "..", or a NUL byte.

@@ -84,15 +84,80 @@ func (s *Store) Head(ctx context.Context, name string) (backend.Hash, error) {
 	return h, nil
 }
 
-// List returns every branch, sorted by name.
+// CorruptError reports branches whose refs hold something other than a
+// commit hash. It wraps backend.ErrCorrupt. Delete removes such a branch
+// when the ref store is a backend.RefRepairer.
+type CorruptError struct {
+	Names []string // the damaged branches, sorted
+	Err   error    // what reading the first of them returned
+}
+
+func (e *CorruptError) Error() string {
+	what := "branch"
+	if len(e.Names) > 1 {
+		what = "branches"
+	}
+	return fmt.Sprintf("%s %s: %v", what, quoteNames(e.Names), e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return backend.ErrCorrupt }
+
+func quoteNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// List returns every branch, sorted by name. If some branches' refs are
+// damaged (hold something other than a hash) and the ref store is a
+// backend.RefRepairer, it returns the readable branches together with a
+// *CorruptError naming the damaged ones; without RefRepairer it returns
+// only the error.
 func (s *Store) List(ctx context.Context) ([]Branch, error) {
 	refs, err := s.refs.ListRefs(ctx, RefPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("list branches: %w", err)
+		r, ok := s.refs.(backend.RefRepairer)
+		if !ok || !errors.Is(err, backend.ErrCorrupt) {
+			return nil, fmt.Errorf("list branches: %w", err)
+		}
+		return s.listOneByOne(ctx, r)
 	}
 	out := make([]Branch, 0, len(refs))
 	for _, r := range refs {
 		out = append(out, Branch{Name: strings.TrimPrefix(r.Name, RefPrefix), Head: r.Hash})
+	}
+	return out, nil
+}
+
+// listOneByOne lists the branches ref by ref, to tell the damaged ones
+// from the others.
+func (s *Store) listOneByOne(ctx context.Context, r backend.RefRepairer) ([]Branch, error) {
+	names, err := r.RefNames(ctx, RefPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list branches: %w", err)
+	}
+	out := make([]Branch, 0, len(names))
+	var bad *CorruptError
+	for _, ref := range names {
+		name := strings.TrimPrefix(ref, RefPrefix)
+		h, err := s.refs.GetRef(ctx, ref)
+		switch {
+		case err == nil:
+			out = append(out, Branch{Name: name, Head: h})
+		case errors.Is(err, backend.ErrNotFound): // deleted meanwhile
+		case errors.Is(err, backend.ErrCorrupt):
+			if bad == nil {
+				bad = &CorruptError{Err: err}
+			}
+			bad.Names = append(bad.Names, name)
+		default:
+			return nil, fmt.Errorf("list branches: %w", err)
+		}
+	}
+	if bad != nil {
+		return out, bad
 	}
 	return out, nil
 }
@@ -112,10 +177,19 @@ func (s *Store) Create(ctx context.Context, name string, head backend.Hash) erro
 
 // Delete removes branch name. It returns an error wrapping
 // backend.ErrNotFound if the branch does not exist. It retries if the branch
-// moves while it is being deleted, so it always deletes the latest head.
+// moves while it is being deleted, so it always deletes the latest head. A
+// branch whose ref is damaged (holds something other than a hash) is
+// removed unconditionally if the ref store is a backend.RefRepairer: that
+// is how a damaged branch is repaired.
 func (s *Store) Delete(ctx context.Context, name string) error {
 	for {
 		h, err := s.Head(ctx, name)
+		if r, ok := s.refs.(backend.RefRepairer); ok && errors.Is(err, backend.ErrCorrupt) {
+			if err := r.DeleteRef(ctx, RefPrefix+name); err != nil {
+				return fmt.Errorf("branch %q: %w", name, err)
+			}
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -113,8 +113,8 @@ func Object(c *Commit) backend.Object {
 }
 
 // Get reads the commit h from s, verifying its hash. It returns an error
-// wrapping backend.ErrNotFound if h is absent and backend.ErrCorrupt (naming
-// h) if the stored bytes do not hash to h or do not decode.
+// wrapping backend.ErrMissing if h is absent (damage, since a link named
+// it) and backend.ErrCorrupt (naming h) if the stored bytes do not hash to h or do not decode.
 func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Commit, error) {
 	b, err := codec.Read(ctx, s, h)
 	if err != nil {

@@ -77,7 +77,7 @@ func TestGetVerifiesHash(t *testing.T) {
 	if !bytes.Contains([]byte(err.Error()), []byte(obj.Hash.String())) {
 		t.Errorf("error %q does not name the hash", err)
 	}
-	if _, err := contents.Get(context.Background(), s, backend.Hash{1}); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := contents.Get(context.Background(), s, backend.Hash{1}); !errors.Is(err, backend.ErrMissing) || errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
 }

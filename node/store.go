@@ -58,8 +58,8 @@ func (s *Store) Objects() backend.ObjectStore { return s.objs }
 var EmptyDir = Dir{Leaf: &Node{}}
 
 // Load returns the directory object h (a Node or an Index), verifying its
-// hash on first read. It returns an error wrapping backend.ErrNotFound if h
-// is absent and backend.ErrCorrupt if it does not hash to h or decode.
+// hash on first read. It returns an error wrapping backend.ErrMissing if h
+// is absent (damage: a link named it) and backend.ErrCorrupt if it does not hash to h or decode.
 func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	if h == Empty {
 		return EmptyDir, nil

@@ -62,9 +62,10 @@ func join(prefix, name string) string {
 // diffDir compares two objects holding (parts of) the same directory, at
 // path prefix, recursing into subdirectories that differ.
 func diffDir(ctx context.Context, st dirLoader, prefix string, a, b backend.Hash, out *[]Change) error {
-	return pairs(ctx, st, a, b, func(ea, eb *node.Entry) error {
+	err := pairs(ctx, st, a, b, func(ea, eb *node.Entry) error {
 		return diffEntry(ctx, st, prefix, ea, eb, out)
 	})
+	return atDirName(strings.TrimSuffix(prefix, "/"), err)
 }
 
 // pairs calls fn for every name whose entry differs between two objects

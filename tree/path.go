@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,11 +9,24 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
+// The limits on a path (docs/FORMAT.md): at most MaxPathSegments segments
+// and MaxPathBytes bytes, counted as given (slashes included). They keep
+// every walk, diff and fsck of a tree bounded.
+const (
+	MaxPathSegments = 256
+	MaxPathBytes    = 4096
+)
+
 // ParsePath splits a slash-separated path into its segments. One leading and
 // one trailing "/" are ignored; "" and "/" are the root (no segments). An
-// empty segment in the middle, ".", "..", or a NUL byte returns an error
-// wrapping backend.ErrInvalidPath that quotes the path.
+// empty segment in the middle, ".", "..", a NUL byte, or a path over
+// MaxPathBytes bytes or MaxPathSegments segments returns an error wrapping
+// backend.ErrInvalidPath that quotes the path (or, for a long one, its
+// start).
 func ParsePath(p string) ([]string, error) {
+	if len(p) > MaxPathBytes {
+		return nil, fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", backend.ErrInvalidPath, p[:32], len(p), MaxPathBytes)
+	}
 	s := strings.TrimPrefix(p, "/")
 	s = strings.TrimSuffix(s, "/")
 	if s == "" {
@@ -20,6 +34,9 @@ func ParsePath(p string) ([]string, error) {
 			return nil, invalidPath(p, "contains a NUL byte")
 		}
 		return nil, nil
+	}
+	if n := strings.Count(s, "/") + 1; n > MaxPathSegments {
+		return nil, fmt.Errorf("%w: %q... has %d segments; the limit is %d", backend.ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
 	}
 	segs := strings.Split(s, "/")
 	for _, seg := range segs {
@@ -43,3 +60,28 @@ func invalidPath(p, why string) error {
 
 // JoinPath joins segments with "/".
 func JoinPath(segs []string) string { return strings.Join(segs, "/") }
+
+// dirError is damage (an error wrapping backend.ErrCorrupt, such as a
+// missing or undecodable object) found while reading the directory at a
+// path; it names the path once, however deep the damage was found.
+type dirError struct {
+	path string // "" for the root
+	err  error
+}
+
+func (e *dirError) Error() string {
+	return fmt.Sprintf("directory %q: %v", "/"+e.path, e.err)
+}
+
+func (e *dirError) Unwrap() error { return e.err }
+
+// atDir names the directory segs in err if err is damage not yet named.
+func atDir(segs []string, err error) error { return atDirName(JoinPath(segs), err) }
+
+func atDirName(path string, err error) error {
+	var de *dirError
+	if err == nil || !errors.Is(err, backend.ErrCorrupt) || errors.As(err, &de) {
+		return err
+	}
+	return &dirError{path: path, err: err}
+}

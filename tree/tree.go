@@ -84,7 +84,7 @@ func (t *Tree) GetContents(ctx context.Context, path []string) (contents.Content
 	for i, seg := range path {
 		e, ok, err := find(ctx, t.st, h, seg)
 		if err != nil {
-			return contents.Contents{}, err
+			return contents.Contents{}, atDir(path[:i], err)
 		}
 		last := i == len(path)-1
 		switch {
@@ -127,7 +127,7 @@ func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bo
 		}
 		e, ok, err := find(ctx, t.st, h, seg)
 		if err != nil {
-			return backend.Hash{}, false, err
+			return backend.Hash{}, false, atDir(path[:i], err)
 		}
 		if !ok {
 			return backend.Hash{}, false, notFound(path[:i+1], "does not exist")
@@ -245,7 +245,7 @@ func (b *Builder) walk(ctx context.Context, path []string) (*mdir, error) {
 	for i, seg := range path {
 		l, err := b.find(ctx, d, seg)
 		if err != nil {
-			return nil, err
+			return nil, atDir(path[:i], err)
 		}
 		switch {
 		case !l.exists:
@@ -279,7 +279,7 @@ func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Cont
 	}
 	l, err := b.find(ctx, d, path[len(path)-1])
 	if err != nil {
-		return contents.Contents{}, err
+		return contents.Contents{}, atDir(path[:len(path)-1], err)
 	}
 	switch {
 	case !l.exists:
@@ -332,7 +332,7 @@ func (b *Builder) List(ctx context.Context, path []string, page Page) ([]Entry, 
 	}
 	if len(path) > 0 {
 		if err := b.ensureCount(ctx, d); err != nil {
-			return nil, err
+			return nil, atDir(path, err)
 		}
 		if d.count == 0 {
 			return nil, notFound(path, "does not exist")
@@ -370,7 +370,7 @@ func (b *Builder) List(ctx context.Context, path []string, page Page) ([]Entry, 
 		return !full()
 	})
 	if err != nil {
-		return nil, err
+		return nil, atDir(path, err)
 	}
 	for len(names) > 0 && !full() {
 		emitKid(names[0])
@@ -386,7 +386,7 @@ func (b *Builder) Len(ctx context.Context, path []string) (int, error) {
 		return 0, err
 	}
 	if err := b.ensureCount(ctx, d); err != nil {
-		return 0, err
+		return 0, atDir(path, err)
 	}
 	return d.count, nil
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 	_, isBatchGetter := probe.(backend.BatchGetter)
 	_, isWatcher := probe.(backend.RefWatcher)
 	_, isCommitter := probe.(backend.RefCommitter)
+	_, isRepairer := probe.(backend.RefRepairer)
 	if err := probe.Close(); err != nil {
 		t.Fatalf("Close of a new, empty %T: %v", probe, err)
 	}
@@ -55,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 		{"BatchGetter", isBatchGetter, batchGetterTests},
 		{"RefWatcher", isWatcher, watcherTests},
 		{"RefCommitter", isCommitter, committerTests},
+		{"RefRepairer", isRepairer, repairerTests},
 	}
 	for _, g := range groups {
 		if !g.enabled {

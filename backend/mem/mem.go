@@ -359,3 +359,34 @@ func (s *Store) Close() error {
 	s.watchers, s.objects, s.refs = nil, nil, nil
 	return nil
 }
+
+// RefNames implements backend.RefRepairer: the names of the refs that start
+// with prefix, sorted. (A mem store only ever holds hashes.)
+func (s *Store) RefNames(ctx context.Context, prefix string) ([]string, error) {
+	refs, err := s.ListRefs(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Name
+	}
+	return names, nil
+}
+
+// DeleteRef implements backend.RefRepairer: it removes ref name, if
+// present, without comparing and without telling watchers.
+func (s *Store) DeleteRef(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: delete ref %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mem: delete ref %q: %w", name, backend.ErrClosed)
+	}
+	delete(s.refs, name)
+	return nil
+}
+
+var _ backend.RefRepairer = (*Store)(nil)

@@ -738,3 +738,51 @@ func (l logger) Fatalf(format string, args ...any) {
 	l.Infof(format, args...)
 	panic("pebble: fatal: " + fmt.Sprintf(format, args...))
 }
+
+// RefNames implements backend.RefRepairer: the names of every ref that
+// starts with prefix, sorted, whatever their values, read from one
+// consistent view.
+func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, err error) {
+	op := fmt.Sprintf("list ref names %q", prefix)
+	if err := s.acquire(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	lower := refKey(prefix)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			names, err = nil, s.fail(op, cerr)
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		names = append(names, string(it.Key()[1:]))
+	}
+	if err := it.Error(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return names, nil
+}
+
+// DeleteRef implements backend.RefRepairer: it removes ref name, whatever
+// it holds, in a synced write, serialised with compare-and-swaps; watchers
+// are not told. On a read-only store it returns an error wrapping
+// ErrReadOnly.
+func (s *Store) DeleteRef(ctx context.Context, name string) error {
+	op := fmt.Sprintf("delete ref %q", name)
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+	if err := s.db.Delete(refKey(name), pdb.Sync); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+var _ backend.RefRepairer = (*Store)(nil)

@@ -735,3 +735,40 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// RefNames implements backend.RefRepairer: the names of every ref that
+// starts with prefix (HKEYS of the refs hash, filtered here), sorted,
+// whatever their values.
+func (s *Store) RefNames(ctx context.Context, prefix string) ([]string, error) {
+	op := fmt.Sprintf("list ref names %q", prefix)
+	if err := s.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	all, err := s.client.HKeys(ctx, s.refsKey).Result()
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	var names []string
+	for _, n := range all {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// DeleteRef implements backend.RefRepairer: it removes ref name (HDEL),
+// whatever it holds; watchers are not told.
+func (s *Store) DeleteRef(ctx context.Context, name string) error {
+	op := fmt.Sprintf("delete ref %q", name)
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	if err := s.client.HDel(ctx, s.refsKey, name).Err(); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	return nil
+}
+
+var _ backend.RefRepairer = (*Store)(nil)

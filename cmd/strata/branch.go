@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
@@ -17,6 +19,10 @@ func (a *app) branchCommand() *cobra.Command {
 "branch NAME [REV]" creates branch NAME at revision REV (default main); a
 branch that exists already is a conflict (exit code 3). "branch -d NAME"
 deletes branch NAME; its commits stay in the store.
+
+A branch whose stored head is damaged (not a commit hash) makes the
+listing print the other branches and then fail (exit code 4) naming it;
+"branch -d NAME" deletes it, which is how it is repaired.
 
 A branch name is made of letters, digits, '.', '_', '-' and '/'; it does
 not start with '-' or '/', does not end with '/', and contains neither ".."
@@ -44,16 +50,25 @@ nor "//".`,
 				}
 				return kv.CreateBranch(ctx, args[0], rev)
 			}
+			// A damaged branch hides none of the others: they are
+			// listed, then the damaged ones are named in the error.
 			bs, err := kv.Branches(ctx)
-			if err != nil {
+			var bad *strata.CorruptBranchesError
+			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
 			w := bufio.NewWriter(a.stdout)
 			for _, b := range bs {
-				w.WriteString(b.Name)
+				w.WriteString(quoteName(b.Name))
 				w.WriteByte('\n')
 			}
-			return w.Flush()
+			if ferr := w.Flush(); ferr != nil {
+				return ferr
+			}
+			if bad != nil {
+				return fmt.Errorf("%w; delete with 'strata branch -d NAME'", bad)
+			}
+			return nil
 		})
 	})
 	return cmd

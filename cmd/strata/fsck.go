@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
@@ -24,11 +25,15 @@ func (a *app) fsckCommand() *cobra.Command {
 		Short: "Check every object reachable from the branches (or REVs)",
 		Long: `Fsck reads every object reachable from every branch (or from the given
 revisions), re-hashes each one, decodes it, and prints one line per missing
-or corrupt object with the path that reached it, then a summary. It exits 0
+or corrupt object with the path that reached it, and one per branch whose
+stored head is damaged ("corrupt branch NAME: ..."; the other branches are
+still checked), then a summary. Names with control characters, '"' or
+'\' are printed C-quoted. It exits 0
 when the store is clean and 4 when anything is missing or corrupt.
 
 With --json it prints one object per problem,
-{"problem":"missing|corrupt","type":"commit|node|contents","hash":...,"where":...,"error":...},
+{"problem":"missing|corrupt","type":"commit|node|contents|branch","hash":...,"where":...,"error":...}
+("hash" is "" for a branch),
 and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
@@ -42,15 +47,23 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range rep.Problems {
 				kind := p.Kind()
+				hash := p.Hash.String()
+				if p.Type == "branch" {
+					hash = ""
+				}
 				if asJSON {
 					if err := enc.Encode(map[string]string{
-						"problem": kind, "type": p.Type, "hash": p.Hash.String(), "where": p.Where, "error": p.Err.Error(),
+						"problem": kind, "type": p.Type, "hash": hash, "where": p.Where, "error": p.Err.Error(),
 					}); err != nil {
 						return err
 					}
 					continue
 				}
-				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Type, p.Hash, p.Where); err != nil {
+				line := fmt.Sprintf("%s %s %s at %s\n", kind, p.Type, p.Hash, quoteName(p.Where))
+				if p.Type == "branch" {
+					line = fmt.Sprintf("corrupt branch %s: its stored head is not a commit hash; delete it with 'strata branch -d %s'\n", quoteName(p.Where), p.Where)
+				}
+				if _, err := io.WriteString(a.stdout, line); err != nil {
 					return err
 				}
 			}

@@ -107,7 +107,7 @@ func writeCommitHeader(w *bufio.Writer, c strata.Commit) {
 		}
 		fmt.Fprintf(w, "Merge: %s\n", strings.Join(short, " "))
 	}
-	fmt.Fprintf(w, "Author: %s\n", c.Author)
+	fmt.Fprintf(w, "Author: %s\n", quoteName(c.Author))
 	fmt.Fprintf(w, "Date:   %s\n", c.Time.Format(time.RFC3339))
 	if c.Message != "" {
 		w.WriteByte('\n')
@@ -120,7 +120,7 @@ func writeCommitHeader(w *bufio.Writer, c strata.Commit) {
 
 func writeChanges(w *bufio.Writer, cs []strata.Change) {
 	for _, c := range cs {
-		fmt.Fprintf(w, "%s %s\n", opLetter(c.Op), c.Path)
+		fmt.Fprintf(w, "%s %s\n", opLetter(c.Op), quoteName(c.Path))
 	}
 }
 
@@ -203,7 +203,9 @@ func (a *app) diffCommand() *cobra.Command {
 		Short: "Show the values that differ between two revisions",
 		Long: `Diff prints one line per value that differs from REV1 to REV2, sorted by
 path: "A PATH" for a value that was added, "M PATH" for one that was
-modified and "D PATH" for one that was removed.
+modified and "D PATH" for one that was removed. A path that holds a
+control character, '"' or '\' is printed C-quoted, as git does
+("x/a\nb"); --json gives it exactly.
 
 ` + jsonChangeHelp,
 		Example: `  strata diff main~1 main

@@ -95,7 +95,9 @@ func (a *app) lsCommand() *cobra.Command {
 		Short: "List a directory",
 		Long: `Ls prints the names in the directory at PATH (default: the root), one per
 line, sorted by their bytes; a subdirectory's name ends in "/". It reads
-the head of a branch (-b, default main) or a revision (--at).
+the head of a branch (-b, default main) or a revision (--at). A name that
+holds a control character (a newline, say), '"' or '\' is printed
+C-quoted, as git does ("a\nb"), so that no name can forge a line.
 
 --after NAME starts after NAME (which need not exist) and --limit N prints
 at most N names, so a large directory can be read page by page: pass the
@@ -127,10 +129,11 @@ whatever the size of the directory.`,
 			}
 			w := bufio.NewWriter(a.stdout)
 			for _, e := range es {
-				w.WriteString(e.Name)
+				name := e.Name
 				if e.Dir {
-					w.WriteByte('/')
+					name += "/"
 				}
+				w.WriteString(quoteName(name))
 				w.WriteByte('\n')
 			}
 			return w.Flush()

@@ -147,10 +147,16 @@ func corrupt(tag Tag, format string, args ...any) error {
 func Corruptf(tag Tag, format string, args ...any) error { return corrupt(tag, format, args...) }
 
 // Read fetches the object h from s and checks that its bytes hash to h. A
-// mismatch is an error wrapping backend.ErrCorrupt that names h; a missing
-// object wraps backend.ErrNotFound.
+// mismatch is an error wrapping backend.ErrCorrupt that names h. Every
+// object read here was named by a stored link (a ref, a commit, a
+// directory entry), so a missing one is damage: an error wrapping
+// backend.ErrMissing (and so ErrCorrupt), never ErrNotFound. A caller that
+// looks up a hash a user typed checks for ErrMissing itself.
 func Read(ctx context.Context, s backend.ObjectStore, h backend.Hash) ([]byte, error) {
 	data, err := s.Get(ctx, h)
+	if errors.Is(err, backend.ErrNotFound) {
+		return nil, fmt.Errorf("object %s: %w", h, backend.ErrMissing)
+	}
 	if err != nil {
 		return nil, err
 	}
