@@ -3,6 +3,7 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -123,11 +124,7 @@ func (l logger) Fatalf(format string, args ...any) {
 
 // thisPackage is the prefix of the functions of this package, as the
 // runtime names them.
-var thisPackage = func() string {
-	pc, _, _, _ := runtime.Caller(0)
-	name := runtime.FuncForPC(pc).Name()
-	return name[:strings.LastIndex(name, ".")+1]
-}()
+var thisPackage = reflect.TypeFor[logger]().PkgPath() + "."
 
 // calledFromStore reports whether a function of this package (other than
 // the logger) is on the calling goroutine's stack: a Store method or Open,
@@ -138,7 +135,8 @@ func calledFromStore() bool {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		fr, more := frames.Next()
-		if strings.HasPrefix(fr.Function, thisPackage) && !strings.HasPrefix(fr.Function, thisPackage+"logger.") {
+		if rest, ok := strings.CutPrefix(fr.Function, thisPackage); ok &&
+			!strings.HasPrefix(rest, "logger.") && !strings.HasPrefix(rest, "(*logger).") {
 			return true
 		}
 		if !more {
