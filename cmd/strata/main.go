@@ -52,8 +52,11 @@ The store is named by --store, else $STRATA_STORE, else ./.strata:
                            repeated, for a Cluster; ?master=NAME for
                            Sentinel). Passwords never appear in messages.
 
-Only init and set create the store if it does not exist; every other
-command fails on a missing store (exit code 1) and leaves no trace.
+Only init and set create the store if it does not exist, and only in a
+missing or empty directory; every other command fails on a missing store
+(exit code 1) and leaves no trace. A directory holding other files, or a
+damaged store, is refused and left as it is (exit code 4). Commands that
+only read open the store read-only: they need no write permission.
 
 A revision (REV) is a branch name or a commit hash (64 hex digits, or a
 unique prefix of at least 4), followed by any number of suffixes: REV~N is the
