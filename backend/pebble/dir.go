@@ -31,9 +31,9 @@ const (
 // data: tables, write-ahead logs, blob files and OPTIONS files.
 var pebbleData = regexp.MustCompile(`^([0-9]+\.(sst|log|blob)|OPTIONS-[0-9]+)$`)
 
-// inspect classifies dir without writing anything. An empty LOCK file
-// alone (left by a creation that stopped after taking the lock) counts as
-// empty.
+// inspect classifies dir without writing anything. What a creation that
+// was interrupted before its manifest became current leaves behind counts
+// as empty (see interrupted).
 func inspect(fs vfs.FS, dir string) (dirState, error) {
 	names, err := fs.List(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -45,11 +45,6 @@ func inspect(fs vfs.FS, dir string) (dirState, error) {
 	if len(names) == 0 {
 		return dirMissing, nil
 	}
-	if len(names) == 1 && names[0] == "LOCK" {
-		if fi, err := fs.Stat(fs.PathJoin(dir, "LOCK")); err == nil && fi.Size() == 0 && fi.Mode().IsRegular() {
-			return dirMissing, nil
-		}
-	}
 	desc, err := pdb.Peek(dir, fs)
 	if errors.Is(err, os.ErrPermission) {
 		return 0, fmt.Errorf("pebble: open %s: %w", dir, err)
@@ -59,6 +54,9 @@ func inspect(fs vfs.FS, dir string) (dirState, error) {
 	}
 	if desc.Exists {
 		return dirStore, nil
+	}
+	if interrupted(fs, dir, names) {
+		return dirMissing, nil
 	}
 	for _, n := range names {
 		if pebbleData.MatchString(n) {
@@ -76,4 +74,29 @@ func damaged(dir string) error {
 // foreign is the error for a directory in state dirForeign.
 func foreign(dir string) error {
 	return fmt.Errorf("pebble: open %s: %w: the directory holds other files; strata creates a store only in an empty or missing directory (nothing was changed)", dir, ErrNotStore)
+}
+
+// pebbleCreating matches the names of the files Pebble writes while it
+// creates a database, before the first MANIFEST becomes current.
+var pebbleCreating = regexp.MustCompile(`^(MANIFEST-[0-9]+|marker\..*)$`)
+
+// interrupted reports whether names, the files in dir, are what a
+// creation killed before it finished leaves: Pebble's empty LOCK file and
+// nothing else but MANIFEST and marker files (and so no data). Pebble
+// itself starts such a creation over.
+func interrupted(fs vfs.FS, dir string, names []string) bool {
+	lock := false
+	for _, n := range names {
+		switch {
+		case n == "LOCK":
+			fi, err := fs.Stat(fs.PathJoin(dir, n))
+			if err != nil || fi.Size() != 0 || !fi.Mode().IsRegular() {
+				return false
+			}
+			lock = true
+		case !pebbleCreating.MatchString(n):
+			return false
+		}
+	}
+	return lock
 }

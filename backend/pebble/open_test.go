@@ -120,3 +120,19 @@ func TestOpenRefusesNonStores(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenAfterInterruptedCreation: what a creation killed before its
+// manifest became current leaves (Pebble's empty LOCK and a MANIFEST) is
+// not a foreign directory; the next Open creates the store.
+func TestOpenAfterInterruptedCreation(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"LOCK", "MANIFEST-000001"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t, dir, nil)
+	if err := s.Put(t.Context(), []backend.Object{{Hash: hashOf("x"), Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+}
