@@ -21,6 +21,7 @@ var (
 	ErrInvalidURL      = backend.ErrInvalidURL      // bad or unknown store URL
 	ErrInvalidValue    = backend.ErrInvalidValue    // a typed value does not parse, or is not the kind needed
 	ErrLimit           = backend.ErrLimit           // a merge-base search passed MaxDepth or MaxBases
+	ErrReadOnly        = backend.ErrReadOnly        // a write to a store opened with ReadOnly
 )
 
 // Hash names a commit, tree node or value: 32 bytes of BLAKE3-256.

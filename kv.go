@@ -65,6 +65,7 @@ type openOptions struct {
 	cacheBytes  int64
 	maxRetries  int
 	mustExist   bool
+	readOnly    bool
 	lockTimeout time.Duration
 	mergers     []pathMerger // see MergeWith
 }
@@ -88,6 +89,17 @@ func CacheSize(bytes int64) OpenOption {
 // when an on-disk store does not exist yet.
 func MustExist() OpenOption {
 	return func(o *openOptions) { o.mustExist = true }
+}
+
+// ReadOnly opens an existing on-disk store for reading only: a missing
+// store is ErrNotFound (as with MustExist), nothing in the directory is
+// created or changed, no write permission is needed, and every write
+// (Set, Delete, Update, Merge, CreateBranch, DeleteBranch, …) fails with
+// an error wrapping ErrReadOnly. Read-only KVs share the directory lock
+// with each other; a writer waits for them (see package backend/pebble).
+// It has no effect on mem:// and redis:// stores.
+func ReadOnly() OpenOption {
+	return func(o *openOptions) { o.readOnly, o.mustExist = true, true }
 }
 
 // LockTimeout sets how long Open waits for another process that holds an
@@ -164,7 +176,7 @@ func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.S
 }
 
 func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, error) {
-	return pebble.Open(ctx, dir, &pebble.Options{MustExist: o.mustExist, LockTimeout: o.lockTimeout})
+	return pebble.Open(ctx, dir, &pebble.Options{MustExist: o.mustExist, ReadOnly: o.readOnly, LockTimeout: o.lockTimeout})
 }
 
 // New returns a KV over a backend the caller opened. Close closes it.

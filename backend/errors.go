@@ -43,4 +43,6 @@ var (
 	// ErrLimit: a search needed more than a bound the caller set (the depth
 	// or the number of merge bases of a merge-base search).
 	ErrLimit = errors.New("limit exceeded")
+	// ErrReadOnly: a write to a store opened read-only.
+	ErrReadOnly = errors.New("store opened read-only")
 )

@@ -8,8 +8,22 @@
 //	"o" + hash       -> object bytes        32-byte hash, stored unchanged
 //	"r" + name       -> 32-byte hash        one ref
 //
-// Open checks the marker: a Pebble database without it (and not empty), or
-// with a marker of another format, is refused rather than written to.
+// Open checks the directory before it touches it: it creates a store only
+// in a missing or empty directory; one with Pebble's data files but no
+// current MANIFEST is a damaged store (backend.ErrCorrupt) and one with
+// other files is not a store (ErrNotStore), and both are left unchanged.
+// It then checks the marker: a Pebble database without it (and not
+// empty), or with a marker of another format, is refused rather than
+// written to.
+//
+// # Failures
+//
+// Pebble's reports of on-disk corruption are errors wrapping
+// backend.ErrCorrupt that name the damaged file, never panics. A fatal
+// error (a failed write-ahead log or MANIFEST write, e.g. on a full disk)
+// stops the Store: the method that met it, and every later one, returns an
+// error wrapping ErrStopped and the cause (syscall.ENOSPC, …); writes
+// acknowledged before are durable and found by the next Open.
 //
 // # Durability
 //
@@ -32,6 +46,13 @@
 // short-lived strata commands on the same directory run one after the
 // other, and a long-running process (a server, a watch) keeps every other
 // process out until it closes the store.
+//
+// A read-only Store (Options.ReadOnly) takes the lock shared instead,
+// with a read lock on the existing LOCK file: it needs no write access,
+// creates nothing, and any number of readers may share a directory, while
+// a writer waits for all of them (Pebble's own read-only mode would take
+// the exclusive lock, and a writer's compactions would delete files under
+// a lock-free reader).
 //
 // Within the one process that holds the lock, compare-and-swap on refs is
 // serialised by a mutex, and RefWatcher notifications are delivered

@@ -4,7 +4,10 @@ package pebble
 
 import (
 	"fmt"
+	"io"
 	"os"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // lockBusy reports whether err, returned by pdb.LockDirectory, means that
@@ -16,3 +19,8 @@ func lockBusy(dir string, err error) (holder string, busy bool) {
 	}
 	return "", false
 }
+
+// sharedLock is fs's own (exclusive) lock: this platform has no shared
+// lock that Pebble's LOCK file would honour, so a read-only Store excludes
+// writers and other readers alike.
+func sharedLock(fs vfs.FS, name string) (io.Closer, error) { return fs.Lock(name) }

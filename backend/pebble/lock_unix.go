@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // lockBusy reports whether err, returned by pdb.LockDirectory, means that
@@ -53,4 +55,25 @@ func lockHolderPID(name string) int {
 		return 0
 	}
 	return int(lk.Pid)
+}
+
+// sharedLock takes a shared (read) lock on the LOCK file name, opened
+// read-only, so that it needs no write access to the directory. If the
+// file does not exist on the OS's file system there is nothing to lock;
+// a conflicting writer's lock is reported as the bare errno, like Pebble's
+// own Lock, so lockBusy recognises it.
+func sharedLock(_ vfs.FS, name string) (io.Closer, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return noLock{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lk := syscall.Flock_t{Type: syscall.F_RDLCK, Whence: io.SeekStart}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lk); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

@@ -45,8 +45,8 @@ var (
 	// longer than Options.LockTimeout.
 	ErrLocked = errors.New("store locked")
 	// ErrReadOnly is wrapped by the error every write method returns on a
-	// store opened with Options.ReadOnly.
-	ErrReadOnly = errors.New("store opened read-only")
+	// store opened with Options.ReadOnly. It is backend.ErrReadOnly.
+	ErrReadOnly = backend.ErrReadOnly
 )
 
 // Options configures Open. A nil *Options means the zero value, and the zero
@@ -57,20 +57,32 @@ type Options struct {
 	// short backoff. Zero means 10 seconds; a negative value means do not
 	// wait at all.
 	LockTimeout time.Duration
-	// ReadOnly opens an existing store without permission to write: Put,
+	// ReadOnly opens an existing store for reading only: Put,
 	// DeleteObjects and CompareAndSwapRef return an error wrapping
-	// ErrReadOnly. It implies MustExist. The directory lock is still taken,
-	// so a read-only Store excludes writers in other processes as well.
-	// False (the default) opens the store for reading and writing.
+	// ErrReadOnly. It implies MustExist. A read-only Open needs no write
+	// permission on the directory and creates, changes and deletes nothing
+	// in it (Pebble's read-only mode: the write-ahead log is replayed into
+	// memory, never flushed). It takes the directory lock shared: any
+	// number of read-only Stores, in any processes, may read one directory
+	// at once, while a writer waits for them and they wait for a writer
+	// (Pebble's own read-only mode would take the exclusive lock, which
+	// needs write access). A directory without a LOCK file is read with no
+	// lock. False (the default) opens the store for reading and writing.
 	ReadOnly bool
 	// MustExist makes Open fail with an error wrapping backend.ErrNotFound
 	// if dir holds no store, instead of creating one (and dir, if needed).
 	// False (the default) creates the store when it is missing.
 	MustExist bool
-	// Logf receives Pebble's informational and error log lines. Nil (the
-	// default) discards them. Pebble's fatal errors, which mean it cannot
-	// continue, are passed to Logf and then panic.
+	// Logf receives Pebble's informational and error log lines, including
+	// its reports of corruption and of errors in background work. Nil (the
+	// default) discards them. A fatal error from Pebble is logged too, and
+	// then stops the Store (see ErrStopped); it never panics out of a
+	// Store method.
 	Logf func(format string, args ...any)
+	// FS is the file system the store lives in. Nil (the default) is the
+	// operating system's (vfs.Default). Tests use Pebble's vfs wrappers to
+	// inject faults such as a full disk.
+	FS vfs.FS
 }
 
 func (o *Options) withDefaults() Options {
@@ -83,6 +95,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.ReadOnly {
 		out.MustExist = true
+	}
+	if out.FS == nil {
+		out.FS = vfs.Default
 	}
 	return out
 }
@@ -98,6 +113,7 @@ func (o *Options) withDefaults() Options {
 type Store struct {
 	dir      string
 	readOnly bool
+	health   *health
 
 	// mu guards db against Close: every method holds it for reading while
 	// it uses db, and Close holds it for writing. No caller code runs while
@@ -129,14 +145,23 @@ var (
 // a missing store is an error wrapping backend.ErrNotFound). A nil opts
 // means the defaults.
 //
+// Open creates a store only in a missing or empty directory. Before it
+// writes anything it checks what dir holds: a directory with Pebble's data
+// files but no current MANIFEST (a damaged store) is refused with an error
+// wrapping backend.ErrCorrupt, and a directory holding other files with
+// one wrapping ErrNotStore; either way nothing in it is changed. A Pebble
+// database that is not a strata store, or a strata store of an unknown
+// format, is refused too. Errors meaning on-disk corruption wrap
+// backend.ErrCorrupt, and name the directory.
+//
 // If another process holds the directory lock, Open retries until
 // opts.LockTimeout has passed and then returns an error wrapping ErrLocked
 // that names dir and, where the platform can tell, the holder's process id.
-// It gives up early, returning ctx's error, if ctx is done. A directory that
-// holds a Pebble database that is not a strata store, or a strata store of
-// an unknown format, is refused with an error and left unchanged. Errors
-// meaning on-disk corruption wrap backend.ErrCorrupt.
-func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
+// It gives up early, returning ctx's error, if ctx is done, both while it
+// waits for the lock and while Pebble opens the database (replaying its
+// log, which may take long or fail to progress on a full disk): the
+// abandoned open is finished and closed in the background.
+func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
 	}
@@ -145,16 +170,22 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	}
 	o := opts.withDefaults()
 
-	if o.MustExist {
-		ok, err := Exists(dir)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
+	state, err := inspect(o.FS, dir)
+	if err != nil {
+		return nil, err
+	}
+	switch state {
+	case dirDamaged:
+		return nil, damaged(dir)
+	case dirForeign:
+		return nil, foreign(dir)
+	case dirMissing:
+		if o.MustExist {
 			return nil, fmt.Errorf("pebble: open %s: no strata store in this directory: %w", dir, backend.ErrNotFound)
 		}
-	} else if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+		if err := o.FS.MkdirAll(dir, 0o777); err != nil {
+			return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+		}
 	}
 
 	// Pebble's guard against opening one directory twice in a process is
@@ -162,49 +193,100 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	// process: the same directory reached by two spellings (relative,
 	// through a symlink) would be opened twice. One canonical path closes
 	// that hole.
-	path, err := canonical(dir)
-	if err != nil {
-		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+	path := filepath.Clean(dir)
+	if o.FS == vfs.Default {
+		if path, err = canonical(dir); err != nil {
+			return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
+		}
 	}
-	lock, err := acquireLock(ctx, dir, path, o.LockTimeout)
+	lock, err := acquireLock(ctx, dir, path, o.FS, o.ReadOnly, o.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	db, err := pdb.Open(path, &pdb.Options{
+	h := &health{dir: dir}
+	l := logger{logf: o.Logf, h: h}
+	db, err := openDB(ctx, path, &pdb.Options{
+		FS:               o.FS,
 		Lock:             lock,
 		ReadOnly:         o.ReadOnly,
-		ErrorIfNotExists: o.MustExist,
-		Logger:           logger{o.Logf},
-	})
+		ErrorIfNotExists: o.MustExist || state == dirStore,
+		Logger:           l,
+		EventListener:    eventListener(l),
+	}, lock)
 	if err != nil {
-		_ = lock.Close()
+		if f := h.fatal.Load(); f != nil {
+			return nil, h.stopped("open")
+		}
 		switch {
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
 		case errors.Is(err, pdb.ErrDBDoesNotExist):
 			return nil, fmt.Errorf("pebble: open %s: no strata store in this directory: %w", dir, backend.ErrNotFound)
-		case pdb.IsCorruptionError(err):
-			return nil, fmt.Errorf("pebble: open %s: %w: %v", dir, backend.ErrCorrupt, err)
+		case pdb.IsCorruptionError(err), state == dirStore && errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("pebble: open %s: %w: %s; run 'strata fsck' or restore a backup", dir, backend.ErrCorrupt, oneLine(err.Error()))
 		}
 		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
 	}
-	s := &Store{
+	s = &Store{
 		dir:      dir,
 		readOnly: o.ReadOnly,
+		health:   h,
 		db:       db,
 		lock:     lock,
 		watchers: make(map[*watcher]struct{}),
 	}
 	if err := s.checkFormat(); err != nil {
-		_ = db.Close()
-		_ = lock.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
+// openDB runs pdb.Open on its own goroutine, so that ctx can stop the
+// wait; a panic in it (a fatal report) becomes an error. If ctx is done
+// first, the open goes on in the background, and whatever it opens is
+// closed and lock released.
+func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock) (*pdb.DB, error) {
+	type result struct {
+		db  *pdb.DB
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("%v", p)}
+			}
+			done <- r
+		}()
+		r.db, r.err = pdb.Open(path, opts)
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			_ = lock.Close()
+		}
+		return r.db, r.err
+	case <-ctx.Done():
+		go func() {
+			r := <-done
+			if r.db != nil {
+				func() {
+					defer func() { _ = recover() }()
+					_ = r.db.Close()
+				}()
+			}
+			_ = lock.Close()
+		}()
+		return nil, ctx.Err()
+	}
+}
+
 // Exists reports whether dir holds a Pebble database (a store Open would
 // open rather than create). A missing directory is not an error; it
-// reports false. Exists takes no lock and does not check that the database
-// is a strata store; Open does.
+// reports false. Exists takes no lock, writes nothing and does not check
+// that the database is a strata store; Open does.
 func Exists(dir string) (bool, error) {
 	desc, err := pdb.Peek(dir, vfs.Default)
 	if err != nil {
@@ -227,7 +309,8 @@ func canonical(dir string) (string, error) {
 
 // checkFormat verifies the format marker, writing it into a database that
 // is still empty (newly created, or whose creation was interrupted).
-func (s *Store) checkFormat() error {
+func (s *Store) checkFormat() (err error) {
+	defer s.recover("open", &err)
 	v, closer, err := s.db.Get([]byte(formatKey))
 	switch {
 	case err == nil:
@@ -276,7 +359,20 @@ func (s *Store) acquire(ctx context.Context, op string) error {
 		s.mu.RUnlock()
 		return s.errorf(op, backend.ErrClosed)
 	}
+	if err := s.health.stopped(op); err != nil {
+		s.mu.RUnlock()
+		return err
+	}
 	return nil
+}
+
+// recover turns a panic inside Pebble during op (its fatal reports panic
+// on the caller's goroutine, see logger.Fatalf) into the error *err, and
+// stops the Store. It must be deferred directly.
+func (s *Store) recover(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = s.health.stop(op, r)
+	}
 }
 
 // acquireWrite is acquire for the methods that write.
@@ -296,10 +392,18 @@ func (s *Store) errorf(op string, err error) error {
 }
 
 // fail wraps an error from Pebble. Corruption is reported as
-// backend.ErrCorrupt (Pebble marks it in a way errors.Is cannot see).
+// backend.ErrCorrupt (Pebble marks it in a way errors.Is cannot see),
+// naming the damaged file, on one line.
 func (s *Store) fail(op string, err error) error {
 	if pdb.IsCorruptionError(err) {
-		return fmt.Errorf("pebble %s: %s: %w: %v", s.dir, op, backend.ErrCorrupt, err)
+		where := ""
+		if p := s.health.corrupt.Load(); p != nil {
+			where = " in file " + *p
+		}
+		return fmt.Errorf("pebble %s: %s: %w%s: %s", s.dir, op, backend.ErrCorrupt, where, oneLine(err.Error()))
+	}
+	if f := s.health.stopped(op); f != nil {
+		return f
 	}
 	return s.errorf(op, err)
 }
@@ -343,12 +447,13 @@ func own(v []byte) []byte {
 // backend.ErrNotFound. The returned slice is a copy that the caller owns and
 // may keep or modify. Errors meaning on-disk corruption wrap
 // backend.ErrCorrupt.
-func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, h backend.Hash) (_ []byte, err error) {
 	op := "get object " + h.String()
 	if err := s.acquire(ctx, op); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	v, closer, err := s.db.Get(objKey(h))
 	if err != nil {
 		if errors.Is(err, pdb.ErrNotFound) {
@@ -369,12 +474,13 @@ func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
 // Objects already present are simply written again. Put copies the data
 // and keeps no reference to the callers' slices. On a read-only store it
 // returns an error wrapping ErrReadOnly.
-func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
+func (s *Store) Put(ctx context.Context, objs []backend.Object) (err error) {
 	const op = "put objects"
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	if len(objs) == 0 {
 		return nil
 	}
@@ -429,6 +535,7 @@ func (s *Store) lookup(ctx context.Context, op string, hs []backend.Hash, found 
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	if len(hs) == 0 {
 		return nil
 	}
@@ -500,6 +607,7 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 // listChunk returns up to listChunk hashes of objects in [lower, upper).
 // s.mu must be read-locked.
 func (s *Store) listChunk(op string, lower, upper []byte) (hs []backend.Hash, err error) {
+	defer s.recover(op, &err)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, s.fail(op, err)
@@ -525,12 +633,13 @@ func (s *Store) listChunk(op string, lower, upper []byte) (hs []backend.Hash, er
 // DeleteObjects removes the objects stored under hs in one batch, fsynced
 // before it returns. Deleting an absent object succeeds. On a read-only
 // store it returns an error wrapping ErrReadOnly.
-func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
+func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) (err error) {
 	const op = "delete objects"
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	if len(hs) == 0 {
 		return nil
 	}
@@ -550,12 +659,13 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
 // GetRef returns the hash that ref name points at, or an error wrapping
 // backend.ErrNotFound if it is absent. A stored value that is not a hash is
 // reported as backend.ErrCorrupt.
-func (s *Store) GetRef(ctx context.Context, name string) (backend.Hash, error) {
+func (s *Store) GetRef(ctx context.Context, name string) (_ backend.Hash, err error) {
 	op := fmt.Sprintf("get ref %q", name)
 	if err := s.acquire(ctx, op); err != nil {
 		return backend.ZeroHash, err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	h, found, err := s.readRef(op, name)
 	if err != nil {
 		return backend.ZeroHash, err
@@ -591,6 +701,7 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) (refs []backend.Ref
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	lower := refKey(prefix)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
 	if err != nil {
@@ -646,11 +757,12 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 
 // swap is the compare-and-swap of ref name, with objs written in the same
 // synced batch. Ref swaps are serialised in the process by refMu.
-func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) error {
+func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) (err error) {
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
 
@@ -701,7 +813,12 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 // finish. After Close every method returns an error wrapping
 // backend.ErrClosed; Close itself is idempotent and returns nil when called
 // again.
-func (s *Store) Close() error {
+//
+// On a Store that stopped after a fatal error (ErrStopped) Close does not
+// wait for Pebble, which may never finish: it releases what it can and
+// returns nil; the process keeps the directory lock until it exits, and
+// every write that returned nil is found by the next Open.
+func (s *Store) Close() (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -709,34 +826,25 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.closeWatchers()
-	err := s.db.Close()
-	if lerr := s.lock.Close(); err == nil {
+	db, lock := s.db, s.lock
+	s.db, s.lock = nil, nil
+	if s.health.fatal.Load() != nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.health.stop("close", r)
+			err = nil
+		}
+	}()
+	err = db.Close()
+	if lerr := lock.Close(); err == nil {
 		err = lerr
 	}
-	s.db, s.lock = nil, nil
 	if err != nil {
 		return s.fail("close", err)
 	}
 	return nil
-}
-
-// logger adapts Options.Logf to Pebble's Logger.
-type logger struct {
-	logf func(format string, args ...any)
-}
-
-func (l logger) Infof(format string, args ...any) {
-	if l.logf != nil {
-		l.logf(format, args...)
-	}
-}
-
-func (l logger) Errorf(format string, args ...any) { l.Infof(format, args...) }
-
-// Fatalf must not return: Pebble calls it when it cannot continue safely.
-func (l logger) Fatalf(format string, args ...any) {
-	l.Infof(format, args...)
-	panic("pebble: fatal: " + fmt.Sprintf(format, args...))
 }
 
 // RefNames implements backend.RefRepairer: the names of every ref that
@@ -748,6 +856,7 @@ func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, er
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	lower := refKey(prefix)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
 	if err != nil {
@@ -771,12 +880,13 @@ func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, er
 // it holds, in a synced write, serialised with compare-and-swaps; watchers
 // are not told. On a read-only store it returns an error wrapping
 // ErrReadOnly.
-func (s *Store) DeleteRef(ctx context.Context, name string) error {
+func (s *Store) DeleteRef(ctx context.Context, name string) (err error) {
 	op := fmt.Sprintf("delete ref %q", name)
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
 	if err := s.db.Delete(refKey(name), pdb.Sync); err != nil {

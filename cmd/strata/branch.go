@@ -39,7 +39,11 @@ nor "//".`,
 		return wantArgs(0, 2, "[NAME [REV]]")(cmd, as)
 	}
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		with := a.withReader // listing only reads
+		if del || len(args) > 0 {
+			with = func(ctx context.Context, fn func(*strata.KV) error) error { return a.withStore(ctx, false, fn) }
+		}
+		return with(ctx, func(kv *strata.KV) error {
 			switch {
 			case del:
 				return kv.DeleteBranch(ctx, args[0])

@@ -39,7 +39,7 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
 	cmd.Args = wantArgs(0, -1, "[REV...]")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			rep, err := kv.Fsck(ctx, args...)
 			if err != nil {
 				return err

@@ -171,7 +171,7 @@ hex digits and time is RFC 3339 in UTC with nanoseconds.`,
 		if len(args) > 0 {
 			rev = args[0]
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			cs, err := kv.Log(ctx, rev, n, opts...)
 			if err != nil {
 				return err
@@ -214,7 +214,7 @@ control character, '"' or '\' is printed C-quoted, as git does
 	cmd.Args = wantArgs(2, 2, "REV1 REV2")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per change")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			cs, err := kv.Diff(ctx, args[0], args[1])
 			if err != nil {
 				return err
@@ -257,7 +257,7 @@ With --json, it prints one object: the fields log --json prints, plus
 		if len(args) > 0 {
 			rev = args[0]
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			c, err := kv.Commit(ctx, rev)
 			if err != nil {
 				return err

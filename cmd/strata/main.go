@@ -52,8 +52,11 @@ The store is named by --store, else $STRATA_STORE, else ./.strata:
                            repeated, for a Cluster; ?master=NAME for
                            Sentinel). Passwords never appear in messages.
 
-Only init and set create the store if it does not exist; every other
-command fails on a missing store (exit code 1) and leaves no trace.
+Only init and set create the store if it does not exist, and only in a
+missing or empty directory; every other command fails on a missing store
+(exit code 1) and leaves no trace. A directory holding other files, or a
+damaged store, is refused and left as it is (exit code 4). Commands that
+only read open the store read-only: they need no write permission.
 
 A revision (REV) is a branch name or a commit hash (64 hex digits, or a
 unique prefix of at least 4), followed by any number of suffixes: REV~N is the
@@ -250,10 +253,21 @@ func (e *missingStoreError) Error() string {
 
 func (e *missingStoreError) Unwrap() error { return e.err }
 
-// open opens the store for a command that only reads (or can only succeed
-// on an existing store): a missing store is an error, and is not created.
+// open opens an existing store for a command that may write (rm, branch
+// -d, …): a missing store is an error, and is not created.
 func (a *app) open(ctx context.Context) (*strata.KV, error) {
-	kv, err := strata.Open(ctx, a.store, strata.MustExist())
+	return a.openWith(ctx, strata.MustExist())
+}
+
+// openReadOnly opens an existing store for a command that only reads: it
+// needs no write access to the store, changes nothing in it, and does not
+// exclude other readers.
+func (a *app) openReadOnly(ctx context.Context) (*strata.KV, error) {
+	return a.openWith(ctx, strata.ReadOnly())
+}
+
+func (a *app) openWith(ctx context.Context, opts ...strata.OpenOption) (*strata.KV, error) {
+	kv, err := strata.Open(ctx, a.store, opts...)
 	if err != nil {
 		if errors.Is(err, strata.ErrNotFound) {
 			return nil, &missingStoreError{store: a.store, err: err}
@@ -270,13 +284,21 @@ func (a *app) create(ctx context.Context) (*strata.KV, error) {
 
 // withStore runs fn on the store opened by open (or by create if create is
 // true) and closes it, reporting a failed close if fn succeeded.
-func (a *app) withStore(ctx context.Context, create bool, fn func(*strata.KV) error) (err error) {
-	var kv *strata.KV
+func (a *app) withStore(ctx context.Context, create bool, fn func(*strata.KV) error) error {
 	if create {
-		kv, err = a.create(ctx)
-	} else {
-		kv, err = a.open(ctx)
+		return a.using(ctx, a.create, fn)
 	}
+	return a.using(ctx, a.open, fn)
+}
+
+// withReader is withStore for a command that only reads: the store is
+// opened read-only (openReadOnly).
+func (a *app) withReader(ctx context.Context, fn func(*strata.KV) error) error {
+	return a.using(ctx, a.openReadOnly, fn)
+}
+
+func (a *app) using(ctx context.Context, open func(context.Context) (*strata.KV, error), fn func(*strata.KV) error) (err error) {
+	kv, err := open(ctx)
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ merges. Histories with no common ancestor are not found (exit code 1).`,
 	}
 	cmd.Args = wantArgs(2, 2, "REV1 REV2")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			hs, err := kv.MergeBase(ctx, args[0], args[1])
 			if err != nil {
 				return err

@@ -61,7 +61,7 @@ not found (exit code 1). With --type it prints the value's type instead
 	cmd.Flags().BoolVarP(&showType, "type", "t", false, "print the value's type instead of the value")
 	cmd.Args = wantArgs(1, 1, "PATH")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			r, err := f.reader(ctx, cmd, kv)
 			if err != nil {
 				return err
@@ -115,7 +115,7 @@ whatever the size of the directory.`,
 		if len(args) > 0 {
 			path = args[0]
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
+		return a.withReader(ctx, func(kv *strata.KV) error {
 			r, err := f.reader(ctx, cmd, kv)
 			if err != nil {
 				return err
