@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,9 +121,13 @@ var strataParams = []string{"prefix", "wait", "wait_timeout", "cluster", "master
 // number, count or duration return an error wrapping backend.ErrInvalidURL.
 // No error ever contains the password: URLs in messages pass through Redact.
 func ParseURL(rawURL string) (*Config, error) {
-	where := quoteName(Redact(rawURL))
+	redacted, hidden := redact(rawURL)
+	where := quoteName(redacted)
+	scrubSecrets := scrubber(hidden)
+	// fail's messages may quote parts of rawURL (a parameter's value, what
+	// go-redis found wrong): whatever Redact hides is scrubbed from them.
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", backend.ErrInvalidURL, where, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", backend.ErrInvalidURL, where, scrubSecrets(fmt.Sprintf(format, args...)))
 	}
 
 	if !strings.Contains(rawURL, "://") {
@@ -153,18 +158,14 @@ func ParseURL(rawURL string) (*Config, error) {
 		// early, and its rest would be read (and quoted) as host or path.
 		return nil, fail("'@' outside the user information (percent-encode special characters in the password, '@' as %%40)")
 	}
-	// scrub removes the password, in every spelling, from messages that
-	// come from go-redis.
-	var secrets []string
+	// scrub also removes the password as url.Parse decoded it from
+	// messages that come from go-redis.
+	scrubPassword := scrubber(nil)
 	if password != "" {
-		secrets = []string{u.User.String(), password, url.QueryEscape(password), url.PathEscape(password)}
+		scrubPassword = scrubber([]string{u.User.String(), password})
 	}
 	scrub := func(err error) error {
-		msg := err.Error()
-		for _, s := range secrets {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-		}
-		return fail("%s", msg)
+		return fail("%s", scrubPassword(err.Error()))
 	}
 
 	switch u.Scheme {
@@ -427,6 +428,12 @@ func checkPrefix(p string) error {
 // first ':' is kept. A URL with nothing to hide is returned unchanged; the
 // result may hold control characters that rawURL held.
 func Redact(rawURL string) string {
+	out, _ := redact(rawURL)
+	return out
+}
+
+// redact is Redact, and also returns the parts of rawURL it hid.
+func redact(rawURL string) (out string, hidden []string) {
 	start := 0
 	if i := strings.Index(rawURL, "://"); i >= 0 && isScheme(rawURL[:i]) {
 		start = i + len("://")
@@ -436,47 +443,79 @@ func Redact(rawURL string) string {
 		user := rest[:at]
 		switch i := strings.IndexByte(user, ':'); {
 		case i >= 0 && !strings.ContainsAny(user[:i], "/?#"):
+			hidden = append(hidden, user[i+1:])
 			user = user[:i] + ":xxxxx"
 		case strings.ContainsAny(user, "/?#"):
 			// The '@' is not in the user information of a well-formed URL:
 			// some of what precedes it may be a password that was not
 			// percent-encoded.
+			hidden = append(hidden, user)
 			user = "xxxxx"
 		}
 		out += user + "@"
 		rest = rest[at+1:]
 	}
-	return out + redactParams(rest)
-}
-
-// redactParams replaces the value of every name=value in s whose name
-// secretParam accepts by "xxxxx". A name starts s or follows a '?' or '&';
-// its value runs to the next '&', so that a value holding a '?' or '#'
-// is redacted whole.
-func redactParams(s string) string {
-	var b strings.Builder
+	// Parameters: a name starts rest or follows a '?' or '&'; a secret
+	// value runs to the next '&', so that one holding a '?' or '#' is
+	// hidden whole.
 	for {
-		end := strings.IndexAny(s, "?&")
-		tok := s
+		end := strings.IndexAny(rest, "?&")
+		tok := rest
 		if end >= 0 {
-			tok = s[:end]
+			tok = rest[:end]
 		}
 		if name, _, ok := strings.Cut(tok, "="); ok && secretParam(name) {
-			b.WriteString(name + "=xxxxx")
-			amp := strings.IndexByte(s, '&')
+			out += name + "=xxxxx"
+			value := rest[len(name)+1:]
+			amp := strings.IndexByte(value, '&')
 			if amp < 0 {
-				return b.String()
+				return out, append(hidden, value)
 			}
-			b.WriteByte('&')
-			s = s[amp+1:]
+			hidden = append(hidden, value[:amp])
+			out += "&"
+			rest = value[amp+1:]
 			continue
 		}
 		if end < 0 {
-			b.WriteString(s)
-			return b.String()
+			return out + rest, hidden
 		}
-		b.WriteString(s[:end+1])
-		s = s[end+1:]
+		out += rest[:end+1]
+		rest = rest[end+1:]
+	}
+}
+
+// scrubber returns a function that replaces, in a message, every spelling
+// of the secrets (as written, decoded, and escaped by %q) by "xxxxx".
+func scrubber(secrets []string) func(string) string {
+	var forms []string
+	add := func(s string) {
+		if s != "" && s != "xxxxx" {
+			forms = append(forms, s)
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+		if d, err := url.PathUnescape(s); err == nil {
+			add(d)
+		}
+		if d, err := url.QueryUnescape(s); err == nil {
+			add(d)
+		}
+		add(url.QueryEscape(s))
+		add(url.PathEscape(s))
+	}
+	for _, s := range slices.Clone(forms) {
+		q := strconv.Quote(s)
+		add(q[1 : len(q)-1])
+	}
+	// Longest first, so that a secret inside another is not replaced
+	// before the one that holds it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return func(msg string) string {
+		for _, f := range forms {
+			msg = strings.ReplaceAll(msg, f, "xxxxx")
+		}
+		return msg
 	}
 }
 

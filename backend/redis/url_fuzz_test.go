@@ -21,7 +21,7 @@ func hostileURL(scheme, user, tail string, mode uint8) (raw string, forms []stri
 	encoded := pctEncode(secret)
 	forms = []string{secret, encoded, strings.ToLower(encoded)}
 	sep := "?"
-	if strings.Contains(tail, "?") {
+	if strings.Contains(tail, "?") && mode&0x40 == 0 {
 		sep = "&"
 	}
 	switch mode % 6 {
