@@ -29,8 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,8 +124,11 @@ func newOptions(opts []OpenOption) openOptions {
 //	                       for TLS, ?addr=host:port (repeated) for a Cluster,
 //	                       ?master=NAME for Sentinel (see package backend/redis)
 //
-// An on-disk store is created if missing unless MustExist is given. An
-// unknown scheme or a malformed URL returns an error wrapping ErrInvalidURL.
+// Only the scheme (the text before "://") is read here; the rest of the URL
+// goes to its backend's parser. An on-disk store is created if missing
+// unless MustExist is given. An unknown scheme or a malformed URL returns
+// an error wrapping ErrInvalidURL; no error shows a password (see
+// RedactURL).
 func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error) {
 	o := newOptions(opts)
 	s, err := openBackend(ctx, storeURL, o)
@@ -142,37 +143,17 @@ func newKV(s backend.Store, o openOptions) *KV {
 }
 
 func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.Store, error) {
-	if storeURL == "" {
-		return nil, fmt.Errorf("%w: empty store URL", ErrInvalidURL)
-	}
-	if !strings.Contains(storeURL, "://") {
-		return openPebble(ctx, storeURL, o)
-	}
-	u, err := url.Parse(storeURL)
+	spec, err := parseStoreURL(storeURL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
+		return nil, err
 	}
-	switch u.Scheme {
-	case "mem":
-		if u.Host != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return nil, fmt.Errorf("%w: %q: mem:// takes no host, path or parameters", ErrInvalidURL, storeURL)
-		}
+	switch spec.kind {
+	case kindMem:
 		return mem.New(), nil
-	case "redis", "rediss", "unix":
-		return redis.Open(ctx, storeURL)
-	case "pebble":
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("%w: %q: pebble:// takes a local path (pebble:///dir), not host %q", ErrInvalidURL, storeURL, u.Host)
-		}
-		if u.RawQuery != "" {
-			return nil, fmt.Errorf("%w: %q: pebble:// takes no parameters", ErrInvalidURL, storeURL)
-		}
-		if u.Path == "" {
-			return nil, fmt.Errorf("%w: %q: no directory", ErrInvalidURL, storeURL)
-		}
-		return openPebble(ctx, u.Path, o)
+	case kindRedis:
+		return redis.OpenConfig(ctx, spec.redis)
 	}
-	return nil, fmt.Errorf("%w: %q: unknown scheme %q (want mem://, pebble://, redis://, rediss:// or a directory path)", ErrInvalidURL, storeURL, u.Scheme)
+	return openPebble(ctx, spec.dir, o)
 }
 
 func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, error) {

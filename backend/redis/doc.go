@@ -13,6 +13,12 @@
 // NewFromClient wraps a client the caller made and keeps owning. Redact
 // hides the password of a URL; no error of this package contains one.
 //
+// Importing the package silences go-redis's own logger, which writes to
+// standard error by itself (several "failed to dial" lines before a call to
+// an unreachable server fails): a Store reports failures only through the
+// errors it returns. A program that wants go-redis's log back calls
+// goredis.SetLogger from main.
+//
 // # Key layout
 //
 // Everything a store keeps lives under its prefix P (default "strata";

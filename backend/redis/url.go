@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -120,12 +121,13 @@ var strataParams = []string{"prefix", "wait", "wait_timeout", "cluster", "master
 // number, count or duration return an error wrapping backend.ErrInvalidURL.
 // No error ever contains the password: URLs in messages pass through Redact.
 func ParseURL(rawURL string) (*Config, error) {
-	where := Redact(rawURL)
-	if where == "" {
-		where = `""`
-	}
+	redacted, hidden := redact(rawURL)
+	where := quoteName(redacted)
+	scrubSecrets := scrubber(hidden)
+	// fail's messages may quote parts of rawURL (a parameter's value, what
+	// go-redis found wrong): whatever Redact hides is scrubbed from them.
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", backend.ErrInvalidURL, where, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", backend.ErrInvalidURL, where, scrubSecrets(fmt.Sprintf(format, args...)))
 	}
 
 	if !strings.Contains(rawURL, "://") {
@@ -133,11 +135,14 @@ func ParseURL(rawURL string) (*Config, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		// url.Error quotes the whole URL and its detail may quote part of a
-		// password that was not percent-encoded; say less when the URL may
-		// have userinfo.
+		// url.Error quotes the whole URL; its detail quotes the offending
+		// part, which may be part of a password that was not
+		// percent-encoded.
 		var ue *url.Error
-		if !strings.Contains(rawURL, "@") && errors.As(err, &ue) {
+		if errors.As(err, &ue) && !quotesUserinfo(ue.Err.Error(), rawURL) {
+			if strings.Contains(ue.Err.Error(), "userinfo") {
+				return nil, fail("%v (percent-encode special characters in the password)", ue.Err)
+			}
 			return nil, fail("%v", ue.Err)
 		}
 		return nil, fail("malformed URL (are special characters in the password percent-encoded?)")
@@ -153,13 +158,14 @@ func ParseURL(rawURL string) (*Config, error) {
 		// early, and its rest would be read (and quoted) as host or path.
 		return nil, fail("'@' outside the user information (percent-encode special characters in the password, '@' as %%40)")
 	}
-	// scrub removes the password from messages that come from go-redis.
+	// scrub also removes the password as url.Parse decoded it from
+	// messages that come from go-redis.
+	scrubPassword := scrubber(nil)
+	if password != "" {
+		scrubPassword = scrubber([]string{u.User.String(), password})
+	}
 	scrub := func(err error) error {
-		msg := err.Error()
-		if password != "" {
-			msg = strings.ReplaceAll(msg, password, "xxxxx")
-		}
-		return fail("%s", msg)
+		return fail("%s", scrubPassword(err.Error()))
 	}
 
 	switch u.Scheme {
@@ -412,69 +418,165 @@ func checkPrefix(p string) error {
 	return nil
 }
 
-// Redact returns rawURL with its password, and the value of every query
-// parameter whose name contains "password", replaced by "xxxxx", for use in
-// messages and logs. It never fails: a URL that does not parse is redacted
-// generously, everything between "://" and its last '@' except a leading
-// user name.
+// Redact returns rawURL with every secret it may hold replaced by "xxxxx",
+// for use in messages and logs: the password of its user information, and
+// the value of every query parameter whose name mentions a password, secret
+// or token. It works on the text alone, never through a URL parser, so it
+// also redacts a URL that does not parse: everything between "://" and the
+// URL's last '@' (or from the start, if what precedes "://" is not a
+// scheme) is taken to be user information, and only a user name before its
+// first ':' is kept. A URL with nothing to hide is returned unchanged; the
+// result may hold control characters that rawURL held.
 func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	userAts := 0
-	if err == nil && u.User != nil {
-		userAts = 1
-	}
-	if err != nil || strings.Count(rawURL, "@") != userAts {
-		// Either it does not parse, or an '@' sits outside the userinfo,
-		// where a password with an unescaped '/', '?' or '#' pushes it.
-		return redactRaw(rawURL)
-	}
-	changed := false
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			changed = true
-		}
-	}
-	if u.RawQuery != "" {
-		q, err := url.ParseQuery(u.RawQuery)
-		if err != nil {
-			return redactRaw(rawURL)
-		}
-		for k := range q {
-			if strings.Contains(strings.ToLower(k), "password") {
-				q[k] = slices.Repeat([]string{"xxxxx"}, len(q[k]))
-				changed = true
-				u.RawQuery = q.Encode()
-			}
-		}
-	}
-	if !changed {
-		return rawURL
-	}
-	return u.String()
+	out, _ := redact(rawURL)
+	return out
 }
 
-// redactRaw redacts a URL that url.Parse cannot be trusted with.
-func redactRaw(raw string) string {
-	start := strings.Index(raw, "://")
-	if start < 0 {
-		start = 0
-	} else {
-		start += len("://")
+// redact is Redact, and also returns the parts of rawURL it hid.
+func redact(rawURL string) (out string, hidden []string) {
+	start := 0
+	if i := strings.Index(rawURL, "://"); i >= 0 && isScheme(rawURL[:i]) {
+		start = i + len("://")
 	}
-	out := raw
-	if at := strings.LastIndex(raw, "@"); at >= start {
-		user := raw[start:at]
-		if i := strings.IndexByte(user, ':'); i >= 0 && !strings.ContainsAny(user[:i], "/?#") {
+	out, rest := rawURL[:start], rawURL[start:]
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		user := rest[:at]
+		switch i := strings.IndexByte(user, ':'); {
+		case i >= 0 && !strings.ContainsAny(user[:i], "/?#"):
+			hidden = append(hidden, user[i+1:])
 			user = user[:i] + ":xxxxx"
-		} else {
+		case strings.ContainsAny(user, "/?#"):
+			// The '@' is not in the user information of a well-formed URL:
+			// some of what precedes it may be a password that was not
+			// percent-encoded.
+			hidden = append(hidden, user)
 			user = "xxxxx"
 		}
-		out = raw[:start] + user + raw[at:]
+		out += user + "@"
+		rest = rest[at+1:]
 	}
-	// A query that mentions a password loses its values.
-	if q := strings.IndexByte(out[start:], '?'); q >= 0 && strings.Contains(strings.ToLower(out[start+q:]), "password") {
-		out = out[:start+q] + "?xxxxx"
+	// Parameters: a name starts rest or follows a '?' or '&'; a secret
+	// value runs to the next '&', so that one holding a '?' or '#' is
+	// hidden whole.
+	for {
+		end := strings.IndexAny(rest, "?&")
+		tok := rest
+		if end >= 0 {
+			tok = rest[:end]
+		}
+		if name, _, ok := strings.Cut(tok, "="); ok && secretParam(name) {
+			out += name + "=xxxxx"
+			value := rest[len(name)+1:]
+			amp := strings.IndexByte(value, '&')
+			if amp < 0 {
+				return out, append(hidden, value)
+			}
+			hidden = append(hidden, value[:amp])
+			out += "&"
+			rest = value[amp+1:]
+			continue
+		}
+		if end < 0 {
+			return out + rest, hidden
+		}
+		out += rest[:end+1]
+		rest = rest[end+1:]
 	}
-	return out
+}
+
+// scrubber returns a function that replaces, in a message, every spelling
+// of the secrets (as written, decoded, and escaped by %q) by "xxxxx".
+func scrubber(secrets []string) func(string) string {
+	var forms []string
+	add := func(s string) {
+		if s != "" && s != "xxxxx" {
+			forms = append(forms, s)
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+		if d, err := url.PathUnescape(s); err == nil {
+			add(d)
+		}
+		if d, err := url.QueryUnescape(s); err == nil {
+			add(d)
+		}
+		add(url.QueryEscape(s))
+		add(url.PathEscape(s))
+	}
+	for _, s := range slices.Clone(forms) {
+		q := strconv.Quote(s)
+		add(q[1 : len(q)-1])
+	}
+	// Longest first, so that a secret inside another is not replaced
+	// before the one that holds it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return func(msg string) string {
+		for _, f := range forms {
+			msg = strings.ReplaceAll(msg, f, "xxxxx")
+		}
+		return msg
+	}
+}
+
+// quotesUserinfo reports whether the message detail of a url.Error quotes
+// (in Go syntax, as net/url does) a part of what may be rawURL's user
+// information: the text before its last '@'.
+func quotesUserinfo(detail, rawURL string) bool {
+	at := strings.LastIndexByte(rawURL, '@')
+	if at < 0 {
+		return false
+	}
+	userinfo := rawURL[:at]
+	for rest := detail; ; {
+		i := strings.IndexByte(rest, '"')
+		if i < 0 {
+			return false
+		}
+		quoted, err := strconv.QuotedPrefix(rest[i:])
+		if err != nil {
+			return true // cannot tell what it quotes
+		}
+		if q, err := strconv.Unquote(quoted); err != nil || q != "" && strings.Contains(userinfo, q) {
+			return true
+		}
+		rest = rest[i+len(quoted):]
+	}
+}
+
+// isScheme reports whether s is a URL scheme: a letter followed by letters,
+// digits, '+', '-' and '.'.
+func isScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// secretParam reports whether a query parameter of this (raw, possibly
+// percent-encoded) name may carry a secret. A name that does not decode
+// counts as secret.
+func secretParam(name string) bool {
+	n, err := url.QueryUnescape(name)
+	if err != nil {
+		return true
+	}
+	n = strings.ToLower(n)
+	return strings.Contains(n, "pass") || strings.Contains(n, "secret") || strings.Contains(n, "token")
+}
+
+// quoteName returns s for a message: as it is, or Go-quoted if it holds
+// characters that are not printable (a newline, an escape sequence) or
+// spaces at either end.
+func quoteName(s string) string {
+	if s == "" || strings.TrimSpace(s) != s || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -139,6 +139,17 @@ func TestParseURLRejects(t *testing.T) {
 		{"redis://u:12/" + pw + "@h:7000", "outside the user information"},
 		{"redis://h:7000?prefix=a@b", "outside the user information"},
 		{"redis://u:" + pw + "%zz@h:7000", "malformed"},
+		// Issue 9's cases: each was once quoted whole by the facade.
+		{"redis://:" + pw + "@127.0.0.1:abc/0", `invalid port ":abc"`},
+		{"redis://:" + pw + "@[::1", "missing ']'"},
+		{"redis://:" + pw + "@127.0.0 .1:1/0", "invalid character"},
+		{"redis://:" + pw + "@127.0.0.1:1/0\n", "control character"},
+		{"redis://:" + pw + "☃@h:1", "percent-encode"},
+		{"redis://:" + pw + " x@h:1", "percent-encode"},
+		{"redis://u:" + pw + "@h:1?addr=v:" + pw + "@h2:2", "outside the user information"},
+		{"redis://h:1?addr=v:" + pw + "@h2:2", "outside the user information"},
+		{"redis://h:1?master=m&addr=:" + pw + "@h2:2", "outside the user information"},
+		{"u:" + pw + "@redis://h:1", "outside the user information"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.url, func(t *testing.T) {
@@ -177,7 +188,7 @@ func TestRedact(t *testing.T) {
 		{"redis://:s3cret@h:7000", "redis://:xxxxx@h:7000"},
 		{"redis://alice@h:7000", "redis://alice@h:7000"},
 		{"rediss://u:p%40ss@h:7000?addr=h2:1", "rediss://u:xxxxx@h:7000?addr=h2:1"},
-		{"redis://h:7000?sentinel_password=s3cret&prefix=x", "redis://h:7000?prefix=x&sentinel_password=xxxxx"},
+		{"redis://h:7000?sentinel_password=s3cret&prefix=x", "redis://h:7000?sentinel_password=xxxxx&prefix=x"},
 		{"redis://u:s3/cret@h:7000", "redis://u:xxxxx@h:7000"},
 		{"redis://u:s3?cret@h:7000", "redis://u:xxxxx@h:7000"},
 		{"redis://u:s3#cret@h:7000", "redis://u:xxxxx@h:7000"},
@@ -186,7 +197,20 @@ func TestRedact(t *testing.T) {
 		{"redis://u:s3%zzcret@h:7000", "redis://u:xxxxx@h:7000"},
 		{"not a url at all", "not a url at all"},
 		{"u:s3cret@h", "u:xxxxx@h"},
-		{"redis://h:7000%zz?password=s3cret", "redis://h:7000%zz?xxxxx"},
+		{"redis://h:7000%zz?password=s3cret", "redis://h:7000%zz?password=xxxxx"},
+		// Text before "://" that is not a scheme may hold the password.
+		{"u:s3cret@foo://h", "u:xxxxx@foo://h"},
+		{"redis:s3cret@h", "redis:xxxxx@h"},
+		// An '@' in the query: a password parameter after it is still found.
+		{"redis://h:1?x=@b&password=s3cret", "redis://h:xxxxx@b&password=xxxxx"},
+		{"redis://h:1?password=s3?cr#et&prefix=x", "redis://h:1?password=xxxxx&prefix=x"},
+		{"redis://h:1?pass%77ord=s3cret", "redis://h:1?pass%77ord=xxxxx"},
+		{"redis://h:1?auth_token=s3cret&%zz=s3cret", "redis://h:1?auth_token=xxxxx&%zz=xxxxx"},
+		{"redis://h:1?addr=u:s3cret@h2:2", "redis://h:xxxxx@h2:2"},
+		{"redis://h:1?addr=u:s3cret@h2:2&addr=v:s4cret@h3:3", "redis://h:xxxxx@h3:3"},
+		{"redis://u:s3cret@[::1", "redis://u:xxxxx@[::1"},
+		{"redis://u:s3cret@h:1/0\n", "redis://u:xxxxx@h:1/0\n"},
+		{"redis://u:päss☃@h:1", "redis://u:xxxxx@h:1"},
 	}
 	for _, tc := range cases {
 		if got := redis.Redact(tc.in); got != tc.want {

@@ -248,7 +248,7 @@ type missingStoreError struct {
 }
 
 func (e *missingStoreError) Error() string {
-	return fmt.Sprintf("no store at %s; run 'strata init' or set STRATA_STORE", e.store)
+	return fmt.Sprintf("no store at %s; run 'strata init' or set STRATA_STORE", strata.RedactURL(e.store))
 }
 
 func (e *missingStoreError) Unwrap() error { return e.err }
@@ -310,11 +310,12 @@ func (a *app) using(ctx context.Context, open func(context.Context) (*strata.KV,
 	return fn(kv)
 }
 
-// location returns the store's name for messages: the absolute directory
-// of an on-disk store given as a path, otherwise the URL as given.
+// location returns the store's name for messages and output: the absolute
+// directory of an on-disk store given as a path, otherwise the URL without
+// its password (strata.RedactURL).
 func location(store string) string {
-	if strings.Contains(store, "://") {
-		return store
+	if redacted := strata.RedactURL(store); redacted != store || strings.Contains(store, "://") {
+		return redacted
 	}
 	if abs, err := filepath.Abs(store); err == nil {
 		return abs

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,34 +77,11 @@ func newStore(t *testing.T) *store {
 // and exactly one "strata: " line on it on failure.
 func (s *store) run(stdin []byte, args ...string) result {
 	s.t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "STRATA_STORE="+s.dir)
-	cmd.Dir = s.cwd
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
+	r, err := runStrata([]string{"STRATA_STORE=" + s.dir}, s.cwd, stdin, args...)
+	if err != nil {
 		s.t.Fatalf("strata %q: %v", args, err)
 	}
-	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
-		s.t.Fatalf("strata %q: stack trace or panic on stderr:\n%s", args, r.stderr)
-	}
-	if r.code == 0 && r.stderr != "" {
-		s.t.Errorf("strata %q succeeded but wrote to stderr: %q", args, r.stderr)
-	}
-	if r.code != 0 {
-		if !strings.HasPrefix(r.stderr, "strata: ") || !strings.HasSuffix(r.stderr, "\n") || strings.Count(r.stderr, "\n") != 1 {
-			s.t.Errorf("strata %q: exit %d, stderr is not one \"strata: \" line: %q", args, r.code, r.stderr)
-		}
-	}
+	checkRun(s.t, args, r)
 	return r
 }
 

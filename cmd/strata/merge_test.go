@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -178,12 +176,13 @@ func TestConcurrentIncrProcesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				cmd := exec.Command(binary, "incr", "stats/hits")
-				cmd.Env = append(os.Environ(), "STRATA_STORE="+s.dir)
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Run(); err != nil {
-					errs <- fmt.Sprintf("process %d incr %d: %v: %s", p, i, err, stderr.String())
+				args := []string{"incr", "stats/hits"}
+				r, err := runStrata([]string{"STRATA_STORE=" + s.dir}, s.cwd, nil, args...)
+				if err == nil {
+					checkRun(t, args, r)
+				}
+				if err != nil || r.code != 0 {
+					errs <- fmt.Sprintf("process %d incr %d: exit %d, %v: %s", p, i, r.code, err, r.stderr)
 					return
 				}
 			}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -31,12 +28,13 @@ func TestConcurrentProcesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				cmd := exec.Command(binary, "set", fmt.Sprintf("p%d/k%02d", p, i), fmt.Sprintf("%d-%d", p, i))
-				cmd.Env = append(os.Environ(), "STRATA_STORE="+s.dir)
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Run(); err != nil {
-					errs <- fmt.Sprintf("process %d set %d: %v: %s", p, i, err, stderr.String())
+				args := []string{"set", fmt.Sprintf("p%d/k%02d", p, i), fmt.Sprintf("%d-%d", p, i)}
+				r, err := runStrata([]string{"STRATA_STORE=" + s.dir}, s.cwd, nil, args...)
+				if err == nil {
+					checkRun(t, args, r)
+				}
+				if err != nil || r.code != 0 {
+					errs <- fmt.Sprintf("process %d set %d: exit %d, %v: %s", p, i, r.code, err, r.stderr)
 					return
 				}
 			}
