@@ -19,6 +19,12 @@ var binary string
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
+	flag.Parse()
+	// A fuzzing worker runs only a fuzz target, which needs no binary:
+	// skip the build so the fuzzer's time goes to fuzzing.
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "strata-cli-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -38,7 +44,6 @@ func testMain(m *testing.M) int {
 	// The tests spend their time waiting for child processes and the
 	// disk, not computing: run more of them at once than there are CPUs,
 	// unless -test.parallel says otherwise.
-	flag.Parse()
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
 	if !explicit {
