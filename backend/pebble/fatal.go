@@ -6,7 +6,9 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -31,7 +33,52 @@ type health struct {
 	dir     string
 	fatal   atomic.Pointer[fatalError]
 	corrupt atomic.Pointer[string] // path of the last corrupt file
+	// stuck is the first background error that Pebble cannot get past by
+	// retrying (a full disk, no permission): it retries a failing flush
+	// forever, so Open gives up on it instead of waiting.
+	stuck atomic.Pointer[error]
+	// trouble is closed on the first fatal report or stuck error.
+	trouble chan struct{}
+	once    sync.Once
 }
+
+func newHealth(dir string) *health {
+	return &health{dir: dir, trouble: make(chan struct{})}
+}
+
+// alarm closes h.trouble, once.
+func (h *health) alarm() { h.once.Do(func() { close(h.trouble) }) }
+
+// persistent reports whether a background error is one that retrying will
+// not cure until an operator acts: a full disk or quota, a read-only file
+// system, or a missing permission.
+func persistent(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EACCES, syscall.EPERM} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// openError returns the error for an Open that gave up because of h's
+// trouble, or nil if there is none.
+func (h *health) openError() error {
+	if h.fatal.Load() != nil {
+		return h.stopped("open")
+	}
+	if p := h.stuck.Load(); p != nil {
+		return fmt.Errorf("pebble %s: open: %w", h.dir, oneLineError{*p})
+	}
+	return nil
+}
+
+// oneLineError shows only the first line of err's message, and unwraps to
+// err (so errors.Is(err, syscall.ENOSPC) still holds).
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string { return oneLine(e.err.Error()) }
+func (e oneLineError) Unwrap() error { return e.err }
 
 // fatalError is a fatal report from Pebble.
 type fatalError struct {
@@ -116,6 +163,7 @@ func (l logger) Fatalf(format string, args ...any) {
 		}
 	}
 	l.h.fatal.CompareAndSwap(nil, f)
+	l.h.alarm()
 	if calledFromStore() {
 		panic(f)
 	}
@@ -158,6 +206,10 @@ func eventListener(l logger) *pdb.EventListener {
 		},
 		BackgroundError: func(err error) {
 			l.Errorf("background error: %v", err)
+			if persistent(err) {
+				l.h.stuck.CompareAndSwap(nil, &err)
+				l.h.alarm()
+			}
 		},
 	}
 }

@@ -203,7 +203,7 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 	if err != nil {
 		return nil, err
 	}
-	h := &health{dir: dir}
+	h := newHealth(dir)
 	l := logger{logf: o.Logf, h: h}
 	db, err := openDB(ctx, path, &pdb.Options{
 		FS:               o.FS,
@@ -212,10 +212,10 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		ErrorIfNotExists: o.MustExist || state == dirStore,
 		Logger:           l,
 		EventListener:    eventListener(l),
-	}, lock)
+	}, lock, h)
 	if err != nil {
-		if f := h.fatal.Load(); f != nil {
-			return nil, h.stopped("open")
+		if herr := h.openError(); herr != nil {
+			return nil, herr
 		}
 		switch {
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -243,20 +243,18 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 }
 
 // openDB runs pdb.Open on its own goroutine, so that ctx can stop the
-// wait; a panic in it (a fatal report) becomes an error. If ctx is done
-// first, the open goes on in the background, and whatever it opens is
-// closed and lock released.
-func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock) (*pdb.DB, error) {
-	type result struct {
-		db  *pdb.DB
-		err error
-	}
-	done := make(chan result, 1)
+// wait; a panic in it (a fatal report) becomes an error. It also gives up
+// when h reports trouble that Pebble would retry forever (replaying the
+// log on a full disk, for one), returning h's error. If it gives up, the
+// open goes on in the background, and whatever it opens is closed and the
+// lock released.
+func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock, h *health) (*pdb.DB, error) {
+	done := make(chan openResult, 1)
 	go func() {
-		var r result
+		var r openResult
 		defer func() {
 			if p := recover(); p != nil {
-				r = result{err: fmt.Errorf("%v", p)}
+				r = openResult{err: fmt.Errorf("%v", p)}
 			}
 			done <- r
 		}()
@@ -269,18 +267,32 @@ func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock)
 		}
 		return r.db, r.err
 	case <-ctx.Done():
-		go func() {
-			r := <-done
-			if r.db != nil {
-				func() {
-					defer func() { _ = recover() }()
-					_ = r.db.Close()
-				}()
-			}
-			_ = lock.Close()
-		}()
+		abandon(done, lock)
 		return nil, ctx.Err()
+	case <-h.trouble:
+		abandon(done, lock)
+		return nil, h.openError()
 	}
+}
+
+type openResult struct {
+	db  *pdb.DB
+	err error
+}
+
+// abandon lets an open that openDB gave up on finish in the background,
+// then closes what it opened and releases the lock.
+func abandon(done <-chan openResult, lock *pdb.Lock) {
+	go func() {
+		r := <-done
+		if r.db != nil {
+			func() {
+				defer func() { _ = recover() }()
+				_ = r.db.Close()
+			}()
+		}
+		_ = lock.Close()
+	}()
 }
 
 // Exists reports whether dir holds a Pebble database (a store Open would
