@@ -69,6 +69,8 @@ func crashChild() {
 	}
 	main := kv.Branch("main")
 	w := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(w, "ready")
+	w.Flush()
 	for n := start; ; n++ {
 		h, err := main.Update(ctx, func(tx *strata.Tx) error {
 			tx.Set("counter", []byte(strconv.Itoa(n)))
@@ -129,14 +131,29 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := make(chan string, 1<<16)
+		ready := make(chan struct{})
 		go func() {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
+				if sc.Text() == "ready" {
+					close(ready)
+					continue
+				}
 				lines <- sc.Text()
 			}
 			close(lines)
 		}()
-		// Let it run a random while (including during open), then kill it.
+		// Let it run a random while, then kill it. In odd rounds the
+		// while starts when the child starts, so the kill may land
+		// while it opens the store; in even rounds it starts once the
+		// store is open, so the child commits even on a slow machine.
+		if round%2 == 0 {
+			select {
+			case <-ready:
+			case <-time.After(time.Minute):
+				t.Fatalf("round %d: the child did not open the store within a minute", round)
+			}
+		}
 		time.Sleep(time.Duration(20+r.IntN(300)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
