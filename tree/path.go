@@ -1,17 +1,22 @@
 package tree
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/node"
 )
+
+// ErrInvalidPath is wrapped by every error about a path's syntax, and by
+// writes that would put a value where a directory is or below a value
+// (those also wrap ErrNotDir).
+var ErrInvalidPath = errors.New("invalid path")
 
 // ParsePath splits a slash-separated path into its segments. One leading and
 // one trailing "/" are ignored; "" and "/" are the root (no segments). An
 // empty segment in the middle, ".", "..", or a NUL byte returns an error
-// wrapping backend.ErrInvalidPath that quotes the path.
+// wrapping ErrInvalidPath that quotes the path.
 func ParsePath(p string) ([]string, error) {
 	s := strings.TrimPrefix(p, "/")
 	s = strings.TrimSuffix(s, "/")
@@ -38,7 +43,7 @@ func ParsePath(p string) ([]string, error) {
 }
 
 func invalidPath(p, why string) error {
-	return fmt.Errorf("%w: %q %s", backend.ErrInvalidPath, p, why)
+	return fmt.Errorf("%w: %q %s", ErrInvalidPath, p, why)
 }
 
 // JoinPath joins segments with "/".

@@ -31,7 +31,7 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// ErrNotDir is wrapped (together with backend.ErrInvalidPath) by writes that
+// ErrNotDir is wrapped (together with ErrInvalidPath) by writes that
 // would need a value to be a directory or a directory to be a value.
 var ErrNotDir = errors.New("value and directory cannot replace each other")
 
@@ -150,7 +150,7 @@ func notFound(path []string, why string) error {
 }
 
 func notDir(path []string, why string) error {
-	return fmt.Errorf("%w: %q %s (%w)", backend.ErrInvalidPath, JoinPath(path), why, ErrNotDir)
+	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, JoinPath(path), why, ErrNotDir)
 }
 
 // Builder records changes to a tree in memory. It is not safe for
@@ -392,7 +392,7 @@ func (b *Builder) Len(ctx context.Context, path []string) (int, error) {
 }
 
 // Set records the raw value at path, creating directories on the way. It
-// copies value. It returns an error wrapping backend.ErrInvalidPath (and
+// copies value. It returns an error wrapping ErrInvalidPath (and
 // ErrNotDir) if path is the root, a directory, or below a value.
 func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
 	return b.SetContents(ctx, path, contents.Raw(value))

@@ -1,0 +1,164 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratakv/strata/branch"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/tree"
+)
+
+// Branch returns a handle on the branch called name. It does no I/O and
+// always succeeds; an invalid name makes every method of the handle return
+// an error wrapping ErrInvalidBranch. A branch that does not exist yet is
+// created by its first write.
+func (kv *KV) Branch(name string) *Branch { return &Branch{kv: kv, name: name} }
+
+// Branch is a handle on one branch of a KV. It is safe for concurrent use.
+// Writes through it move the branch head by compare-and-swap, retrying on
+// conflict, so concurrent writers never lose each other's changes to
+// different paths.
+type Branch struct {
+	kv   *KV
+	name string
+}
+
+// Name returns the branch name.
+func (b *Branch) Name() string { return b.name }
+
+// Head returns the commit the branch points at, or an error wrapping
+// ErrNotFound if the branch does not exist (has no commits).
+func (b *Branch) Head(ctx context.Context) (Hash, error) {
+	return b.kv.branches.Head(ctx, b.name)
+}
+
+// snapshot returns the branch's current head as a snapshot.
+func (b *Branch) snapshot(ctx context.Context) (*Snapshot, error) {
+	h, err := b.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.kv.snapshotAt(ctx, h)
+}
+
+// Get returns the value at path on the branch's current head. It returns an
+// error wrapping ErrNotFound if the branch or the value does not exist (a
+// directory is not a value) and ErrInvalidPath for a malformed path. The
+// caller owns the returned bytes.
+func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	head, err := b.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
+	if err != nil {
+		return nil, err
+	}
+	v, err := tree.New(b.kv.nodes, c.Tree).Get(ctx, segs)
+	if err != nil {
+		return nil, fmt.Errorf("branch %q at %s: %w", b.name, head.Short(), err)
+	}
+	return v, nil
+}
+
+// List returns the children of the directory at path ("" is the root) on
+// the branch's current head, sorted by name bytes; After and Limit select a
+// page. It returns an error wrapping ErrNotFound if the branch or the
+// directory does not exist.
+func (b *Branch) List(ctx context.Context, path string, opts ...ListOption) ([]Entry, error) {
+	s, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.List(ctx, path, opts...)
+}
+
+// Len returns the number of entries of the directory at path on the
+// branch's current head, in O(depth) whatever the directory's size.
+func (b *Branch) Len(ctx context.Context, path string) (int, error) {
+	s, err := b.snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Len(ctx, path)
+}
+
+// ListOption selects part of a directory listing.
+type ListOption func(*tree.Page)
+
+// After makes List start after the entry called name (which need not
+// exist): the next page after a previous page's last name.
+func After(name string) ListOption { return func(p *tree.Page) { p.After = name } }
+
+// Limit makes List return at most n entries (n <= 0: no limit). Listing a
+// page costs O(depth + n), not O(size of the directory).
+func Limit(n int) ListOption { return func(p *tree.Page) { p.Limit = n } }
+
+func page(opts []ListOption) tree.Page {
+	var p tree.Page
+	for _, f := range opts {
+		f(&p)
+	}
+	return p
+}
+
+// Entry is one child of a directory.
+type Entry struct {
+	Name string
+	Dir  bool // a subdirectory (printed with a trailing "/" by the CLI)
+}
+
+func entries(es []tree.Entry) []Entry {
+	if es == nil {
+		return nil
+	}
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = Entry{Name: e.Name, Dir: e.Dir}
+	}
+	return out
+}
+
+// BranchInfo is a branch and its head.
+type BranchInfo struct {
+	Name string
+	Head Hash
+}
+
+// Branches lists every branch, sorted by name.
+func (kv *KV) Branches(ctx context.Context) ([]BranchInfo, error) {
+	bs, err := kv.branches.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BranchInfo, len(bs))
+	for i, b := range bs {
+		out[i] = BranchInfo{Name: b.Name, Head: b.Head}
+	}
+	return out, nil
+}
+
+// CreateBranch creates branch name at revision rev. It returns an error
+// wrapping ErrExists (and ErrConflict) if the branch exists, ErrInvalidBranch
+// for a bad name and ErrNotFound if rev names nothing.
+func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
+	if err := branch.ValidateName(name); err != nil {
+		return err
+	}
+	h, err := kv.Resolve(ctx, rev)
+	if err != nil {
+		return err
+	}
+	return kv.branches.Create(ctx, name, h)
+}
+
+// DeleteBranch deletes branch name. Its commits stay in the store. It
+// returns an error wrapping ErrNotFound if the branch does not exist.
+func (kv *KV) DeleteBranch(ctx context.Context, name string) error {
+	return kv.branches.Delete(ctx, name)
+}
