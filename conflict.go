@@ -19,11 +19,11 @@ const (
 	Theirs = contents.Theirs
 )
 
-// ConflictKind says what kind of disagreement a Conflict is: its String is
-// "content", "delete", "directory" or "type".
-type ConflictKind = tree.ConflictKind
+// ConflictReason says why a path is a Conflict, what kind of disagreement
+// it is: its String is "content", "delete", "directory" or "type".
+type ConflictReason = tree.ConflictReason
 
-// The kinds of conflict.
+// The reasons for a conflict.
 const (
 	// ConflictContent: both sides changed a value differently and its
 	// merge function could not combine the changes.
@@ -38,8 +38,8 @@ const (
 
 // Conflict is one path that a merge could not settle.
 type Conflict struct {
-	Path string
-	Kind ConflictKind
+	Path   string
+	Reason ConflictReason
 	// Base, Ours and Theirs are the values at Path in the merge base and
 	// on the two sides; nil where that side has nothing there, or a
 	// directory.
@@ -54,10 +54,10 @@ type Conflict struct {
 }
 
 // String returns "PATH KIND: DETAIL".
-func (c Conflict) String() string { return fmt.Sprintf("%s %s: %s", c.Path, c.Kind, c.Detail) }
+func (c Conflict) String() string { return fmt.Sprintf("%s %s: %s", c.Path, c.Reason, c.Detail) }
 
 func newConflict(c tree.Conflict) Conflict {
-	return Conflict{Path: c.Path, Kind: c.Kind, Base: valuePtr(c.Base), Ours: valuePtr(c.Ours),
+	return Conflict{Path: c.Path, Reason: c.Reason, Base: valuePtr(c.Base), Ours: valuePtr(c.Ours),
 		Theirs: valuePtr(c.Theirs), Detail: c.Detail, Fields: c.Fields}
 }
 

@@ -11,13 +11,13 @@ type Op = tree.Op
 
 // The kinds of change.
 const (
-	Add    = tree.Add
-	Modify = tree.Modify
-	Remove = tree.Remove
+	Added    = tree.Added
+	Modified = tree.Modified
+	Removed  = tree.Removed
 )
 
 // Change is one value that differs between two revisions. Old is nil for
-// Add; New is nil for Remove.
+// Added; New is nil for Removed.
 type Change struct {
 	Op       Op
 	Path     string
@@ -47,13 +47,13 @@ func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
 	out := make([]Change, len(tcs))
 	for i, tc := range tcs {
 		out[i] = Change{Op: tc.Op, Path: tc.Path}
-		if tc.Op != Add {
-			if out[i].Old, err = tree.Value(ctx, kv.store, tc.Old, tc.Path); err != nil {
+		if tc.Op != Added {
+			if out[i].Old, err = tree.Bytes(ctx, kv.store, tc.Old, tc.Path); err != nil {
 				return nil, err
 			}
 		}
-		if tc.Op != Remove {
-			if out[i].New, err = tree.Value(ctx, kv.store, tc.New, tc.Path); err != nil {
+		if tc.Op != Removed {
+			if out[i].New, err = tree.Bytes(ctx, kv.store, tc.New, tc.Path); err != nil {
 				return nil, err
 			}
 		}

@@ -12,15 +12,15 @@ import (
 
 // Problem is one missing or corrupt object found by Fsck.
 type Problem struct {
-	Hash  Hash
-	Type  string // "commit", "node" or "contents"
-	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
-	Err   error  // wraps ErrNotFound (missing) or ErrCorrupt
+	Hash   Hash
+	Object string // the object's type: "commit", "node" or "contents"
+	Where  string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
+	Err    error  // wraps ErrNotFound (missing) or ErrCorrupt
 }
 
-// Kind returns "missing" for an object that is not stored and "corrupt"
-// for one whose bytes do not hash to its key or do not decode.
-func (p Problem) Kind() string {
+// Damage returns "missing" for an object that is not stored and
+// "corrupt" for one whose bytes do not hash to its key or do not decode.
+func (p Problem) Damage() string {
 	if errors.Is(p.Err, ErrNotFound) {
 		return "missing"
 	}
@@ -28,7 +28,7 @@ func (p Problem) Kind() string {
 }
 
 func (p Problem) String() string {
-	return fmt.Sprintf("%s %s %s (%s)", p.Kind(), p.Type, p.Hash, p.Where)
+	return fmt.Sprintf("%s %s %s (%s)", p.Damage(), p.Object, p.Hash, p.Where)
 }
 
 // FsckReport is the result of Fsck.
@@ -83,7 +83,7 @@ type fsck struct {
 // problem records err if it is damage, and returns it otherwise.
 func (f *fsck) problem(h Hash, typ, where string, err error) error {
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-		f.rep.Problems = append(f.rep.Problems, Problem{Hash: h, Type: typ, Where: where, Err: err})
+		f.rep.Problems = append(f.rep.Problems, Problem{Hash: h, Object: typ, Where: where, Err: err})
 		return nil
 	}
 	return err

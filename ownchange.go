@@ -91,7 +91,7 @@ func (c *ownChange) mergeInto(ctx context.Context, kv *KV, head Hash) (*tree.Mer
 		return res, err
 	}
 	for _, cf := range res.Conflicts {
-		if cf.Kind == tree.ConflictDirectory {
+		if cf.Reason == tree.ConflictDirectory {
 			return nil, nil
 		}
 	}

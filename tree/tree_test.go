@@ -301,9 +301,9 @@ func TestDiff(t *testing.T) {
 		t.Error(diff)
 	}
 	for _, c := range got {
-		if c.Op == tree.Modify {
-			old, _ := tree.Value(ctx, s, c.Old, c.Path)
-			nw, _ := tree.Value(ctx, s, c.New, c.Path)
+		if c.Op == tree.Modified {
+			old, _ := tree.Bytes(ctx, s, c.Old, c.Path)
+			nw, _ := tree.Bytes(ctx, s, c.New, c.Path)
 			if string(old) != "1" || string(nw) != "2" {
 				t.Errorf("modify values %q -> %q", old, nw)
 			}

@@ -41,16 +41,16 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 			}
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range rep.Problems {
-				kind := p.Kind()
+				kind := p.Damage()
 				if asJSON {
 					if err := enc.Encode(map[string]string{
-						"problem": kind, "type": p.Type, "hash": p.Hash.String(), "where": p.Where, "error": p.Err.Error(),
+						"problem": kind, "type": p.Object, "hash": p.Hash.String(), "where": p.Where, "error": p.Err.Error(),
 					}); err != nil {
 						return err
 					}
 					continue
 				}
-				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Type, p.Hash, p.Where); err != nil {
+				if _, err := fmt.Fprintf(a.stdout, "%s %s %s at %s\n", kind, p.Object, p.Hash, p.Where); err != nil {
 					return err
 				}
 			}

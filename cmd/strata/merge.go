@@ -71,7 +71,7 @@ func (a *app) reportConflicts(err error, branch string) error {
 	}
 	w := bufio.NewWriter(a.stdout)
 	for _, c := range mce.Conflicts {
-		fmt.Fprintf(w, "C %s %s: %s\n", c.Path, c.Kind, c.Detail)
+		fmt.Fprintf(w, "C %s %s: %s\n", c.Path, c.Reason, c.Detail)
 	}
 	if ferr := w.Flush(); ferr != nil {
 		return ferr
