@@ -157,7 +157,12 @@ func (kv *KV) Merge(ctx context.Context, from, into string, opts ...MergeOption)
 // mergeBases returns the merge bases of the commit sets as and bs within
 // o's bounds (see commit.MergeBases).
 func (kv *KV) mergeBases(ctx context.Context, as, bs []Hash, o *mergeOptions) ([]Hash, error) {
-	return commit.MergeBases(ctx, kv.store, kv.nodes, as, bs, commit.Bounds{MaxDepth: o.maxDepth, MaxBases: o.maxBases})
+	return commit.MergeBases(ctx, kv.store, kv.nodes, as, bs, o.bounds())
+}
+
+// bounds returns the merge-base search bounds of o.
+func (o *mergeOptions) bounds() commit.Bounds {
+	return commit.Bounds{MaxDepth: o.maxDepth, MaxBases: o.maxBases}
 }
 
 // mergeCommit merges theirs into ours (the head of branch into) and
@@ -171,7 +176,7 @@ func (kv *KV) mergeCommit(ctx context.Context, op, into string, ours, theirs Has
 	if err != nil {
 		return Hash{}, err
 	}
-	base, err := kv.virtualBase(ctx, bases, o, 0)
+	base, err := kv.virtualBase(ctx, bases, o.bounds(), 0)
 	if err != nil {
 		return Hash{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -185,4 +190,19 @@ func (kv *KV) mergeCommit(ctx context.Context, op, into string, ours, theirs Has
 		return Hash{}, conflictError(op, res.Conflicts)
 	}
 	return kv.commit(ctx, commitReq{branch: into, head: ours, tree: res.Root, objects: res.Objects, parents: []Hash{ours, theirs}, opts: o.commit})
+}
+
+// treeOptions returns the tree merge options for o.
+func (kv *KV) treeOptions(o *mergeOptions) *tree.MergeOptions {
+	to := &tree.MergeOptions{Func: kv.mergeFunc(), Prefer: o.prefer}
+	if fn := o.resolve; fn != nil {
+		to.Resolve = func(ctx context.Context, c tree.Conflict) (tree.Resolution, bool, error) {
+			r, err := fn(ctx, newConflict(c))
+			if err != nil || !r.set {
+				return tree.Resolution{}, false, err
+			}
+			return tree.Resolution{Keep: r.keep, Value: contentsPtr(r.value)}, true, nil
+		}
+	}
+	return to
 }

@@ -97,19 +97,4 @@ func Drop() Resolution { return Resolution{set: true} }
 // error stops the merge.
 type ResolveFunc func(ctx context.Context, c Conflict) (Resolution, error)
 
-// treeOptions returns the tree merge options for o.
-func (kv *KV) treeOptions(o *mergeOptions) *tree.MergeOptions {
-	to := &tree.MergeOptions{Func: kv.mergeFunc(), Prefer: o.prefer}
-	if fn := o.resolve; fn != nil {
-		to.Resolve = func(ctx context.Context, c tree.Conflict) (tree.Resolution, bool, error) {
-			r, err := fn(ctx, newConflict(c))
-			if err != nil || !r.set {
-				return tree.Resolution{}, false, err
-			}
-			return tree.Resolution{Keep: r.keep, Value: contentsPtr(r.value)}, true, nil
-		}
-	}
-	return to
-}
-
 // MergeBase returns the merge bases of revisions a and b: their lowest

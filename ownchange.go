@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -95,6 +96,6 @@ func (c *ownChange) mergeInto(ctx context.Context, kv *KV, head Hash) (*tree.Mer
 			return nil, nil
 		}
 	}
-	o.Prefer = Theirs // the change's own version
+	o.Prefer = contents.Theirs // the change's own version
 	return tree.Merge(ctx, kv.nodes, c.base, head, c.root, o)
 }

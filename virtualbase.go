@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
@@ -23,12 +24,13 @@ type baseTree struct {
 }
 
 // virtualBase returns the tree to merge against for the merge bases
-// bases: the empty tree for none, the base's tree for one, and for several
+// bases, searching merge bases of merge bases within bounds: the empty
+// tree for none, the base's tree for one, and for several
 // a virtual ancestor, made by merging them one by one (each pair against
 // its own merge base, recursively). Conflicts within the virtual ancestor
 // take the older base's version, so the real merge sees both sides'
 // versions as changes and reports the conflict if they still disagree.
-func (kv *KV) virtualBase(ctx context.Context, bases []Hash, o *mergeOptions, depth int) (baseTree, error) {
+func (kv *KV) virtualBase(ctx context.Context, bases []Hash, bounds commit.Bounds, depth int) (baseTree, error) {
 	treeOf := func(h Hash) (Hash, error) {
 		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
@@ -52,11 +54,11 @@ func (kv *KV) virtualBase(ctx context.Context, bases []Hash, o *mergeOptions, de
 	virtual := baseTree{root: first}
 	set := []Hash{bases[0]}
 	for _, h := range bases[1:] {
-		sub, err := kv.mergeBases(ctx, set, []Hash{h}, o)
+		sub, err := commit.MergeBases(ctx, kv.store, kv.nodes, set, []Hash{h}, bounds)
 		if err != nil {
 			return baseTree{}, err
 		}
-		bt, err := kv.virtualBase(ctx, sub, o, depth+1)
+		bt, err := kv.virtualBase(ctx, sub, bounds, depth+1)
 		if err != nil {
 			return baseTree{}, err
 		}
@@ -65,7 +67,7 @@ func (kv *KV) virtualBase(ctx context.Context, bases []Hash, o *mergeOptions, de
 			return baseTree{}, err
 		}
 		unstored := append(append([]backend.Object(nil), bt.objects...), virtual.objects...)
-		res, err := tree.Merge(ctx, kv.nodes, bt.root, virtual.root, next, &tree.MergeOptions{Func: kv.mergeFunc(), Prefer: Base, Unstored: unstored})
+		res, err := tree.Merge(ctx, kv.nodes, bt.root, virtual.root, next, &tree.MergeOptions{Func: kv.mergeFunc(), Prefer: contents.Base, Unstored: unstored})
 		if err != nil {
 			return baseTree{}, err
 		}
