@@ -79,11 +79,11 @@ remove) is left out.`
 // opLetter is the letter that text output prints for a change.
 func opLetter(op strata.Op) string {
 	switch op {
-	case strata.Add:
+	case strata.Added:
 		return "A"
-	case strata.Modify:
+	case strata.Modified:
 		return "M"
-	case strata.Remove:
+	case strata.Removed:
 		return "D"
 	}
 	return "?"

@@ -71,7 +71,7 @@ func (a *app) reportConflicts(err error, branch string) error {
 	}
 	w := bufio.NewWriter(a.stdout)
 	for _, c := range mce.Conflicts {
-		fmt.Fprintf(w, "C %s %s: %s\n", quoteName(c.Path), c.Kind, quoteText(c.Detail))
+		fmt.Fprintf(w, "C %s %s: %s\n", quoteName(c.Path), c.Reason, quoteText(c.Detail))
 	}
 	if ferr := w.Flush(); ferr != nil {
 		return ferr

@@ -47,11 +47,14 @@ func TestMissingObjectExitsDamaged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := node.Get(ctx, kv.Backend(), c.Tree)
+		root, err := node.NewStore(kv.Backend(), -1).Load(ctx, c.Tree)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, ok := root.Find("a")
+		if root.Leaf == nil {
+			t.Fatal("the root directory is an index, not a leaf node")
+		}
+		e, ok := root.Leaf.Find("a")
 		if !ok {
 			t.Fatal("no directory a")
 		}
