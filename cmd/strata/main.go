@@ -82,7 +82,8 @@ Errors are printed as one line on standard error, starting "strata: ".`
 type app struct {
 	stdin  io.Reader
 	stdout io.Writer
-	store  string // the --store flag
+	store  string   // the --store flag
+	args   []string // the command line, without the program name
 }
 
 // run runs the command line with args (without the program name) and
@@ -97,7 +98,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a := &app{stdin: stdin, stdout: stdout}
+	a := &app{stdin: stdin, stdout: stdout, args: args}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -110,7 +111,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	code, msg, hint := describe(ctx, err)
 	if hint {
 		help := "strata help"
-		if cmd != nil && cmd != root {
+		if cmd != nil && cmd != root && cmd.Name() != "help" {
 			help = "strata help " + cmd.Name()
 		}
 		msg += "; run '" + help + "'"
@@ -167,7 +168,12 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mergeBaseCommand(),
 		a.revertCommand(),
 		a.cherryPickCommand(),
+		a.versionCommand(),
 	)
+	root.Version = buildVersion().Version
+	root.SetVersionTemplate(buildVersion().String() + "\n")
+	root.SetHelpCommand(helpCommand(root))
+	a.registerCompletions(root)
 	return root
 }
 

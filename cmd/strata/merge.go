@@ -47,8 +47,10 @@ func (f *mergeFlags) options(cmd *cobra.Command) ([]strata.MergeOption, error) {
 	if cmd.Flags().Changed("message") {
 		opts = append(opts, strata.Message(f.message))
 	}
-	if cmd.Flags().Changed("author") {
-		opts = append(opts, strata.Author(f.author))
+	// A cherry-picked commit keeps its author, as in git, unless --author
+	// says otherwise.
+	if cmd.Flags().Changed("author") || cmd.Name() != "cherry-pick" {
+		opts = append(opts, strata.Author(f.authorName(cmd)))
 	}
 	switch f.strategy {
 	case "":

@@ -51,7 +51,7 @@ type commitFlags struct {
 func (f *commitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.branch, "branch", "b", "main", "the branch to commit to")
 	cmd.Flags().StringVarP(&f.message, "message", "m", "", "the commit message (default \""+cmd.Name()+" PATH\")")
-	cmd.Flags().StringVar(&f.author, "author", "", "the commit author (default \"strata\")")
+	cmd.Flags().StringVar(&f.author, "author", "", "the commit `AUTHOR` (default $STRATA_AUTHOR, else the user name)")
 }
 
 func (f *commitFlags) options(cmd *cobra.Command, defaultMessage string) []strata.CommitOption {
@@ -59,11 +59,15 @@ func (f *commitFlags) options(cmd *cobra.Command, defaultMessage string) []strat
 	if cmd.Flags().Changed("message") {
 		msg = f.message
 	}
-	opts := []strata.CommitOption{strata.Message(msg)}
+	return []strata.CommitOption{strata.Message(msg), strata.Author(f.authorName(cmd))}
+}
+
+// authorName is --author if given, else defaultAuthor.
+func (f *commitFlags) authorName(cmd *cobra.Command) string {
 	if cmd.Flags().Changed("author") {
-		opts = append(opts, strata.Author(f.author))
+		return f.author
 	}
-	return opts
+	return defaultAuthor()
 }
 
 func (a *app) setCommand() *cobra.Command {
