@@ -664,4 +664,3 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("complete help me: %q", names)
 	}
 }
-
