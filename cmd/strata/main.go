@@ -63,6 +63,13 @@ Values given as arguments are taken as their exact bytes; "-" reads the value
 from standard input. A value that starts with "-" must follow "--":
   strata set n -- -5
 
+Commits are by --author, else $STRATA_AUTHOR, else the operating system
+user name. Commands that print data take --json: one JSON object, or one
+per line for lists and histories (get, ls, log, diff, show, branch, merge,
+merge-base, revert, cherry-pick, fsck, version). "strata completion SHELL"
+writes a completion script (bash, zsh, fish, powershell) that completes
+branch names, revisions and paths from the store.
+
 Exit codes:
   0  success
   1  not found: no such store, path, branch or revision
@@ -71,8 +78,8 @@ Exit codes:
      value that is not valid for its type
   3  conflict: the branch already exists, a write lost to concurrent
      writers too many times, or a merge, revert or cherry-pick found
-     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines;
-     nothing was written)
+     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines,
+     or as JSON with --json; nothing was written)
   4  any other failure: the store is unreachable, locked by another
      process or corrupt, or the command was interrupted
 
