@@ -664,3 +664,27 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("complete help me: %q", names)
 	}
 }
+
+func TestWriteJSON(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	type commitOut struct {
+		Commit string `json:"commit"`
+	}
+	set := decodeOne[commitOut](t, s.ok("set", "k", "v", "--json"))
+	if set.Commit != head(s, "main") {
+		t.Errorf("set --json: %+v, want the head %s", set, head(s, "main"))
+	}
+	type incrOut struct {
+		Value  int64  `json:"value"`
+		Commit string `json:"commit"`
+	}
+	incr := decodeOne[incrOut](t, s.ok("incr", "n", "7", "--json"))
+	if incr.Value != 7 || incr.Commit != head(s, "main") {
+		t.Errorf("incr --json: %+v", incr)
+	}
+	rm := decodeOne[commitOut](t, s.ok("rm", "k", "--json"))
+	if rm.Commit != head(s, "main") {
+		t.Errorf("rm --json: %+v", rm)
+	}
+}

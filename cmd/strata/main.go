@@ -65,10 +65,10 @@ from standard input. A value that starts with "-" must follow "--":
 
 Commits are by --author, else $STRATA_AUTHOR, else the operating system
 user name. Commands that print data take --json: one JSON object, or one
-per line for lists and histories (get, ls, log, diff, show, branch, merge,
-merge-base, revert, cherry-pick, fsck, version). "strata completion SHELL"
-writes a completion script (bash, zsh, fish, powershell) that completes
-branch names, revisions and paths from the store.
+per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
+branch, merge, merge-base, revert, cherry-pick, fsck, version). "strata
+completion SHELL" writes a completion script (bash, zsh, fish, powershell)
+that completes branch names, revisions and paths from the store.
 
 Exit codes:
   0  success

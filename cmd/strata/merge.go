@@ -295,14 +295,21 @@ winner's. A value at PATH that is not a counter, or a result outside the
 			return err
 		}
 		return a.withStore(ctx, true, func(kv *strata.KV) error {
-			n, _, err := kv.Branch(f.branch).Add(ctx, path, delta, f.options(cmd, "incr "+path)...)
+			n, h, err := kv.Branch(f.branch).Add(ctx, path, delta, f.options(cmd, "incr "+path)...)
 			if err != nil {
 				return err
+			}
+			if f.asJSON {
+				return newJSONEncoder(a.stdout).Encode(struct {
+					Value  int64  `json:"value"`
+					Commit string `json:"commit"`
+				}{n, h.String()})
 			}
 			_, err = fmt.Fprintln(a.stdout, n)
 			return err
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the new value and the commit, {"value": N, "commit": HASH},`)
 	return cmd
 }

@@ -46,6 +46,24 @@ It makes no commit: a branch comes into being with its first write.`,
 // commitFlags are the flags of a command that makes a commit.
 type commitFlags struct {
 	branch, message, author string
+	asJSON                  bool // only for set, rm and incr
+}
+
+// printCommit prints the commit a set or rm made (or the head it left):
+// the hash, or with --json {"commit": HASH}.
+func (a *app) printCommit(f *commitFlags, h strata.Hash) error {
+	if f.asJSON {
+		return newJSONEncoder(a.stdout).Encode(struct {
+			Commit string `json:"commit"`
+		}{h.String()})
+	}
+	_, err := fmt.Fprintln(a.stdout, h)
+	return err
+}
+
+// registerJSON adds --json to a command that prints the commit it made.
+func (f *commitFlags) registerJSON(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print "+what+" as one JSON object")
 }
 
 func (f *commitFlags) register(cmd *cobra.Command) {
@@ -121,11 +139,11 @@ VALUE that is not valid for its type is invalid input (exit code 2).`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printCommit(&f, h)
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the commit, {"commit": HASH},`)
 	return cmd
 }
 
@@ -145,11 +163,11 @@ holds nothing is an error (exit code 1).`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printCommit(&f, h)
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the commit, {"commit": HASH},`)
 	return cmd
 }
 
