@@ -28,7 +28,7 @@ func goldenObjects(t *testing.T) map[string]backend.Object {
 	db1 := contents.Object(contents.Raw([]byte("db1")))
 	long := contents.Object(contents.Raw([]byte("a value longer than thirty-two bytes")))
 	host := obj(node.Object(&node.Node{Entries: []node.Entry{
-		{Name: "host", Kind: node.KindInline, Value: []byte("db1")},
+		{Name: "host", Kind: node.KindInline, Inline: []byte("db1")},
 		{Name: "motd", Kind: node.KindContents, Hash: long.Hash},
 	}}))
 	db := obj(node.Object(&node.Node{Entries: []node.Entry{{Name: "db", Kind: node.KindNode, Hash: host.Hash}}}))

@@ -11,17 +11,17 @@ import (
 )
 
 // Problem is one missing or corrupt object found by Fsck, or a branch
-// whose ref is damaged (Type "branch", Where its name, Hash zero).
+// whose ref is damaged (Object "branch", Where its name, Hash zero).
 type Problem struct {
-	Hash  Hash
-	Type  string // "commit", "node", "contents" or "branch"
-	Where string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
-	Err   error  // wraps ErrMissing (missing) or ErrCorrupt
+	Hash   Hash
+	Object string // the object's type: "commit", "node" or "contents"; "branch" for a damaged branch
+	Where  string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
+	Err    error  // wraps ErrMissing (missing) or ErrCorrupt
 }
 
-// Kind returns "missing" for an object that is not stored and "corrupt"
-// for one whose bytes do not hash to its key or do not decode.
-func (p Problem) Kind() string {
+// Damage returns "missing" for an object that is not stored and
+// "corrupt" for one whose bytes do not hash to its key or do not decode.
+func (p Problem) Damage() string {
 	if errors.Is(p.Err, ErrMissing) {
 		return "missing"
 	}
@@ -29,10 +29,10 @@ func (p Problem) Kind() string {
 }
 
 func (p Problem) String() string {
-	if p.Type == "branch" {
+	if p.Object == "branch" {
 		return fmt.Sprintf("corrupt branch %q: its ref does not hold a commit hash", p.Where)
 	}
-	return fmt.Sprintf("%s %s %s (%s)", p.Kind(), p.Type, p.Hash, p.Where)
+	return fmt.Sprintf("%s %s %s (%s)", p.Damage(), p.Object, p.Hash, p.Where)
 }
 
 // FsckReport is the result of Fsck.
@@ -44,7 +44,7 @@ type FsckReport struct {
 // Fsck reads every object reachable from the given revisions (every branch
 // if none is given), re-hashes each one and decodes it, and reports every
 // missing or corrupt object with the path by which it was reached. A
-// branch whose ref is damaged is reported as a Problem of Type "branch"
+// branch whose ref is damaged is reported as a Problem of Object "branch"
 // and the other branches are still checked. It
 // returns an error only if it cannot run at all (a revision that does not
 // resolve, a store that fails); damage is reported in the FsckReport.
@@ -77,7 +77,7 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, rep: &FsckReport{}}
 	if badRefs != nil {
 		for _, name := range badRefs.Names {
-			f.rep.Problems = append(f.rep.Problems, Problem{Type: "branch", Where: name, Err: badRefs})
+			f.rep.Problems = append(f.rep.Problems, Problem{Object: "branch", Where: name, Err: badRefs})
 		}
 	}
 	for _, s := range starts {
@@ -98,7 +98,7 @@ type fsck struct {
 // problem records err if it is damage, and returns it otherwise.
 func (f *fsck) problem(h Hash, typ, where string, err error) error {
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-		f.rep.Problems = append(f.rep.Problems, Problem{Hash: h, Type: typ, Where: where, Err: err})
+		f.rep.Problems = append(f.rep.Problems, Problem{Hash: h, Object: typ, Where: where, Err: err})
 		return nil
 	}
 	return err

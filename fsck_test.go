@@ -69,9 +69,9 @@ func testFsck(t *testing.T, kv *strata.KV) {
 	var corrupt, missing bool
 	for _, p := range rep.Problems {
 		switch {
-		case p.Hash == vh && errors.Is(p.Err, strata.ErrCorrupt) && strings.HasSuffix(p.Where, "config/db/host") && p.Type == "contents":
+		case p.Hash == vh && errors.Is(p.Err, strata.ErrCorrupt) && strings.HasSuffix(p.Where, "config/db/host") && p.Object == "contents":
 			corrupt = true
-		case p.Hash == nh && errors.Is(p.Err, strata.ErrMissing) && !errors.Is(p.Err, strata.ErrNotFound) && strings.HasSuffix(p.Where, "other/") && p.Type == "node":
+		case p.Hash == nh && errors.Is(p.Err, strata.ErrMissing) && !errors.Is(p.Err, strata.ErrNotFound) && strings.HasSuffix(p.Where, "other/") && p.Object == "node":
 			missing = true
 		default:
 			t.Errorf("unexpected problem %v", p)

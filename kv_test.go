@@ -144,7 +144,7 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("commit = %+v", c)
 	}
 	changes := must[[]strata.Change](t)(kv.Diff(ctx, "main~1", "main"))
-	want := []strata.Change{{Op: strata.Add, Path: "a", New: []byte("1")}, {Op: strata.Remove, Path: "b", Old: []byte("old")}}
+	want := []strata.Change{{Op: strata.Added, Path: "a", New: []byte("1")}, {Op: strata.Removed, Path: "b", Old: []byte("old")}}
 	if diff := cmp.Diff(want, changes); diff != "" {
 		t.Error(diff)
 	}

@@ -255,7 +255,7 @@ func TestMergeCommitAndConflicts(t *testing.T) {
 		t.Fatalf("merge: %v, want a MergeConflictError", err)
 	}
 	want := []strata.Conflict{{
-		Path: "both", Kind: strata.ConflictContent,
+		Path: "both", Reason: strata.ConflictContent,
 		Base: &strata.Value{Data: []byte("base")}, Ours: &strata.Value{Data: []byte("main")}, Theirs: &strata.Value{Data: []byte("feature")},
 		Detail: "changed differently on both sides",
 	}}
@@ -344,7 +344,7 @@ func TestMergeJSON(t *testing.T) {
 		t.Fatalf("merge: %v, want one conflict", err)
 	}
 	c := mce.Conflicts[0]
-	if c.Path != "svc/app.json" || c.Kind != strata.ConflictContent || !cmp.Equal(c.Fields, []string{"/limits/cpu"}) ||
+	if c.Path != "svc/app.json" || c.Reason != strata.ConflictContent || !cmp.Equal(c.Fields, []string{"/limits/cpu"}) ||
 		!strings.Contains(c.Detail, `"/limits/cpu"`) || c.Ours.Kind != strata.KindJSON {
 		t.Errorf("conflict %+v", c)
 	}
@@ -633,7 +633,7 @@ func TestRevertAndCherryPick(t *testing.T) {
 	// Reverting c1 conflicts with c3, which changed a since.
 	_, err := main.Revert(ctx, c1.String())
 	var mce *strata.MergeConflictError
-	if !errors.As(err, &mce) || len(mce.Conflicts) != 1 || mce.Conflicts[0].Kind != strata.ConflictDelete {
+	if !errors.As(err, &mce) || len(mce.Conflicts) != 1 || mce.Conflicts[0].Reason != strata.ConflictDelete {
 		t.Fatalf("revert c1: %v", err)
 	}
 	if h := mustHash(t)(main.Head(ctx)); h != r {

@@ -89,22 +89,6 @@ func crashChild() {
 	}
 }
 
-func TestMain(m *testing.M) {
-	if os.Getenv("STRATA_CRASH_DIR") != "" {
-		crashChild()
-		return
-	}
-	if os.Getenv("STRATA_WRITER_URL") != "" {
-		writerChild()
-		return
-	}
-	if os.Getenv("STRATA_COUNTER_URL") != "" {
-		counterChild()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // TestCrash kills a child process that is committing to a Pebble store with
 // SIGKILL at random moments, 20 times, and after each kill reopens the
 // store and checks that every commit the child reported as done is there,

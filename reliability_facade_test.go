@@ -22,11 +22,14 @@ import (
 // subdir returns the hash of directory name in the directory object h.
 func subdir(t *testing.T, kv *strata.KV, h strata.Hash, name string) strata.Hash {
 	t.Helper()
-	d, err := node.Get(ctx, kv.Backend(), h)
+	d, err := node.NewStore(kv.Backend(), -1).Load(ctx, h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, ok := d.Find(name)
+	if d.Leaf == nil {
+		t.Fatalf("directory %s is an index, not a leaf node", h.Short())
+	}
+	e, ok := d.Leaf.Find(name)
 	if !ok || e.Kind != node.KindNode {
 		t.Fatalf("no directory %q in %s", name, h.Short())
 	}
@@ -295,7 +298,7 @@ func testCorruptBranch(t *testing.T, kv *strata.KV) {
 	if rep.Commits != 2 {
 		t.Errorf("Fsck checked %d commits, want the other branches' 2", rep.Commits)
 	}
-	if len(rep.Problems) != 1 || rep.Problems[0].Type != "branch" || rep.Problems[0].Where != "main" || !errors.Is(rep.Problems[0].Err, strata.ErrCorrupt) {
+	if len(rep.Problems) != 1 || rep.Problems[0].Object != "branch" || rep.Problems[0].Where != "main" || !errors.Is(rep.Problems[0].Err, strata.ErrCorrupt) {
 		t.Errorf("Fsck problems = %v, want the damaged branch main", rep.Problems)
 	}
 

@@ -49,7 +49,7 @@ func testWatch(t *testing.T, writer, watcher *strata.KV) {
 		}
 		prev = ev.New
 		for _, c := range ev.Changes {
-			if c.Op == strata.Remove {
+			if c.Op == strata.Removed {
 				delete(model, c.Path)
 			} else {
 				model[c.Path] = string(c.New)

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -160,4 +161,23 @@ type RefRepairer interface {
 	// and watchers are not told of it. A durable backend makes the
 	// deletion durable before returning nil.
 	DeleteRef(ctx context.Context, name string) error
+}
+
+// PutAndSwapRef stores objs and moves ref name from old to new (a zero old
+// means "name must be absent"): in one atomic step if s implements
+// RefCommitter, otherwise with one Put (none for no objects) and then
+// CompareAndSwapRef, so the objects are always stored before the ref can
+// point at them. A ref that is not at old returns an error wrapping
+// ErrConflict; the objects may or may not have been stored then, which is
+// harmless without a ref.
+func PutAndSwapRef(ctx context.Context, s Store, objs []Object, name string, old, new Hash) error {
+	if c, ok := s.(RefCommitter); ok {
+		return c.PutAndSwapRef(ctx, objs, name, old, new)
+	}
+	if len(objs) > 0 {
+		if err := s.Put(ctx, objs); err != nil {
+			return fmt.Errorf("write objects: %w", err)
+		}
+	}
+	return s.CompareAndSwapRef(ctx, name, old, new)
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. Every layer wraps them with context ("object 3fa4…: %w"),
-// so callers must compare with errors.Is, never with ==.
+// Sentinel errors of the storage contract. Every layer wraps them with
+// context ("object 3fa4…: %w"), so callers must compare with errors.Is,
+// never with ==. The layers above define their own errors beside the code
+// that returns them (tree.ErrInvalidPath, branch.ErrInvalidBranch,
+// contents.ErrInvalidValue, commit.ErrLimit).
 var (
 	// ErrNotFound: the object, ref, branch, path or revision does not exist.
 	ErrNotFound = errors.New("not found")
@@ -26,23 +29,10 @@ var (
 	ErrMissing = fmt.Errorf("missing object (%w)", ErrCorrupt)
 	// ErrClosed: the store was used after Close.
 	ErrClosed = errors.New("store closed")
-	// ErrInvalidPath: a path has an empty middle segment, ".", "..", or a NUL byte.
-	ErrInvalidPath = errors.New("invalid path")
-	// ErrInvalidBranch: a branch name breaks the naming rules.
-	ErrInvalidBranch = errors.New("invalid branch name")
 	// ErrInvalidHash: a string or byte slice is not a well-formed hash.
 	ErrInvalidHash = errors.New("invalid hash")
-	// ErrInvalidRevision: a revision expression cannot be parsed.
-	ErrInvalidRevision = errors.New("invalid revision")
 	// ErrInvalidURL: a store URL cannot be parsed or names an unknown backend.
 	ErrInvalidURL = errors.New("invalid store URL")
-	// ErrInvalidValue: a typed value does not parse as its kind (text that is
-	// not UTF-8, JSON that is not valid, a counter that is not a 64-bit
-	// integer), or an operation needs a value of another kind.
-	ErrInvalidValue = errors.New("invalid value")
-	// ErrLimit: a search needed more than a bound the caller set (the depth
-	// or the number of merge bases of a merge-base search).
-	ErrLimit = errors.New("limit exceeded")
 	// ErrReadOnly: a write to a store opened read-only.
 	ErrReadOnly = errors.New("store opened read-only")
 )

@@ -17,6 +17,10 @@ import (
 	"github.com/stratakv/strata/backend"
 )
 
+// ErrInvalidBranch is wrapped by every error about a branch name that
+// breaks the naming rules (see ValidateName).
+var ErrInvalidBranch = errors.New("invalid branch name")
+
 // RefPrefix is the ref-store namespace of branches.
 const RefPrefix = "heads/"
 
@@ -26,10 +30,10 @@ const MaxNameLen = 255
 // ValidateName checks a branch name: non-empty, at most MaxNameLen bytes,
 // made of letters, digits, '.', '_', '-' and '/'; not starting with '-' or
 // '/', not ending with '/', and containing neither ".." nor "//". Otherwise
-// it returns an error wrapping backend.ErrInvalidBranch that says why.
+// it returns an error wrapping ErrInvalidBranch that says why.
 func ValidateName(name string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w: %q %s", backend.ErrInvalidBranch, name, why)
+		return fmt.Errorf("%w: %q %s", ErrInvalidBranch, name, why)
 	}
 	switch {
 	case name == "":
@@ -59,14 +63,14 @@ type Branch struct {
 	Head backend.Hash
 }
 
-// Store is the set of branches in a ref store. It is safe for concurrent use
-// if the ref store is.
+// Store is the set of branches in a backend's ref store. It is safe for
+// concurrent use if the backend is.
 type Store struct {
-	refs backend.RefStore
+	store backend.Store
 }
 
-// New returns the branches kept in refs.
-func New(refs backend.RefStore) *Store { return &Store{refs: refs} }
+// New returns the branches kept in s. Commit also stores objects in s.
+func New(s backend.Store) *Store { return &Store{store: s} }
 
 // Head returns the commit that branch name points at, or an error wrapping
 // backend.ErrNotFound if the branch does not exist.
@@ -74,7 +78,7 @@ func (s *Store) Head(ctx context.Context, name string) (backend.Hash, error) {
 	if err := ValidateName(name); err != nil {
 		return backend.Hash{}, err
 	}
-	h, err := s.refs.GetRef(ctx, RefPrefix+name)
+	h, err := s.store.GetRef(ctx, RefPrefix+name)
 	if err != nil {
 		if errors.Is(err, backend.ErrNotFound) {
 			return backend.Hash{}, fmt.Errorf("branch %q: %w", name, backend.ErrNotFound)
@@ -116,9 +120,9 @@ func quoteNames(names []string) string {
 // *CorruptError naming the damaged ones; without RefRepairer it returns
 // only the error.
 func (s *Store) List(ctx context.Context) ([]Branch, error) {
-	refs, err := s.refs.ListRefs(ctx, RefPrefix)
+	refs, err := s.store.ListRefs(ctx, RefPrefix)
 	if err != nil {
-		r, ok := s.refs.(backend.RefRepairer)
+		r, ok := s.store.(backend.RefRepairer)
 		if !ok || !errors.Is(err, backend.ErrCorrupt) {
 			return nil, fmt.Errorf("list branches: %w", err)
 		}
@@ -142,7 +146,7 @@ func (s *Store) listOneByOne(ctx context.Context, r backend.RefRepairer) ([]Bran
 	var bad *CorruptError
 	for _, ref := range names {
 		name := strings.TrimPrefix(ref, RefPrefix)
-		h, err := s.refs.GetRef(ctx, ref)
+		h, err := s.store.GetRef(ctx, ref)
 		switch {
 		case err == nil:
 			out = append(out, Branch{Name: name, Head: h})
@@ -184,7 +188,7 @@ func (s *Store) Create(ctx context.Context, name string, head backend.Hash) erro
 func (s *Store) Delete(ctx context.Context, name string) error {
 	for {
 		h, err := s.Head(ctx, name)
-		if r, ok := s.refs.(backend.RefRepairer); ok && errors.Is(err, backend.ErrCorrupt) {
+		if r, ok := s.store.(backend.RefRepairer); ok && errors.Is(err, backend.ErrCorrupt) {
 			if err := r.DeleteRef(ctx, RefPrefix+name); err != nil {
 				return fmt.Errorf("branch %q: %w", name, err)
 			}
@@ -208,34 +212,22 @@ func (s *Store) CompareAndSwap(ctx context.Context, name string, old, new backen
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if err := s.refs.CompareAndSwapRef(ctx, RefPrefix+name, old, new); err != nil {
+	if err := s.store.CompareAndSwapRef(ctx, RefPrefix+name, old, new); err != nil {
 		return fmt.Errorf("branch %q: %w", name, err)
 	}
 	return nil
 }
 
-// Commit stores objs and moves branch name from old to new. If the ref
-// store can do both in one atomic step (backend.RefCommitter: one fsync,
-// one round trip) it does; otherwise it puts the objects and then
-// compare-and-swaps the ref, so the objects are always stored before the
-// branch can point at them. A branch that is not at old is an error
-// wrapping backend.ErrConflict.
-func (s *Store) Commit(ctx context.Context, objs backend.ObjectStore, batch []backend.Object, name string, old, new backend.Hash) error {
+// Commit stores objs and moves branch name from old to new, in one atomic
+// step where the backend can (see backend.PutAndSwapRef), so the objects
+// are always stored before the branch can point at them. A branch that is
+// not at old is an error wrapping backend.ErrConflict.
+func (s *Store) Commit(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	// The one-step path needs the objects to go to the ref store's own
-	// backend, which is the case when both are the same store.
-	if c, ok := s.refs.(backend.RefCommitter); ok && any(objs) == any(s.refs) {
-		if err := c.PutAndSwapRef(ctx, batch, RefPrefix+name, old, new); err != nil {
-			return fmt.Errorf("branch %q: %w", name, err)
-		}
-		return nil
+	if err := backend.PutAndSwapRef(ctx, s.store, objs, RefPrefix+name, old, new); err != nil {
+		return fmt.Errorf("branch %q: %w", name, err)
 	}
-	if len(batch) > 0 {
-		if err := objs.Put(ctx, batch); err != nil {
-			return fmt.Errorf("branch %q: write objects: %w", name, err)
-		}
-	}
-	return s.CompareAndSwap(ctx, name, old, new)
+	return nil
 }

@@ -20,7 +20,7 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "-x", "/x", "x/", "a..b", "a//b", "a b", "a~1", "a^", "a:b", "a\x00", "a*", strings.Repeat("x", 256)} {
-		if err := branch.ValidateName(bad); !errors.Is(err, backend.ErrInvalidBranch) {
+		if err := branch.ValidateName(bad); !errors.Is(err, branch.ErrInvalidBranch) {
 			t.Errorf("%q: %v, want ErrInvalidBranch", bad, err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestStore(t *testing.T) {
 	if err := s.Delete(ctx, "dev"); !errors.Is(err, backend.ErrNotFound) {
 		t.Fatalf("delete twice: %v", err)
 	}
-	if err := s.Create(ctx, "bad..name", a); !errors.Is(err, backend.ErrInvalidBranch) {
+	if err := s.Create(ctx, "bad..name", a); !errors.Is(err, branch.ErrInvalidBranch) {
 		t.Fatalf("bad name: %v", err)
 	}
 }

@@ -23,8 +23,8 @@ type Commit struct {
 	Height  uint64 // 1 + the greatest parent height; 1 for a root commit
 }
 
-// Children returns the hashes c refers to: its tree, then its parents.
-func (c *Commit) Children() []backend.Hash {
+// Refs returns the hashes c refers to: its tree, then its parents.
+func (c *Commit) Refs() []backend.Hash {
 	return append([]backend.Hash{c.Tree}, c.Parents...)
 }
 

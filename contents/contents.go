@@ -12,6 +12,7 @@ package contents
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -21,6 +22,12 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
 )
+
+// ErrInvalidValue is wrapped by every error about a typed value that does
+// not parse as its kind (text that is not UTF-8, JSON that is not valid, a
+// counter that is not a 64-bit integer), an unknown kind, or an operation
+// that needs a value of another kind.
+var ErrInvalidValue = errors.New("invalid value")
 
 // Kind says how a value's bytes are to be interpreted, and so how two
 // versions of it merge.
@@ -62,14 +69,14 @@ func (k Kind) String() string {
 }
 
 // ParseKind returns the kind called name ("raw", "text", "json" or
-// "counter"), or an error wrapping backend.ErrInvalidValue.
+// "counter"), or an error wrapping ErrInvalidValue.
 func ParseKind(name string) (Kind, error) {
 	for k := KindRaw; k.Valid(); k++ {
 		if k.String() == name {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown kind %q (want raw, text, json or counter)", backend.ErrInvalidValue, name)
+	return 0, fmt.Errorf("%w: unknown kind %q (want raw, text, json or counter)", ErrInvalidValue, name)
 }
 
 // Contents is one value.
@@ -87,14 +94,14 @@ func Counter(n int64) Contents {
 }
 
 // Int returns the value of a counter. It returns an error wrapping
-// backend.ErrInvalidValue for any other kind.
+// ErrInvalidValue for any other kind.
 func (c Contents) Int() (int64, error) {
 	if c.Kind != KindCounter {
-		return 0, fmt.Errorf("%w: a %s value is not a counter", backend.ErrInvalidValue, c.Kind)
+		return 0, fmt.Errorf("%w: a %s value is not a counter", ErrInvalidValue, c.Kind)
 	}
 	n, err := strconv.ParseInt(string(c.Data), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: counter %q: %v", backend.ErrInvalidValue, c.Data, err)
+		return 0, fmt.Errorf("%w: counter %q: %v", ErrInvalidValue, c.Data, err)
 	}
 	return n, nil
 }
@@ -109,7 +116,7 @@ func (c Contents) Equal(o Contents) bool {
 // JSON compacted, with object members sorted by the bytes of their names
 // (duplicate names are rejected) and strings re-escaped minimally; a
 // counter as the shortest decimal form of the integer ("+007" becomes
-// "7"). Anything else returns an error wrapping backend.ErrInvalidValue.
+// "7"). Anything else returns an error wrapping ErrInvalidValue.
 // The result does not alias data unless k is raw or text.
 func New(k Kind, data []byte) (Contents, error) {
 	switch k {
@@ -117,23 +124,23 @@ func New(k Kind, data []byte) (Contents, error) {
 		return Contents{Kind: k, Data: data}, nil
 	case KindText:
 		if !utf8.Valid(data) {
-			return Contents{}, fmt.Errorf("%w: text is not valid UTF-8", backend.ErrInvalidValue)
+			return Contents{}, fmt.Errorf("%w: text is not valid UTF-8", ErrInvalidValue)
 		}
 		return Contents{Kind: k, Data: data}, nil
 	case KindJSON:
 		v, err := parseJSON(data)
 		if err != nil {
-			return Contents{}, fmt.Errorf("%w: JSON: %v", backend.ErrInvalidValue, err)
+			return Contents{}, fmt.Errorf("%w: JSON: %v", ErrInvalidValue, err)
 		}
 		return Contents{Kind: k, Data: v.appendTo(nil)}, nil
 	case KindCounter:
 		n, err := strconv.ParseInt(string(data), 10, 64)
 		if err != nil {
-			return Contents{}, fmt.Errorf("%w: counter %q is not a 64-bit decimal integer", backend.ErrInvalidValue, data)
+			return Contents{}, fmt.Errorf("%w: counter %q is not a 64-bit decimal integer", ErrInvalidValue, data)
 		}
 		return Counter(n), nil
 	}
-	return Contents{}, fmt.Errorf("%w: unknown kind %d", backend.ErrInvalidValue, k)
+	return Contents{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidValue, k)
 }
 
 // check reports why data, read from a store, is not a valid value of kind

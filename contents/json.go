@@ -8,8 +8,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"github.com/stratakv/strata/backend"
 )
 
 // maxJSONDepth bounds the nesting of a JSON document, so that a hostile
@@ -270,7 +268,7 @@ func mergeJSON(base *Contents, ours, theirs Contents, prefer Side) (Contents, er
 	parse := func(c Contents) (*jsonValue, error) {
 		v, err := parseJSON(c.Data)
 		if err != nil {
-			return nil, fmt.Errorf("%w: JSON: %v", backend.ErrInvalidValue, err)
+			return nil, fmt.Errorf("%w: JSON: %v", ErrInvalidValue, err)
 		}
 		return v, nil
 	}

@@ -74,7 +74,7 @@ func (e *ConflictError) Unwrap() error { return backend.ErrConflict }
 // value for raw bytes and kind clashes — are taken from that side, and the
 // rest is merged. With prefer == Base the result is nil where the base had
 // nothing. The inputs must be canonical (see New); invalid typed data
-// returns an error wrapping backend.ErrInvalidValue. The result may share
+// returns an error wrapping ErrInvalidValue. The result may share
 // memory with the inputs.
 func Merge(base *Contents, ours, theirs Contents, prefer Side) (*Contents, error) {
 	if ours.Kind == KindCounter && theirs.Kind == KindCounter {

@@ -42,7 +42,7 @@ func TestNewCanonical(t *testing.T) {
 	} {
 		c, err := contents.New(tc.kind, []byte(tc.in))
 		if tc.wantError {
-			if !errors.Is(err, backend.ErrInvalidValue) {
+			if !errors.Is(err, contents.ErrInvalidValue) {
 				t.Errorf("New(%s, %q) = %q, %v; want ErrInvalidValue", tc.kind, tc.in, c.Data, err)
 			}
 			continue
@@ -84,7 +84,7 @@ func TestParseKind(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
 		}
 	}
-	if _, err := contents.ParseKind("blob"); !errors.Is(err, backend.ErrInvalidValue) {
+	if _, err := contents.ParseKind("blob"); !errors.Is(err, contents.ErrInvalidValue) {
 		t.Errorf("ParseKind(blob): %v", err)
 	}
 }

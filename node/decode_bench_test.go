@@ -14,7 +14,7 @@ func BenchmarkDecode(b *testing.B) {
 	for i := 0; i < node.MaxEntries; i++ {
 		e := node.Entry{Name: fmt.Sprintf("key-%05d", i), Kind: node.KindContents, Hash: h(byte(i))}
 		if i%2 == 0 {
-			e = node.Entry{Name: e.Name, Kind: node.KindInline, Value: []byte(fmt.Sprintf("value %d", i))}
+			e = node.Entry{Name: e.Name, Kind: node.KindInline, Inline: []byte(fmt.Sprintf("value %d", i))}
 		}
 		n.Entries = append(n.Entries, e)
 	}

@@ -28,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 		for i := range size {
 			e := node.Entry{Name: fmt.Sprintf("k%03d-%x", i, rng.Uint32()), Kind: node.Kind(1 + rng.IntN(3)), Hash: h(byte(i))}
 			if e.Kind == node.KindInline {
-				e.Hash, e.Value = h(0), make([]byte, rng.IntN(node.MaxInline+1))
+				e.Hash, e.Inline = h(0), make([]byte, rng.IntN(node.MaxInline+1))
 			}
 			n.Entries = append(n.Entries, e)
 		}
@@ -60,7 +60,7 @@ func FuzzDecodeIndex(f *testing.F) {
 		f.Add(hx(f, s))
 	}
 	for _, x := range []*node.Index{
-		{Prefix: "k", Count: 201, Self: &node.Entry{Name: "k", Kind: node.KindInline, Value: []byte("v")},
+		{Prefix: "k", Count: 201, Self: &node.Entry{Name: "k", Kind: node.KindInline, Inline: []byte("v")},
 			Children: []node.Child{{Byte: '0', Count: 200, Hash: h(1)}}},
 		{Prefix: "", Count: 300, Children: []node.Child{{Byte: 'a', Count: 100, Hash: h(1)}, {Byte: 'b', Count: 100, Hash: h(2)}, {Byte: 0xff, Count: 100, Hash: h(3)}}},
 		{Prefix: "x-long-prefix", Count: 129, Self: &node.Entry{Name: "x-long-prefix", Kind: node.KindNode, Hash: h(9)},

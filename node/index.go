@@ -49,9 +49,9 @@ func (x *Index) ChildFor(b byte) (Child, bool) {
 	return Child{}, false
 }
 
-// Hashes returns the hashes x refers to (its self entry's, then its
+// Refs returns the hashes x refers to (its self entry's, then its
 // children's), for walking the object graph.
-func (x *Index) Hashes() []backend.Hash {
+func (x *Index) Refs() []backend.Hash {
 	var hs []backend.Hash
 	if x.Self != nil && x.Self.Kind != KindInline {
 		hs = append(hs, x.Self.Hash)

@@ -5,7 +5,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,7 +22,7 @@ type Kind uint8
 const (
 	KindContents Kind = 1 // the entry is a value: Hash names a contents object
 	KindNode     Kind = 2 // the entry is a directory: Hash names a node or an index
-	KindInline   Kind = 3 // the entry is a value of at most MaxInline bytes, held in Value
+	KindInline   Kind = 3 // the entry is a value of at most MaxInline bytes, held in Inline
 )
 
 // MaxInline is the size of the largest value stored inline in its
@@ -41,7 +40,7 @@ func (e *Entry) Equal(o *Entry) bool {
 	if e == nil || o == nil {
 		return e == o
 	}
-	return e.Name == o.Name && e.Kind == o.Kind && e.Hash == o.Hash && string(e.Value) == string(o.Value)
+	return e.Name == o.Name && e.Kind == o.Kind && e.Hash == o.Hash && string(e.Inline) == string(o.Inline)
 }
 
 func validKind(k Kind) bool { return k == KindContents || k == KindNode || k == KindInline }
@@ -49,10 +48,10 @@ func validKind(k Kind) bool { return k == KindContents || k == KindNode || k == 
 // encodeRef writes an entry's reference: its hash, or its inline value.
 func encodeRef(enc *msgpack.Encoder, e *Entry) error {
 	if e.Kind == KindInline {
-		if len(e.Value) > MaxInline {
-			return fmt.Errorf("node: inline value of %q has %d bytes, at most %d", e.Name, len(e.Value), MaxInline)
+		if len(e.Inline) > MaxInline {
+			return fmt.Errorf("node: inline value of %q has %d bytes, at most %d", e.Name, len(e.Inline), MaxInline)
 		}
-		return enc.EncodeBytes(nonNil(e.Value))
+		return enc.EncodeBytes(nonNil(e.Inline))
 	}
 	return enc.EncodeBytes(e.Hash[:])
 }
@@ -72,7 +71,7 @@ func decodeRef(r *codec.Reader, k Kind, e *Entry) error {
 	if len(b) > MaxInline {
 		return fmt.Errorf("inline value of %d bytes, at most %d", len(b), MaxInline)
 	}
-	e.Value = append(make([]byte, 0, len(b)), b...)
+	e.Inline = append(make([]byte, 0, len(b)), b...)
 	return nil
 }
 
@@ -85,10 +84,10 @@ func nonNil(b []byte) []byte {
 
 // Entry is one named child of a directory.
 type Entry struct {
-	Name  string
-	Kind  Kind
-	Hash  backend.Hash // for KindContents and KindNode
-	Value []byte       // for KindInline; shared, must not be modified
+	Name   string
+	Kind   Kind
+	Hash   backend.Hash // for KindContents and KindNode
+	Inline []byte       // the bytes of a KindInline value; shared, must not be modified
 }
 
 // Node is a directory: its entries sorted by name bytes, names unique.
@@ -105,9 +104,10 @@ func (n *Node) Find(name string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// Children returns the hashes n refers to, for walking the object graph
-// without interpreting entries.
-func (n *Node) Children() []backend.Hash {
+// Refs returns the hashes n refers to (its entries' contents objects and
+// subdirectories), for walking the object graph without interpreting
+// entries.
+func (n *Node) Refs() []backend.Hash {
 	hs := make([]backend.Hash, 0, len(n.Entries))
 	for _, e := range n.Entries {
 		if e.Kind != KindInline {
@@ -238,18 +238,3 @@ var Empty = func() backend.Hash {
 	}
 	return o.Hash
 }()
-
-// Get reads the node h from s, verifying its hash. It returns an error
-// wrapping backend.ErrMissing if h is absent (damage, since a link named
-// it) and backend.ErrCorrupt (naming h) if the stored bytes do not hash to h or do not decode.
-func Get(ctx context.Context, s backend.ObjectStore, h backend.Hash) (*Node, error) {
-	b, err := codec.Read(ctx, s, h)
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", h, err)
-	}
-	n, err := Decode(b)
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", h, err)
-	}
-	return n, nil
-}

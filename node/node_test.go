@@ -113,8 +113,8 @@ func TestFind(t *testing.T) {
 
 func TestInlineValues(t *testing.T) {
 	n := &node.Node{Entries: []node.Entry{
-		{Name: "a", Kind: node.KindInline, Value: []byte{}},
-		{Name: "b", Kind: node.KindInline, Value: bytes.Repeat([]byte{0}, node.MaxInline)},
+		{Name: "a", Kind: node.KindInline, Inline: []byte{}},
+		{Name: "b", Kind: node.KindInline, Inline: bytes.Repeat([]byte{0}, node.MaxInline)},
 		{Name: "c", Kind: node.KindContents, Hash: h(1)},
 	}}
 	b, err := node.Encode(n)
@@ -130,10 +130,10 @@ func TestInlineValues(t *testing.T) {
 			t.Errorf("entry %d: %+v, want %+v", i, got.Entries[i], n.Entries[i])
 		}
 	}
-	if diff := cmp.Diff([]backend.Hash{h(1)}, got.Children()); diff != "" {
+	if diff := cmp.Diff([]backend.Hash{h(1)}, got.Refs()); diff != "" {
 		t.Errorf("children: %s", diff)
 	}
-	tooLong := &node.Node{Entries: []node.Entry{{Name: "a", Kind: node.KindInline, Value: make([]byte, node.MaxInline+1)}}}
+	tooLong := &node.Node{Entries: []node.Entry{{Name: "a", Kind: node.KindInline, Inline: make([]byte, node.MaxInline+1)}}}
 	if _, err := node.Encode(tooLong); err == nil {
 		t.Error("encoded an inline value over MaxInline")
 	}
@@ -162,7 +162,7 @@ func TestIndexRoundTripAndChecks(t *testing.T) {
 	if diff := cmp.Diff(good, got); diff != "" {
 		t.Error(diff)
 	}
-	withSelf := &node.Index{Prefix: "k", Count: 201, Self: &node.Entry{Name: "k", Kind: node.KindInline, Value: []byte("v")},
+	withSelf := &node.Index{Prefix: "k", Count: 201, Self: &node.Entry{Name: "k", Kind: node.KindInline, Inline: []byte("v")},
 		Children: []node.Child{{Byte: '0', Count: 200, Hash: h(1)}}}
 	if b, err := node.EncodeIndex(withSelf); err != nil {
 		t.Fatal(err)

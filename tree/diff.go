@@ -14,25 +14,25 @@ type Op uint8
 
 // Change operations.
 const (
-	Add    Op = iota + 1 // a value appeared
-	Modify               // a value changed
-	Remove               // a value disappeared
+	Added    Op = iota + 1 // a value appeared
+	Modified               // a value changed
+	Removed                // a value disappeared
 )
 
 func (o Op) String() string {
 	switch o {
-	case Add:
+	case Added:
 		return "add"
-	case Modify:
+	case Modified:
 		return "modify"
-	case Remove:
+	case Removed:
 		return "remove"
 	}
 	return "?"
 }
 
 // Change is one value that differs between two trees. Old is the zero
-// Entry for Add and New the zero Entry for Remove; Value reads them.
+// Entry for Added and New the zero Entry for Removed; Bytes reads them.
 type Change struct {
 	Op       Op
 	Path     string
@@ -215,14 +215,14 @@ func diffEntry(ctx context.Context, st dirLoader, prefix string, ea, eb *node.En
 	valA := ea != nil && !dirA
 	valB := eb != nil && !dirB
 	if valA && valB {
-		*out = append(*out, Change{Op: Modify, Path: p, Old: *ea, New: *eb})
+		*out = append(*out, Change{Op: Modified, Path: p, Old: *ea, New: *eb})
 		return nil
 	}
 	if valA {
-		*out = append(*out, Change{Op: Remove, Path: p, Old: *ea})
+		*out = append(*out, Change{Op: Removed, Path: p, Old: *ea})
 	}
 	if valB {
-		*out = append(*out, Change{Op: Add, Path: p, New: *eb})
+		*out = append(*out, Change{Op: Added, Path: p, New: *eb})
 	}
 	if dirA || dirB {
 		var ha, hb backend.Hash

@@ -194,7 +194,7 @@ func (w *writer) add(o backend.Object, d node.Dir, kids []backend.Hash) {
 // always a contents object, since its kind lives there.
 func (w *writer) contents(name string, c contents.Contents) node.Entry {
 	if c.Kind == contents.KindRaw && len(c.Data) <= node.MaxInline {
-		return node.Entry{Name: name, Kind: node.KindInline, Value: c.Data}
+		return node.Entry{Name: name, Kind: node.KindInline, Inline: c.Data}
 	}
 	o := contents.Object(c)
 	w.add(o, node.Dir{}, nil)
@@ -239,7 +239,7 @@ func (w *writer) leaf(es []node.Entry) (ref, error) {
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Leaf: n}, n.Children())
+	w.add(o, node.Dir{Leaf: n}, n.Refs())
 	return ref{o.Hash, len(es)}, nil
 }
 
@@ -307,7 +307,7 @@ func (w *writer) index(ctx context.Context, p string, self *node.Entry, children
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Index: x}, x.Hashes())
+	w.add(o, node.Dir{Index: x}, x.Refs())
 	return ref{o.Hash, int(count)}, nil
 }
 

@@ -12,14 +12,15 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// ConflictKind says what kind of disagreement a Conflict is.
-type ConflictKind uint8
+// ConflictReason says why a path is a Conflict: what kind of
+// disagreement it is.
+type ConflictReason uint8
 
-// The kinds of conflict.
+// The reasons for a conflict.
 const (
 	// ConflictContent: both sides changed a value differently, and its
 	// merge function could not combine the changes.
-	ConflictContent ConflictKind = iota + 1
+	ConflictContent ConflictReason = iota + 1
 	// ConflictDelete: one side changed a value, the other removed it.
 	ConflictDelete
 	// ConflictDirectory: one side has a value where the other has a
@@ -31,7 +32,7 @@ const (
 )
 
 // String returns "content", "delete", "directory" or "type".
-func (k ConflictKind) String() string {
+func (k ConflictReason) String() string {
 	switch k {
 	case ConflictContent:
 		return "content"
@@ -48,10 +49,10 @@ func (k ConflictKind) String() string {
 // Conflict is one path where a three-way merge could not combine the two
 // sides.
 type Conflict struct {
-	Path string
-	Kind ConflictKind
+	Path   string
+	Reason ConflictReason
 	// Base, Ours and Theirs are the values at Path in the three trees; nil
-	// where that tree has nothing there, or a directory (Kind is then
+	// where that tree has nothing there, or a directory (Reason is then
 	// ConflictDirectory, or the directory is the base).
 	Base, Ours, Theirs *contents.Contents
 	// Detail says what conflicts, in words: `JSON field "/owner" changed
@@ -156,13 +157,13 @@ func (w *writer) seed(o backend.Object) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Leaf: n}, n.Children())
+		w.add(o, node.Dir{Leaf: n}, n.Refs())
 	case codec.TagIndex:
 		x, err := node.DecodeIndex(o.Data)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Index: x}, x.Hashes())
+		w.add(o, node.Dir{Index: x}, x.Refs())
 	default:
 		w.add(o, node.Dir{}, nil)
 	}
@@ -331,7 +332,7 @@ func (m *merger) twiceEntry(ctx context.Context, path, name string, eb, e *node.
 	r, err := contents.Merge(base, *c, *c, m.o.Prefer)
 	var ce *contents.ConflictError
 	if errors.As(err, &ce) {
-		cf := Conflict{Path: path, Kind: ConflictContent, Base: base, Ours: c, Theirs: c, Detail: ce.Detail}
+		cf := Conflict{Path: path, Reason: ConflictContent, Base: base, Ours: c, Theirs: c, Detail: ce.Detail}
 		ne, err := m.conflict(ctx, cf, name, eb, e, e, nil)
 		return ne, !ne.Equal(e), err
 	}
@@ -367,7 +368,7 @@ func (m *merger) entry(ctx context.Context, path, name string, eb, eo, et *node.
 		if err != nil {
 			return nil, err
 		}
-		c.Kind = ConflictDirectory
+		c.Reason = ConflictDirectory
 		c.Detail = fmt.Sprintf("%s on ours, %s on theirs", what(eo), what(et))
 		return m.conflict(ctx, c, name, eb, eo, et, nil)
 	}
@@ -463,7 +464,7 @@ func (m *merger) value(ctx context.Context, path, name string, eb, eo, et *node.
 		r, ok, err := m.o.Func(ctx, path, c.Base, c.Ours, c.Theirs)
 		switch {
 		case err != nil && errors.Is(err, backend.ErrConflict):
-			c.Kind, c.Detail = ConflictContent, err.Error()
+			c.Reason, c.Detail = ConflictContent, err.Error()
 			return m.conflict(ctx, c, name, eb, eo, et, nil)
 		case err != nil:
 			return nil, fmt.Errorf("merge %q: %w", path, err)
@@ -476,7 +477,7 @@ func (m *merger) value(ctx context.Context, path, name string, eb, eo, et *node.
 		}
 	}
 	if c.Ours == nil || c.Theirs == nil {
-		c.Kind = ConflictDelete
+		c.Reason = ConflictDelete
 		if c.Ours == nil {
 			c.Detail = "removed on ours, changed on theirs"
 		} else {
@@ -503,9 +504,9 @@ func (m *merger) value(ctx context.Context, path, name string, eb, eo, et *node.
 		}
 		return r, nil
 	}
-	c.Kind, c.Detail, c.Fields = ConflictContent, ce.Detail, ce.Fields
+	c.Reason, c.Detail, c.Fields = ConflictContent, ce.Detail, ce.Fields
 	if c.Ours.Kind != c.Theirs.Kind {
-		c.Kind = ConflictType
+		c.Reason = ConflictType
 	}
 	return m.conflict(ctx, c, name, eb, eo, et, merge)
 }

@@ -235,8 +235,8 @@ func TestMergeAgainstModel(t *testing.T) {
 				if _, ok := theirs[c.Path]; !ok {
 					want = tree.ConflictDelete
 				}
-				if c.Kind != want && c.Kind != tree.ConflictType {
-					t.Fatalf("round %d: conflict %s is %s, want %s", round, c.Path, c.Kind, want)
+				if c.Reason != want && c.Reason != tree.ConflictType {
+					t.Fatalf("round %d: conflict %s is %s, want %s", round, c.Path, c.Reason, want)
 				}
 			}
 			continue
@@ -269,7 +269,7 @@ func TestMergeStructure(t *testing.T) {
 		base, ours, theirs map[string]mval
 		want               map[string]mval
 		conflicts          []string
-		kind               tree.ConflictKind
+		kind               tree.ConflictReason
 		prefer             contents.Side
 	}{
 		{name: "value against directory", base: map[string]mval{"x": raw("1")},
@@ -311,8 +311,8 @@ func TestMergeStructure(t *testing.T) {
 			var got []string
 			for _, c := range res.Conflicts {
 				got = append(got, c.Path)
-				if c.Kind != tc.kind {
-					t.Errorf("conflict %s is %s (%s), want %s", c.Path, c.Kind, c.Detail, tc.kind)
+				if c.Reason != tc.kind {
+					t.Errorf("conflict %s is %s (%s), want %s", c.Path, c.Reason, c.Detail, tc.kind)
 				}
 			}
 			if diff := cmp.Diff(tc.conflicts, got); diff != "" {
@@ -352,7 +352,7 @@ func TestMergeCallbacks(t *testing.T) {
 			return nil, false, nil
 		},
 		Resolve: func(_ context.Context, c tree.Conflict) (tree.Resolution, bool, error) {
-			seen = append(seen, c.Path+" "+c.Kind.String()+" "+c.Detail)
+			seen = append(seen, c.Path+" "+c.Reason.String()+" "+c.Detail)
 			switch c.Path {
 			case "x":
 				return tree.Resolution{Keep: contents.Theirs}, true, nil
@@ -473,7 +473,7 @@ func TestMergeCost(t *testing.T) {
 		t.Fatalf("merged tree differs from ours in %d values, want 10 (%v)", len(d), err)
 	}
 	for _, ch := range d {
-		if v, _ := tree.Value(ctx, c, ch.New, ch.Path); string(v) != "theirs" {
+		if v, _ := tree.Bytes(ctx, c, ch.New, ch.Path); string(v) != "theirs" {
 			t.Errorf("%s = %q", ch.Path, v)
 		}
 	}

@@ -9,6 +9,11 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
+// ErrInvalidPath is wrapped by every error about a path's syntax, and by
+// writes that would put a value where a directory is or below a value
+// (those also wrap ErrNotDir).
+var ErrInvalidPath = errors.New("invalid path")
+
 // The limits on a path (docs/FORMAT.md): at most MaxPathSegments segments
 // and MaxPathBytes bytes, counted as given (slashes included). They keep
 // every walk, diff and fsck of a tree bounded.
@@ -21,11 +26,11 @@ const (
 // one trailing "/" are ignored; "" and "/" are the root (no segments). An
 // empty segment in the middle, ".", "..", a NUL byte, or a path over
 // MaxPathBytes bytes or MaxPathSegments segments returns an error wrapping
-// backend.ErrInvalidPath that quotes the path (or, for a long one, its
+// ErrInvalidPath that quotes the path (or, for a long one, its
 // start).
 func ParsePath(p string) ([]string, error) {
 	if len(p) > MaxPathBytes {
-		return nil, fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", backend.ErrInvalidPath, p[:32], len(p), MaxPathBytes)
+		return nil, fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", ErrInvalidPath, p[:32], len(p), MaxPathBytes)
 	}
 	s := strings.TrimPrefix(p, "/")
 	s = strings.TrimSuffix(s, "/")
@@ -36,7 +41,7 @@ func ParsePath(p string) ([]string, error) {
 		return nil, nil
 	}
 	if n := strings.Count(s, "/") + 1; n > MaxPathSegments {
-		return nil, fmt.Errorf("%w: %q... has %d segments; the limit is %d", backend.ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
+		return nil, fmt.Errorf("%w: %q... has %d segments; the limit is %d", ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
 	}
 	segs := strings.Split(s, "/")
 	for _, seg := range segs {
@@ -55,7 +60,7 @@ func ParsePath(p string) ([]string, error) {
 }
 
 func invalidPath(p, why string) error {
-	return fmt.Errorf("%w: %q %s", backend.ErrInvalidPath, p, why)
+	return fmt.Errorf("%w: %q %s", ErrInvalidPath, p, why)
 }
 
 // JoinPath joins segments with "/".

@@ -7,13 +7,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/tree"
 )
 
 // FuzzParsePath: ParsePath never panics; it either returns segments that
 // are valid names within the limits and that JoinPath and ParsePath give
-// back unchanged, or an error wrapping backend.ErrInvalidPath.
+// back unchanged, or an error wrapping tree.ErrInvalidPath.
 func FuzzParsePath(f *testing.F) {
 	for _, s := range []string{
 		"", "/", "a", "/a/b/", "a//b", "a/./b", "..", "a\x00b", "x/a\nb",
@@ -24,7 +23,7 @@ func FuzzParsePath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p string) {
 		segs, err := tree.ParsePath(p)
 		if err != nil {
-			if !errors.Is(err, backend.ErrInvalidPath) {
+			if !errors.Is(err, tree.ErrInvalidPath) {
 				t.Fatalf("ParsePath(%q): %v, want ErrInvalidPath", p, err)
 			}
 			return

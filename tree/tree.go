@@ -31,7 +31,7 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// ErrNotDir is wrapped (together with backend.ErrInvalidPath) by writes that
+// ErrNotDir is wrapped (together with ErrInvalidPath) by writes that
 // would need a value to be a directory or a directory to be a value.
 var ErrNotDir = errors.New("value and directory cannot replace each other")
 
@@ -150,7 +150,7 @@ func notFound(path []string, why string) error {
 }
 
 func notDir(path []string, why string) error {
-	return fmt.Errorf("%w: %q %s (%w)", backend.ErrInvalidPath, JoinPath(path), why, ErrNotDir)
+	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, JoinPath(path), why, ErrNotDir)
 }
 
 // Builder records changes to a tree in memory. It is not safe for
@@ -292,10 +292,11 @@ func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Cont
 	return Contents(ctx, b.st.Objects(), l.entry, JoinPath(path))
 }
 
-// Value returns the bytes of a value entry: its inline value, or the
-// contents object it names (verified). path is for error messages. The
-// caller owns the returned bytes.
-func Value(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) ([]byte, error) {
+// Bytes returns the bytes of a value entry: its inline bytes, or the data
+// of the contents object it names (verified), without the kind (see
+// Contents). path is for error messages. The caller owns the returned
+// bytes.
+func Bytes(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) ([]byte, error) {
 	c, err := Contents(ctx, objs, e, path)
 	return c.Data, err
 }
@@ -305,7 +306,7 @@ func Value(ctx context.Context, objs backend.ObjectStore, e node.Entry, path str
 // bytes.
 func Contents(ctx context.Context, objs backend.ObjectStore, e node.Entry, path string) (contents.Contents, error) {
 	if e.Kind == node.KindInline {
-		return contents.Raw(append([]byte{}, e.Value...)), nil
+		return contents.Raw(append([]byte{}, e.Inline...)), nil
 	}
 	c, err := contents.Get(ctx, objs, e.Hash)
 	if err != nil {
@@ -318,7 +319,7 @@ func Contents(ctx context.Context, objs backend.ObjectStore, e node.Entry, path 
 // inline value the hash its contents object would have.
 func entryHash(e node.Entry) backend.Hash {
 	if e.Kind == node.KindInline {
-		return contents.Hash(contents.Raw(e.Value))
+		return contents.Hash(contents.Raw(e.Inline))
 	}
 	return e.Hash
 }
@@ -391,11 +392,11 @@ func (b *Builder) Len(ctx context.Context, path []string) (int, error) {
 	return d.count, nil
 }
 
-// Set records the raw value at path, creating directories on the way. It
-// copies value. It returns an error wrapping backend.ErrInvalidPath (and
-// ErrNotDir) if path is the root, a directory, or below a value.
-func (b *Builder) Set(ctx context.Context, path []string, value []byte) error {
-	return b.SetContents(ctx, path, contents.Raw(value))
+// Set records the bytes data as a raw value at path, creating directories
+// on the way. It copies data. It returns an error wrapping ErrInvalidPath
+// (and ErrNotDir) if path is the root, a directory, or below a value.
+func (b *Builder) Set(ctx context.Context, path []string, data []byte) error {
+	return b.SetContents(ctx, path, contents.Raw(data))
 }
 
 // SetContents records a value of any kind at path, as Set does. The value

@@ -109,7 +109,7 @@ func TestParsePath(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"a//b", "//a", "a//", ".", "a/./b", "..", "a/../b", "a\x00b", "\x00", "/\x00/"} {
-		if _, err := tree.ParsePath(bad); !errors.Is(err, backend.ErrInvalidPath) {
+		if _, err := tree.ParsePath(bad); !errors.Is(err, tree.ErrInvalidPath) {
 			t.Errorf("%q: err = %v, want ErrInvalidPath", bad, err)
 		}
 	}
@@ -170,13 +170,13 @@ func TestValueDirectoryClash(t *testing.T) {
 	s := mem.New()
 	h := build(t, s, node.Empty, func(b *tree.Builder) { mustSet(t, b, "a/b", "1") })
 	b := tree.New(ns(s), h).Builder()
-	if err := b.Set(ctx, p("a"), []byte("x")); !errors.Is(err, backend.ErrInvalidPath) || !errors.Is(err, tree.ErrNotDir) {
+	if err := b.Set(ctx, p("a"), []byte("x")); !errors.Is(err, tree.ErrInvalidPath) || !errors.Is(err, tree.ErrNotDir) {
 		t.Errorf("set over a directory: %v", err)
 	}
-	if err := b.Set(ctx, p("a/b/c"), []byte("x")); !errors.Is(err, backend.ErrInvalidPath) {
+	if err := b.Set(ctx, p("a/b/c"), []byte("x")); !errors.Is(err, tree.ErrInvalidPath) {
 		t.Errorf("set below a value: %v", err)
 	}
-	if err := b.Set(ctx, nil, []byte("x")); !errors.Is(err, backend.ErrInvalidPath) {
+	if err := b.Set(ctx, nil, []byte("x")); !errors.Is(err, tree.ErrInvalidPath) {
 		t.Errorf("set at the root: %v", err)
 	}
 	// Once the directory is emptied, a value may take its place.
@@ -301,9 +301,9 @@ func TestDiff(t *testing.T) {
 		t.Error(diff)
 	}
 	for _, c := range got {
-		if c.Op == tree.Modify {
-			old, _ := tree.Value(ctx, s, c.Old, c.Path)
-			nw, _ := tree.Value(ctx, s, c.New, c.Path)
+		if c.Op == tree.Modified {
+			old, _ := tree.Bytes(ctx, s, c.Old, c.Path)
+			nw, _ := tree.Bytes(ctx, s, c.New, c.Path)
 			if string(old) != "1" || string(nw) != "2" {
 				t.Errorf("modify values %q -> %q", old, nw)
 			}

@@ -95,15 +95,16 @@ func openStore(t *testing.T, open func(t *testing.T) backend.Store) backend.Stor
 	return s
 }
 
-// hashOf derives a hash from a label. Backends never hash, so any 32 bytes
-// will do; deriving them from labels keeps tests readable.
-func hashOf(label string) backend.Hash {
+// HashOf derives a hash from a label, for tests of backends: backends
+// never hash, so any 32 bytes will do, and deriving them from labels keeps
+// tests readable. Every backend's tests use this one helper.
+func HashOf(label string) backend.Hash {
 	return backend.Hash(sha256.Sum256([]byte(label)))
 }
 
 // objectOf returns an object whose hash and data are derived from label.
 func objectOf(label string) backend.Object {
-	return backend.Object{Hash: hashOf(label), Data: []byte("data of " + label)}
+	return backend.Object{Hash: HashOf(label), Data: []byte("data of " + label)}
 }
 
 // hashes returns the hashes of objs.

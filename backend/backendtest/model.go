@@ -48,12 +48,12 @@ func testModel(t *testing.T, s backend.Store) {
 	universe := make([]backend.Object, 24)
 	for i := range universe {
 		universe[i] = backend.Object{
-			Hash: hashOf(fmt.Sprintf("model/%d", i)),
+			Hash: HashOf(fmt.Sprintf("model/%d", i)),
 			Data: bytes.Repeat([]byte{byte(i)}, i*i%50), // some are empty
 		}
 	}
 	names := []string{"HEAD", "refs/heads/a", "refs/heads/a/x", "refs/heads/b", "refs/heads/b2", "refs/tags/a"}
-	values := []backend.Hash{backend.ZeroHash, hashOf("v1"), hashOf("v2"), hashOf("v3")}
+	values := []backend.Hash{backend.ZeroHash, HashOf("v1"), HashOf("v2"), HashOf("v3")}
 	prefixes := []string{"", "refs/", "refs/heads/", "refs/heads/a", "refs/heads/b", "HEAD", "x"}
 
 	objects := make(map[backend.Hash][]byte)

@@ -23,7 +23,7 @@ var objectTests = []test{
 }
 
 func testGetMissing(t *testing.T, s backend.Store) {
-	missing := hashOf("missing")
+	missing := HashOf("missing")
 	wantNotFound(t, s, missing)
 	wantHas(t, s, []backend.Hash{missing}, []bool{false})
 
@@ -56,14 +56,14 @@ func testRoundTrip(t *testing.T, s backend.Store) {
 		{"1 MiB", large},
 	}
 	for _, tc := range cases {
-		h := hashOf("round trip/" + tc.name)
+		h := HashOf("round trip/" + tc.name)
 		mustPut(t, s, backend.Object{Hash: h, Data: tc.data})
 		wantData(t, s, h, tc.data)
 		wantHas(t, s, []backend.Hash{h}, []bool{true})
 	}
 	// Every value is still intact after the others were stored.
 	for _, tc := range cases {
-		wantData(t, s, hashOf("round trip/"+tc.name), tc.data)
+		wantData(t, s, HashOf("round trip/"+tc.name), tc.data)
 	}
 }
 
@@ -92,10 +92,10 @@ func testPutBatchThenHas(t *testing.T, s backend.Store) {
 	var hs []backend.Hash
 	var want []bool
 	for i, o := range objs {
-		hs = append(hs, o.Hash, hashOf(fmt.Sprintf("absent/%d", i)))
+		hs = append(hs, o.Hash, HashOf(fmt.Sprintf("absent/%d", i)))
 		want = append(want, true, false)
 	}
-	hs = append(hs, objs[0].Hash, objs[0].Hash, hashOf("absent/0"))
+	hs = append(hs, objs[0].Hash, objs[0].Hash, HashOf("absent/0"))
 	want = append(want, true, true, false)
 	wantHas(t, s, hs, want)
 
@@ -122,7 +122,7 @@ func testEmptyBatches(t *testing.T, s backend.Store) {
 // testCopies checks that the store keeps neither the caller's slice nor
 // hands out its own: the caller owns what it passes and what it gets.
 func testCopies(t *testing.T, s backend.Store) {
-	h := hashOf("copies")
+	h := HashOf("copies")
 	in := []byte("original")
 	mustPut(t, s, backend.Object{Hash: h, Data: in})
 	in[0] = 'X'
@@ -176,7 +176,7 @@ func testConcurrentObjects(t *testing.T, s backend.Store) {
 // the store implements backend.BatchGetter.
 func testGetManyFunc(t *testing.T, s backend.Store) {
 	a, absent := objectOf("a"), objectOf("absent")
-	empty := backend.Object{Hash: hashOf("empty"), Data: nil}
+	empty := backend.Object{Hash: HashOf("empty"), Data: nil}
 	mustPut(t, s, a, empty)
 	got, err := backend.GetMany(t.Context(), s, hashes(absent, a, empty, a))
 	if err != nil {

@@ -89,7 +89,7 @@ func testListObjectsPrefix(t *testing.T, s backend.Store) {
 		}
 	}
 	sortHashes(all)
-	absent := hashOf("absent")
+	absent := HashOf("absent")
 	prefixes := [][]byte{
 		{}, {0x00}, {0x01}, {0x7f}, {0x80}, {0xfe}, {0xff},
 		{0x00, 0x00}, {0x00, 0xff}, {0x01, 0x01}, {0x01, 0xff}, {0x7f, 0x02},
@@ -169,7 +169,7 @@ func testGetMany(t *testing.T, s backend.Store) {
 	bg := s.(backend.BatchGetter)
 	ctx := t.Context()
 	a, b, absent := objectOf("a"), objectOf("b"), objectOf("absent")
-	empty := backend.Object{Hash: hashOf("empty"), Data: []byte{}}
+	empty := backend.Object{Hash: HashOf("empty"), Data: []byte{}}
 	mustPut(t, s, a, b, empty)
 
 	for _, hs := range [][]backend.Hash{nil, {}} {
@@ -240,7 +240,7 @@ func testWatchEvents(t *testing.T, s backend.Store) {
 	w := s.(backend.RefWatcher)
 	ctx := t.Context()
 	z := backend.ZeroHash
-	a, b, c, d := hashOf("a"), hashOf("b"), hashOf("c"), hashOf("d")
+	a, b, c, d := HashOf("a"), HashOf("b"), HashOf("c"), HashOf("d")
 
 	mustCAS(t, s, "refs/heads/before", z, a) // before watching: not reported
 	heads, err := w.WatchRefs(ctx, "refs/heads/")
@@ -311,7 +311,7 @@ func testWatchCancel(t *testing.T, s backend.Store) {
 	if err != nil {
 		t.Fatalf("WatchRefs: %v", err)
 	}
-	mustCAS(t, s, "refs/heads/a", z, hashOf("a"))
+	mustCAS(t, s, "refs/heads/a", z, HashOf("a"))
 	cancel()
 
 	// The channel is closed, possibly after events still buffered.
@@ -325,10 +325,10 @@ func testWatchCancel(t *testing.T, s backend.Store) {
 	}
 
 	// Other watchers are unaffected.
-	mustCAS(t, s, "refs/heads/b", z, hashOf("b"))
+	mustCAS(t, s, "refs/heads/b", z, HashOf("b"))
 	want := []backend.RefEvent{
-		{Name: "refs/heads/a", New: hashOf("a")},
-		{Name: "refs/heads/b", New: hashOf("b")},
+		{Name: "refs/heads/a", New: HashOf("a")},
+		{Name: "refs/heads/b", New: HashOf("b")},
 	}
 	if diff := cmp.Diff(want, recv(t, other, len(want))); diff != "" {
 		t.Errorf("events of a second watcher after the first was canceled mismatch (-want +got):\n%s", diff)

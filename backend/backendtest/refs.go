@@ -24,12 +24,12 @@ var refTests = []test{
 
 func testGetRefMissing(t *testing.T, s backend.Store) {
 	wantRef(t, s, "refs/heads/main", backend.ZeroHash)
-	mustCAS(t, s, "refs/heads/main", backend.ZeroHash, hashOf("main"))
+	mustCAS(t, s, "refs/heads/main", backend.ZeroHash, HashOf("main"))
 	// Names are matched exactly, never by prefix.
 	wantRef(t, s, "refs/heads/mai", backend.ZeroHash)
 	wantRef(t, s, "refs/heads/main/x", backend.ZeroHash)
 	wantRef(t, s, "refs/heads/MAIN", backend.ZeroHash)
-	wantRef(t, s, "refs/heads/main", hashOf("main"))
+	wantRef(t, s, "refs/heads/main", HashOf("main"))
 }
 
 // refNames are names that trip up backends which sort by a collation rather
@@ -59,7 +59,7 @@ func testListRefs(t *testing.T, s backend.Store) {
 
 	// Create the refs out of order; ListRefs must sort them.
 	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(len(refNames)) {
-		mustCAS(t, s, refNames[i], backend.ZeroHash, hashOf(refNames[i]))
+		mustCAS(t, s, refNames[i], backend.ZeroHash, HashOf(refNames[i]))
 	}
 	prefixes := []string{
 		"", "refs/", "refs/heads/", "refs/heads", "refs/heads/f", "HEAD", "a",
@@ -72,7 +72,7 @@ func testListRefs(t *testing.T, s backend.Store) {
 			var want []backend.Ref
 			for _, n := range live { // live is sorted bytewise
 				if strings.HasPrefix(n, p) {
-					want = append(want, backend.Ref{Name: n, Hash: hashOf(n)})
+					want = append(want, backend.Ref{Name: n, Hash: HashOf(n)})
 				}
 			}
 			wantRefs(t, s, p, want)
@@ -83,7 +83,7 @@ func testListRefs(t *testing.T, s backend.Store) {
 
 	// Deleted refs are no longer listed.
 	for _, n := range []string{"refs/heads/dev", "refs/x%y"} {
-		mustCAS(t, s, n, hashOf(n), backend.ZeroHash)
+		mustCAS(t, s, n, HashOf(n), backend.ZeroHash)
 		live = slices.DeleteFunc(live, func(l string) bool { return l == n })
 	}
 	check(live)
@@ -93,7 +93,7 @@ func testListRefs(t *testing.T, s backend.Store) {
 // starting state. The ref keeps its value unless the swap succeeds.
 func testCompareAndSwap(t *testing.T, s backend.Store) {
 	z := backend.ZeroHash
-	a, b, c := hashOf("a"), hashOf("b"), hashOf("c")
+	a, b, c := HashOf("a"), HashOf("b"), HashOf("c")
 	cases := []struct {
 		name         string
 		before       backend.Hash // zero: absent
@@ -148,14 +148,14 @@ func testCompareAndSwap(t *testing.T, s backend.Store) {
 func testCompareAndSwapSequence(t *testing.T, s backend.Store) {
 	const name = "refs/heads/main"
 	z := backend.ZeroHash
-	steps := []backend.Hash{hashOf("1"), hashOf("2"), z, hashOf("3"), hashOf("1"), z}
+	steps := []backend.Hash{HashOf("1"), HashOf("2"), z, HashOf("3"), HashOf("1"), z}
 	cur := z
 	for _, next := range steps {
 		mustCAS(t, s, name, cur, next)
 		wantRef(t, s, name, next)
 		// The previous value no longer matches (unless it is the same).
 		if cur != next {
-			err := s.CompareAndSwapRef(t.Context(), name, cur, hashOf("stale"))
+			err := s.CompareAndSwapRef(t.Context(), name, cur, HashOf("stale"))
 			if !errors.Is(err, backend.ErrConflict) {
 				t.Fatalf("CompareAndSwapRef(%q, %s -> stale) after it moved to %s = %v; want an error wrapping backend.ErrConflict",
 					name, cur.Describe(), next.Describe(), err)
@@ -173,7 +173,7 @@ func testCompareAndSwapRace(t *testing.T, s backend.Store) {
 		name := fmt.Sprintf("refs/race/%d", round)
 		old := backend.ZeroHash // even rounds race to create the ref
 		if round%2 == 1 {
-			old = hashOf(name)
+			old = HashOf(name)
 			mustCAS(t, s, name, backend.ZeroHash, old)
 		}
 		errs := make([]error, goroutines)
@@ -181,7 +181,7 @@ func testCompareAndSwapRace(t *testing.T, s backend.Store) {
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for g := range goroutines {
-			news[g] = hashOf(fmt.Sprintf("%s/%d", name, g))
+			news[g] = HashOf(fmt.Sprintf("%s/%d", name, g))
 			wg.Go(func() {
 				<-start
 				errs[g] = s.CompareAndSwapRef(t.Context(), name, old, news[g])
@@ -214,7 +214,7 @@ func testCompareAndSwapRace(t *testing.T, s backend.Store) {
 func testCompareAndSwapCounter(t *testing.T, s backend.Store) {
 	const name = "refs/counter"
 	const goroutines, increments = 8, 20
-	value := func(n int) backend.Hash { return hashOf(fmt.Sprintf("counter/%d", n)) }
+	value := func(n int) backend.Hash { return HashOf(fmt.Sprintf("counter/%d", n)) }
 	number := make(map[backend.Hash]int)
 	for n := range goroutines*increments + 1 {
 		number[value(n)] = n

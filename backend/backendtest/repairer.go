@@ -23,7 +23,7 @@ func testRefNames(t *testing.T, s backend.Store) {
 		t.Fatalf("RefNames on an empty store = %q, %v; want none", names, err)
 	}
 	for _, n := range []string{"heads/b", "tags/x", "heads/a", "heads/a/c"} {
-		if err := s.CompareAndSwapRef(ctx, n, backend.ZeroHash, hashOf(n)); err != nil {
+		if err := s.CompareAndSwapRef(ctx, n, backend.ZeroHash, HashOf(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,7 +46,7 @@ func testDeleteRef(t *testing.T, s backend.Store) {
 	r := s.(backend.RefRepairer)
 	ctx := t.Context()
 	for _, n := range []string{"heads/a", "heads/b"} {
-		if err := s.CompareAndSwapRef(ctx, n, backend.ZeroHash, hashOf(n)); err != nil {
+		if err := s.CompareAndSwapRef(ctx, n, backend.ZeroHash, HashOf(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,11 +59,11 @@ func testDeleteRef(t *testing.T, s backend.Store) {
 	if err := r.DeleteRef(ctx, "heads/a"); err != nil {
 		t.Errorf("DeleteRef of an absent ref: %v, want success", err)
 	}
-	if h, err := s.GetRef(ctx, "heads/b"); err != nil || h != hashOf("heads/b") {
+	if h, err := s.GetRef(ctx, "heads/b"); err != nil || h != HashOf("heads/b") {
 		t.Errorf("the other ref after DeleteRef: %v, %v", h.Short(), err)
 	}
 	// The name can be created again from absent.
-	if err := s.CompareAndSwapRef(ctx, "heads/a", backend.ZeroHash, hashOf("again")); err != nil {
+	if err := s.CompareAndSwapRef(ctx, "heads/a", backend.ZeroHash, HashOf("again")); err != nil {
 		t.Errorf("re-create after DeleteRef: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/watchhub"
 )
 
 // Compile-time checks that Store implements the backend interfaces.
@@ -24,7 +25,7 @@ var (
 // WatchBuffer is the number of events a watcher's channel buffers. When a
 // watcher falls further behind, new events for it are dropped (see
 // backend.RefWatcher); writers never wait for watchers.
-const WatchBuffer = 1024
+const WatchBuffer = watchhub.Buffer
 
 // Store is an in-memory backend.Store. The zero value is not usable; call
 // New. A Store is safe for concurrent use by multiple goroutines.
@@ -37,22 +38,14 @@ type Store struct {
 	closed   bool
 	objects  map[backend.Hash][]byte
 	refs     map[string]backend.Hash // never holds ZeroHash
-	watchers map[*watcher]struct{}
-}
-
-// watcher is one WatchRefs subscription.
-type watcher struct {
-	prefix string
-	ch     chan backend.RefEvent
-	stop   func() bool // unregisters the context.AfterFunc that removes the watcher
+	watchers watchhub.Hub
 }
 
 // New returns a new, empty Store.
 func New() *Store {
 	return &Store{
-		objects:  make(map[backend.Hash][]byte),
-		refs:     make(map[string]backend.Hash),
-		watchers: make(map[*watcher]struct{}),
+		objects: make(map[backend.Hash][]byte),
+		refs:    make(map[string]backend.Hash),
 	}
 }
 
@@ -289,24 +282,11 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		s.refs[name] = new
 	}
 	if !old.IsZero() || !new.IsZero() {
-		s.notify(backend.RefEvent{Name: name, Old: old, New: new})
+		// s.mu is held for writing, so events reach each watcher in the
+		// order the swaps took effect.
+		s.watchers.Notify(backend.RefEvent{Name: name, Old: old, New: new})
 	}
 	return nil
-}
-
-// notify sends ev to every matching watcher without blocking, dropping it
-// for watchers whose buffer is full. The caller holds s.mu for writing, so
-// events reach each channel in the order the swaps took effect.
-func (s *Store) notify(ev backend.RefEvent) {
-	for w := range s.watchers {
-		if !strings.HasPrefix(ev.Name, w.prefix) {
-			continue
-		}
-		select {
-		case w.ch <- ev:
-		default: // the watcher fell behind by WatchBuffer events
-		}
-	}
 }
 
 // WatchRefs returns a channel that receives an event for every successful
@@ -324,22 +304,7 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 	if s.closed {
 		return nil, fmt.Errorf("mem: watch refs %q: %w", prefix, backend.ErrClosed)
 	}
-	w := &watcher{prefix: prefix, ch: make(chan backend.RefEvent, WatchBuffer)}
-	s.watchers[w] = struct{}{}
-	// If ctx is already done, the function runs in its own goroutine and
-	// waits for the lock held here.
-	w.stop = context.AfterFunc(ctx, func() { s.unwatch(w) })
-	return w.ch, nil
-}
-
-// unwatch removes w and closes its channel, unless Close already did.
-func (s *Store) unwatch(w *watcher) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.watchers[w]; ok {
-		delete(s.watchers, w)
-		close(w.ch)
-	}
+	return s.watchers.Watch(ctx, prefix)
 }
 
 // Close releases the Store's data and closes every watcher's channel. After
@@ -352,11 +317,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	for w := range s.watchers {
-		w.stop()
-		close(w.ch)
-	}
-	s.watchers, s.objects, s.refs = nil, nil, nil
+	s.watchers.Close()
+	s.objects, s.refs = nil, nil
 	return nil
 }
 

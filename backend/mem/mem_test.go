@@ -1,7 +1,6 @@
 package mem_test
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,8 +17,6 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) backend.Store { return mem.New() })
 }
-
-func hashOf(label string) backend.Hash { return backend.Hash(sha256.Sum256([]byte(label))) }
 
 // newStore returns a Store that is closed when the test ends.
 func newStore(t *testing.T) *mem.Store {
@@ -39,7 +36,7 @@ func TestCloseClosesWatchers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WatchRefs: %v", err)
 	}
-	if err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -67,7 +64,7 @@ func TestSlowWatcherDropsEvents(t *testing.T) {
 		t.Fatalf("WatchRefs: %v", err)
 	}
 	const n = mem.WatchBuffer + 100
-	value := func(i int) backend.Hash { return hashOf(fmt.Sprint(i)) }
+	value := func(i int) backend.Hash { return backendtest.HashOf(fmt.Sprint(i)) }
 	done := make(chan error, 1)
 	go func() {
 		old := backend.ZeroHash
@@ -109,7 +106,7 @@ func TestSlowWatcherDropsEvents(t *testing.T) {
 func TestListObjectsCallbackUsesStore(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	objs := []backend.Object{{Hash: hashOf("a"), Data: []byte("a")}, {Hash: hashOf("b"), Data: []byte("b")}}
+	objs := []backend.Object{{Hash: backendtest.HashOf("a"), Data: []byte("a")}, {Hash: backendtest.HashOf("b"), Data: []byte("b")}}
 	if err := s.Put(ctx, objs); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -128,7 +125,7 @@ func TestListObjectsCallbackUsesStore(t *testing.T) {
 	if len(seen) != 2 {
 		t.Errorf("ListObjects reported %q, want both objects", seen)
 	}
-	has, err := s.Has(ctx, []backend.Hash{hashOf("a"), hashOf("b")})
+	has, err := s.Has(ctx, []backend.Hash{backendtest.HashOf("a"), backendtest.HashOf("b")})
 	if diff := cmp.Diff([]bool{false, false}, has); err != nil || diff != "" {
 		t.Errorf("Has after deleting from the callback = %v, %v; want [false false]", has, err)
 	}
@@ -139,7 +136,7 @@ func TestListObjectsCallbackUsesStore(t *testing.T) {
 func TestErrorsNameTheirSubject(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	h := hashOf("a")
+	h := backendtest.HashOf("a")
 	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, h); err != nil {
 		t.Fatalf("CompareAndSwapRef: %v", err)
 	}
@@ -154,8 +151,8 @@ func TestErrorsNameTheirSubject(t *testing.T) {
 		{"Get missing", getErr, backend.ErrNotFound, h.Short()},
 		{"GetRef missing", refErr, backend.ErrNotFound, `"refs/heads/dev"`},
 		{"create existing", s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, h), backend.ErrExists, h.Short()},
-		{"wrong old", s.CompareAndSwapRef(ctx, "refs/heads/main", hashOf("b"), h), backend.ErrConflict, hashOf("b").Short()},
-		{"update absent", s.CompareAndSwapRef(ctx, "refs/heads/dev", h, hashOf("b")), backend.ErrConflict, "is absent"},
+		{"wrong old", s.CompareAndSwapRef(ctx, "refs/heads/main", backendtest.HashOf("b"), h), backend.ErrConflict, backendtest.HashOf("b").Short()},
+		{"update absent", s.CompareAndSwapRef(ctx, "refs/heads/dev", h, backendtest.HashOf("b")), backend.ErrConflict, "is absent"},
 	}
 	for _, tc := range cases {
 		if !errors.Is(tc.err, tc.sentinel) {
@@ -165,7 +162,7 @@ func TestErrorsNameTheirSubject(t *testing.T) {
 			t.Errorf("%s: %q does not mention %s", tc.name, tc.err, tc.mention)
 		}
 	}
-	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", hashOf("b"), h); errors.Is(err, backend.ErrExists) {
+	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backendtest.HashOf("b"), h); errors.Is(err, backend.ErrExists) {
 		t.Errorf("a wrong non-zero old = %v; want ErrConflict but not ErrExists", err)
 	}
 }
@@ -180,7 +177,7 @@ func TestNoEventForAbsentToAbsent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WatchRefs: %v", err)
 	}
-	h := hashOf("a")
+	h := backendtest.HashOf("a")
 	for _, sw := range []struct{ old, new backend.Hash }{
 		{backend.ZeroHash, backend.ZeroHash},
 		{backend.ZeroHash, h},

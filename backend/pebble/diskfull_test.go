@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/pebble"
 )
 
@@ -108,7 +109,7 @@ func TestDiskFullHelper(t *testing.T) {
 	prev := backend.ZeroHash
 	for i := range 100 {
 		data := bytes.Repeat([]byte{byte(i)}, 300<<10)
-		h := hashOf(fmt.Sprint("object ", i))
+		h := backendtest.HashOf(fmt.Sprint("object ", i))
 		err = s.PutAndSwapRef(ctx, []backend.Object{{Hash: h, Data: data}}, "heads/main", prev, h)
 		if err != nil {
 			break
@@ -120,7 +121,7 @@ func TestDiskFullHelper(t *testing.T) {
 	fmt.Printf("error %s\n", strings.ReplaceAll(fmt.Sprint(err), "\n", `\n`))
 	// The store refuses further use at once: no hang, no panic.
 	_, gerr := s.Get(ctx, prev)
-	perr := s.Put(ctx, []backend.Object{{Hash: hashOf("more"), Data: []byte("x")}})
+	perr := s.Put(ctx, []backend.Object{{Hash: backendtest.HashOf("more"), Data: []byte("x")}})
 	fmt.Printf("after %v %v\n", gerr != nil, perr != nil)
 	fmt.Printf("close %v\n", s.Close())
 	os.Exit(0)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/pebble"
 )
 
@@ -34,7 +35,7 @@ func listDir(t *testing.T, dir string) map[string]string {
 func TestReadOnlySharesLock(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	if err := s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
@@ -43,7 +44,7 @@ func TestReadOnlySharesLock(t *testing.T) {
 	r1 := open(t, dir, &pebble.Options{ReadOnly: true, LockTimeout: -1})
 	r2 := open(t, dir, &pebble.Options{ReadOnly: true, LockTimeout: -1})
 	for _, r := range []*pebble.Store{r1, r2} {
-		if h, err := r.GetRef(t.Context(), "heads/main"); err != nil || h != hashOf("a") {
+		if h, err := r.GetRef(t.Context(), "heads/main"); err != nil || h != backendtest.HashOf("a") {
 			t.Errorf("GetRef = %s, %v", h.Short(), err)
 		}
 	}
@@ -94,7 +95,7 @@ func TestOpenRefusesNonStores(t *testing.T) {
 	t.Run("damaged", func(t *testing.T) {
 		dir := t.TempDir()
 		s := open(t, dir, nil)
-		if err := s.Put(t.Context(), []backend.Object{{Hash: hashOf("x"), Data: []byte("x")}}); err != nil {
+		if err := s.Put(t.Context(), []backend.Object{{Hash: backendtest.HashOf("x"), Data: []byte("x")}}); err != nil {
 			t.Fatal(err)
 		}
 		mustClose(t, s)
@@ -132,7 +133,7 @@ func TestOpenAfterInterruptedCreation(t *testing.T) {
 		}
 	}
 	s := open(t, dir, nil)
-	if err := s.Put(t.Context(), []backend.Object{{Hash: hashOf("x"), Data: []byte("x")}}); err != nil {
+	if err := s.Put(t.Context(), []backend.Object{{Hash: backendtest.HashOf("x"), Data: []byte("x")}}); err != nil {
 		t.Fatal(err)
 	}
 }

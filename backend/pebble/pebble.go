@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/watchhub"
 )
 
 // Key layout. Every key starts with a one-byte family tag, so the three
@@ -37,7 +38,7 @@ const (
 // WatchBuffer is the number of events each WatchRefs channel buffers. While
 // a watcher's buffer is full, further events for it are dropped; the writer
 // never waits.
-const WatchBuffer = 1024
+const WatchBuffer = watchhub.Buffer
 
 var (
 	// ErrLocked is wrapped by the error Open returns when another process
@@ -127,8 +128,7 @@ type Store struct {
 	// and the directory lock guarantees this process is the only writer.
 	refMu sync.Mutex
 
-	wmu      sync.Mutex // guards watchers
-	watchers map[*watcher]struct{}
+	watchers watchhub.Hub
 }
 
 var (
@@ -233,7 +233,6 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		health:   h,
 		db:       db,
 		lock:     lock,
-		watchers: make(map[*watcher]struct{}),
 	}
 	if err := s.checkFormat(); err != nil {
 		_ = s.Close()
@@ -815,7 +814,7 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		}
 	}
 	if !old.IsZero() || !new.IsZero() {
-		s.notify(backend.RefEvent{Name: name, Old: old, New: new})
+		s.watchers.Notify(backend.RefEvent{Name: name, Old: old, New: new}) // refMu orders the events
 	}
 	return nil
 }
@@ -837,7 +836,7 @@ func (s *Store) Close() (err error) {
 		return nil
 	}
 	s.closed = true
-	s.closeWatchers()
+	s.watchers.Close()
 	db, lock := s.db, s.lock
 	s.db, s.lock = nil, nil
 	if s.health.fatal.Load() != nil {

@@ -3,7 +3,6 @@ package pebble_test
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -35,8 +34,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func hashOf(label string) backend.Hash { return backend.Hash(sha256.Sum256([]byte(label))) }
-
 // open opens the store in dir and closes it when the test ends (a second
 // Close is a no-op, so tests may close it earlier).
 func open(t *testing.T, dir string, opts *pebble.Options) *pebble.Store {
@@ -64,26 +61,26 @@ func TestReopen(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	objs := []backend.Object{
-		{Hash: hashOf("a"), Data: []byte("alpha")},
-		{Hash: hashOf("b"), Data: []byte{}},
-		{Hash: hashOf("c"), Data: []byte("gone")},
+		{Hash: backendtest.HashOf("a"), Data: []byte("alpha")},
+		{Hash: backendtest.HashOf("b"), Data: []byte{}},
+		{Hash: backendtest.HashOf("c"), Data: []byte("gone")},
 	}
 	s := open(t, dir, nil)
 	if err := s.Put(ctx, objs); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
-	if err := s.DeleteObjects(ctx, []backend.Hash{hashOf("c")}); err != nil {
+	if err := s.DeleteObjects(ctx, []backend.Hash{backendtest.HashOf("c")}); err != nil {
 		t.Fatalf("DeleteObjects: %v", err)
 	}
 	for _, sw := range []struct {
 		name     string
 		old, new backend.Hash
 	}{
-		{"refs/heads/main", backend.ZeroHash, hashOf("a")},
-		{"refs/heads/main", hashOf("a"), hashOf("b")},
-		{"refs/heads/dev", backend.ZeroHash, hashOf("a")},
-		{"refs/heads/tmp", backend.ZeroHash, hashOf("a")},
-		{"refs/heads/tmp", hashOf("a"), backend.ZeroHash},
+		{"refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")},
+		{"refs/heads/main", backendtest.HashOf("a"), backendtest.HashOf("b")},
+		{"refs/heads/dev", backend.ZeroHash, backendtest.HashOf("a")},
+		{"refs/heads/tmp", backend.ZeroHash, backendtest.HashOf("a")},
+		{"refs/heads/tmp", backendtest.HashOf("a"), backend.ZeroHash},
 	} {
 		if err := s.CompareAndSwapRef(ctx, sw.name, sw.old, sw.new); err != nil {
 			t.Fatalf("CompareAndSwapRef(%q): %v", sw.name, err)
@@ -92,7 +89,7 @@ func TestReopen(t *testing.T) {
 	mustClose(t, s)
 
 	s = open(t, dir, &pebble.Options{MustExist: true})
-	got, err := s.GetMany(ctx, []backend.Hash{hashOf("a"), hashOf("b"), hashOf("c")})
+	got, err := s.GetMany(ctx, []backend.Hash{backendtest.HashOf("a"), backendtest.HashOf("b"), backendtest.HashOf("c")})
 	if err != nil {
 		t.Fatalf("GetMany: %v", err)
 	}
@@ -104,8 +101,8 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("ListRefs: %v", err)
 	}
 	want := []backend.Ref{
-		{Name: "refs/heads/dev", Hash: hashOf("a")},
-		{Name: "refs/heads/main", Hash: hashOf("b")},
+		{Name: "refs/heads/dev", Hash: backendtest.HashOf("a")},
+		{Name: "refs/heads/main", Hash: backendtest.HashOf("b")},
 	}
 	if diff := cmp.Diff(want, refs); diff != "" {
 		t.Errorf("refs after reopen mismatch (-want +got):\n%s", diff)
@@ -150,7 +147,7 @@ func TestReadOnly(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	a := backend.Object{Hash: hashOf("a"), Data: []byte("a")}
+	a := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
 	if err := s.Put(ctx, []backend.Object{a}); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -167,7 +164,7 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("GetRef = %s, %v; want %s", got.Short(), err, a.Hash.Short())
 	}
 	writes := map[string]error{
-		"Put":               s.Put(ctx, []backend.Object{{Hash: hashOf("b")}}),
+		"Put":               s.Put(ctx, []backend.Object{{Hash: backendtest.HashOf("b")}}),
 		"DeleteObjects":     s.DeleteObjects(ctx, []backend.Hash{a.Hash}),
 		"CompareAndSwapRef": s.CompareAndSwapRef(ctx, "refs/heads/main", a.Hash, backend.ZeroHash),
 	}
@@ -244,7 +241,7 @@ func TestCorruptRef(t *testing.T) {
 	if _, err := s.ListRefs(t.Context(), ""); !errors.Is(err, backend.ErrCorrupt) {
 		t.Errorf("ListRefs with a ref holding 5 bytes = %v; want an error wrapping backend.ErrCorrupt", err)
 	}
-	err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, hashOf("a"))
+	err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a"))
 	if !errors.Is(err, backend.ErrCorrupt) {
 		t.Errorf("CompareAndSwapRef on a ref holding 5 bytes = %v; want an error wrapping backend.ErrCorrupt", err)
 	}
@@ -339,7 +336,7 @@ func TestHelperProcess(t *testing.T) {
 	ctx := context.Background()
 	s, err := pebble.Open(ctx, dir, nil)
 	if err == nil {
-		err = s.CompareAndSwapRef(ctx, "refs/heads/child", backend.ZeroHash, hashOf("child"))
+		err = s.CompareAndSwapRef(ctx, "refs/heads/child", backend.ZeroHash, backendtest.HashOf("child"))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
@@ -404,8 +401,8 @@ func TestLockOtherProcess(t *testing.T) {
 	if err := child.Wait(); err != nil {
 		t.Errorf("helper process: %v", err)
 	}
-	if got, err := s.GetRef(t.Context(), "refs/heads/child"); err != nil || got != hashOf("child") {
-		t.Errorf("GetRef of the child's ref = %s, %v; want %s", got.Short(), err, hashOf("child").Short())
+	if got, err := s.GetRef(t.Context(), "refs/heads/child"); err != nil || got != backendtest.HashOf("child") {
+		t.Errorf("GetRef of the child's ref = %s, %v; want %s", got.Short(), err, backendtest.HashOf("child").Short())
 	}
 }
 
@@ -424,7 +421,7 @@ func TestCloseRace(t *testing.T) {
 		wg.Go(func() {
 			old := backend.ZeroHash
 			for i := 0; ; i++ {
-				h := hashOf(fmt.Sprint(g, i))
+				h := backendtest.HashOf(fmt.Sprint(g, i))
 				err := s.Put(ctx, []backend.Object{{Hash: h, Data: []byte("x")}})
 				if err == nil {
 					_, err = s.Get(ctx, h)
@@ -464,7 +461,7 @@ func TestListObjectsCallback(t *testing.T) {
 	const n, deleteEvery = 1500, 100
 	objs := make([]backend.Object, n)
 	for i := range objs {
-		objs[i] = backend.Object{Hash: hashOf(fmt.Sprint(i)), Data: []byte(fmt.Sprint(i))}
+		objs[i] = backend.Object{Hash: backendtest.HashOf(fmt.Sprint(i)), Data: []byte(fmt.Sprint(i))}
 	}
 	if err := s.Put(ctx, objs); err != nil {
 		t.Fatalf("Put: %v", err)
@@ -506,7 +503,7 @@ func TestCloseClosesWatchers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WatchRefs: %v", err)
 	}
-	if err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(t.Context(), "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef: %v", err)
 	}
 	mustClose(t, s)
@@ -518,6 +515,9 @@ func TestCloseClosesWatchers(t *testing.T) {
 	}
 }
 
+// TestLogf checks that Options.Logf receives Pebble's log lines: opening
+// a store always logs (Pebble reports the write-ahead logs it found), and
+// every line reaches Logf formatted.
 func TestLogf(t *testing.T) {
 	var mu sync.Mutex
 	var lines []string
@@ -529,5 +529,12 @@ func TestLogf(t *testing.T) {
 	mustClose(t, open(t, t.TempDir(), &pebble.Options{Logf: logf}))
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("Pebble logged %d lines while creating a store, e.g. %q", len(lines), lines[:min(len(lines), 1)])
+	if len(lines) == 0 {
+		t.Fatal("Logf received no line while a store was created and closed; want Pebble's log")
+	}
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" || strings.Contains(l, "%!") {
+			t.Errorf("Logf received %q; want a formatted, non-empty line", l)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/redis"
 	"github.com/stratakv/strata/internal/redistest"
 )
@@ -14,7 +15,7 @@ import (
 func benchObjects(n, size, seed int) []backend.Object {
 	objs := make([]backend.Object, n)
 	for i := range objs {
-		objs[i] = backend.Object{Hash: hashOf(fmt.Sprint(seed, "/", i)), Data: make([]byte, size)}
+		objs[i] = backend.Object{Hash: backendtest.HashOf(fmt.Sprint(seed, "/", i)), Data: make([]byte, size)}
 		binary.LittleEndian.PutUint64(objs[i].Data, uint64(i))
 	}
 	return objs
@@ -61,7 +62,7 @@ func BenchmarkGet(b *testing.B) {
 
 func BenchmarkCompareAndSwapRef(b *testing.B) {
 	s := openBench(b)
-	values := [2]backend.Hash{hashOf("a"), hashOf("b")}
+	values := [2]backend.Hash{backendtest.HashOf("a"), backendtest.HashOf("b")}
 	if err := s.CompareAndSwapRef(b.Context(), "refs/heads/main", backend.ZeroHash, values[0]); err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/watchhub"
 )
 
 // Compile-time checks that Store implements the backend interfaces.
@@ -44,7 +45,7 @@ var ErrNotReplicated = errors.New("not acknowledged by enough replicas")
 // WatchBuffer is the number of events a watcher's channel buffers. When a
 // watcher falls further behind, new events for it are dropped (see
 // backend.RefWatcher); nothing ever waits for a watcher.
-const WatchBuffer = 1024
+const WatchBuffer = watchhub.Buffer
 
 // scanCount is the COUNT hint of each SCAN step of ListObjects.
 const scanCount = 1000
@@ -75,16 +76,9 @@ type Store struct {
 
 	closed atomic.Bool
 
-	mu       sync.Mutex // guards the fields below
+	mu       sync.Mutex // guards pubsub
 	pubsub   *goredis.PubSub
-	watchers map[*watcher]struct{}
-}
-
-// watcher is one WatchRefs subscription.
-type watcher struct {
-	prefix string
-	ch     chan backend.RefEvent
-	stop   func() bool // unregisters the context.AfterFunc that removes the watcher
+	watchers watchhub.Hub
 }
 
 // Open parses rawURL (see ParseURL), connects and checks with a PING that
@@ -166,7 +160,6 @@ func newStore(client goredis.UniversalClient, prefix string, owned bool) *Store 
 		objPrefix: prefix + ":o:",
 		refsKey:   prefix + ":refs",
 		channel:   prefix + ":refs:events",
-		watchers:  make(map[*watcher]struct{}),
 	}
 	s.cluster, _ = client.(*goredis.ClusterClient)
 	return s
@@ -712,11 +705,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	ps := s.pubsub
 	s.pubsub = nil
-	for w := range s.watchers {
-		w.stop()
-		close(w.ch)
-	}
-	s.watchers = nil
+	s.watchers.Close()
 	s.mu.Unlock()
 
 	var errs []error

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,8 +18,6 @@ import (
 	"github.com/stratakv/strata/backend/redis"
 	"github.com/stratakv/strata/internal/redistest"
 )
-
-func hashOf(label string) backend.Hash { return backend.Hash(sha256.Sum256([]byte(label))) }
 
 func hashesOf(objs []backend.Object) []backend.Hash {
 	hs := make([]backend.Hash, len(objs))
@@ -79,7 +76,7 @@ func TestConformanceCluster(t *testing.T) {
 		s := open(t, cluster.URL(prefix))
 		var objs []backend.Object
 		for i := range 60 {
-			objs = append(objs, backend.Object{Hash: hashOf(fmt.Sprint(i)), Data: []byte{byte(i)}})
+			objs = append(objs, backend.Object{Hash: backendtest.HashOf(fmt.Sprint(i)), Data: []byte{byte(i)}})
 		}
 		if err := s.Put(t.Context(), objs); err != nil {
 			t.Fatalf("Put: %v", err)
@@ -101,7 +98,7 @@ func TestSentinel(t *testing.T) {
 	sentinel := redistest.StartSentinel(t, primary, "strata-master")
 	s := open(t, sentinel.SentinelURL(randomPrefix()))
 	ctx := t.Context()
-	o := backend.Object{Hash: hashOf("a"), Data: []byte("a")}
+	o := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
 	if err := s.Put(ctx, []backend.Object{o}); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -129,7 +126,7 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatalf("SUBSCRIBE: %v", err)
 	}
 
-	h := hashOf("obj")
+	h := backendtest.HashOf("obj")
 	h[3] = '*' // glob characters in a hash must not confuse ListObjects
 	h[4] = '['
 	if err := s.Put(ctx, []backend.Object{{Hash: h, Data: []byte("bytes")}}); err != nil {
@@ -180,7 +177,7 @@ func TestPrefixesAreSeparate(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
 	a, b := open(t, srv.URL("alpha")), open(t, srv.URL("alpha-2"))
-	o := backend.Object{Hash: hashOf("x"), Data: []byte("x")}
+	o := backend.Object{Hash: backendtest.HashOf("x"), Data: []byte("x")}
 	if err := a.Put(ctx, []backend.Object{o}); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -201,7 +198,7 @@ func TestPrefixesAreSeparate(t *testing.T) {
 		t.Errorf("ListObjects on the other prefix reported %d objects, %v; want none", n, err)
 	}
 	// The same ref name is independent on each prefix.
-	if err := b.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, hashOf("y")); err != nil {
+	if err := b.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, backendtest.HashOf("y")); err != nil {
 		t.Errorf("CompareAndSwapRef creating the same name on the other prefix: %v", err)
 	}
 }
@@ -221,7 +218,7 @@ func TestWatchOtherStore(t *testing.T) {
 	var want []backend.RefEvent
 	old := backend.ZeroHash
 	for i := range n {
-		next := hashOf(fmt.Sprint(i))
+		next := backendtest.HashOf(fmt.Sprint(i))
 		if err := writing.CompareAndSwapRef(ctx, "refs/heads/main", old, next); err != nil {
 			t.Fatalf("CompareAndSwapRef %d: %v", i, err)
 		}
@@ -252,7 +249,7 @@ func TestKillRestart(t *testing.T) {
 	s := open(t, srv.URL("crash"))
 	var objs []backend.Object
 	for i := range 100 {
-		objs = append(objs, backend.Object{Hash: hashOf(fmt.Sprint(i)), Data: []byte(fmt.Sprint("data ", i))})
+		objs = append(objs, backend.Object{Hash: backendtest.HashOf(fmt.Sprint(i)), Data: []byte(fmt.Sprint("data ", i))})
 	}
 	if err := s.Put(ctx, objs); err != nil {
 		t.Fatalf("Put: %v", err)
@@ -349,7 +346,7 @@ func TestACL(t *testing.T) {
 	srv := redistest.Start(t, redistest.WithUser(user, password))
 	ctx := t.Context()
 	s := open(t, srv.URL(randomPrefix()))
-	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef as %s: %v", user, err)
 	}
 
@@ -385,17 +382,17 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("URL of a TLS server = %s", url)
 	}
 	s := open(t, url)
-	if err := s.Put(ctx, []backend.Object{{Hash: hashOf("a"), Data: []byte("over TLS")}}); err != nil {
+	if err := s.Put(ctx, []backend.Object{{Hash: backendtest.HashOf("a"), Data: []byte("over TLS")}}); err != nil {
 		t.Fatalf("Put over TLS: %v", err)
 	}
-	if b, err := s.Get(ctx, hashOf("a")); err != nil || string(b) != "over TLS" {
+	if b, err := s.Get(ctx, backendtest.HashOf("a")); err != nil || string(b) != "over TLS" {
 		t.Errorf("Get over TLS = %q, %v", b, err)
 	}
 	ch, err := s.WatchRefs(ctx, "")
 	if err != nil {
 		t.Fatalf("WatchRefs over TLS: %v", err)
 	}
-	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef over TLS: %v", err)
 	}
 	select {
@@ -446,14 +443,14 @@ func TestWaitReplicas(t *testing.T) {
 
 	s := open(t, primary.URL(prefix)+"&wait=1")
 	start := time.Now()
-	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(ctx, "refs/heads/main", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef with wait=1 and one replica: %v", err)
 	}
 	t.Logf("CompareAndSwapRef with wait=1 took %v", time.Since(start))
-	if v, err := replica.Do("HGET", prefix+":refs", "refs/heads/main"); err != nil || v != raw(hashOf("a")) {
+	if v, err := replica.Do("HGET", prefix+":refs", "refs/heads/main"); err != nil || v != raw(backendtest.HashOf("a")) {
 		t.Errorf("the replica holds %x, %v; want the new value", v, err)
 	}
-	err := s.CompareAndSwapRef(ctx, "refs/heads/main", hashOf("b"), hashOf("c"))
+	err := s.CompareAndSwapRef(ctx, "refs/heads/main", backendtest.HashOf("b"), backendtest.HashOf("c"))
 	if !errors.Is(err, backend.ErrConflict) {
 		t.Errorf("a conflicting CompareAndSwapRef with wait=1 = %v; want ErrConflict", err)
 	}
@@ -461,21 +458,21 @@ func TestWaitReplicas(t *testing.T) {
 	// A replica refuses writes, and so every write fails, all of Put's
 	// pipeline included.
 	ro := open(t, replica.URL(prefix))
-	objs := []backend.Object{{Hash: hashOf("x"), Data: []byte("x")}, {Hash: hashOf("y"), Data: []byte("y")}}
+	objs := []backend.Object{{Hash: backendtest.HashOf("x"), Data: []byte("x")}, {Hash: backendtest.HashOf("y"), Data: []byte("y")}}
 	if err := ro.Put(ctx, objs); err == nil || !strings.Contains(err.Error(), "READONLY") {
 		t.Errorf("Put on a replica = %v; want a READONLY error", err)
 	}
-	if err := ro.CompareAndSwapRef(ctx, "refs/heads/other", backend.ZeroHash, hashOf("x")); err == nil || errors.Is(err, backend.ErrConflict) {
+	if err := ro.CompareAndSwapRef(ctx, "refs/heads/other", backend.ZeroHash, backendtest.HashOf("x")); err == nil || errors.Is(err, backend.ErrConflict) {
 		t.Errorf("CompareAndSwapRef on a replica = %v; want an error other than ErrConflict", err)
 	}
 
 	s2 := open(t, primary.URL(prefix)+"&wait=2&wait_timeout=200ms")
-	err = s2.CompareAndSwapRef(ctx, "refs/heads/main", hashOf("a"), hashOf("b"))
+	err = s2.CompareAndSwapRef(ctx, "refs/heads/main", backendtest.HashOf("a"), backendtest.HashOf("b"))
 	if !errors.Is(err, redis.ErrNotReplicated) {
 		t.Errorf("CompareAndSwapRef with wait=2 and one replica = %v; want ErrNotReplicated", err)
 	}
 	// The update happened on the primary all the same.
-	if h, err := s.GetRef(ctx, "refs/heads/main"); err != nil || h != hashOf("b") {
+	if h, err := s.GetRef(ctx, "refs/heads/main"); err != nil || h != backendtest.HashOf("b") {
 		t.Errorf("GetRef after the unreplicated update = %s, %v; want it updated", h.Short(), err)
 	}
 }
@@ -494,7 +491,7 @@ func TestNewFromClient(t *testing.T) {
 	if _, err := s.WatchRefs(ctx, ""); err != nil {
 		t.Fatalf("WatchRefs: %v", err)
 	}
-	if err := s.CompareAndSwapRef(ctx, "HEAD", backend.ZeroHash, hashOf("a")); err != nil {
+	if err := s.CompareAndSwapRef(ctx, "HEAD", backend.ZeroHash, backendtest.HashOf("a")); err != nil {
 		t.Fatalf("CompareAndSwapRef: %v", err)
 	}
 	if err := s.Close(); err != nil {

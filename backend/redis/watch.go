@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -64,12 +63,11 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 		s.pubsub = ps
 		go s.dispatch(ps.Channel(goredis.WithChannelSize(WatchBuffer)))
 	}
-	w := &watcher{prefix: prefix, ch: make(chan backend.RefEvent, WatchBuffer)}
-	s.watchers[w] = struct{}{}
-	// If ctx is already done, the function runs in its own goroutine and
-	// waits for the lock held here.
-	w.stop = context.AfterFunc(ctx, func() { s.unwatch(w) })
-	return w.ch, nil
+	ch, err := s.watchers.Watch(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %s: %w", s.addr, op, err)
+	}
+	return ch, nil
 }
 
 // dispatch hands every event received on msgs to the matching watchers,
@@ -80,26 +78,6 @@ func (s *Store) dispatch(msgs <-chan *goredis.Message) {
 		if !ok {
 			continue // not an event of this format; ignore it
 		}
-		s.mu.Lock()
-		for w := range s.watchers {
-			if !strings.HasPrefix(ev.Name, w.prefix) {
-				continue
-			}
-			select {
-			case w.ch <- ev:
-			default: // the watcher fell behind by WatchBuffer events
-			}
-		}
-		s.mu.Unlock()
-	}
-}
-
-// unwatch removes w and closes its channel, unless Close already did.
-func (s *Store) unwatch(w *watcher) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.watchers[w]; ok {
-		delete(s.watchers, w)
-		close(w.ch)
+		s.watchers.Notify(ev) // one goroutine: events stay in order
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func (a *app) branchCommand() *cobra.Command {
-	var del bool
+	var del, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "branch [NAME [REV]] | branch -d NAME",
 		Short: "List, create or delete branches",
@@ -26,12 +26,16 @@ listing print the other branches and then fail (exit code 4) naming it;
 
 A branch name is made of letters, digits, '.', '_', '-' and '/'; it does
 not start with '-' or '/', does not end with '/', and contains neither ".."
-nor "//".`,
+nor "//".
+
+With --json the listing prints one object per line, {"name": NAME,
+"head": HASH}.`,
 		Example: `  strata branch feature
   strata branch hotfix main~3
   strata branch -d feature`,
 	}
 	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete branch NAME")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "list the branches as JSON lines with their heads")
 	cmd.Args = func(cmd *cobra.Command, as []string) error {
 		if del {
 			return wantArgs(1, 1, "NAME")(cmd, as)
@@ -62,7 +66,14 @@ nor "//".`,
 				return err
 			}
 			w := bufio.NewWriter(a.stdout)
+			enc := newJSONEncoder(w)
 			for _, b := range bs {
+				if asJSON {
+					if err := enc.Encode(branchJSON{Name: b.Name, Head: b.Head.String()}); err != nil {
+						return err
+					}
+					continue
+				}
 				w.WriteString(quoteName(b.Name))
 				w.WriteByte('\n')
 			}
@@ -76,4 +87,10 @@ nor "//".`,
 		})
 	})
 	return cmd
+}
+
+// branchJSON is one line of branch --json.
+type branchJSON struct {
+	Name string `json:"name"`
+	Head string `json:"head"`
 }

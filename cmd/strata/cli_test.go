@@ -216,7 +216,7 @@ func TestUsageErrors(t *testing.T) {
 		{"get", "a", "b"},
 		{"rm"},
 		{"ls", "a", "b"},
-		{"diff", "main"},
+		{"diff", "a", "b", "c"}, // "diff REV" is valid: what REV changed
 		{"log", "a", "b"},
 		{"log", "-n", "-1"},
 		{"log", "-n", "x"},

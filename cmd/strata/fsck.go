@@ -46,21 +46,21 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 			}
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range rep.Problems {
-				kind := p.Kind()
+				kind := p.Damage()
 				hash := p.Hash.String()
-				if p.Type == "branch" {
+				if p.Object == "branch" {
 					hash = ""
 				}
 				if asJSON {
 					if err := enc.Encode(map[string]string{
-						"problem": kind, "type": p.Type, "hash": hash, "where": p.Where, "error": p.Err.Error(),
+						"problem": kind, "type": p.Object, "hash": hash, "where": p.Where, "error": p.Err.Error(),
 					}); err != nil {
 						return err
 					}
 					continue
 				}
-				line := fmt.Sprintf("%s %s %s at %s\n", kind, p.Type, p.Hash, quoteName(p.Where))
-				if p.Type == "branch" {
+				line := fmt.Sprintf("%s %s %s at %s\n", kind, p.Object, p.Hash, quoteName(p.Where))
+				if p.Object == "branch" {
 					line = fmt.Sprintf("corrupt branch %s: its stored head is not a commit hash; delete it with 'strata branch -d %s'\n", quoteName(p.Where), p.Where)
 				}
 				if _, err := io.WriteString(a.stdout, line); err != nil {

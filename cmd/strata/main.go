@@ -66,6 +66,13 @@ Values given as arguments are taken as their exact bytes; "-" reads the value
 from standard input. A value that starts with "-" must follow "--":
   strata set n -- -5
 
+Commits are by --author, else $STRATA_AUTHOR, else the operating system
+user name. Commands that print data take --json: one JSON object, or one
+per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
+branch, merge, merge-base, revert, cherry-pick, fsck, version). "strata
+completion SHELL" writes a completion script (bash, zsh, fish, powershell)
+that completes branch names, revisions and paths from the store.
+
 Exit codes:
   0  success
   1  not found: no such store, path, branch or revision
@@ -74,8 +81,8 @@ Exit codes:
      value that is not valid for its type
   3  conflict: the branch already exists, a write lost to concurrent
      writers too many times, or a merge, revert or cherry-pick found
-     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines;
-     nothing was written)
+     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines,
+     or as JSON with --json; nothing was written)
   4  any other failure: the store is unreachable, locked by another
      process or corrupt, or the command was interrupted
 
@@ -85,7 +92,8 @@ Errors are printed as one line on standard error, starting "strata: ".`
 type app struct {
 	stdin  io.Reader
 	stdout io.Writer
-	store  string // the --store flag
+	store  string   // the --store flag
+	args   []string // the command line, without the program name
 }
 
 // run runs the command line with args (without the program name) and
@@ -100,7 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a := &app{stdin: stdin, stdout: stdout}
+	a := &app{stdin: stdin, stdout: stdout, args: args}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -113,7 +121,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	code, msg, hint := describe(ctx, err)
 	if hint {
 		help := "strata help"
-		if cmd != nil && cmd != root {
+		if cmd != nil && cmd != root && cmd.Name() != "help" {
 			help = "strata help " + cmd.Name()
 		}
 		msg += "; run '" + help + "'"
@@ -170,7 +178,12 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mergeBaseCommand(),
 		a.revertCommand(),
 		a.cherryPickCommand(),
+		a.versionCommand(),
 	)
+	root.Version = buildVersion().Version
+	root.SetVersionTemplate(buildVersion().String() + "\n")
+	root.SetHelpCommand(helpCommand(root))
+	a.registerCompletions(root)
 	return root
 }
 

@@ -33,6 +33,32 @@ path, and keeps every change that does not clash.`
 type mergeFlags struct {
 	commitFlags
 	strategy string
+	asJSON   bool
+}
+
+const mergeJSONHelp = `With --json it prints one object: {"head": HASH} on success, or
+{"conflicts": [{"path": PATH, "kind": KIND, "detail": DETAIL}, ...]} on
+conflict (still exit code 3).`
+
+// mergeJSON is what a merge, revert or cherry-pick prints with --json.
+type mergeJSON struct {
+	Head      string         `json:"head,omitempty"`
+	Conflicts []conflictJSON `json:"conflicts,omitempty"`
+}
+
+type conflictJSON struct {
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+// printHead prints the head a merge, revert or cherry-pick left.
+func (a *app) printHead(f *mergeFlags, h strata.Hash) error {
+	if f.asJSON {
+		return newJSONEncoder(a.stdout).Encode(mergeJSON{Head: h.String()})
+	}
+	_, err := fmt.Fprintln(a.stdout, h)
+	return err
 }
 
 func (f *mergeFlags) register(cmd *cobra.Command, branchHelp, messageHelp string) {
@@ -40,6 +66,7 @@ func (f *mergeFlags) register(cmd *cobra.Command, branchHelp, messageHelp string
 	cmd.Flags().Lookup("branch").Usage = branchHelp
 	cmd.Flags().Lookup("message").Usage = messageHelp
 	cmd.Flags().StringVar(&f.strategy, "strategy", "", "settle conflicts from `SIDE`: ours or theirs")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the new head, or the conflicts, as one JSON object")
 }
 
 func (f *mergeFlags) options(cmd *cobra.Command) ([]strata.MergeOption, error) {
@@ -47,8 +74,10 @@ func (f *mergeFlags) options(cmd *cobra.Command) ([]strata.MergeOption, error) {
 	if cmd.Flags().Changed("message") {
 		opts = append(opts, strata.Message(f.message))
 	}
-	if cmd.Flags().Changed("author") {
-		opts = append(opts, strata.Author(f.author))
+	// A cherry-picked commit keeps its author, as in git, unless --author
+	// says otherwise.
+	if cmd.Flags().Changed("author") || cmd.Name() != "cherry-pick" {
+		opts = append(opts, strata.Author(f.authorName(cmd)))
 	}
 	switch f.strategy {
 	case "":
@@ -64,14 +93,25 @@ func (f *mergeFlags) options(cmd *cobra.Command) ([]strata.MergeOption, error) {
 
 // reportConflicts prints a merge's conflicts as "C PATH KIND: DETAIL"
 // lines and returns the error to exit with; other errors pass through.
-func (a *app) reportConflicts(err error, branch string) error {
+func (a *app) reportConflicts(err error, f *mergeFlags) error {
+	branch := f.branch
 	var mce *strata.MergeConflictError
 	if !errors.As(err, &mce) {
 		return err
 	}
 	w := bufio.NewWriter(a.stdout)
-	for _, c := range mce.Conflicts {
-		fmt.Fprintf(w, "C %s %s: %s\n", quoteName(c.Path), c.Kind, quoteText(c.Detail))
+	if f.asJSON {
+		out := mergeJSON{Conflicts: make([]conflictJSON, len(mce.Conflicts))}
+		for i, c := range mce.Conflicts {
+			out.Conflicts[i] = conflictJSON{Path: c.Path, Kind: c.Reason.String(), Detail: c.Detail}
+		}
+		if err := newJSONEncoder(w).Encode(out); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range mce.Conflicts {
+			fmt.Fprintf(w, "C %s %s: %s\n", quoteName(c.Path), c.Reason, quoteText(c.Detail))
+		}
 	}
 	if ferr := w.Flush(); ferr != nil {
 		return ferr
@@ -104,7 +144,7 @@ three-way against their common ancestor (after criss-cross merges, a
 virtual one merged from all of them) and a merge commit with the parents
 INTO and SRC is written; its message defaults to "merge SRC into INTO".
 
-` + mergeSemantics,
+` + mergeSemantics + "\n\n" + mergeJSONHelp,
 		Example: `  strata merge feature
   strata merge main -b feature
   strata merge feature --strategy theirs -m "take feature's side"`,
@@ -122,10 +162,9 @@ INTO and SRC is written; its message defaults to "merge SRC into INTO".
 		return a.withStore(ctx, false, func(kv *strata.KV) error {
 			h, err := kv.Merge(ctx, args[0], f.branch, opts...)
 			if err != nil {
-				return a.reportConflicts(err, f.branch)
+				return a.reportConflicts(err, &f)
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printHead(&f, h)
 		})
 	})
 	f.register(cmd, "the branch to merge into", `the merge commit's message (default "merge SRC into INTO")`)
@@ -134,7 +173,7 @@ INTO and SRC is written; its message defaults to "merge SRC into INTO".
 
 func (a *app) pickCommand(use, short, long, example, messageHelp string, revert bool) *cobra.Command {
 	var f mergeFlags
-	cmd := &cobra.Command{Use: use, Short: short, Long: long + "\n\n" + mergeSemantics, Example: example}
+	cmd := &cobra.Command{Use: use, Short: short, Long: long + "\n\n" + mergeSemantics + "\n\n" + mergeJSONHelp, Example: example}
 	cmd.Args = wantArgs(1, 1, "REV")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		opts, err := f.options(cmd)
@@ -150,10 +189,9 @@ func (a *app) pickCommand(use, short, long, example, messageHelp string, revert 
 				h, err = b.CherryPick(ctx, args[0], opts...)
 			}
 			if err != nil {
-				return a.reportConflicts(err, f.branch)
+				return a.reportConflicts(err, &f)
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printHead(&f, h)
 		})
 	})
 	f.register(cmd, "the branch to commit to", messageHelp)
@@ -189,8 +227,12 @@ func (a *app) mergeBaseCommand() *cobra.Command {
 		Short: "Print the common ancestors a merge would use",
 		Long: `Merge-base prints the lowest common ancestors of REV1 and REV2, one hash
 per line, highest first: one after a simple fork, several after criss-cross
-merges. Histories with no common ancestor are not found (exit code 1).`,
+merges. Histories with no common ancestor are not found (exit code 1).
+
+With --json it prints one object, {"bases": [HASH, ...]}.`,
 	}
+	var asJSON bool
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Args = wantArgs(2, 2, "REV1 REV2")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		return a.withReader(ctx, func(kv *strata.KV) error {
@@ -202,6 +244,18 @@ merges. Histories with no common ancestor are not found (exit code 1).`,
 				return fmt.Errorf("%s and %s have no common ancestor: %w", args[0], args[1], strata.ErrNotFound)
 			}
 			w := bufio.NewWriter(a.stdout)
+			if asJSON {
+				out := struct {
+					Bases []string `json:"bases"`
+				}{make([]string, len(hs))}
+				for i, h := range hs {
+					out.Bases[i] = h.String()
+				}
+				if err := newJSONEncoder(w).Encode(out); err != nil {
+					return err
+				}
+				return w.Flush()
+			}
 			for _, h := range hs {
 				fmt.Fprintln(w, h)
 			}
@@ -241,14 +295,21 @@ winner's. A value at PATH that is not a counter, or a result outside the
 			return err
 		}
 		return a.withStore(ctx, true, func(kv *strata.KV) error {
-			n, _, err := kv.Branch(f.branch).Add(ctx, path, delta, f.options(cmd, "incr "+path)...)
+			n, h, err := kv.Branch(f.branch).Add(ctx, path, delta, f.options(cmd, "incr "+path)...)
 			if err != nil {
 				return err
+			}
+			if f.asJSON {
+				return newJSONEncoder(a.stdout).Encode(struct {
+					Value  int64  `json:"value"`
+					Commit string `json:"commit"`
+				}{n, h.String()})
 			}
 			_, err = fmt.Fprintln(a.stdout, n)
 			return err
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the new value and the commit, {"value": N, "commit": HASH},`)
 	return cmd
 }

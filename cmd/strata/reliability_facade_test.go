@@ -47,11 +47,14 @@ func TestMissingObjectExitsDamaged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := node.Get(ctx, kv.Backend(), c.Tree)
+		root, err := node.NewStore(kv.Backend(), -1).Load(ctx, c.Tree)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, ok := root.Find("a")
+		if root.Leaf == nil {
+			t.Fatal("the root directory is an index, not a leaf node")
+		}
+		e, ok := root.Leaf.Find("a")
 		if !ok {
 			t.Fatal("no directory a")
 		}
@@ -189,5 +192,33 @@ func TestNamesCannotForgeLines(t *testing.T) {
 	show := s.ok("show")
 	if !strings.Contains(show, "\nA \"y\\n/z\"\n") {
 		t.Errorf("show does not quote the path:\n%s", show)
+	}
+	// The newer line outputs quote the same way: ls -R, diff --name-only
+	// and diff --stat's top-level names; ls -R --json carries them exactly.
+	wantR := []string{`"x/a\nb"`, "x/c", `"x/d\033[1m"`, `"x/q\"uote\\"`, "x/ünï", `"y\n/z"`}
+	if diff := cmp.Diff(wantR, lines(s.ok("ls", "-R"))); diff != "" {
+		t.Errorf("ls -R (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantR[:5], lines(s.ok("ls", "-R", "x"))); diff != "" {
+		t.Errorf("ls -R x (-want +got):\n%s", diff)
+	}
+	paths = nil
+	for _, e := range decodeLines[lsOut](t, s.ok("ls", "-R", "--json")) {
+		paths = append(paths, e.Path)
+	}
+	if diff := cmp.Diff([]string{"x/a\nb", "x/c", "x/d\x1b[1m", "x/q\"uote\\", "x/ünï", "y\n/z"}, paths); diff != "" {
+		t.Errorf("ls -R --json paths (-want +got):\n%s", diff)
+	}
+	wantNames := []string{`"x/a\nb"`, `"x/d\033[1m"`, `"x/q\"uote\\"`, "x/ünï", `"y\n/z"`}
+	if diff := cmp.Diff(wantNames, lines(s.ok("diff", "--name-only", "main~5", "main"))); diff != "" {
+		t.Errorf("diff --name-only (-want +got):\n%s", diff)
+	}
+	wantStat := []string{
+		"x/      4 added, 0 modified, 0 removed",
+		`"y\n/"  1 added, 0 modified, 0 removed`,
+		"5 values changed: 5 added, 0 modified, 0 removed",
+	}
+	if diff := cmp.Diff(wantStat, lines(s.ok("diff", "--stat", "main~5", "main"))); diff != "" {
+		t.Errorf("diff --stat (-want +got):\n%s", diff)
 	}
 }

@@ -46,12 +46,30 @@ It makes no commit: a branch comes into being with its first write.`,
 // commitFlags are the flags of a command that makes a commit.
 type commitFlags struct {
 	branch, message, author string
+	asJSON                  bool // only for set, rm and incr
+}
+
+// printCommit prints the commit a set or rm made (or the head it left):
+// the hash, or with --json {"commit": HASH}.
+func (a *app) printCommit(f *commitFlags, h strata.Hash) error {
+	if f.asJSON {
+		return newJSONEncoder(a.stdout).Encode(struct {
+			Commit string `json:"commit"`
+		}{h.String()})
+	}
+	_, err := fmt.Fprintln(a.stdout, h)
+	return err
+}
+
+// registerJSON adds --json to a command that prints the commit it made.
+func (f *commitFlags) registerJSON(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print "+what+" as one JSON object")
 }
 
 func (f *commitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.branch, "branch", "b", "main", "the branch to commit to")
 	cmd.Flags().StringVarP(&f.message, "message", "m", "", "the commit message (default \""+cmd.Name()+" PATH\")")
-	cmd.Flags().StringVar(&f.author, "author", "", "the commit author (default \"strata\")")
+	cmd.Flags().StringVar(&f.author, "author", "", "the commit `AUTHOR` (default $STRATA_AUTHOR, else the user name)")
 }
 
 func (f *commitFlags) options(cmd *cobra.Command, defaultMessage string) []strata.CommitOption {
@@ -59,11 +77,15 @@ func (f *commitFlags) options(cmd *cobra.Command, defaultMessage string) []strat
 	if cmd.Flags().Changed("message") {
 		msg = f.message
 	}
-	opts := []strata.CommitOption{strata.Message(msg)}
+	return []strata.CommitOption{strata.Message(msg), strata.Author(f.authorName(cmd))}
+}
+
+// authorName is --author if given, else defaultAuthor.
+func (f *commitFlags) authorName(cmd *cobra.Command) string {
 	if cmd.Flags().Changed("author") {
-		opts = append(opts, strata.Author(f.author))
+		return f.author
 	}
-	return opts
+	return defaultAuthor()
 }
 
 func (a *app) setCommand() *cobra.Command {
@@ -117,11 +139,11 @@ VALUE that is not valid for its type is invalid input (exit code 2).`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printCommit(&f, h)
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the commit, {"commit": HASH},`)
 	return cmd
 }
 
@@ -141,11 +163,11 @@ holds nothing is an error (exit code 1).`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(a.stdout, h)
-			return err
+			return a.printCommit(&f, h)
 		})
 	})
 	f.register(cmd)
+	f.registerJSON(cmd, `the commit, {"commit": HASH},`)
 	return cmd
 }
 

@@ -1,0 +1,125 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
+)
+
+// CommitOption sets a field of the commit a write makes.
+type CommitOption func(*commitOptions)
+
+type commitOptions struct {
+	message string
+	author  string
+	time    time.Time
+	basedOn Hash // see BasedOn
+}
+
+// Message sets the commit message.
+func Message(msg string) CommitOption { return func(o *commitOptions) { o.message = msg } }
+
+// Author sets the commit author (default "strata").
+func Author(name string) CommitOption { return func(o *commitOptions) { o.author = name } }
+
+// Time sets the commit time (default: the time of the write). Giving a
+// fixed time makes commit hashes reproducible.
+func Time(t time.Time) CommitOption { return func(o *commitOptions) { o.time = t } }
+
+// defaultAuthor is the author of a commit that names none.
+const defaultAuthor = "strata"
+
+func newCommitOptions(opts []CommitOption) commitOptions {
+	var co commitOptions
+	for _, f := range opts {
+		f(&co)
+	}
+	return co
+}
+
+// commitReq is what a writer asks the commit primitive for: a commit of
+// tree (whose new objects, not stored yet, are objects) with parents
+// (first parent first) on branch, which must still be at head (zero: the
+// branch must not exist yet).
+type commitReq struct {
+	branch  string
+	head    Hash
+	tree    Hash
+	objects []backend.Object
+	parents []Hash
+	opts    commitOptions
+}
+
+// commit is the one way every writer (Set, Delete, Update, SetValue, Add,
+// Merge, Revert, CherryPick) makes a commit: it builds the commit object
+// of r (author and time defaults, height from the parents) and lands it
+// with land: one atomic object+ref write. It returns the new commit's
+// hash, or an error wrapping errLostRace if the branch is not at r.head,
+// or errCommitFailed if the write failed otherwise.
+func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
+	var height uint64
+	for _, p := range r.parents {
+		pc, err := commit.Load(ctx, kv.store, kv.nodes, p)
+		if err != nil {
+			return Hash{}, fmt.Errorf("branch %q: parent %w", r.branch, err)
+		}
+		height = max(height, pc.Height)
+	}
+	co := r.opts
+	if co.author == "" {
+		co.author = defaultAuthor
+	}
+	if co.time.IsZero() {
+		co.time = time.Now()
+	}
+	cm := &commit.Commit{
+		Tree: r.tree, Parents: r.parents, Author: co.author, Message: co.message,
+		Time: co.time.UnixNano(), Height: height + 1,
+	}
+	c := commit.Object(cm)
+	if err := kv.land(ctx, r.branch, r.head, c.Hash, append(r.objects, c), cm); err != nil {
+		return Hash{}, err
+	}
+	return c.Hash, nil
+}
+
+// land stores objs and moves branch name from old to new in one atomic
+// write (backend.PutAndSwapRef, through the branch store), then keeps
+// what the write taught: the decoded commit cm (if not nil; its object is
+// the last of objs) in the decoded-object cache, and new as the head this KV last wrote to the
+// branch, where its next write starts (see lastHead). Every move of a
+// branch head by a writer goes through here. A branch not at old returns
+// an error wrapping errLostRace (and ErrConflict); any other failure one
+// wrapping errCommitFailed, since the write may have landed.
+func (kv *KV) land(ctx context.Context, name string, old, new Hash, objs []backend.Object, cm *commit.Commit) error {
+	err := kv.branches.Commit(ctx, objs, name, old, new)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w: %w", errLostRace, err)
+	default:
+		return fmt.Errorf("%w: %w", errCommitFailed, err)
+	}
+	if cm != nil {
+		size := 0
+		if n := len(objs); n > 0 && objs[n-1].Hash == new {
+			size = len(objs[n-1].Data)
+		}
+		kv.nodes.Remember(new, cm, size)
+	}
+	kv.heads.Store(name, new)
+	return nil
+}
+
+// lastHead returns the head this KV last wrote to branch name, if any.
+func (kv *KV) lastHead(name string) (Hash, bool) {
+	v, ok := kv.heads.Load(name)
+	if !ok {
+		return Hash{}, false
+	}
+	return v.(Hash), true
+}

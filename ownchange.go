@@ -1,0 +1,105 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/contents"
+	"github.com/stratakv/strata/tree"
+)
+
+// BasedOn says that a write's change was made against commit h (normally
+// an earlier head of the branch, whose values the caller read): the change
+// is applied to h's tree and then merged three-way into the branch's
+// current head, with h's tree as the base, so that what other writers
+// changed since h is kept. Read a JSON document at h, change one member,
+// and write it back with BasedOn(h): a concurrent change to another member
+// survives. It applies to Set, SetValue, Delete, Add and Update (whose
+// function then runs on h's tree). Where the change clashes with a change
+// made since h, the write's version wins (a clashing JSON member, a
+// clashing region of text, a whole raw value); where a value and a
+// directory clash, the change is made again on the current head.
+func BasedOn(h Hash) CommitOption { return func(o *commitOptions) { o.basedOn = h } }
+
+// ownChange is a write's own change, kept so that when another writer
+// moves the head first the write can merge it into the new head instead
+// of making it again from scratch: three-way, with the tree the change was
+// made on as the base, so a counter's increments add up and edits of
+// different members of a JSON value combine. The change is a blind write
+// (Set, Delete, Add: it says what the value is to be), so where it clashes
+// with the new head its version wins, at the finest grain the value's kind
+// allows; where a value and a directory clash, it is made again on the new
+// head (and fails there as it would have). Update re-runs its function on
+// the new head instead, since it read what it wrote.
+type ownChange struct {
+	merge   bool // merge on retry; false: make the change again (Update)
+	basedOn Hash // make the change on this commit's tree first (BasedOn)
+	made    bool
+	base    Hash             // the tree the change was made on
+	root    Hash             // the tree it made
+	objs    []backend.Object // the objects it made, perhaps not stored
+}
+
+// make returns the tree the change makes on tree head (and its new
+// objects): by merging the change made before, or by applying it.
+func (c *ownChange) make(ctx context.Context, kv *KV, head Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
+	if !c.made && !c.basedOn.IsZero() {
+		bc, err := commit.Load(ctx, kv.store, kv.nodes, c.basedOn)
+		if err != nil {
+			if errors.Is(err, ErrMissing) { // a hash the caller gave, not a stored link
+				return nil, Hash{}, fmt.Errorf("based on %s: no such commit: %w", c.basedOn.Short(), ErrNotFound)
+			}
+			return nil, Hash{}, fmt.Errorf("based on %s: %w", c.basedOn.Short(), err)
+		}
+		if _, _, err := c.apply(ctx, kv, bc.Tree, apply); err != nil {
+			return nil, Hash{}, err
+		}
+	}
+	if c.made && head == c.base {
+		return c.objs, c.root, nil
+	}
+	if c.made && (c.merge || !c.basedOn.IsZero()) {
+		res, err := c.mergeInto(ctx, kv, head)
+		if err != nil || res != nil {
+			if err != nil {
+				return nil, Hash{}, err
+			}
+			return res.Objects, res.Root, nil
+		}
+	}
+	return c.apply(ctx, kv, head, apply)
+}
+
+// apply makes the change on tree base.
+func (c *ownChange) apply(ctx context.Context, kv *KV, base Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
+	t := tree.New(kv.nodes, base).Builder()
+	if err := apply(ctx, t); err != nil {
+		return nil, Hash{}, err
+	}
+	objs, root, err := t.Objects(ctx)
+	if err != nil {
+		return nil, Hash{}, err
+	}
+	c.made, c.base, c.root, c.objs = true, base, root, objs
+	return objs, root, nil
+}
+
+// mergeInto merges the change into tree head, or returns nil if a value
+// and a directory clash.
+func (c *ownChange) mergeInto(ctx context.Context, kv *KV, head Hash) (*tree.MergeResult, error) {
+	o := &tree.MergeOptions{Func: kv.mergeFunc(), Unstored: c.objs}
+	res, err := tree.Merge(ctx, kv.nodes, c.base, head, c.root, o)
+	if err != nil || len(res.Conflicts) == 0 {
+		return res, err
+	}
+	for _, cf := range res.Conflicts {
+		if cf.Reason == tree.ConflictDirectory {
+			return nil, nil
+		}
+	}
+	o.Prefer = contents.Theirs // the change's own version
+	return tree.Merge(ctx, kv.nodes, c.base, head, c.root, o)
+}

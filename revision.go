@@ -1,0 +1,166 @@
+package strata
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/branch"
+	"github.com/stratakv/strata/commit"
+)
+
+// Resolve turns a revision into a commit hash. A revision is a base followed
+// by any number of suffixes:
+//
+//	main        a branch name (branches win over hashes)
+//	3fa4…       a full 64-digit commit hash, or a unique prefix of at least 4
+//	REV~N       the N-th first-parent ancestor (REV~ is REV~1)
+//	REV^N       the N-th parent (REV^ is REV^1, REV^0 is REV itself)
+//
+// Bad syntax returns an error wrapping ErrInvalidRevision; a revision that
+// names nothing (no such branch or commit, history too short, ambiguous
+// prefix) wraps ErrNotFound.
+func (kv *KV) Resolve(ctx context.Context, rev string) (Hash, error) {
+	if err := kv.alive(); err != nil {
+		return Hash{}, err
+	}
+	i := strings.IndexAny(rev, "~^")
+	if i < 0 {
+		i = len(rev)
+	}
+	h, err := kv.resolveBase(ctx, rev, rev[:i])
+	if err != nil {
+		return Hash{}, err
+	}
+	for s := rev[i:]; s != ""; {
+		op := s[0]
+		s = s[1:]
+		j := strings.IndexAny(s, "~^")
+		if j < 0 {
+			j = len(s)
+		}
+		n := 1
+		if j > 0 {
+			n, err = strconv.Atoi(s[:j])
+			if err != nil || n < 0 {
+				return Hash{}, fmt.Errorf("%w: %q: %q is not a count", ErrInvalidRevision, rev, s[:j])
+			}
+		}
+		s = s[j:]
+		if h, err = kv.ancestor(ctx, rev, h, op, n); err != nil {
+			return Hash{}, err
+		}
+	}
+	return h, nil
+}
+
+func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int) (Hash, error) {
+	if op == '^' {
+		if n == 0 {
+			return h, nil
+		}
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
+		if err != nil {
+			return Hash{}, err
+		}
+		if n > len(c.Parents) {
+			return Hash{}, fmt.Errorf("revision %q: commit %s has %d parents: %w", rev, h.Short(), len(c.Parents), ErrNotFound)
+		}
+		return c.Parents[n-1], nil
+	}
+	for k := 0; k < n; k++ {
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
+		if err != nil {
+			return Hash{}, err
+		}
+		if len(c.Parents) == 0 {
+			return Hash{}, fmt.Errorf("revision %q: history ends after %d generations: %w", rev, k, ErrNotFound)
+		}
+		h = c.Parents[0]
+	}
+	return h, nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
+	if base == "" {
+		return Hash{}, fmt.Errorf("%w: %q: empty revision", ErrInvalidRevision, rev)
+	}
+	if branch.ValidateName(base) == nil {
+		h, err := kv.branches.Head(ctx, base)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return h, err
+		}
+	}
+	if !isHex(base) || len(base) > 2*backend.HashSize {
+		if err := branch.ValidateName(base); err != nil {
+			return Hash{}, fmt.Errorf("%w: %q is neither a branch name nor a hexadecimal hash", ErrInvalidRevision, base)
+		}
+		return Hash{}, fmt.Errorf("revision %q: no branch %q: %w", rev, base, ErrNotFound)
+	}
+	if len(base) == 2*backend.HashSize {
+		h, err := backend.ParseHash(base)
+		if err != nil {
+			return Hash{}, fmt.Errorf("%w: %v", ErrInvalidRevision, err)
+		}
+		if _, err := commit.Load(ctx, kv.store, kv.nodes, h); err != nil {
+			// A hash the user typed names no stored link: its absence
+			// is not damage.
+			if errors.Is(err, ErrMissing) {
+				return Hash{}, fmt.Errorf("revision %q: no branch or commit: %w", rev, ErrNotFound)
+			}
+			return Hash{}, err
+		}
+		return h, nil
+	}
+	if len(base) < 4 {
+		return Hash{}, fmt.Errorf("revision %q: no branch %q, and a hash prefix needs at least 4 digits: %w", rev, base, ErrNotFound)
+	}
+	return kv.resolvePrefix(ctx, rev, strings.ToLower(base))
+}
+
+// resolvePrefix finds the one commit whose hash starts with the hex digits p.
+func (kv *KV) resolvePrefix(ctx context.Context, rev, p string) (Hash, error) {
+	lister, ok := kv.store.(backend.ObjectLister)
+	if !ok {
+		return Hash{}, fmt.Errorf("revision %q: this backend cannot look up abbreviated hashes; give all 64 digits: %w", rev, ErrNotFound)
+	}
+	prefix, _ := hex.DecodeString(p[:len(p)/2*2])
+	var found []Hash
+	err := lister.ListObjects(ctx, prefix, func(h Hash) error {
+		if !strings.HasPrefix(h.String(), p) {
+			return nil
+		}
+		if _, err := commit.Load(ctx, kv.store, kv.nodes, h); err != nil {
+			if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound) {
+				return nil // not a commit (or unreadable): not a candidate
+			}
+			return err
+		}
+		found = append(found, h)
+		return nil
+	})
+	if err != nil {
+		return Hash{}, err
+	}
+	switch len(found) {
+	case 0:
+		return Hash{}, fmt.Errorf("revision %q: no branch or commit: %w", rev, ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return Hash{}, fmt.Errorf("revision %q: prefix is ambiguous (%d commits match; give more digits): %w", rev, len(found), ErrNotFound)
+}

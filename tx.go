@@ -1,0 +1,89 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratakv/strata/tree"
+)
+
+// Tx is a set of changes made inside Branch.Update. Reads through a Tx see
+// its own changes. A Tx is valid only during the call of the function it was
+// passed to and is not safe for concurrent use.
+type Tx struct {
+	ctx context.Context
+	kv  *KV
+	t   *tree.Builder
+	err error // the first failed change; Update returns it
+}
+
+func (tx *Tx) fail(err error) error {
+	if tx.err == nil {
+		tx.err = err
+	}
+	return err
+}
+
+// Set records value at path (copying it). An invalid path or a
+// value/directory clash is returned and also makes Update fail, even if the
+// caller ignores it.
+func (tx *Tx) Set(path string, value []byte) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return tx.fail(err)
+	}
+	if err := tx.t.Set(tx.ctx, segs, value); err != nil {
+		return tx.fail(err)
+	}
+	return nil
+}
+
+// Delete removes the value or directory at path. Deleting a path that does
+// not exist is not an error inside a transaction; an invalid path is, and
+// makes Update fail.
+func (tx *Tx) Delete(path string) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return tx.fail(err)
+	}
+	if len(segs) == 0 {
+		return tx.fail(fmt.Errorf("%w: refusing to delete the root", ErrInvalidPath))
+	}
+	if _, err := tx.t.Delete(tx.ctx, segs); err != nil {
+		return tx.fail(err)
+	}
+	return nil
+}
+
+// Get returns the value at path as the transaction sees it, or an error
+// wrapping ErrNotFound.
+func (tx *Tx) Get(path string) ([]byte, error) {
+	if err := tx.kv.alive(); err != nil {
+		return nil, err
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	return tx.t.Get(tx.ctx, segs)
+}
+
+// List returns the children of the directory at path as the transaction
+// sees it.
+func (tx *Tx) List(path string, opts ...ListOption) ([]Entry, error) {
+	if err := tx.kv.alive(); err != nil {
+		return nil, err
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	es, err := tx.t.List(tx.ctx, segs, page(opts))
+	return entries(es), err
+}
