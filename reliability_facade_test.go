@@ -6,15 +6,14 @@ package strata_test
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
+	damaged "github.com/stratakv/strata/internal/damage"
 	"github.com/stratakv/strata/internal/redistest"
 	"github.com/stratakv/strata/node"
 )
@@ -229,24 +228,9 @@ func TestEverythingAfterClose(t *testing.T) {
 // bytes, as a damaged disk might.
 func corruptRef(t *testing.T, dir, name string) {
 	t.Helper()
-	db, err := pdb.Open(dir, &pdb.Options{Logger: quietLog{}})
-	if err != nil {
-		t.Fatalf("pebble.Open: %v", err)
-	}
-	if err := db.Set(append([]byte{'r'}, name...), []byte("12345"), pdb.Sync); err != nil {
+	if err := damaged.PebbleRef(dir, name, []byte("12345")); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-type quietLog struct{}
-
-func (quietLog) Infof(string, ...any)  {}
-func (quietLog) Errorf(string, ...any) {}
-func (quietLog) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
 }
 
 func TestCorruptBranchPebble(t *testing.T) {

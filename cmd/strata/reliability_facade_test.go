@@ -7,15 +7,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
-	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/damage"
 	"github.com/stratakv/strata/node"
 )
 
@@ -92,24 +91,9 @@ func TestMissingObjectExitsDamaged(t *testing.T) {
 // bytes, as a damaged disk might.
 func corruptRef(t *testing.T, dir, name string) {
 	t.Helper()
-	db, err := pdb.Open(dir, &pdb.Options{Logger: quietLog{}})
-	if err != nil {
-		t.Fatalf("pebble.Open: %v", err)
-	}
-	if err := db.Set(append([]byte{'r'}, name...), []byte("12345"), pdb.Sync); err != nil {
+	if err := damage.PebbleRef(dir, name, []byte("12345")); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-type quietLog struct{}
-
-func (quietLog) Infof(string, ...any)  {}
-func (quietLog) Errorf(string, ...any) {}
-func (quietLog) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
 }
 
 func TestCorruptBranchIsReportedAndRepaired(t *testing.T) {
