@@ -708,37 +708,52 @@ func (s *Store) readRef(op, name string) (h backend.Hash, found bool, err error)
 // empty prefix), sorted by name, read from one consistent view.
 func (s *Store) ListRefs(ctx context.Context, prefix string) (refs []backend.Ref, err error) {
 	op := fmt.Sprintf("list refs %q", prefix)
-	if err := s.acquire(ctx, op); err != nil {
+	err = s.scanRefs(ctx, op, prefix, func(name string, it *pdb.Iterator) error {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return s.fail(op, err)
+		}
+		h, err := backend.HashFromBytes(v)
+		if err != nil {
+			return s.errorf(op, fmt.Errorf("%w: ref %q: %v", backend.ErrCorrupt, name, err))
+		}
+		refs = append(refs, backend.Ref{Name: name, Hash: h})
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	return refs, nil
+}
+
+// scanRefs calls fn, in name order, for every ref whose name starts with
+// prefix, with the iterator positioned on it, from one consistent view. It
+// stops at and returns fn's first error.
+func (s *Store) scanRefs(ctx context.Context, op, prefix string, fn func(name string, it *pdb.Iterator) error) (err error) {
+	if err := s.acquire(ctx, op); err != nil {
+		return err
 	}
 	defer s.mu.RUnlock()
 	defer s.recover(op, &err)
 	lower := refKey(prefix)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
 	if err != nil {
-		return nil, s.fail(op, err)
+		return s.fail(op, err)
 	}
 	defer func() {
 		if cerr := it.Close(); cerr != nil && err == nil {
-			refs, err = nil, s.fail(op, cerr)
+			err = s.fail(op, cerr)
 		}
 	}()
 	for ok := it.First(); ok; ok = it.Next() {
-		name := string(it.Key()[1:])
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, s.fail(op, err)
+		if err := fn(string(it.Key()[1:]), it); err != nil {
+			return err
 		}
-		h, err := backend.HashFromBytes(v)
-		if err != nil {
-			return nil, s.errorf(op, fmt.Errorf("%w: ref %q: %v", backend.ErrCorrupt, name, err))
-		}
-		refs = append(refs, backend.Ref{Name: name, Hash: h})
 	}
 	if err := it.Error(); err != nil {
-		return nil, s.fail(op, err)
+		return s.fail(op, err)
 	}
-	return refs, nil
+	return nil
 }
 
 // CompareAndSwapRef sets ref name to new if it currently points at old. An
@@ -863,26 +878,12 @@ func (s *Store) Close() (err error) {
 // consistent view.
 func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, err error) {
 	op := fmt.Sprintf("list ref names %q", prefix)
-	if err := s.acquire(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
-	defer s.recover(op, &err)
-	lower := refKey(prefix)
-	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
+	err = s.scanRefs(ctx, op, prefix, func(name string, _ *pdb.Iterator) error {
+		names = append(names, name)
+		return nil
+	})
 	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	defer func() {
-		if cerr := it.Close(); cerr != nil && err == nil {
-			names, err = nil, s.fail(op, cerr)
-		}
-	}()
-	for ok := it.First(); ok; ok = it.Next() {
-		names = append(names, string(it.Key()[1:]))
-	}
-	if err := it.Error(); err != nil {
-		return nil, s.fail(op, err)
+		return nil, err
 	}
 	return names, nil
 }
