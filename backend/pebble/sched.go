@@ -30,7 +30,7 @@ import (
 // ticker goroutine to exit and for a grant round in progress to end; after
 // them the gate never calls the database again.
 type gate struct {
-	db pdb.DBForCompaction // set by Register, before any other call
+	db pdb.DBForCompaction // set by Register; nil if never registered
 
 	// newTicker makes the ticker of the periodic grant rounds; tests
 	// replace it.
@@ -75,12 +75,12 @@ func newGate() *gate {
 // Register implements pdb.CompactionScheduler: pdb.Open calls it once,
 // before it may ask for a compaction. It starts the ticker goroutine.
 func (g *gate) Register(_ int, db pdb.DBForCompaction) {
-	g.db = db
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopped || g.done != nil {
 		return
 	}
+	g.db = db
 	g.done = make(chan struct{})
 	tick, stopTick := g.newTicker()
 	go g.tick(tick, stopTick, g.done)
@@ -148,7 +148,7 @@ func (g *gate) start() {
 func (g *gate) TrySchedule() (bool, pdb.CompactionGrantHandle) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.started || g.stopped {
+	if !g.started || g.stopped || g.db == nil {
 		return false, nil
 	}
 	g.allowed = g.db.GetAllowedWithoutPermission()
@@ -164,6 +164,10 @@ func (g *gate) TrySchedule() (bool, pdb.CompactionGrantHandle) {
 // mutex held, so it only wakes the ticker goroutine for a grant round.
 func (g *gate) UpdateGetAllowedWithoutPermission() {
 	g.mu.Lock()
+	if g.db == nil {
+		g.mu.Unlock()
+		return
+	}
 	a := g.db.GetAllowedWithoutPermission()
 	more := a > g.allowed
 	g.allowed = a
@@ -184,7 +188,7 @@ func (g *gate) grant() {
 	for g.granting && !g.stopped {
 		g.idle.Wait()
 	}
-	if !g.started || g.stopped {
+	if !g.started || g.stopped || g.db == nil {
 		g.mu.Unlock()
 		return
 	}
