@@ -87,18 +87,34 @@ func (f *fullFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.File.WriteAt(p, off)
 }
 
-const diskFullDirEnv = "STRATA_PEBBLE_DISKFULL_DIR"
+const (
+	diskFullDirEnv  = "STRATA_PEBBLE_DISKFULL_DIR"
+	diskFullModeEnv = "STRATA_PEBBLE_DISKFULL_MODE"
+)
 
 // TestDiskFullHelper is not a test: run as a child by TestDiskFull, it
 // fills the disk of the store in $STRATA_PEBBLE_DISKFULL_DIR with 300 KB
 // commits and reports on standard output, one line each, the commits that
-// were acknowledged ("ok HASH") and what happened then.
+// were acknowledged ("ok HASH") and what happened then. With
+// $STRATA_PEBBLE_DISKFULL_MODE=reopen it instead opens the store for
+// writing on a disk that is still full, and reports how Open failed.
 func TestDiskFullHelper(t *testing.T) {
 	dir := os.Getenv(diskFullDirEnv)
 	if dir == "" {
 		t.Skip("helper process for TestDiskFull")
 	}
 	ctx := context.Background()
+	if os.Getenv(diskFullModeEnv) == "reopen" {
+		// The disk is still full: Open for writing gives up.
+		fs := &fullFS{FS: vfs.Default, budget: 0}
+		s, err := pebble.Open(ctx, dir, &pebble.Options{FS: fs})
+		if err == nil {
+			s.Close()
+		}
+		fmt.Printf("enospc %v\n", errors.Is(err, syscall.ENOSPC))
+		fmt.Printf("error %s\n", strings.ReplaceAll(fmt.Sprint(err), "\n", `\n`))
+		os.Exit(0)
+	}
 	fs := &fullFS{FS: vfs.Default, budget: -1}
 	s, err := pebble.Open(ctx, dir, &pebble.Options{FS: fs})
 	if err != nil {
@@ -133,32 +149,7 @@ func TestDiskFullHelper(t *testing.T) {
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskFullHelper$")
-	cmd.Env = append(os.Environ(), diskFullDirEnv+"="+dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("helper: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
-	}
-	if strings.Contains(stderr.String(), "panic") {
-		t.Fatalf("helper panicked:\n%s", stderr.String())
-	}
-	var acked []backend.Hash
-	report := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), " ")
-		if k == "ok" {
-			h, err := backend.ParseHash(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			acked = append(acked, h)
-			continue
-		}
-		report[k] = v
-	}
+	acked, report := runDiskFullHelper(t, dir, "fill")
 	t.Logf("%d commits acknowledged; then %s", len(acked), report["error"])
 	if len(acked) == 0 || len(acked) == 100 {
 		t.Fatalf("helper acknowledged %d commits; want the disk to fill after some", len(acked))
@@ -172,9 +163,62 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("the write error %q does not name the store directory %s", report["error"], dir)
 	}
 
+	// The disk is still full. Opening the store for writing fails at
+	// once with ENOSPC (Pebble would retry flushing its log forever), in
+	// a child process, whose exit releases the lock that the abandoned
+	// open holds.
+	_, report = runDiskFullHelper(t, dir, "reopen")
+	t.Logf("Open for writing on the full disk: %s", report["error"])
+	if report["enospc"] != "true" {
+		t.Errorf("Open for writing on a full disk = %s; want an error wrapping ENOSPC", report["error"])
+	}
+	// Reading needs no space, and works meanwhile.
+	r := open(t, dir, &pebble.Options{ReadOnly: true, FS: &fullFS{FS: vfs.Default, budget: 0}})
+	checkAcked(t, r, acked)
+	mustClose(t, r)
+
 	// Space is free again: the store opens, and every acknowledged
 	// commit is there.
 	s := open(t, dir, nil)
+	checkAcked(t, s, acked)
+}
+
+// runDiskFullHelper runs TestDiskFullHelper on dir in mode, and returns
+// the commits it acknowledged and the rest of its report.
+func runDiskFullHelper(t *testing.T, dir, mode string) (acked []backend.Hash, report map[string]string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskFullHelper$")
+	cmd.Env = append(os.Environ(), diskFullDirEnv+"="+dir, diskFullModeEnv+"="+mode)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper (%s): %v\nstdout:\n%s\nstderr:\n%s", mode, err, out, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "panic") {
+		t.Fatalf("helper (%s) panicked:\n%s", mode, stderr.String())
+	}
+	report = map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		if k == "ok" {
+			h, err := backend.ParseHash(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acked = append(acked, h)
+			continue
+		}
+		report[k] = v
+	}
+	return acked, report
+}
+
+// checkAcked checks that s holds every commit TestDiskFullHelper
+// acknowledged, with heads/main at the last.
+func checkAcked(t *testing.T, s *pebble.Store, acked []backend.Hash) {
+	t.Helper()
 	ctx := t.Context()
 	head, err := s.GetRef(ctx, "heads/main")
 	if err != nil || head != acked[len(acked)-1] {
@@ -182,7 +226,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	for i, h := range acked {
 		v, err := s.Get(ctx, h)
-		if err != nil || len(v) != 300<<10 || v[0] != byte(i) {
+		if err != nil || !bytes.Equal(v, bytes.Repeat([]byte{byte(i)}, 300<<10)) {
 			t.Errorf("acknowledged object %d (%s): %d bytes, %v", i, h.Short(), len(v), err)
 		}
 	}

@@ -84,6 +84,10 @@ type Options struct {
 	// operating system's (vfs.Default). Tests use Pebble's vfs wrappers to
 	// inject faults such as a full disk.
 	FS vfs.FS
+
+	// tune, if set, adjusts Pebble's options before the database is
+	// opened. Only tests set it (see export_test.go).
+	tune func(*pdb.Options)
 }
 
 func (o *Options) withDefaults() Options {
@@ -115,6 +119,7 @@ type Store struct {
 	dir      string
 	readOnly bool
 	health   *health
+	gate     *gate // the database's compaction scheduler
 
 	// mu guards db against Close: every method holds it for reading while
 	// it uses db, and Close holds it for writing. No caller code runs while
@@ -205,14 +210,20 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 	}
 	h := newHealth(dir)
 	l := logger{logf: o.Logf, h: h}
-	db, err := openDB(ctx, path, &pdb.Options{
+	g := newGate()
+	popts := &pdb.Options{
 		FS:               o.FS,
 		Lock:             lock,
 		ReadOnly:         o.ReadOnly,
 		ErrorIfNotExists: o.MustExist || state == dirStore,
 		Logger:           l,
 		EventListener:    eventListener(l),
-	}, lock, h)
+	}
+	popts.Experimental.CompactionScheduler = g
+	if o.tune != nil {
+		o.tune(popts)
+	}
+	db, err := openDB(ctx, path, popts, lock, h, g)
 	if err != nil {
 		if herr := h.openError(); herr != nil {
 			return nil, herr
@@ -231,6 +242,7 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		dir:      dir,
 		readOnly: o.ReadOnly,
 		health:   h,
+		gate:     g,
 		db:       db,
 		lock:     lock,
 	}
@@ -238,6 +250,10 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		_ = s.Close()
 		return nil, err
 	}
+	// Only now may compactions run: one started while pdb.Open could
+	// still fail would outlive the file cache that Open's failure closes,
+	// and crash the process (see gate).
+	g.start()
 	return s, nil
 }
 
@@ -246,8 +262,9 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 // when h reports trouble that Pebble would retry forever (replaying the
 // log on a full disk, for one), returning h's error. If it gives up, the
 // open goes on in the background, and whatever it opens is closed and the
-// lock released.
-func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock, h *health) (*pdb.DB, error) {
+// lock released. Whenever openDB returns no database, it stops g (pdb.Open
+// does not unregister its scheduler when it fails).
+func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock, h *health, g *gate) (*pdb.DB, error) {
 	done := make(chan openResult, 1)
 	go func() {
 		var r openResult
@@ -262,14 +279,15 @@ func openDB(ctx context.Context, path string, opts *pdb.Options, lock *pdb.Lock,
 	select {
 	case r := <-done:
 		if r.err != nil {
+			g.stop()
 			_ = lock.Close()
 		}
 		return r.db, r.err
 	case <-ctx.Done():
-		abandon(done, lock)
+		abandon(done, lock, g)
 		return nil, ctx.Err()
 	case <-h.trouble:
-		abandon(done, lock)
+		abandon(done, lock, g)
 		return nil, h.openError()
 	}
 }
@@ -280,8 +298,8 @@ type openResult struct {
 }
 
 // abandon lets an open that openDB gave up on finish in the background,
-// then closes what it opened and releases the lock.
-func abandon(done <-chan openResult, lock *pdb.Lock) {
+// then closes what it opened, stops g and releases the lock.
+func abandon(done <-chan openResult, lock *pdb.Lock, g *gate) {
 	go func() {
 		r := <-done
 		if r.db != nil {
@@ -290,6 +308,7 @@ func abandon(done <-chan openResult, lock *pdb.Lock) {
 				_ = r.db.Close()
 			}()
 		}
+		g.stop()
 		_ = lock.Close()
 	}()
 }
@@ -855,11 +874,13 @@ func (s *Store) Close() (err error) {
 	db, lock := s.db, s.lock
 	s.db, s.lock = nil, nil
 	if s.health.fatal.Load() != nil {
+		s.gate.halt()
 		return nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.health.stop("close", r)
+			s.gate.halt()
 			err = nil
 		}
 	}()
