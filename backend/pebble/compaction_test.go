@@ -18,6 +18,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/pebble"
 )
 
@@ -41,7 +42,7 @@ func fillL0(t *testing.T, dir string, n int) []backend.Hash {
 	s := open(t, dir, o)
 	var hs []backend.Hash
 	for i := range n {
-		h := hashOf(fmt.Sprint("fill ", i))
+		h := backendtest.HashOf(fmt.Sprint("fill ", i))
 		if err := s.Put(t.Context(), []backend.Object{{Hash: h, Data: fillData(i)}}); err != nil {
 			t.Fatal(err)
 		}
