@@ -68,6 +68,9 @@ func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]
 	}
 	var hide *hidden
 	if from, to, ok := strings.Cut(rev, ".."); ok {
+		if strings.HasPrefix(to, ".") {
+			return nil, fmt.Errorf("%w: %q: the symmetric difference A...B is not supported; use A..B", ErrInvalidRevision, rev)
+		}
 		if from == "" || to == "" {
 			return nil, fmt.Errorf("%w: range %q needs a revision on both sides of \"..\"", ErrInvalidRevision, rev)
 		}
