@@ -1,16 +1,20 @@
 package strata_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/mem"
 )
@@ -507,5 +511,109 @@ func TestOptionsOutOfRange(t *testing.T) {
 	}
 	if _, err := kv.Log(ctx, "main", 0, strata.MaxDepth(0)); err != nil {
 		t.Errorf("Log MaxDepth(0): %v", err)
+	}
+}
+
+// reads wraps a mem store and records the kind (the first bytes' type tag)
+// of every object read from it.
+type reads struct {
+	*mem.Store
+	mu    sync.Mutex
+	kinds []byte
+}
+
+func (r *reads) note(bs ...[]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range bs {
+		if len(b) > 2 {
+			r.kinds = append(r.kinds, b[2]) // [array header, 0xcc, tag, ...]: see docs/FORMAT.md
+		}
+	}
+}
+
+func (r *reads) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	b, err := r.Store.Get(ctx, h)
+	r.note(b)
+	return b, err
+}
+
+func (r *reads) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error) {
+	bs, err := r.Store.GetMany(ctx, hs)
+	r.note(bs...)
+	return bs, err
+}
+
+func (r *reads) take() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.kinds
+	r.kinds = nil
+	return k
+}
+
+// TestSetTreeReadsNoValues checks that grafting a large directory reads
+// a handful of directory objects and none of the values below it, and
+// that the grafted directory can be changed further in the same
+// transaction.
+func TestSetTreeReadsNoValues(t *testing.T) {
+	store := &reads{Store: mem.New()}
+	kv := strata.New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	big := strings.Repeat("v", 100) // not inline: every value is a contents object
+	must[strata.Hash](t)(main.Update(ctx, func(tx *strata.Tx) error {
+		for i := range 2000 {
+			if err := tx.Set(fmt.Sprintf("src/k%04d", i), []byte(fmt.Sprint(big, i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	src := must[strata.Hash](t)(must[*strata.Snapshot](t)(kv.At(ctx, "main")).TreeHash(ctx, "src"))
+
+	// A second KV over the same store has an empty cache: every object
+	// it needs is read from the store.
+	fresh := strata.New(store)
+	store.take()
+	h := must[strata.Hash](t)(fresh.Branch("main").Update(ctx, func(tx *strata.Tx) error {
+		if err := tx.SetTree("copy", src); err != nil {
+			return err
+		}
+		return tx.Set("copy/extra", []byte("e"))
+	}))
+	got := store.take()
+	t.Logf("object kinds read: %v", got)
+	const contentsTag = 1
+	if slices.Contains(got, contentsTag) || len(got) > 12 {
+		t.Errorf("grafting a directory of 2000 values read objects of kinds %v; want a few directories and no value", got)
+	}
+	snap := must[*strata.Snapshot](t)(kv.At(ctx, h.String()))
+	if n := must[int](t)(snap.Len(ctx, "copy")); n != 2001 {
+		t.Errorf("copy has %d entries, want 2001", n)
+	}
+	if v := must[[]byte](t)(snap.Get(ctx, "copy/k1234")); string(v) != fmt.Sprint(big, 1234) {
+		t.Errorf("copy/k1234 = %q", v)
+	}
+}
+
+// TestLogMaxDepthBoundsPathFilter checks that MaxDepth stops a PathFilter
+// walk that would otherwise go down the whole history.
+func TestLogMaxDepthBoundsPathFilter(t *testing.T) {
+	kv := openMem(t)
+	main := kv.Branch("main")
+	first := must[strata.Hash](t)(main.Set(ctx, "rare", []byte("once")))
+	for i := range 20 {
+		must[strata.Hash](t)(main.Set(ctx, "busy", []byte(fmt.Sprint(i))))
+	}
+	all := must[[]strata.Commit](t)(kv.Log(ctx, "main", 0, strata.PathFilter("rare")))
+	if len(all) != 1 || all[0].Hash != first {
+		t.Fatalf("log -- rare = %v, want the first commit", all)
+	}
+	if got := must[[]strata.Commit](t)(kv.Log(ctx, "main", 0, strata.PathFilter("rare"), strata.MaxDepth(5))); len(got) != 0 {
+		t.Errorf("log -- rare with MaxDepth(5) = %v, want nothing", got)
+	}
+	if got := must[[]strata.Commit](t)(kv.Log(ctx, "main", 0, strata.PathFilter("rare"), strata.MaxDepth(20))); len(got) != 1 {
+		t.Errorf("log -- rare with MaxDepth(20) = %v, want the first commit", got)
 	}
 }
