@@ -27,6 +27,7 @@ var (
 	ErrInvalidValue    = contents.ErrInvalidValue       // a typed value does not parse, or is not the kind needed
 	ErrLimit           = commit.ErrLimit                // a merge-base search passed MaxDepth or MaxBases
 	ErrReadOnly        = backend.ErrReadOnly            // a write to a store opened with ReadOnly
+	ErrInvalidOption   = errors.New("invalid option")   // an option out of its range (MaxDepth(-1), MaxBases(0), MaxRetries(0), …)
 )
 
 // Hash names a commit, tree node or value: 32 bytes of BLAKE3-256.

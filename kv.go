@@ -20,7 +20,7 @@
 //
 // Errors wrap the sentinel errors ErrNotFound, ErrConflict, ErrCorrupt,
 // ErrInvalidPath, ErrInvalidBranch, ErrInvalidRevision, ErrInvalidURL,
-// ErrInvalidValue, ErrLimit and ErrClosed; test them with errors.Is. A
+// ErrInvalidValue, ErrInvalidOption, ErrLimit and ErrClosed; test them with errors.Is. A
 // merge that finds conflicts returns a *MergeConflictError listing them.
 package strata
 
@@ -62,14 +62,28 @@ type openOptions struct {
 	readOnly    bool
 	lockTimeout time.Duration
 	mergers     []pathMerger // see MergeWith
+	err         error        // the first out-of-range option; see alive
 }
 
 // MaxRetries sets how many times a write (or a merge) re-reads the branch
 // head and merges or re-applies its change after losing a compare-and-swap
 // to another writer before it gives up with ErrConflict. The default is
-// 64; n < 1 means 1.
+// 64; n < 1 is an error wrapping ErrInvalidOption (see Open and New).
 func MaxRetries(n int) OpenOption {
-	return func(o *openOptions) { o.maxRetries = max(n, 1) }
+	return func(o *openOptions) {
+		if n < 1 {
+			o.fail(fmt.Errorf("%w: MaxRetries(%d): at least 1 attempt is needed", ErrInvalidOption, n))
+			return
+		}
+		o.maxRetries = n
+	}
+}
+
+// fail records the first out-of-range option.
+func (o *openOptions) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
 }
 
 // CacheSize sets the size, in bytes, of the cache of decoded directory
@@ -97,9 +111,16 @@ func ReadOnly() OpenOption {
 }
 
 // LockTimeout sets how long Open waits for another process that holds an
-// on-disk store's lock (default 10s).
+// on-disk store's lock (default 10s). A negative d is an error wrapping
+// ErrInvalidOption.
 func LockTimeout(d time.Duration) OpenOption {
-	return func(o *openOptions) { o.lockTimeout = d }
+	return func(o *openOptions) {
+		if d < 0 {
+			o.fail(fmt.Errorf("%w: LockTimeout(%v): a wait cannot be negative", ErrInvalidOption, d))
+			return
+		}
+		o.lockTimeout = d
+	}
 }
 
 func newOptions(opts []OpenOption) openOptions {
@@ -124,9 +145,12 @@ func newOptions(opts []OpenOption) openOptions {
 // goes to its backend's parser. An on-disk store is created if missing
 // unless MustExist is given. An unknown scheme or a malformed URL returns
 // an error wrapping ErrInvalidURL; no error shows a password (see
-// RedactURL).
+// RedactURL); an out-of-range option, one wrapping ErrInvalidOption.
 func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error) {
 	o := newOptions(opts)
+	if o.err != nil {
+		return nil, o.err
+	}
 	s, err := openBackend(ctx, storeURL, o)
 	if err != nil {
 		return nil, err
@@ -156,7 +180,9 @@ func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, 
 	return pebble.Open(ctx, dir, &pebble.Options{MustExist: o.mustExist, ReadOnly: o.readOnly, LockTimeout: o.lockTimeout})
 }
 
-// New returns a KV over a backend the caller opened. Close closes it.
+// New returns a KV over a backend the caller opened. Close closes it. If
+// an option is out of range, every method of the KV returns an error
+// wrapping ErrInvalidOption (as Open would have).
 func New(s backend.Store, opts ...OpenOption) *KV {
 	return newKV(s, newOptions(opts))
 }
@@ -182,5 +208,5 @@ func (kv *KV) alive() error {
 	if kv.closed.Load() {
 		return fmt.Errorf("strata: %w", ErrClosed)
 	}
-	return nil
+	return kv.opts.err
 }

@@ -24,8 +24,10 @@ type mergeOptions struct {
 	prefer   Side
 	resolve  ResolveFunc
 	noFF     bool
+	ffOnly   bool
 	maxDepth int
 	maxBases int
+	err      error // the first out-of-range option
 }
 
 // DefaultMaxDepth and DefaultMaxBases are the bounds of a merge-base
@@ -39,6 +41,9 @@ func newMergeOptions(opts []MergeOption) mergeOptions {
 	o := mergeOptions{maxDepth: DefaultMaxDepth, maxBases: DefaultMaxBases}
 	for _, f := range opts {
 		f.applyMerge(&o)
+	}
+	if o.noFF && o.ffOnly && o.err == nil {
+		o.err = fmt.Errorf("%w: NoFastForward and FastForwardOnly exclude each other", ErrInvalidOption)
 	}
 	return o
 }
@@ -60,18 +65,69 @@ func Resolver(fn ResolveFunc) MergeOption {
 // could simply move forward to the merged revision.
 func NoFastForward() MergeOption { return mergeOption(func(o *mergeOptions) { o.noFF = true }) }
 
-// MaxDepth bounds a merge-base search: it fails with an error wrapping
-// ErrLimit rather than look at commits more than n generations (by
-// height) below the higher of the two revisions (default DefaultMaxDepth).
-func MaxDepth(n int) MergeOption {
-	return mergeOption(func(o *mergeOptions) { o.maxDepth = max(n, 0) })
+// FastForwardOnly makes Merge only ever move the branch forward: when a
+// merge commit would be needed (the branch has commits the merged
+// revision lacks), Merge writes nothing and returns an error wrapping
+// ErrConflict. Given with NoFastForward, it is an error wrapping
+// ErrInvalidOption.
+func FastForwardOnly() MergeOption { return mergeOption(func(o *mergeOptions) { o.ffOnly = true }) }
+
+// DepthOption is MaxDepth's option: it is both a MergeOption and a
+// LogOption.
+type DepthOption int
+
+// MaxDepth bounds a walk down history by commit height. A merge-base
+// search (Merge, MergeBase, Revert, CherryPick) fails with an error
+// wrapping ErrLimit rather than look at commits more than n generations
+// below the higher of the two revisions (default DefaultMaxDepth). Log
+// stops, without an error, at commits more than n generations below the
+// revision it starts from (default: no bound), so a PathFilter walk that
+// finds nothing need not read the whole history. A negative n is an error
+// wrapping ErrInvalidOption from the call it is given to.
+func MaxDepth(n int) DepthOption { return DepthOption(n) }
+
+func (n DepthOption) check() error {
+	if n < 0 {
+		return fmt.Errorf("%w: MaxDepth(%d): a depth cannot be negative", ErrInvalidOption, int(n))
+	}
+	return nil
+}
+
+func (n DepthOption) applyMerge(o *mergeOptions) {
+	if err := n.check(); err != nil {
+		o.fail(err)
+		return
+	}
+	o.maxDepth = int(n)
+}
+
+func (n DepthOption) applyLog(o *logOptions) {
+	if err := n.check(); err != nil {
+		o.fail(err)
+		return
+	}
+	o.maxDepth, o.hasDepth = int(n), true
 }
 
 // MaxBases bounds the number of merge bases (lowest common ancestors) a
 // search may find before it fails with an error wrapping ErrLimit
-// (default DefaultMaxBases; criss-cross histories have several).
+// (default DefaultMaxBases; criss-cross histories have several). n < 1 is
+// an error wrapping ErrInvalidOption from the call it is given to.
 func MaxBases(n int) MergeOption {
-	return mergeOption(func(o *mergeOptions) { o.maxBases = max(n, 1) })
+	return mergeOption(func(o *mergeOptions) {
+		if n < 1 {
+			o.fail(fmt.Errorf("%w: MaxBases(%d): a search must be allowed at least 1 base", ErrInvalidOption, n))
+			return
+		}
+		o.maxBases = n
+	})
+}
+
+// fail records the first out-of-range option.
+func (o *mergeOptions) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
 }
 
 // common ancestors, the common ancestors that are not ancestors of another
@@ -85,6 +141,9 @@ func MaxBases(n int) MergeOption {
 // error wrapping ErrLimit.
 func (kv *KV) MergeBase(ctx context.Context, a, b string, opts ...MergeOption) ([]Hash, error) {
 	o := newMergeOptions(opts)
+	if o.err != nil {
+		return nil, o.err
+	}
 	ha, err := kv.Resolve(ctx, a)
 	if err != nil {
 		return nil, err
@@ -103,7 +162,8 @@ func (kv *KV) MergeBase(ctx context.Context, a, b string, opts ...MergeOption) (
 // Merge merges revision from (a branch or a commit) into branch into and
 // returns into's new head. If into already contains from, nothing
 // changes. If from contains into, into moves forward to from (a
-// fast-forward) unless NoFastForward is given. Otherwise the two trees are
+// fast-forward) unless NoFastForward is given. With FastForwardOnly, any
+// other case returns an error wrapping ErrConflict. Otherwise the two trees are
 // merged three-way against their merge base (a virtual one merged from
 // several bases after criss-cross merges; the empty tree for disjoint
 // histories), and a merge commit with parents [into's head, from] is
@@ -124,6 +184,9 @@ func (kv *KV) Merge(ctx context.Context, from, into string, opts ...MergeOption)
 		return Hash{}, err
 	}
 	o := newMergeOptions(opts)
+	if o.err != nil {
+		return Hash{}, o.err
+	}
 	if o.commit.message == "" {
 		o.commit.message = fmt.Sprintf("merge %s into %s", from, into)
 	}
@@ -152,6 +215,10 @@ func (kv *KV) Merge(ctx context.Context, from, into string, opts ...MergeOption)
 				return Hash{}, err
 			}
 			return theirs, nil
+		}
+		if o.ffOnly {
+			return Hash{}, fmt.Errorf("%s: not a fast-forward: %s has commits that %s lacks, so a merge commit would be needed: %w",
+				op, into, from, ErrConflict)
 		}
 		return kv.mergeCommit(ctx, op, into, ours, theirs, bases, &o)
 	})

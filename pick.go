@@ -61,6 +61,9 @@ func (b *Branch) pick(ctx context.Context, rev string, revert bool, opts []Merge
 		parent = p.Tree
 	}
 	o := newMergeOptions(opts)
+	if o.err != nil {
+		return Hash{}, o.err
+	}
 	base, theirs := parent, c.Tree
 	op := "cherry-pick " + h.Short()
 	if revert {

@@ -92,6 +92,28 @@ func (s *Snapshot) Len(ctx context.Context, path string) (int, error) {
 	return n, nil
 }
 
+// TreeHash returns the hash of the directory at path ("" is the root: the
+// commit's tree), which Tx.SetTree grafts at any path of any branch. Equal
+// directories have equal hashes. It returns an error wrapping ErrNotFound
+// if nothing is at path and ErrInvalidPath if a value is there.
+func (s *Snapshot) TreeHash(ctx context.Context, path string) (Hash, error) {
+	if err := s.kv.alive(); err != nil {
+		return Hash{}, err
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return Hash{}, err
+	}
+	h, isDir, err := s.tree.SubtreeHash(ctx, segs)
+	if err != nil {
+		return Hash{}, fmt.Errorf("at %s: %w", s.commit.Hash.Short(), err)
+	}
+	if !isDir {
+		return Hash{}, fmt.Errorf("%w: at %s: %q is a value, not a directory", ErrInvalidPath, s.commit.Hash.Short(), path)
+	}
+	return h, nil
+}
+
 func (kv *KV) snapshotAt(ctx context.Context, h Hash) (*Snapshot, error) {
 	c, err := kv.loadCommit(ctx, h)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/stratakv/strata/internal/codec"
+	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -37,6 +39,36 @@ func (tx *Tx) Set(path string, value []byte) error {
 	}
 	if err := tx.t.Set(tx.ctx, segs, value); err != nil {
 		return tx.fail(err)
+	}
+	return nil
+}
+
+// SetTree puts the stored directory whose hash is dir (from
+// Snapshot.TreeHash, of any revision) at path, replacing whatever was
+// there, a value or a directory, and creating directories on the way; at
+// "" (the root) it replaces the whole tree. It grafts the directory by
+// hash, in O(depth of path), without reading the values below it, so a
+// directory of any size is copied or moved in one commit (Irmin's
+// set_tree). The empty directory (node's Empty hash, or the zero Hash)
+// deletes what was at path. A hash that names no stored object is an
+// error wrapping ErrNotFound, one that names a value or a commit rather
+// than a directory wraps ErrInvalidValue, and a path below a value wraps
+// ErrInvalidPath; each also makes Update fail.
+func (tx *Tx) SetTree(path string, dir Hash) error {
+	if err := tx.kv.alive(); err != nil {
+		return tx.fail(err)
+	}
+	segs, err := tree.ParsePath(path)
+	if err != nil {
+		return tx.fail(err)
+	}
+	if !dir.IsZero() && dir != node.Empty {
+		if err := tx.kv.checkObject(tx.ctx, dir, "directory", codec.TagNode, codec.TagIndex); err != nil {
+			return tx.fail(fmt.Errorf("set tree at %q: %w", path, err))
+		}
+	}
+	if err := tx.t.SetTree(tx.ctx, segs, dir); err != nil {
+		return tx.fail(fmt.Errorf("set tree at %q: %w", path, err))
 	}
 	return nil
 }

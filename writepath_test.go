@@ -103,6 +103,16 @@ func TestOneAtomicWritePerCommit(t *testing.T) {
 		{"Set on feature for a pick", func() error { return second(kv.Branch("feature").Set(ctx, "h", []byte("h1"))) }},
 		{"CherryPick", func() error { return second(main.CherryPick(ctx, "feature")) }},
 		{"Set after a cherry-pick", func() error { return second(main.Set(ctx, "a/v", []byte("v"))) }},
+		{"Reset", func() error { return second(main.Reset(ctx, "main~2")) }},
+		{"Set after a reset", func() error { return second(main.Set(ctx, "a/u", []byte("u"))) }},
+		{"CompareAndSwap", func() error {
+			head, err := main.Head(ctx)
+			if err != nil {
+				return err
+			}
+			return main.CompareAndSwap(ctx, head, must[strata.Hash](t)(kv.Resolve(ctx, "main~1")))
+		}},
+		{"Set after a compare-and-swap", func() error { return second(main.Set(ctx, "a/t", []byte("t"))) }},
 	}
 	// A criss-cross history: x and y each merge the other's first commit,
 	// so merging them again needs a virtual merge base.

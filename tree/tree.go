@@ -432,6 +432,57 @@ func (b *Builder) SetContents(ctx context.Context, path []string, c contents.Con
 	return nil
 }
 
+// SetTree records the stored directory whose root object is dir (a node
+// or an index; node.Empty or the zero hash for an empty one) at path,
+// creating directories on the way and replacing what was there, a value or
+// a directory; at the root (an empty path) it replaces the whole tree. It
+// reads only dir's root object (for its entry count), never the values
+// below it, and writes nothing for it: dir must already be stored. Setting
+// an empty directory deletes what was at path, since a directory exists
+// only while it has entries. It returns an error wrapping ErrInvalidPath
+// (and ErrNotDir) if path is below a value.
+func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) error {
+	if dir.IsZero() {
+		dir = node.Empty
+	}
+	if len(path) == 0 {
+		nd := &mdir{base: dir}
+		if err := b.ensureCount(ctx, nd); err != nil {
+			return err
+		}
+		b.root = nd
+		return nil
+	}
+	d := b.root
+	if err := b.ensureCount(ctx, d); err != nil {
+		return err
+	}
+	for i, seg := range path[:len(path)-1] {
+		next, err := b.descend(ctx, d, seg, path[:i+1])
+		if err != nil {
+			return err
+		}
+		d = next
+	}
+	nd := &mdir{base: dir, parent: d}
+	if err := b.ensureCount(ctx, nd); err != nil {
+		return err
+	}
+	name := path[len(path)-1]
+	l, err := b.find(ctx, d, name)
+	if err != nil {
+		return err
+	}
+	*d.kid(name) = change{name: name, dir: nd}
+	switch {
+	case !l.exists && nd.count > 0:
+		d.addCount(1)
+	case l.exists && nd.count == 0:
+		d.addCount(-1)
+	}
+	return nil
+}
+
 // descend returns the changed directory for name in d, creating it (and
 // recording the change) as needed. d's count must be known.
 func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []string) (*mdir, error) {

@@ -152,7 +152,7 @@ func (a *app) registerCompletions(root *cobra.Command) {
 			cmd.ValidArgsFunction = positional(paths, nil)
 		case "set", "incr":
 			cmd.ValidArgsFunction = positional(paths, nil, nil)
-		case "log", "show", "diff", "merge-base", "merge", "revert", "cherry-pick", "fsck":
+		case "log", "show", "diff", "merge-base", "merge", "revert", "cherry-pick", "fsck", "reset":
 			cmd.ValidArgsFunction = positional(revisions)
 		case "branch":
 			cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {

@@ -132,11 +132,12 @@ func (a *app) logCommand() *cobra.Command {
 		sinceFlag, untilFlag string
 	)
 	cmd := &cobra.Command{
-		Use:   "log [REV] [-n N] [--oneline] [--graph] [--since T] [--until T] [--json] [-- PATH]",
+		Use:   "log [REV|A..B] [-n N] [--oneline] [--graph] [--since T] [--until T] [--json] [-- PATH]",
 		Short: "Show the history of a revision",
 		Long: `Log prints the commits reachable from REV (default main), newest first,
 the way git log does: the hash, the author, the date (RFC 3339, local time)
-and the message indented by four spaces.
+and the message indented by four spaces. REV may be a range A..B: the
+commits reachable from B and not from A (both sides are needed).
 
 "-- PATH" keeps only the commits that changed the value or directory at
 PATH (compared with each parent by hash, without reading unchanged data).

@@ -178,6 +178,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mergeBaseCommand(),
 		a.revertCommand(),
 		a.cherryPickCommand(),
+		a.resetCommand(),
 		a.versionCommand(),
 	)
 	root.Version = buildVersion().Version
@@ -238,7 +239,8 @@ func classify(ctx context.Context, err error) (int, string) {
 		errors.Is(err, strata.ErrInvalidBranch),
 		errors.Is(err, strata.ErrInvalidRevision),
 		errors.Is(err, strata.ErrInvalidURL),
-		errors.Is(err, strata.ErrInvalidValue):
+		errors.Is(err, strata.ErrInvalidValue),
+		errors.Is(err, strata.ErrInvalidOption):
 		return exitUsage, err.Error()
 	case errors.Is(err, strata.ErrNotFound):
 		return exitNotFound, err.Error()

@@ -132,9 +132,9 @@ func (e *conflictsError) Unwrap() error { return strata.ErrConflict }
 
 func (a *app) mergeCommand() *cobra.Command {
 	var f mergeFlags
-	var noFF bool
+	var noFF, ffOnly bool
 	cmd := &cobra.Command{
-		Use:   "merge SRC [-b INTO] [-m MSG] [--strategy ours|theirs] [--no-ff]",
+		Use:   "merge SRC [-b INTO] [-m MSG] [--strategy ours|theirs] [--no-ff | --ff-only]",
 		Short: "Merge a branch or revision into a branch",
 		Long: `Merge merges revision SRC (a branch or a commit) into branch INTO (-b,
 default main) and prints INTO's new head. If INTO already contains SRC,
@@ -143,6 +143,8 @@ fast-forward) unless --no-ff is given. Otherwise the two are merged
 three-way against their common ancestor (after criss-cross merges, a
 virtual one merged from all of them) and a merge commit with the parents
 INTO and SRC is written; its message defaults to "merge SRC into INTO".
+With --ff-only, a merge that would need a merge commit writes nothing and
+exits with code 3.
 
 ` + mergeSemantics + "\n\n" + mergeJSONHelp,
 		Example: `  strata merge feature
@@ -151,6 +153,8 @@ INTO and SRC is written; its message defaults to "merge SRC into INTO".
 	}
 	cmd.Args = wantArgs(1, 1, "SRC")
 	cmd.Flags().BoolVar(&noFF, "no-ff", false, "write a merge commit even when a fast-forward would do")
+	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "only fast-forward: refuse (exit 3) a merge that needs a merge commit")
+	cmd.MarkFlagsMutuallyExclusive("no-ff", "ff-only")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
 		opts, err := f.options(cmd)
 		if err != nil {
@@ -158,6 +162,9 @@ INTO and SRC is written; its message defaults to "merge SRC into INTO".
 		}
 		if noFF {
 			opts = append(opts, strata.NoFastForward())
+		}
+		if ffOnly {
+			opts = append(opts, strata.FastForwardOnly())
 		}
 		return a.withStore(ctx, false, func(kv *strata.KV) error {
 			h, err := kv.Merge(ctx, args[0], f.branch, opts...)
