@@ -91,17 +91,22 @@ func chain(b *testing.B, s backend.Store, parent strata.Hash, height uint64, n i
 // BenchmarkMergeBase10k finds the merge base of two heads each 10,000
 // commits above it. "warm" repeats the search with the commits in the
 // decoded-object cache, "cold" reads and verifies every commit from the
-// backend each time. Target: under 50 ms.
+// backend each time. "+graph" writes the commit graph first
+// (WriteCommitGraph), so that a cold search reads one run per
+// commit.RunLen commits. Target: under 50 ms.
 func BenchmarkMergeBase10k(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		url  func(b *testing.B) string
-		opts []strata.OpenOption
+		name  string
+		url   func(b *testing.B) string
+		opts  []strata.OpenOption
+		graph bool
 	}{
-		{"mem/warm", func(*testing.B) string { return "mem://" }, nil},
-		{"mem/cold", func(*testing.B) string { return "mem://" }, []strata.OpenOption{strata.CacheSize(-1)}},
-		{"pebble/warm", func(b *testing.B) string { return b.TempDir() }, nil},
-		{"pebble/cold", func(b *testing.B) string { return b.TempDir() }, []strata.OpenOption{strata.CacheSize(-1)}},
+		{"mem/warm", func(*testing.B) string { return "mem://" }, nil, false},
+		{"mem/cold", func(*testing.B) string { return "mem://" }, []strata.OpenOption{strata.CacheSize(-1)}, false},
+		{"mem/cold+graph", func(*testing.B) string { return "mem://" }, []strata.OpenOption{strata.CacheSize(-1)}, true},
+		{"pebble/warm", func(b *testing.B) string { return b.TempDir() }, nil, false},
+		{"pebble/cold", func(b *testing.B) string { return b.TempDir() }, []strata.OpenOption{strata.CacheSize(-1)}, false},
+		{"pebble/cold+graph", func(b *testing.B) string { return b.TempDir() }, []strata.OpenOption{strata.CacheSize(-1)}, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			kv, err := strata.Open(ctx, tc.url(b), tc.opts...)
@@ -112,6 +117,16 @@ func BenchmarkMergeBase10k(b *testing.B) {
 			base := chain(b, kv.Backend(), strata.Hash{}, 0, 100, "base")
 			x := chain(b, kv.Backend(), base, 100, 10_000, "x")
 			y := chain(b, kv.Backend(), base, 100, 10_000, "y")
+			if tc.graph {
+				for name, h := range map[string]strata.Hash{"x": x, "y": y} {
+					if err := kv.Backend().CompareAndSwapRef(ctx, "heads/"+name, strata.Hash{}, h); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if n, err := kv.WriteCommitGraph(ctx); err != nil || n == 0 {
+					b.Fatalf("WriteCommitGraph wrote %d runs: %v", n, err)
+				}
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				hs, err := kv.MergeBase(ctx, x.String(), y.String())

@@ -37,7 +37,14 @@ type Bounds struct {
 // ancestors stale. It stops when only stale commits are left. A search
 // that would pass b returns an error wrapping ErrLimit; a missing or
 // corrupt commit returns the error of Load.
+//
+// If s is also a backend.RefStore, the search reads the commit-graph runs
+// that WriteGraph left (one object per RunLen commits along a first-parent
+// chain) instead of each commit of the run. Runs are only a shortcut: a
+// missing, damaged or inconsistent run is ignored and the commits read.
 func MergeBases(ctx context.Context, s backend.ObjectStore, c Cache, as, bs []backend.Hash, b Bounds) ([]backend.Hash, error) {
+	g := newGraph(s, c)
+	g.consume = true // visit asks for each commit once
 	seen := map[backend.Hash]*lcaNode{}
 	q := &lcaQueue{}
 	nonStale := 0
@@ -45,11 +52,11 @@ func MergeBases(ctx context.Context, s backend.ObjectStore, c Cache, as, bs []ba
 	visit := func(h backend.Hash, flags uint8) error {
 		n := seen[h]
 		if n == nil {
-			cm, err := Load(ctx, s, c, h)
+			e, _, err := g.entry(ctx, h)
 			if err != nil {
 				return err
 			}
-			n = &lcaNode{h: h, height: cm.Height, parents: cm.Parents}
+			n = &lcaNode{h: h, height: e.Height, parents: e.Parents}
 			seen[h] = n
 		}
 		if n.flags|flags == n.flags {

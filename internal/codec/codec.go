@@ -33,6 +33,7 @@ const (
 	TagNode     Tag = 2
 	TagCommit   Tag = 3
 	TagIndex    Tag = 4
+	TagGraph    Tag = 5 // a commit-graph run: derived, never required
 )
 
 func (t Tag) String() string {
@@ -45,6 +46,8 @@ func (t Tag) String() string {
 		return "commit"
 	case TagIndex:
 		return "index"
+	case TagGraph:
+		return "graph"
 	}
 	return fmt.Sprintf("tag(%d)", uint8(t))
 }

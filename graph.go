@@ -1,0 +1,37 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratakv/strata/commit"
+)
+
+// WriteCommitGraph writes the commit-graph runs missing for the history of
+// every branch (see commit.WriteGraph and docs/FORMAT.md) and returns how
+// many it wrote. With them, a merge-base search on a cold cache reads one
+// object per commit.RunLen commits of a first-parent chain instead of each
+// commit, which matters on disk and network backends.
+//
+// Runs are derived data, like git's commit-graph file: nothing needs them
+// for correctness, and a search that finds none or a damaged one reads the
+// commits instead. Commits made after the call are covered by the next
+// call. It is safe to run concurrently with writers. Damaged branch refs
+// are skipped (Branches reports them); a missing or corrupt commit in a
+// history returns its error (ErrMissing or ErrCorrupt), and a read-only
+// store returns ErrReadOnly.
+func (kv *KV) WriteCommitGraph(ctx context.Context) (int, error) {
+	bs, err := kv.Branches(ctx)
+	if bs == nil && err != nil {
+		return 0, err
+	}
+	heads := make([]Hash, 0, len(bs))
+	for _, b := range bs {
+		heads = append(heads, b.Head)
+	}
+	n, err := commit.WriteGraph(ctx, kv.store, kv.nodes, heads)
+	if err != nil {
+		return n, fmt.Errorf("strata: write commit graph: %w", err)
+	}
+	return n, nil
+}
