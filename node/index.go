@@ -50,12 +50,12 @@ func (x *Index) ChildFor(b byte) (Child, bool) {
 // Refs returns the hashes x refers to (its self entry's, then its
 // children's), for walking the object graph.
 func (x *Index) Refs() []backend.Hash {
-	var hs []backend.Hash
+	hs := make([]backend.Hash, 0, len(x.Children)+1)
 	if x.Self != nil && x.Self.Kind != KindInline {
 		hs = append(hs, x.Self.Hash)
 	}
-	for _, c := range x.Children {
-		hs = append(hs, c.Hash)
+	for i := range x.Children {
+		hs = append(hs, x.Children[i].Hash)
 	}
 	return hs
 }

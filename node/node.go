@@ -113,10 +113,20 @@ func (n *Node) Find(name string) (Entry, bool) {
 // Refs returns the hashes n refers to (its entries' contents objects and
 // subdirectories), for walking the object graph without interpreting
 // entries.
+// It returns nil if every entry is an inline value.
 func (n *Node) Refs() []backend.Hash {
-	hs := make([]backend.Hash, 0, len(n.Entries))
-	for _, e := range n.Entries {
-		if e.Kind != KindInline {
+	k := 0
+	for i := range n.Entries {
+		if n.Entries[i].Kind != KindInline {
+			k++
+		}
+	}
+	if k == 0 {
+		return nil
+	}
+	hs := make([]backend.Hash, 0, k)
+	for i := range n.Entries {
+		if e := &n.Entries[i]; e.Kind != KindInline {
 			hs = append(hs, e.Hash)
 		}
 	}
