@@ -217,7 +217,8 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 		}
 	}
 	mark(root)
-	objs := make([]backend.Object, 0, len(reach))
+	// One spare slot: the caller usually appends the commit object.
+	objs := make([]backend.Object, 0, len(reach)+1)
 	for _, h := range w.order {
 		if reach[h] {
 			p := w.pending[h]
