@@ -7,8 +7,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
 )
@@ -30,35 +28,24 @@ func (c *Commit) Refs() []backend.Hash {
 
 // Encode returns the canonical encoding of c:
 // [tag=3, version, tree bin32, [parent bin32...], author str, message str,
-// time int64, height uint64], integers at fixed width.
+// time int64, height uint64], integers at fixed width. The result is a
+// fresh slice the caller owns.
 func Encode(c *Commit) []byte {
-	b, err := codec.Encode(codec.TagCommit, 6, func(e *msgpack.Encoder) error {
-		if err := e.EncodeBytes(c.Tree[:]); err != nil {
-			return err
-		}
-		if err := e.EncodeArrayLen(len(c.Parents)); err != nil {
-			return err
-		}
-		for _, p := range c.Parents {
-			if err := e.EncodeBytes(p[:]); err != nil {
-				return err
-			}
-		}
-		if err := e.EncodeString(c.Author); err != nil {
-			return err
-		}
-		if err := e.EncodeString(c.Message); err != nil {
-			return err
-		}
-		if err := e.EncodeInt64(c.Time); err != nil {
-			return err
-		}
-		return e.EncodeUint64(c.Height)
-	})
-	if err != nil { // encoding into memory cannot fail
-		panic(fmt.Sprintf("commit: encode: %v", err))
+	size := codec.SizeHeader(6) + codec.SizeHash +
+		codec.SizeArrayLen(len(c.Parents)) + len(c.Parents)*codec.SizeHash +
+		codec.SizeString(len(c.Author)) + codec.SizeString(len(c.Message)) +
+		codec.SizeInt64 + codec.SizeUint64
+	b := make([]byte, 0, size)
+	b = codec.AppendHeader(b, codec.TagCommit, 6)
+	b = codec.AppendHash(b, &c.Tree)
+	b = codec.AppendArrayLen(b, len(c.Parents))
+	for i := range c.Parents {
+		b = codec.AppendHash(b, &c.Parents[i])
 	}
-	return b
+	b = codec.AppendString(b, c.Author)
+	b = codec.AppendString(b, c.Message)
+	b = codec.AppendInt64(b, c.Time)
+	return codec.AppendUint64(b, c.Height)
 }
 
 // Decode decodes an encoded Commit. Only the canonical encoding is

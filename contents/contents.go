@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
 )
@@ -168,26 +166,13 @@ func check(k Kind, data []byte) string {
 }
 
 // Encode returns the canonical encoding of c:
-// [tag=1, version, kind uint8, data bin].
+// [tag=1, version, kind uint8, data bin]. A nil and an empty Data encode
+// alike. The result is a fresh slice the caller owns.
 func Encode(c Contents) []byte {
-	b, err := codec.Encode(codec.TagContents, 2, func(e *msgpack.Encoder) error {
-		if err := e.EncodeUint8(uint8(c.Kind)); err != nil {
-			return err
-		}
-		return e.EncodeBytes(nonNil(c.Data))
-	})
-	if err != nil { // encoding into memory cannot fail
-		panic(fmt.Sprintf("contents: encode: %v", err))
-	}
-	return b
-}
-
-// nonNil makes nil and empty data encode the same way (bin8 of length 0).
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
+	b := make([]byte, 0, codec.SizeHeader(2)+codec.SizeUint8+codec.SizeBytes(len(c.Data)))
+	b = codec.AppendHeader(b, codec.TagContents, 2)
+	b = codec.AppendUint8(b, uint8(c.Kind))
+	return codec.AppendBytes(b, c.Data)
 }
 
 // Decode decodes an encoded Contents, checking that a typed value is valid

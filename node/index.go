@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
 )
@@ -52,12 +50,12 @@ func (x *Index) ChildFor(b byte) (Child, bool) {
 // Refs returns the hashes x refers to (its self entry's, then its
 // children's), for walking the object graph.
 func (x *Index) Refs() []backend.Hash {
-	var hs []backend.Hash
+	hs := make([]backend.Hash, 0, len(x.Children)+1)
 	if x.Self != nil && x.Self.Kind != KindInline {
 		hs = append(hs, x.Self.Hash)
 	}
-	for _, c := range x.Children {
-		hs = append(hs, c.Hash)
+	for i := range x.Children {
+		hs = append(hs, x.Children[i].Hash)
 	}
 	return hs
 }
@@ -110,52 +108,42 @@ func (x *Index) check() error {
 // EncodeIndex returns the canonical encoding of x:
 // [tag=4, version, prefix str, count uint64, self, children] where self is
 // [] or [kind uint8, hash bin32 or inline value bin] and children is [[byte uint8, count uint64,
-// hash bin32]...] sorted by byte.
+// hash bin32]...] sorted by byte. The result is a fresh slice the caller
+// owns, allocated once at its exact size.
 func EncodeIndex(x *Index) ([]byte, error) {
 	if err := x.check(); err != nil {
 		return nil, fmt.Errorf("node: index: %v", err)
 	}
-	return codec.Encode(codec.TagIndex, 4, func(e *msgpack.Encoder) error {
-		if err := e.EncodeString(x.Prefix); err != nil {
-			return err
+	if x.Self != nil {
+		if err := checkInline(x.Self); err != nil {
+			return nil, err
 		}
-		if err := e.EncodeUint64(x.Count); err != nil {
-			return err
-		}
-		if x.Self == nil {
-			if err := e.EncodeArrayLen(0); err != nil {
-				return err
-			}
-		} else {
-			if err := e.EncodeArrayLen(2); err != nil {
-				return err
-			}
-			if err := e.EncodeUint8(uint8(x.Self.Kind)); err != nil {
-				return err
-			}
-			if err := encodeRef(e, x.Self); err != nil {
-				return err
-			}
-		}
-		if err := e.EncodeArrayLen(len(x.Children)); err != nil {
-			return err
-		}
-		for _, c := range x.Children {
-			if err := e.EncodeArrayLen(3); err != nil {
-				return err
-			}
-			if err := e.EncodeUint8(c.Byte); err != nil {
-				return err
-			}
-			if err := e.EncodeUint64(c.Count); err != nil {
-				return err
-			}
-			if err := e.EncodeBytes(c.Hash[:]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	size := codec.SizeHeader(4) + codec.SizeString(len(x.Prefix)) + codec.SizeUint64 +
+		1 + codec.SizeArrayLen(len(x.Children)) + len(x.Children)*minChildSize
+	if x.Self != nil {
+		size += codec.SizeUint8 + refSize(x.Self)
+	}
+	b := make([]byte, 0, size)
+	b = codec.AppendHeader(b, codec.TagIndex, 4)
+	b = codec.AppendString(b, x.Prefix)
+	b = codec.AppendUint64(b, x.Count)
+	if x.Self == nil {
+		b = append(b, 0x90) // fixarray of 0
+	} else {
+		b = append(b, 0x92) // fixarray of 2
+		b = codec.AppendUint8(b, uint8(x.Self.Kind))
+		b = appendRef(b, x.Self)
+	}
+	b = codec.AppendArrayLen(b, len(x.Children))
+	for i := range x.Children {
+		c := &x.Children[i]
+		b = append(b, 0x93) // fixarray of 3
+		b = codec.AppendUint8(b, c.Byte)
+		b = codec.AppendUint64(b, c.Count)
+		b = codec.AppendHash(b, &c.Hash)
+	}
+	return b, nil
 }
 
 // minChildSize is the bytes an encoded index child takes: fixarray, a

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
 )
@@ -45,15 +43,30 @@ func (e *Entry) Equal(o *Entry) bool {
 
 func validKind(k Kind) bool { return k == KindContents || k == KindNode || k == KindInline }
 
-// encodeRef writes an entry's reference: its hash, or its inline value.
-func encodeRef(enc *msgpack.Encoder, e *Entry) error {
+// refSize is the size of an entry's encoded reference: its hash, or its
+// inline value.
+func refSize(e *Entry) int {
 	if e.Kind == KindInline {
-		if len(e.Inline) > MaxInline {
-			return fmt.Errorf("node: inline value of %q has %d bytes, at most %d", e.Name, len(e.Inline), MaxInline)
-		}
-		return enc.EncodeBytes(nonNil(e.Inline))
+		return codec.SizeBytes(len(e.Inline))
 	}
-	return enc.EncodeBytes(e.Hash[:])
+	return codec.SizeHash
+}
+
+// appendRef appends an entry's reference: its hash, or its inline value
+// (which the caller has checked is at most MaxInline bytes).
+func appendRef(b []byte, e *Entry) []byte {
+	if e.Kind == KindInline {
+		return codec.AppendBytes(b, e.Inline)
+	}
+	return codec.AppendHash(b, &e.Hash)
+}
+
+// checkInline returns an error if e is an inline value too long to be one.
+func checkInline(e *Entry) error {
+	if e.Kind == KindInline && len(e.Inline) > MaxInline {
+		return fmt.Errorf("node: inline value of %q has %d bytes, at most %d", e.Name, len(e.Inline), MaxInline)
+	}
+	return nil
 }
 
 // decodeRef reads an entry's reference for kind k into e: a hash, or an
@@ -73,13 +86,6 @@ func decodeRef(r *codec.Reader, k Kind, e *Entry) error {
 	}
 	e.Inline = append(make([]byte, 0, len(b)), b...)
 	return nil
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // Entry is one named child of a directory.
@@ -107,10 +113,20 @@ func (n *Node) Find(name string) (Entry, bool) {
 // Refs returns the hashes n refers to (its entries' contents objects and
 // subdirectories), for walking the object graph without interpreting
 // entries.
+// It returns nil if every entry is an inline value.
 func (n *Node) Refs() []backend.Hash {
-	hs := make([]backend.Hash, 0, len(n.Entries))
-	for _, e := range n.Entries {
-		if e.Kind != KindInline {
+	k := 0
+	for i := range n.Entries {
+		if n.Entries[i].Kind != KindInline {
+			k++
+		}
+	}
+	if k == 0 {
+		return nil
+	}
+	hs := make([]backend.Hash, 0, k)
+	for i := range n.Entries {
+		if e := &n.Entries[i]; e.Kind != KindInline {
 			hs = append(hs, e.Hash)
 		}
 	}
@@ -127,12 +143,15 @@ func ValidName(name string) bool {
 // Encode returns the canonical encoding of n:
 // [tag=2, version, [[name str, kind uint8, hash bin32]...]].
 // It returns an error if the entries are not sorted, unique and validly named,
-// since such a node would not be canonical.
+// since such a node would not be canonical. The result is a fresh slice the
+// caller owns, allocated once at its exact size.
 func Encode(n *Node) ([]byte, error) {
 	if len(n.Entries) > MaxEntries {
 		return nil, fmt.Errorf("node: %d entries, at most %d fit in one node", len(n.Entries), MaxEntries)
 	}
-	for i, e := range n.Entries {
+	size := codec.SizeHeader(1) + codec.SizeArrayLen(len(n.Entries))
+	for i := range n.Entries {
+		e := &n.Entries[i]
 		if !ValidName(e.Name) {
 			return nil, fmt.Errorf("node: invalid entry name %q", e.Name)
 		}
@@ -142,28 +161,22 @@ func Encode(n *Node) ([]byte, error) {
 		if i > 0 && n.Entries[i-1].Name >= e.Name {
 			return nil, fmt.Errorf("node: entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)
 		}
+		if err := checkInline(e); err != nil {
+			return nil, err
+		}
+		size += 1 + codec.SizeString(len(e.Name)) + codec.SizeUint8 + refSize(e)
 	}
-	return codec.Encode(codec.TagNode, 1, func(enc *msgpack.Encoder) error {
-		if err := enc.EncodeArrayLen(len(n.Entries)); err != nil {
-			return err
-		}
-		for i := range n.Entries {
-			e := &n.Entries[i]
-			if err := enc.EncodeArrayLen(3); err != nil {
-				return err
-			}
-			if err := enc.EncodeString(e.Name); err != nil {
-				return err
-			}
-			if err := enc.EncodeUint8(uint8(e.Kind)); err != nil {
-				return err
-			}
-			if err := encodeRef(enc, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	b := make([]byte, 0, size)
+	b = codec.AppendHeader(b, codec.TagNode, 1)
+	b = codec.AppendArrayLen(b, len(n.Entries))
+	for i := range n.Entries {
+		e := &n.Entries[i]
+		b = append(b, 0x93) // fixarray of 3
+		b = codec.AppendString(b, e.Name)
+		b = codec.AppendUint8(b, uint8(e.Kind))
+		b = appendRef(b, e)
+	}
+	return b, nil
 }
 
 // minEntrySize is the fewest bytes an encoded node entry takes:

@@ -217,7 +217,8 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 		}
 	}
 	mark(root)
-	objs := make([]backend.Object, 0, len(reach))
+	// One spare slot: the caller usually appends the commit object.
+	objs := make([]backend.Object, 0, len(reach)+1)
 	for _, h := range w.order {
 		if reach[h] {
 			p := w.pending[h]
@@ -270,13 +271,14 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 
 // index stores the directory made of self and children under prefix p in
 // canonical form: a node if it has few enough entries, the only child if
-// there is nothing else, otherwise an index.
+// there is nothing else, otherwise an index. It takes children over: the
+// caller must not use the slice again.
 func (w *writer) index(ctx context.Context, p string, self *node.Entry, children []node.Child) (ref, error) {
 	var count uint64
 	if self != nil {
 		count++
 	}
-	live := children[:0:0]
+	live := children[:0] // filtered in place: children is the caller's own
 	for _, c := range children {
 		if c.Count > 0 {
 			live = append(live, c)
@@ -361,9 +363,10 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		}
 		i++
 	}
-	var children []node.Child
-	ci := 0
 	rest := edits[i:]
+	// At most one child per old child and per edit.
+	children := make([]node.Child, 0, min(len(x.Children)+len(rest), 256))
+	ci := 0
 	for len(rest) > 0 || ci < len(x.Children) {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0].name, p) {
 			rest = rest[1:] // a deletion of a name outside the prefix

@@ -1,6 +1,8 @@
 // Package codec holds what the object layers (contents, node, commit) share:
-// the BLAKE3 hash rule, the object header (type tag and format version), and
-// the verified read that re-hashes every object fetched from a backend.
+// the BLAKE3 hash rule, the object header (type tag and format version),
+// the canonical writer (AppendHeader, AppendBytes, ...) and reader (Reader)
+// every encoder and decoder is built on, and the verified read that
+// re-hashes every object fetched from a backend.
 //
 // It is internal: the encoding is specified in docs/FORMAT.md, and the
 // public way to produce objects is through the packages contents, node and
@@ -8,13 +10,10 @@
 package codec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
-	"github.com/vmihailenco/msgpack/v5"
 	"github.com/zeebo/blake3"
 
 	"github.com/stratakv/strata/backend"
@@ -66,39 +65,6 @@ func TagOf(data []byte) (Tag, bool) {
 // encoding is data.
 func Sum(data []byte) backend.Hash {
 	return backend.Hash(blake3.Sum256(data))
-}
-
-type encoder struct {
-	buf bytes.Buffer
-	enc *msgpack.Encoder
-}
-
-var encoders = sync.Pool{New: func() any {
-	e := &encoder{}
-	e.enc = msgpack.NewEncoder(&e.buf)
-	return e
-}}
-
-// Encode encodes an object: it writes the array header for n fields after
-// the two header fields (tag, version), then calls body to write the fields.
-// It returns a fresh slice the caller owns.
-func Encode(tag Tag, n int, body func(*msgpack.Encoder) error) ([]byte, error) {
-	e := encoders.Get().(*encoder)
-	defer encoders.Put(e)
-	e.buf.Reset()
-	if err := e.enc.EncodeArrayLen(2 + n); err != nil {
-		return nil, err
-	}
-	if err := e.enc.EncodeUint8(uint8(tag)); err != nil {
-		return nil, err
-	}
-	if err := e.enc.EncodeUint8(FormatVersion); err != nil {
-		return nil, err
-	}
-	if err := body(e.enc); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(e.buf.Bytes()), nil
 }
 
 // Decode checks an encoded object's header (an array of 2+n fields, tag,
