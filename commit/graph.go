@@ -7,7 +7,6 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // RunLen is the length of a commit-graph run: a run starts at a commit
@@ -27,35 +26,27 @@ type GraphEntry struct {
 	Parents []backend.Hash
 }
 
-// EncodeRun encodes a commit-graph run (see docs/FORMAT.md).
+// EncodeRun encodes a commit-graph run (see docs/FORMAT.md):
+// [tag=5, version, [[commit bin32, height uint64, [parent bin32...]]...]].
+// The result is a fresh slice the caller owns.
 func EncodeRun(es []GraphEntry) []byte {
-	b, err := codec.Encode(codec.TagGraph, 1, func(e *msgpack.Encoder) error {
-		if err := e.EncodeArrayLen(len(es)); err != nil {
-			return err
+	size := codec.SizeHeader(1) + codec.SizeArrayLen(len(es))
+	for i := range es {
+		size += codec.SizeArrayLen(3) + codec.SizeHash + codec.SizeUint64 +
+			codec.SizeArrayLen(len(es[i].Parents)) + len(es[i].Parents)*codec.SizeHash
+	}
+	b := make([]byte, 0, size)
+	b = codec.AppendHeader(b, codec.TagGraph, 1)
+	b = codec.AppendArrayLen(b, len(es))
+	for i := range es {
+		en := &es[i]
+		b = codec.AppendArrayLen(b, 3)
+		b = codec.AppendHash(b, &en.Commit)
+		b = codec.AppendUint64(b, en.Height)
+		b = codec.AppendArrayLen(b, len(en.Parents))
+		for j := range en.Parents {
+			b = codec.AppendHash(b, &en.Parents[j])
 		}
-		for _, en := range es {
-			if err := e.EncodeArrayLen(3); err != nil {
-				return err
-			}
-			if err := e.EncodeBytes(en.Commit[:]); err != nil {
-				return err
-			}
-			if err := e.EncodeUint64(en.Height); err != nil {
-				return err
-			}
-			if err := e.EncodeArrayLen(len(en.Parents)); err != nil {
-				return err
-			}
-			for _, p := range en.Parents {
-				if err := e.EncodeBytes(p[:]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil { // encoding into memory cannot fail
-		panic(fmt.Sprintf("commit: encode graph run: %v", err))
 	}
 	return b
 }
