@@ -206,6 +206,7 @@ func TestRedisServerRestart(t *testing.T) {
 	var acked []strata.Hash
 	stop := make(chan struct{})
 	done := make(chan error, 1)
+	enough := make(chan struct{}) // closed at the 10th acknowledged commit
 	go func() {
 		for i := 0; ; i++ {
 			select {
@@ -220,9 +221,21 @@ func TestRedisServerRestart(t *testing.T) {
 				return
 			}
 			acked = append(acked, h)
+			if len(acked) == 10 {
+				close(enough)
+			}
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Kill the server mid-stream: once some commits are in (however slow
+	// the machine), and a little later, while more are in flight.
+	select {
+	case <-enough:
+	case err := <-done:
+		t.Fatalf("commits failed before the kill: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("fewer than 10 commits in a minute")
+	}
+	time.Sleep(100 * time.Millisecond)
 	srv.Kill()
 	err := <-done
 	close(stop)
