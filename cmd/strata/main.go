@@ -172,6 +172,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.diffCommand(),
 		a.showCommand(),
 		a.branchCommand(),
+		a.tagCommand(),
+		a.remoteCommand(),
 		a.fsckCommand(),
 		a.incrCommand(),
 		a.mergeCommand(),
