@@ -87,6 +87,15 @@ func (kv *KV) listRefs(ctx context.Context, prefix, kind string) ([]backend.Ref,
 	return out, nil
 }
 
+// refError wraps err, from reading or moving the ref of what, with
+// context; an absent ref is a plain "not found".
+func refError(what string, err error) error {
+	if errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // deleteRef removes ref name, which holds h, by compare-and-swap,
 // retrying if it moves meanwhile; a damaged ref (h is ignored) is removed
 // unconditionally where the backend can (backend.RefRepairer). A ref that

@@ -71,7 +71,7 @@ func (kv *KV) Remote(ctx context.Context, name string) (Remote, error) {
 	}
 	h, err := kv.store.GetRef(ctx, remotePrefix+name)
 	if err != nil {
-		return Remote{}, fmt.Errorf("remote %q: %w", name, err)
+		return Remote{}, refError(fmt.Sprintf("remote %q", name), err)
 	}
 	return kv.loadRemote(ctx, name, h)
 }
@@ -137,7 +137,7 @@ func (kv *KV) RemoveRemote(ctx context.Context, name string) error {
 		return err
 	}
 	if _, err := kv.store.GetRef(ctx, remotePrefix+name); err != nil && !errors.Is(err, ErrCorrupt) {
-		return fmt.Errorf("remote %q: %w", name, err)
+		return refError(fmt.Sprintf("remote %q", name), err)
 	}
 	prefix := trackPrefix + name + "/"
 	names, err := kv.refNames(ctx, prefix)
@@ -150,7 +150,7 @@ func (kv *KV) RemoveRemote(ctx context.Context, name string) error {
 		}
 	}
 	if err := kv.deleteRef(ctx, remotePrefix+name); err != nil {
-		return fmt.Errorf("remote %q: %w", name, err)
+		return refError(fmt.Sprintf("remote %q", name), err)
 	}
 	return nil
 }

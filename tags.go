@@ -83,7 +83,7 @@ func (kv *KV) DeleteTag(ctx context.Context, name string) error {
 		return err
 	}
 	if err := kv.deleteRef(ctx, tagPrefix+name); err != nil {
-		return fmt.Errorf("tag %q: %w", name, err)
+		return refError(fmt.Sprintf("tag %q", name), err)
 	}
 	return nil
 }
