@@ -10,6 +10,7 @@ import (
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
+	damaged "github.com/stratakv/strata/internal/damage"
 	"github.com/stratakv/strata/internal/redistest"
 )
 
@@ -290,6 +291,10 @@ func TestShallow(t *testing.T) {
 	if bases, err := kv.MergeBase(ctx, "main", "other"); err != nil || len(bases) != 0 {
 		t.Errorf("merge base across the cut: %v, %v; want none", bases, err)
 	}
+	// The shallow commit shows as a root: everything it holds is added.
+	if ch, err := kv.Changes(ctx, hs[1].String()); err != nil || len(ch) != 1 || ch[0].Path != "k" {
+		t.Errorf("changes of the shallow commit: %v, %v; want k added", ch, err)
+	}
 	if _, err := kv.Merge(ctx, "feature", "main"); err != nil {
 		t.Errorf("merge in a shallow history: %v", err)
 	}
@@ -298,4 +303,74 @@ func TestShallow(t *testing.T) {
 		t.Errorf("fsck of a shallow history: %v", rep.Problems)
 	}
 	_ = f1
+}
+
+// TestDamagedTagAndTrackingRefs: refs whose stored value is not a hash are
+// reported one by one by Tags and Fsck, the rest is still listed and
+// checked, and DeleteTag and RemoveRemote repair them.
+func TestDamagedTagAndTrackingRefs(t *testing.T) {
+	dir := t.TempDir()
+	kv := openURL(t, dir)
+	hs := threeCommits(t, kv)
+	for _, name := range []string{"a", "bad", "z"} {
+		must[strata.Hash](t)(kv.Tag(ctx, name, "main"))
+	}
+	if err := kv.AddRemote(ctx, "origin", "mem://"); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Backend().CompareAndSwapRef(ctx, "remotes/origin/main", backend.ZeroHash, hs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"tags/bad", "remotes/origin/main"} {
+		if err := damaged.PebbleRef(dir, ref, []byte("12345")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kv = openURL(t, dir)
+	defer kv.Close()
+
+	tags, err := kv.Tags(ctx)
+	var bad *strata.CorruptRefsError
+	if !errors.As(err, &bad) || !errors.Is(err, strata.ErrCorrupt) {
+		t.Fatalf("Tags with a damaged tag: %v, want a *CorruptRefsError", err)
+	}
+	if diff := cmp.Diff([]string{"bad"}, bad.Names); diff != "" {
+		t.Errorf("damaged tags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]strata.TagInfo{{"a", hs[2]}, {"z", hs[2]}}, tags); diff != "" {
+		t.Errorf("readable tags (-want +got):\n%s", diff)
+	}
+	if _, err := kv.Resolve(ctx, "bad"); !errors.Is(err, strata.ErrCorrupt) {
+		t.Errorf("resolving a damaged tag: %v, want ErrCorrupt", err)
+	}
+
+	rep := must[*strata.FsckReport](t)(kv.Fsck(ctx))
+	type p struct{ Object, Where string }
+	var got []p
+	for _, pr := range rep.Problems {
+		got = append(got, p{pr.Object, pr.Where})
+		if !pr.IsRef() || !errors.Is(pr.Err, strata.ErrCorrupt) {
+			t.Errorf("problem %v: want a damaged ref wrapping ErrCorrupt", pr)
+		}
+	}
+	if diff := cmp.Diff([]p{{"tag", "bad"}, {"remote-tracking ref", "origin/main"}}, got); diff != "" {
+		t.Errorf("fsck problems (-want +got):\n%s", diff)
+	}
+	if rep.Commits != len(hs) {
+		t.Errorf("fsck checked %d commits, want %d", rep.Commits, len(hs))
+	}
+
+	// Repair.
+	if err := kv.DeleteTag(ctx, "bad"); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.RemoveRemote(ctx, "origin"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := must[*strata.FsckReport](t)(kv.Fsck(ctx)); len(rep.Problems) != 0 {
+		t.Errorf("fsck after repair: %v", rep.Problems)
+	}
 }
