@@ -44,6 +44,13 @@ func TestTagCommand(t *testing.T) {
 	if out := s.ok("log", "--oneline", "v1~1"); !strings.HasPrefix(out, c2[:7]) {
 		t.Errorf("log v1~1 = %q, want it to start at %s", out, c2[:7])
 	}
+	// Tags complete as revisions and as tag names.
+	if diff := cmp.Diff([]string{"v0.9", "v1"}, completions(t, s, "log", "v")); diff != "" {
+		t.Errorf("revision completion (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"v1"}, completions(t, s, "tag", "-d", "v1")); diff != "" {
+		t.Errorf("tag -d completion (-want +got):\n%s", diff)
+	}
 	// Re-tagging the same commit is fine; moving needs -f.
 	s.ok("tag", "v1", c3)
 	r := s.fails(exitConflict, "tag", "v1", "main~1")
