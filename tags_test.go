@@ -123,8 +123,9 @@ func TestRemoteTrackingRevision(t *testing.T) {
 	}
 }
 
-// testRemotes adds, lists and removes remotes on the store at u, and
-// checks that a second KV (another process would be the same) sees them.
+// testRemotes adds, lists and removes remotes (and a tag) on the store at
+// u, and checks that a store opened afresh, as by another process, sees
+// them.
 func testRemotes(t *testing.T, u string) {
 	kv := openURL(t, u)
 	defer func() { kv.Close() }()
@@ -136,6 +137,7 @@ func testRemotes(t *testing.T, u string) {
 	if err := kv.AddRemote(ctx, "backup", "/srv/backup"); err != nil {
 		t.Fatal(err)
 	}
+	must[strata.Hash](t)(kv.Tag(ctx, "v1", "main~1"))
 	if err := kv.AddRemote(ctx, "origin", "mem://"); !errors.Is(err, strata.ErrConflict) {
 		t.Fatalf("adding a remote twice: %v, want ErrConflict", err)
 	}
@@ -168,6 +170,12 @@ func testRemotes(t *testing.T, u string) {
 	}
 	if r := must[strata.Remote](t)(other.Remote(ctx, "origin")); r.URL != secret {
 		t.Errorf("Remote(origin) = %+v", r)
+	}
+	if diff := cmp.Diff([]strata.TagInfo{{Name: "v1", Commit: hs[1]}}, must[[]strata.TagInfo](t)(other.Tags(ctx))); diff != "" {
+		t.Errorf("Tags seen by another KV (-want +got):\n%s", diff)
+	}
+	if got := must[strata.Hash](t)(other.Resolve(ctx, "v1~1")); got != hs[0] {
+		t.Errorf("v1~1 seen by another KV = %s", got.Short())
 	}
 	if err := other.Close(); err != nil {
 		t.Fatal(err)
