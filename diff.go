@@ -62,14 +62,23 @@ func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
 }
 
 // Changes returns what commit rev changed relative to its first parent (all
-// its values, for a root commit).
+// its values, for a root commit or a shallow one, whose parents are absent
+// by design).
 func (kv *KV) Changes(ctx context.Context, rev string) ([]Change, error) {
 	c, err := kv.Commit(ctx, rev)
 	if err != nil {
 		return nil, err
 	}
 	var parentTree Hash
+	shallow := false
 	if len(c.Parents) > 0 {
+		s, err := kv.shallowSet(ctx)
+		if err != nil {
+			return nil, err
+		}
+		shallow = s[c.Hash] // history cut here: show it as a root
+	}
+	if len(c.Parents) > 0 && !shallow {
 		p, err := kv.loadCommit(ctx, c.Parents[0])
 		if err != nil {
 			return nil, err

@@ -10,8 +10,9 @@ import (
 	"github.com/stratakv/strata/node"
 )
 
-// Problem is one missing or corrupt object found by Fsck, or a branch
-// whose ref is damaged (Object "branch", Where its name, Hash zero).
+// Problem is one missing or corrupt object found by Fsck, or a ref whose
+// value is damaged (Object "branch", "tag", "remote" or "remote-tracking
+// ref", Where its name, Hash zero).
 type Problem struct {
 	Hash   Hash
 	Object string // the object's type: "commit", "node" or "contents"; "branch" for a damaged branch
@@ -29,10 +30,19 @@ func (p Problem) Damage() string {
 }
 
 func (p Problem) String() string {
-	if p.Object == "branch" {
-		return fmt.Sprintf("corrupt branch %q: its ref does not hold a commit hash", p.Where)
+	if p.IsRef() {
+		return fmt.Sprintf("corrupt %s %q: its ref does not hold a valid hash", p.Object, p.Where)
 	}
 	return fmt.Sprintf("%s %s %s (%s)", p.Damage(), p.Object, p.Hash, p.Where)
+}
+
+// IsRef reports whether p is a damaged ref rather than a damaged object.
+func (p Problem) IsRef() bool {
+	switch p.Object {
+	case "branch", "tag", "remote", "remote-tracking ref":
+		return true
+	}
+	return false
 }
 
 // FsckReport is the result of Fsck.
@@ -41,11 +51,15 @@ type FsckReport struct {
 	Problems                 []Problem
 }
 
-// Fsck reads every object reachable from the given revisions (every branch
-// if none is given), re-hashes each one and decodes it, and reports every
-// missing or corrupt object with the path by which it was reached. A
-// branch whose ref is damaged is reported as a Problem of Object "branch"
-// and the other branches are still checked. It
+// Fsck reads every object reachable from the given revisions (if none is
+// given: every branch, tag and remote-tracking ref, and every remote's
+// URL), re-hashes each one and decodes it, and reports every missing or
+// corrupt object with the path by which it was reached ("tag v1: commit
+// …", "origin/main: commit …"). A ref whose value is damaged is reported
+// as a Problem of Object "branch", "tag", "remote" or "remote-tracking
+// ref", and the other refs are still checked. The parents of a commit
+// marked shallow (see Commit.Shallow) are absent by design and are
+// neither read nor reported. It
 // returns an error only if it cannot run at all (a revision that does not
 // resolve, a store that fails); damage is reported in the FsckReport.
 func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
@@ -74,10 +88,43 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 		}
 		starts = append(starts, start{r, h})
 	}
-	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, rep: &FsckReport{}}
+	shallow, err := kv.shallowSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &fsck{kv: kv, nodes: node.NewStore(kv.store, -1), seen: map[Hash]bool{}, shallow: shallow, rep: &FsckReport{}}
 	if badRefs != nil {
 		for _, name := range badRefs.Names {
 			f.rep.Problems = append(f.rep.Problems, Problem{Object: "branch", Where: name, Err: badRefs})
+		}
+	}
+	if len(revs) == 0 {
+		tags, err := kv.listRefs(ctx, tagPrefix, "tag")
+		if err = f.badRefs(err); err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			starts = append(starts, start{"tag " + t.Name, t.Hash})
+		}
+		tracking, err := kv.listRefs(ctx, trackPrefix, "remote-tracking ref")
+		if err = f.badRefs(err); err != nil {
+			return nil, err
+		}
+		for _, r := range tracking {
+			starts = append(starts, start{r.Name, r.Hash})
+		}
+		remotes, err := kv.listRefs(ctx, remotePrefix, "remote")
+		if err = f.badRefs(err); err != nil {
+			return nil, err
+		}
+		for _, r := range remotes {
+			if _, err := kv.loadRemote(ctx, r.Name, r.Hash); err != nil {
+				if err := f.problem(r.Hash, "contents", "remote "+r.Name+": URL", err); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			f.rep.Contents++
 		}
 	}
 	for _, s := range starts {
@@ -89,10 +136,24 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 }
 
 type fsck struct {
-	kv    *KV
-	nodes *node.Store // uncached: every object is read and re-hashed
-	seen  map[Hash]bool
-	rep   *FsckReport
+	kv      *KV
+	nodes   *node.Store // uncached: every object is read and re-hashed
+	seen    map[Hash]bool
+	shallow map[Hash]bool // commits whose parents are absent by design
+	rep     *FsckReport
+}
+
+// badRefs records the refs a *CorruptRefsError names as problems, and
+// returns any other error.
+func (f *fsck) badRefs(err error) error {
+	var bad *CorruptRefsError
+	if err == nil || !errors.As(err, &bad) {
+		return err
+	}
+	for _, name := range bad.Names {
+		f.rep.Problems = append(f.rep.Problems, Problem{Object: bad.Kind, Where: name, Err: bad})
+	}
+	return nil
 }
 
 // problem records err if it is damage, and returns it otherwise.
@@ -131,6 +192,9 @@ func (f *fsck) history(ctx context.Context, name string, head Hash) error {
 		where := fmt.Sprintf("%s: commit %s", it.where, it.h.Short())
 		if err := f.tree(ctx, c.Tree, where+": tree /"); err != nil {
 			return err
+		}
+		if f.shallow[it.h] {
+			continue // history cut here by design
 		}
 		for i, p := range c.Parents {
 			stack = append(stack, item{p, fmt.Sprintf("%s^%d", where, i+1)})

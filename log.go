@@ -54,7 +54,9 @@ func PathFilter(path string) LogOption {
 // wrapping ErrInvalidRevision: strata has no HEAD to default to). A
 // PathFilter keeps only the commits that changed that path; MaxDepth
 // stops the walk at commits more than n generations below rev (below B
-// for a range).
+// for a range). A commit marked shallow (a shallow clone cut history
+// below it) ends the walk like a root commit, with Commit.Shallow set;
+// its absent parents are not an error.
 func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]Commit, error) {
 	if err := kv.alive(); err != nil {
 		return nil, err
@@ -65,6 +67,10 @@ func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]
 	}
 	if lo.err != nil {
 		return nil, lo.err
+	}
+	shallow, err := kv.shallowSet(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var hide *hidden
 	if from, to, ok := strings.Cut(rev, ".."); ok {
@@ -78,7 +84,7 @@ func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]
 		if err != nil {
 			return nil, err
 		}
-		hide = &hidden{kv: kv, seen: map[Hash]bool{a: true}}
+		hide = &hidden{kv: kv, seen: map[Hash]bool{a: true}, shallow: shallow}
 		ac, err := kv.loadCommit(ctx, a)
 		if err != nil {
 			return nil, err
@@ -130,15 +136,21 @@ func (kv *KV) Log(ctx context.Context, rev string, n int, opts ...LogOption) ([]
 			return nil, err
 		}
 		c := heap.Pop(q).(Commit)
+		parents := c.Parents
+		if shallow[c.Hash] {
+			// History was cut here on purpose: the parents are absent
+			// by design, and the commit ends the log like a root.
+			c.Shallow, parents = true, nil
+		}
 		keep := true
 		var mine Hash
 		if lo.hasPath {
 			if mine, err = at(c.Tree); err != nil {
 				return nil, err
 			}
-			keep = len(c.Parents) > 0 || !mine.IsZero()
+			keep = len(parents) > 0 || !mine.IsZero()
 		}
-		for _, p := range c.Parents {
+		for _, p := range parents {
 			if seen[p] && !lo.hasPath {
 				continue
 			}
@@ -177,6 +189,8 @@ type hidden struct {
 	kv    *KV
 	queue heightQueue   // found commits not expanded yet
 	seen  map[Hash]bool // every commit found reachable from A
+	// shallow commits, whose parents are absent by design (see shallowSet)
+	shallow map[Hash]bool
 }
 
 // reaches reports whether c is reachable from A. A commit's parents are
@@ -188,6 +202,9 @@ func (h *hidden) reaches(ctx context.Context, c Commit) (bool, error) {
 			return false, err
 		}
 		top := heap.Pop(&h.queue).(Commit)
+		if h.shallow[top.Hash] {
+			continue
+		}
 		for _, p := range top.Parents {
 			if h.seen[p] {
 				continue

@@ -27,7 +27,8 @@ type mergeOptions struct {
 	ffOnly   bool
 	maxDepth int
 	maxBases int
-	err      error // the first out-of-range option
+	shallow  map[Hash]bool // loaded by mergeBases; see shallowSet
+	err      error         // the first out-of-range option
 }
 
 // DefaultMaxDepth and DefaultMaxBases are the bounds of a merge-base
@@ -226,13 +227,22 @@ func (kv *KV) Merge(ctx context.Context, from, into string, opts ...MergeOption)
 
 // mergeBases returns the merge bases of the commit sets as and bs within
 // o's bounds (see commit.MergeBases).
+// The shallow commits (see shallowSet) are loaded into o once, so the
+// virtual-base searches that follow treat them as roots too.
 func (kv *KV) mergeBases(ctx context.Context, as, bs []Hash, o *mergeOptions) ([]Hash, error) {
+	if o.shallow == nil {
+		s, err := kv.shallowSet(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.shallow = s
+	}
 	return commit.MergeBases(ctx, kv.store, kv.nodes, as, bs, o.bounds())
 }
 
 // bounds returns the merge-base search bounds of o.
 func (o *mergeOptions) bounds() commit.Bounds {
-	return commit.Bounds{MaxDepth: o.maxDepth, MaxBases: o.maxBases}
+	return commit.Bounds{MaxDepth: o.maxDepth, MaxBases: o.maxBases, Shallow: o.shallow}
 }
 
 // mergeCommit merges theirs into ours (the head of branch into) and

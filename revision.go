@@ -17,6 +17,10 @@ import (
 // by any number of suffixes:
 //
 //	main        a branch name (branches win over hashes)
+//	v1.2        a tag name; a name that is both a branch and a tag is an
+//	            error wrapping ErrInvalidRevision that names both
+//	origin/main a remote-tracking ref REMOTE/BRANCH (ref
+//	            "remotes/origin/main"), unless a branch or tag has that name
 //	3fa4…       a full 64-digit commit hash, or a unique prefix of at least 4
 //	REV~N       the N-th first-parent ancestor (REV~ is REV~1)
 //	REV^N       the N-th parent (REV^ is REV^1, REV^0 is REV itself)
@@ -36,6 +40,12 @@ func (kv *KV) Resolve(ctx context.Context, rev string) (Hash, error) {
 	if err != nil {
 		return Hash{}, err
 	}
+	var shallow map[Hash]bool
+	if i < len(rev) {
+		if shallow, err = kv.shallowSet(ctx); err != nil {
+			return Hash{}, err
+		}
+	}
 	for s := rev[i:]; s != ""; {
 		op := s[0]
 		s = s[1:]
@@ -51,17 +61,20 @@ func (kv *KV) Resolve(ctx context.Context, rev string) (Hash, error) {
 			}
 		}
 		s = s[j:]
-		if h, err = kv.ancestor(ctx, rev, h, op, n); err != nil {
+		if h, err = kv.ancestor(ctx, rev, h, op, n, shallow); err != nil {
 			return Hash{}, err
 		}
 	}
 	return h, nil
 }
 
-func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int) (Hash, error) {
+func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int, shallow map[Hash]bool) (Hash, error) {
 	if op == '^' {
 		if n == 0 {
 			return h, nil
+		}
+		if shallow[h] {
+			return Hash{}, fmt.Errorf("revision %q: commit %s is shallow (history cut here): %w", rev, h.Short(), ErrNotFound)
 		}
 		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
@@ -73,6 +86,9 @@ func (kv *KV) ancestor(ctx context.Context, rev string, h Hash, op byte, n int) 
 		return c.Parents[n-1], nil
 	}
 	for k := 0; k < n; k++ {
+		if shallow[h] {
+			return Hash{}, fmt.Errorf("revision %q: history ends after %d generations at shallow commit %s (history cut here): %w", rev, k, h.Short(), ErrNotFound)
+		}
 		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
 			return Hash{}, err
@@ -100,16 +116,16 @@ func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
 		return Hash{}, fmt.Errorf("%w: %q: empty revision", ErrInvalidRevision, rev)
 	}
 	if branch.ValidateName(base) == nil {
-		h, err := kv.branches.Head(ctx, base)
-		if err == nil || !errors.Is(err, ErrNotFound) {
+		h, found, err := kv.resolveName(ctx, rev, base)
+		if found || err != nil {
 			return h, err
 		}
 	}
 	if !isHex(base) || len(base) > 2*backend.HashSize {
 		if err := branch.ValidateName(base); err != nil {
-			return Hash{}, fmt.Errorf("%w: %q is neither a branch name nor a hexadecimal hash", ErrInvalidRevision, base)
+			return Hash{}, fmt.Errorf("%w: %q is neither a branch, tag or remote-tracking name nor a hexadecimal hash", ErrInvalidRevision, base)
 		}
-		return Hash{}, fmt.Errorf("revision %q: no branch %q: %w", rev, base, ErrNotFound)
+		return Hash{}, fmt.Errorf("revision %q: no branch, tag or remote-tracking ref %q: %w", rev, base, ErrNotFound)
 	}
 	if len(base) == 2*backend.HashSize {
 		h, err := backend.ParseHash(base)
@@ -127,9 +143,46 @@ func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
 		return h, nil
 	}
 	if len(base) < 4 {
-		return Hash{}, fmt.Errorf("revision %q: no branch %q, and a hash prefix needs at least 4 digits: %w", rev, base, ErrNotFound)
+		return Hash{}, fmt.Errorf("revision %q: no branch or tag %q, and a hash prefix needs at least 4 digits: %w", rev, base, ErrNotFound)
 	}
 	return kv.resolvePrefix(ctx, rev, strings.ToLower(base))
+}
+
+// resolveName looks name up as a branch, a tag and (for REMOTE/BRANCH)
+// a remote-tracking ref. found is false if it is none of them. A name
+// that is both a branch and a tag is an error wrapping
+// ErrInvalidRevision naming both; a branch or tag of that name hides a
+// remote-tracking ref.
+func (kv *KV) resolveName(ctx context.Context, rev, name string) (h Hash, found bool, err error) {
+	bh, berr := kv.branches.Head(ctx, name)
+	if berr != nil && !errors.Is(berr, ErrNotFound) {
+		return Hash{}, false, berr
+	}
+	th, terr := kv.store.GetRef(ctx, tagPrefix+name)
+	if terr != nil && !errors.Is(terr, ErrNotFound) {
+		return Hash{}, false, fmt.Errorf("tag %q: %w", name, terr)
+	}
+	switch {
+	case berr == nil && terr == nil:
+		return Hash{}, false, fmt.Errorf("%w: %q is ambiguous: it names both branch %q (%s) and tag %q (%s); use a commit hash, or rename one",
+			ErrInvalidRevision, rev, name, bh.Short(), name, th.Short())
+	case berr == nil:
+		return bh, true, nil
+	case terr == nil:
+		return th, true, nil
+	}
+	remote, br, ok := strings.Cut(name, "/")
+	if !ok || validateRemoteName(remote) != nil {
+		return Hash{}, false, nil
+	}
+	h, err = kv.store.GetRef(ctx, trackPrefix+remote+"/"+br)
+	switch {
+	case err == nil:
+		return h, true, nil
+	case errors.Is(err, ErrNotFound):
+		return Hash{}, false, nil
+	}
+	return Hash{}, false, fmt.Errorf("remote-tracking ref %q: %w", name, err)
 }
 
 // resolvePrefix finds the one commit whose hash starts with the hex digits p.

@@ -18,6 +18,10 @@ type Commit struct {
 	Message string
 	Time    time.Time
 	Height  uint64 // 1 + the greatest parent height
+	// Shallow is set by Log on a commit marked shallow (a shallow clone
+	// cut history below it): its parents are absent by design and the
+	// log ends there. Parents still lists them.
+	Shallow bool
 }
 
 func newCommit(h Hash, c *commit.Commit) Commit {

@@ -31,9 +31,14 @@ const MaxNameLen = 255
 // made of letters, digits, '.', '_', '-' and '/'; not starting with '-' or
 // '/', not ending with '/', and containing neither ".." nor "//". Otherwise
 // it returns an error wrapping ErrInvalidBranch that says why.
-func ValidateName(name string) error {
+func ValidateName(name string) error { return ValidateRefName("branch", name) }
+
+// ValidateRefName checks name by the rules of ValidateName, for a ref
+// of another kind (what: "tag", "remote"): its errors say "invalid tag
+// name" but still wrap ErrInvalidBranch.
+func ValidateRefName(what, name string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w: %q %s", ErrInvalidBranch, name, why)
+		return &nameError{what: what, name: name, why: why}
 	}
 	switch {
 	case name == "":
@@ -56,6 +61,15 @@ func ValidateName(name string) error {
 	}
 	return nil
 }
+
+// nameError is a name that breaks the naming rules.
+type nameError struct{ what, name, why string }
+
+func (e *nameError) Error() string {
+	return fmt.Sprintf("invalid %s name: %q %s", e.what, e.name, e.why)
+}
+
+func (e *nameError) Unwrap() error { return ErrInvalidBranch }
 
 // Branch is a branch name and the commit it points at.
 type Branch struct {

@@ -22,6 +22,11 @@ type Bounds struct {
 	MaxDepth int
 	// MaxBases is how many merge bases the search may find.
 	MaxBases int
+	// Shallow holds the commits below which history was cut on purpose
+	// (a shallow clone): the search treats them as root commits and never
+	// reads their parents, so their absence is not an error. Nil means
+	// none.
+	Shallow map[backend.Hash]bool
 }
 
 // MergeBases returns the lowest common ancestors of the commit sets as and
@@ -57,6 +62,9 @@ func MergeBases(ctx context.Context, s backend.ObjectStore, c Cache, as, bs []ba
 				return err
 			}
 			n = &lcaNode{h: h, height: e.Height, parents: e.Parents}
+			if b.Shallow[h] {
+				n.parents = nil // history cut here by design
+			}
 			seen[h] = n
 		}
 		if n.flags|flags == n.flags {

@@ -50,10 +50,25 @@ func completeBranches(ctx context.Context, kv *strata.KV, _ *cobra.Command, pref
 	return out
 }
 
-// completeRevisions offers branch names as revisions (a hash is typed, or
-// pasted, whole).
+// completeTags offers the tag names that start with prefix.
+func completeTags(ctx context.Context, kv *strata.KV, _ *cobra.Command, prefix string) []string {
+	ts, err := kv.Tags(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, t := range ts {
+		if strings.HasPrefix(t.Name, prefix) {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// completeRevisions offers branch and tag names as revisions (a hash is
+// typed, or pasted, whole).
 func completeRevisions(ctx context.Context, kv *strata.KV, cmd *cobra.Command, prefix string) []string {
-	return completeBranches(ctx, kv, cmd, prefix)
+	return append(completeBranches(ctx, kv, cmd, prefix), completeTags(ctx, kv, cmd, prefix)...)
 }
 
 // completeLimit bounds how many paths one completion offers.
@@ -125,6 +140,7 @@ func completable(name string) bool {
 func (a *app) registerCompletions(root *cobra.Command) {
 	branches := a.completeWith(completeBranches, 0)
 	revisions := a.completeWith(completeRevisions, 0)
+	tags := a.completeWith(completeTags, 0)
 	paths := a.completeWith(completePaths, cobra.ShellCompDirectiveNoSpace)
 	// The n-th positional argument of a command completes with fns[n]; the
 	// last one repeats.
@@ -164,6 +180,17 @@ func (a *app) registerCompletions(root *cobra.Command) {
 					return revisions(cmd, args, toComplete)
 				}
 				return nil, cobra.ShellCompDirectiveNoFileComp // a new name
+			}
+		case "tag":
+			cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+				del, _ := cmd.Flags().GetBool("delete")
+				switch {
+				case len(args) == 0: // tag -d NAME, or tag -f NAME to move
+					return tags(cmd, args, toComplete)
+				case !del && len(args) == 1: // tag NAME REV
+					return revisions(cmd, args, toComplete)
+				}
+				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 		}
 	}

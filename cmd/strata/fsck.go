@@ -48,7 +48,7 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 			for _, p := range rep.Problems {
 				kind := p.Damage()
 				hash := p.Hash.String()
-				if p.Object == "branch" {
+				if p.IsRef() {
 					hash = ""
 				}
 				if asJSON {
@@ -60,8 +60,13 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 					continue
 				}
 				line := fmt.Sprintf("%s %s %s at %s\n", kind, p.Object, p.Hash, quoteName(p.Where))
-				if p.Object == "branch" {
+				switch p.Object {
+				case "branch":
 					line = fmt.Sprintf("corrupt branch %s: its stored head is not a commit hash; delete it with 'strata branch -d %s'\n", quoteName(p.Where), p.Where)
+				case "tag":
+					line = fmt.Sprintf("corrupt tag %s: its stored value is not a commit hash; delete it with 'strata tag -d %s'\n", quoteName(p.Where), p.Where)
+				case "remote", "remote-tracking ref":
+					line = fmt.Sprintf("corrupt %s %s: its stored value is not a hash; remove the remote with 'strata remote rm NAME'\n", p.Object, quoteName(p.Where))
 				}
 				if _, err := io.WriteString(a.stdout, line); err != nil {
 					return err

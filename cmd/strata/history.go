@@ -25,6 +25,7 @@ type commitJSON struct {
 	Message string   `json:"message"`
 	Time    string   `json:"time"`
 	Height  uint64   `json:"height"`
+	Shallow bool     `json:"shallow,omitempty"` // log: history cut below this commit
 }
 
 func toCommitJSON(c strata.Commit) commitJSON {
@@ -35,7 +36,7 @@ func toCommitJSON(c strata.Commit) commitJSON {
 	return commitJSON{
 		Hash: c.Hash.String(), Tree: c.Tree.String(), Parents: parents,
 		Author: c.Author, Message: c.Message,
-		Time: c.Time.UTC().Format(time.RFC3339Nano), Height: c.Height,
+		Time: c.Time.UTC().Format(time.RFC3339Nano), Height: c.Height, Shallow: c.Shallow,
 	}
 }
 
@@ -118,6 +119,10 @@ func writeCommitHeader(w *bufio.Writer, c strata.Commit) {
 		w.WriteByte('\n')
 	}
 }
+
+// shallowMarker ends a log at a commit below which a shallow clone cut
+// the history.
+const shallowMarker = "(shallow: history cut here)"
 
 func writeChanges(w *bufio.Writer, cs []strata.Change) {
 	for _, c := range cs {
@@ -246,6 +251,9 @@ hex digits and time is RFC 3339 in UTC with nanoseconds.`,
 				if short {
 					w.WriteString(oneline(c))
 					w.WriteByte('\n')
+					if c.Shallow {
+						w.WriteString(shallowMarker + "\n")
+					}
 					continue
 				}
 				if asJSON {
@@ -258,6 +266,9 @@ hex digits and time is RFC 3339 in UTC with nanoseconds.`,
 					w.WriteByte('\n')
 				}
 				writeCommitHeader(w, c)
+				if c.Shallow {
+					w.WriteString("\n" + shallowMarker + "\n")
+				}
 			}
 			return w.Flush()
 		})

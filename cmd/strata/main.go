@@ -58,9 +58,11 @@ missing or empty directory; every other command fails on a missing store
 damaged store, is refused and left as it is (exit code 4). Commands that
 only read open the store read-only: they need no write permission.
 
-A revision (REV) is a branch name or a commit hash (64 hex digits, or a
-unique prefix of at least 4), followed by any number of suffixes: REV~N is the
-N-th first-parent ancestor (REV~ is REV~1), REV^N the N-th parent.
+A revision (REV) is a branch name, a tag name, a remote-tracking ref
+REMOTE/BRANCH (origin/main) or a commit hash (64 hex digits, or a unique
+prefix of at least 4), followed by any number of suffixes: REV~N is the
+N-th first-parent ancestor (REV~ is REV~1), REV^N the N-th parent. A name
+that is both a branch and a tag is refused as ambiguous.
 
 Values given as arguments are taken as their exact bytes; "-" reads the value
 from standard input. A value that starts with "-" must follow "--":
@@ -69,7 +71,8 @@ from standard input. A value that starts with "-" must follow "--":
 Commits are by --author, else $STRATA_AUTHOR, else the operating system
 user name. Commands that print data take --json: one JSON object, or one
 per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
-branch, merge, merge-base, revert, cherry-pick, fsck, version). "strata
+branch, tag, remote, merge, merge-base, revert, cherry-pick, fsck,
+version). "strata
 completion SHELL" writes a completion script (bash, zsh, fish, powershell)
 that completes branch names, revisions and paths from the store.
 
@@ -79,7 +82,7 @@ Exit codes:
   2  usage or invalid input: unknown command or flag, wrong number of
      arguments, bad path, branch name, revision syntax, store URL, or a
      value that is not valid for its type
-  3  conflict: the branch already exists, a write lost to concurrent
+  3  conflict: the branch, tag or remote already exists, a write lost to concurrent
      writers too many times, or a merge, revert or cherry-pick found
      conflicts (listed on standard output as "C PATH KIND: DETAIL" lines,
      or as JSON with --json; nothing was written)
@@ -172,6 +175,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.diffCommand(),
 		a.showCommand(),
 		a.branchCommand(),
+		a.tagCommand(),
+		a.remoteCommand(),
 		a.fsckCommand(),
 		a.incrCommand(),
 		a.mergeCommand(),

@@ -21,7 +21,7 @@ type readFlags struct {
 
 func (f *readFlags) register(cmd *cobra.Command) {
 	cmd.PreRunE = f.check
-	cmd.Flags().StringVar(&f.at, "at", "", "read revision `REV` (a branch, a hash, main~1, ...)")
+	cmd.Flags().StringVar(&f.at, "at", "", "read revision `REV` (a branch, a tag, a hash, main~1, origin/main, ...)")
 	cmd.Flags().StringVarP(&f.branch, "branch", "b", "main", "read the head of this branch (if --at is not given)")
 }
 
