@@ -156,3 +156,53 @@ func TestOneAtomicWritePerGroup(t *testing.T) {
 	t.Logf("%d commits in %d atomic writes", writers*each, got.Atomic)
 	checkChain(t, kv, writers*each, hashes)
 }
+
+// TestGroupCommitTwoKVs: two KVs on one store (as two processes would
+// be), each with 4 writers on one branch, meet at the compare-and-swap; a
+// group that loses it is made again on the new head. The history is still
+// one chain holding every caller's commit once, and every value.
+func TestGroupCommitTwoKVs(t *testing.T) {
+	const kvs, writers, each = 2, 4, 100
+	store := mem.New()
+	var hashes [][]strata.Hash
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var first *strata.KV
+	for k := range kvs {
+		kv := strata.New(store)
+		if k == 0 {
+			first = kv
+		}
+		main := kv.Branch("main")
+		for g := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var hs []strata.Hash
+				for i := range each {
+					h, err := main.Set(ctx, fmt.Sprintf("kv%d/w%d/k%d", k, g, i), []byte("v"))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					hs = append(hs, h)
+				}
+				mu.Lock()
+				hashes = append(hashes, hs)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	checkChain(t, first, kvs*writers*each, hashes)
+	got, err := dumpBranch(first, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != kvs*writers*each {
+		t.Errorf("%d values, want %d", len(got), kvs*writers*each)
+	}
+}
