@@ -46,14 +46,17 @@ type groupWrite struct {
 	merge bool
 	apply func(context.Context, *tree.Builder) error
 	co    commitOptions
-	own   *ownChange // the change as made on a real head, kept across attempts
+	own   ownChange      // the change as last made, kept across attempts (see commitGroup)
+	self  [1]*groupWrite // a group of this write alone, without allocating
 
 	done chan struct{} // closed when hash and err are set, or lead is
 	lead bool          // the caller is to commit the next group
 
 	hash    Hash
 	err     error
-	inGroup bool // in the last attempt, hash depended on the group's write
+	inGroup bool           // in the last attempt, hash depended on the group's write
+	cm      *commit.Commit // in the last attempt, the commit made, if any
+	size    int            // and the size of its encoding
 }
 
 // queue returns the write queue of branch name.
@@ -81,7 +84,8 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		q.mu.Lock()
 	}
 	q.busy = true
-	group := append([]*groupWrite{w}, q.waiting...)
+	w.self[0] = w
+	group := append(w.self[:1], q.waiting...)
 	q.waiting = nil
 	q.mu.Unlock()
 	q.commit(ctx, b, group)
@@ -140,6 +144,9 @@ func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
 		if len(open) == 0 {
 			return
 		}
+		for _, w := range open { // made again from scratch on the real head
+			w.own = ownChange{merge: w.merge, basedOn: w.co.basedOn}
+		}
 	}
 	_, err := kv.retry(ctx, fmt.Sprintf("branch %q", b.name), func() (Hash, error) {
 		head, err := kv.branches.Head(ctx, b.name)
@@ -177,20 +184,14 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 		cur, height = c.Tree, c.Height
 	}
 	var objs []backend.Object
-	var made []*groupWrite
-	var cms []*commit.Commit
-	var sizes []int
+	made := 0
 	for _, w := range ws {
-		w.hash, w.err, w.inGroup = Hash{}, nil, false
+		w.hash, w.err, w.inGroup, w.cm = Hash{}, nil, false, nil
 		if err := w.ctx.Err(); err != nil {
 			w.err = err
 			continue
 		}
-		own := w.own
-		if guess { // a change made on a guess is made again on the real head
-			own = &ownChange{merge: w.merge, basedOn: w.co.basedOn}
-		}
-		os, root, err := own.make(w.ctx, kv, st, cur, w.apply)
+		os, root, err := w.own.make(w.ctx, kv, st, cur, w.apply)
 		switch {
 		case err != nil:
 			w.err = err
@@ -208,13 +209,16 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 		}
 		height++
 		c, cm := buildCommit(root, parents, height, w.co)
-		objs = append(append(objs, os...), c)
-		cms, sizes = append(cms, cm), append(sizes, len(c.Data))
+		if objs == nil {
+			objs = append(os, c) // os has room for it (tree.Builder.Objects)
+		} else {
+			objs = append(append(objs, os...), c)
+		}
 		cur, prev = root, c.Hash
-		w.hash, w.inGroup = c.Hash, true
-		made = append(made, w)
+		w.hash, w.inGroup, w.cm, w.size = c.Hash, true, cm, len(c.Data)
+		made++
 	}
-	if len(made) == 0 {
+	if made == 0 {
 		if guess {
 			return ws, nil
 		}
@@ -223,8 +227,10 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 	err := kv.land(ctx, b.name, head, prev, objs, nil)
 	switch {
 	case err == nil:
-		for i, w := range made {
-			kv.nodes.Remember(w.hash, cms[i], sizes[i])
+		for _, w := range ws {
+			if w.cm != nil {
+				kv.nodes.Remember(w.hash, w.cm, w.size)
+			}
 		}
 		return nil, nil
 	case errors.Is(err, errLostRace):

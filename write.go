@@ -77,6 +77,6 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 		return Hash{}, err
 	}
 	co := newCommitOptions(opts)
-	w := &groupWrite{ctx: ctx, merge: merge, apply: apply, co: co, own: &ownChange{merge: merge, basedOn: co.basedOn}}
+	w := &groupWrite{ctx: ctx, merge: merge, apply: apply, co: co, own: ownChange{merge: merge, basedOn: co.basedOn}}
 	return b.kv.queue(b.name).do(ctx, b, w)
 }
