@@ -133,6 +133,10 @@ func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
 	kv := b.kv
 	st, ov := kv.nodes, (*unstored)(nil)
 	if len(ws) > 1 {
+		// The write is the others' too: the committer's cancellation (or
+		// deadline) does not cut it short; its own change is left out if
+		// its context is done before the change is made.
+		ctx = context.WithoutCancel(ctx)
 		// Each change after the first starts from the tree the one before
 		// made, not stored yet.
 		ov = &unstored{ObjectStore: kv.store, objs: make(map[Hash][]byte)}

@@ -251,3 +251,53 @@ func TestGroupPanicWakesTheOthers(t *testing.T) {
 		t.Errorf("a write after the panic: %v", err)
 	}
 }
+
+// TestGroupCommitterCancelled: the committer of a group whose context is
+// cancelled is left out with that error; the group's write still lands
+// for the others.
+func TestGroupCommitterCancelled(t *testing.T) {
+	ctx := context.Background()
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	gate, entered := make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if _, err := main.Set(ctx, "a", []byte("a")); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-entered
+	cctx, cancel := context.WithCancel(ctx)
+	var cancelled, other result
+	go func() { // the first in the queue: it commits the next group
+		defer wg.Done()
+		cancelled.hash, cancelled.err = main.Set(cctx, "b", []byte("b"))
+	}()
+	waitQueued(kv, "main", 1)
+	go func() {
+		defer wg.Done()
+		other.hash, other.err = main.Set(ctx, "c", []byte("c"))
+	}()
+	waitQueued(kv, "main", 2)
+	cancel()
+	close(gate)
+	wg.Wait()
+	if !errors.Is(cancelled.err, context.Canceled) {
+		t.Errorf("the cancelled committer: %s, %v; want context.Canceled", cancelled.hash.Short(), cancelled.err)
+	}
+	if other.err != nil {
+		t.Fatalf("the other write of the group: %v", other.err)
+	}
+	head, err := main.Head(ctx)
+	if err != nil || head != other.hash {
+		t.Errorf("head %s, %v; want the other write's %s", head.Short(), err, other.hash.Short())
+	}
+	if _, err := main.Get(ctx, "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the cancelled write's value: %v, want ErrNotFound", err)
+	}
+}
