@@ -69,7 +69,17 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 		}
 		height = max(height, pc.Height)
 	}
-	co := r.opts
+	c, cm := buildCommit(r.tree, r.parents, height+1, r.opts)
+	if err := kv.land(ctx, r.branch, r.head, c.Hash, append(r.objects, c), cm); err != nil {
+		return Hash{}, err
+	}
+	return c.Hash, nil
+}
+
+// buildCommit builds the commit object of tree with parents at height,
+// filling in the defaults of co (author, time). It is the one commit
+// builder: KV.commit and the group committer (group.go) both use it.
+func buildCommit(tree Hash, parents []Hash, height uint64, co commitOptions) (backend.Object, *commit.Commit) {
 	if co.author == "" {
 		co.author = defaultAuthor
 	}
@@ -77,14 +87,10 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 		co.time = time.Now()
 	}
 	cm := &commit.Commit{
-		Tree: r.tree, Parents: r.parents, Author: co.author, Message: co.message,
-		Time: co.time.UnixNano(), Height: height + 1,
+		Tree: tree, Parents: parents, Author: co.author, Message: co.message,
+		Time: co.time.UnixNano(), Height: height,
 	}
-	c := commit.Object(cm)
-	if err := kv.land(ctx, r.branch, r.head, c.Hash, append(r.objects, c), cm); err != nil {
-		return Hash{}, err
-	}
-	return c.Hash, nil
+	return commit.Object(cm), cm
 }
 
 // land stores objs and moves branch name from old to new in one atomic

@@ -45,6 +45,7 @@ import (
 // in the backend, and branches move only by compare-and-swap.
 type KV struct {
 	heads    sync.Map // branch name -> Hash: the head this KV last wrote
+	queues   sync.Map // branch name -> *writeQueue: see group.go
 	store    backend.Store
 	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store

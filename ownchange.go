@@ -8,6 +8,7 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
+	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -44,17 +45,20 @@ type ownChange struct {
 }
 
 // make returns the tree the change makes on tree head (and its new
-// objects): by merging the change made before, or by applying it.
-func (c *ownChange) make(ctx context.Context, kv *KV, head Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
+// objects): by merging the change made before, or by applying it. It
+// reads directories through st: kv.nodes, or (for a group commit, see
+// group.go) an overlay of it that also holds the group's objects not
+// stored yet.
+func (c *ownChange) make(ctx context.Context, kv *KV, st *node.Store, head Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
 	if !c.made && !c.basedOn.IsZero() {
-		bc, err := commit.Load(ctx, kv.store, kv.nodes, c.basedOn)
+		bc, err := commit.Load(ctx, st.Objects(), st, c.basedOn)
 		if err != nil {
 			if errors.Is(err, ErrMissing) { // a hash the caller gave, not a stored link
 				return nil, Hash{}, fmt.Errorf("based on %s: no such commit: %w", c.basedOn.Short(), ErrNotFound)
 			}
 			return nil, Hash{}, fmt.Errorf("based on %s: %w", c.basedOn.Short(), err)
 		}
-		if _, _, err := c.apply(ctx, kv, bc.Tree, apply); err != nil {
+		if _, _, err := c.apply(ctx, st, bc.Tree, apply); err != nil {
 			return nil, Hash{}, err
 		}
 	}
@@ -62,7 +66,7 @@ func (c *ownChange) make(ctx context.Context, kv *KV, head Hash, apply func(cont
 		return c.objs, c.root, nil
 	}
 	if c.made && (c.merge || !c.basedOn.IsZero()) {
-		res, err := c.mergeInto(ctx, kv, head)
+		res, err := c.mergeInto(ctx, kv, st, head)
 		if err != nil || res != nil {
 			if err != nil {
 				return nil, Hash{}, err
@@ -70,12 +74,12 @@ func (c *ownChange) make(ctx context.Context, kv *KV, head Hash, apply func(cont
 			return res.Objects, res.Root, nil
 		}
 	}
-	return c.apply(ctx, kv, head, apply)
+	return c.apply(ctx, st, head, apply)
 }
 
 // apply makes the change on tree base.
-func (c *ownChange) apply(ctx context.Context, kv *KV, base Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
-	t := tree.New(kv.nodes, base).Builder()
+func (c *ownChange) apply(ctx context.Context, st *node.Store, base Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
+	t := tree.New(st, base).Builder()
 	if err := apply(ctx, t); err != nil {
 		return nil, Hash{}, err
 	}
@@ -89,9 +93,9 @@ func (c *ownChange) apply(ctx context.Context, kv *KV, base Hash, apply func(con
 
 // mergeInto merges the change into tree head, or returns nil if a value
 // and a directory clash.
-func (c *ownChange) mergeInto(ctx context.Context, kv *KV, head Hash) (*tree.MergeResult, error) {
+func (c *ownChange) mergeInto(ctx context.Context, kv *KV, st *node.Store, head Hash) (*tree.MergeResult, error) {
 	o := &tree.MergeOptions{Func: kv.mergeFunc(), Unstored: c.objs}
-	res, err := tree.Merge(ctx, kv.nodes, c.base, head, c.root, o)
+	res, err := tree.Merge(ctx, st, c.base, head, c.root, o)
 	if err != nil || len(res.Conflicts) == 0 {
 		return res, err
 	}
@@ -101,5 +105,5 @@ func (c *ownChange) mergeInto(ctx context.Context, kv *KV, head Hash) (*tree.Mer
 		}
 	}
 	o.Prefer = contents.Theirs // the change's own version
-	return tree.Merge(ctx, kv.nodes, c.base, head, c.root, o)
+	return tree.Merge(ctx, st, c.base, head, c.root, o)
 }

@@ -2,12 +2,9 @@ package strata
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/stratakv/strata/branch"
-	"github.com/stratakv/strata/commit"
-	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -65,10 +62,13 @@ func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...Comm
 }
 
 // write is every branch write but a merge: it makes the change on the
-// branch head's tree and commits it through the commit primitive,
-// retrying (see retry) when another writer moves the branch first: a
-// write that merges (Set, SetValue, Delete, Add) merges its change into
-// the new head (see ownChange), any other (Update) re-applies it there.
+// branch head's tree and commits it through the commit primitive. Writes
+// to one branch from one KV queue behind one committer, which commits
+// every waiting change in one atomic write (group commit, group.go); a
+// group that loses the compare-and-swap to another writer is retried
+// (see retry): a write that merges (Set, SetValue, Delete, Add) merges
+// its change into the new head (see ownChange), any other (Update)
+// re-applies it there.
 func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
 	if err := b.kv.alive(); err != nil {
 		return Hash{}, err
@@ -77,56 +77,6 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 		return Hash{}, err
 	}
 	co := newCommitOptions(opts)
-	// The first attempt may start from the head this KV itself last wrote
-	// to the branch, without reading it: on a network backend that saves a
-	// round trip. Only a successful compare-and-swap from that guess counts.
-	// A lost race, nothing to change, or an error from the change itself is
-	// judged again on the real head; but a failed commit is returned as it
-	// is, since it may have landed (a reply lost after the server ran it)
-	// and making the change again could apply it twice.
-	if guess, ok := b.kv.lastHead(b.name); ok {
-		h, err := b.attempt(ctx, guess, &ownChange{merge: merge, basedOn: co.basedOn}, apply, co)
-		switch {
-		case err == nil && !h.IsZero():
-			return h, nil
-		case errors.Is(err, errCommitFailed):
-			return Hash{}, err
-		}
-	}
-	own := &ownChange{merge: merge, basedOn: co.basedOn}
-	return b.kv.retry(ctx, fmt.Sprintf("branch %q", b.name), func() (Hash, error) {
-		head, err := b.kv.branches.Head(ctx, b.name)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return Hash{}, err
-		}
-		h, err := b.attempt(ctx, head, own, apply, co)
-		if err == nil && h.IsZero() {
-			return head, nil // nothing changed
-		}
-		return h, err
-	})
-}
-
-// attempt makes one try at moving the branch from head: it makes (or
-// merges) the change on head's tree and commits the result. It returns the
-// new commit, the zero Hash if the change leaves head's tree as it is, or
-// the error of the change or of KV.commit.
-func (b *Branch) attempt(ctx context.Context, head Hash, own *ownChange, apply func(context.Context, *tree.Builder) error, co commitOptions) (Hash, error) {
-	base := node.Empty
-	var parents []Hash
-	if !head.IsZero() {
-		c, err := commit.Load(ctx, b.kv.store, b.kv.nodes, head)
-		if err != nil {
-			return Hash{}, fmt.Errorf("branch %q: head %w", b.name, err)
-		}
-		base, parents = c.Tree, []Hash{head}
-	}
-	objs, root, err := own.make(ctx, b.kv, base, apply)
-	if err != nil {
-		return Hash{}, err
-	}
-	if root == base {
-		return Hash{}, nil
-	}
-	return b.kv.commit(ctx, commitReq{branch: b.name, head: head, tree: root, objects: objs, parents: parents, opts: co})
+	w := &groupWrite{ctx: ctx, merge: merge, apply: apply, co: co, own: ownChange{merge: merge, basedOn: co.basedOn}}
+	return b.kv.queue(b.name).do(ctx, b, w)
 }

@@ -56,6 +56,17 @@ func FormatRate(x float64) string {
 	return sig3(x)
 }
 
+// formatCount formats a per-operation count ("-" for none).
+func formatCount(x float64) string {
+	if x <= 0 {
+		return "-"
+	}
+	if x >= 1e4 {
+		return FormatRate(x)
+	}
+	return strconv.FormatFloat(x, 'f', 0, 64)
+}
+
 // FormatRatio formats a ratio of times ("0.52×", "3.1×", "1200×").
 func FormatRatio(x float64) string {
 	switch {
@@ -109,11 +120,25 @@ func ScaleRef(r Result, all []Result) (Result, string, bool) {
 	return best, "N=" + strconv.Itoa(best.N), true
 }
 
-// DefaultRef is FloorRef where there is a floor, else ScaleRef; floors
-// themselves get no ratio.
+// GroupRef compares a group-commit result with 8 writers with the one
+// with 1 writer (same layout, N and backend): below 1 means 8 writers
+// commit faster than 1 (0.25: 4× the commits/s).
+func GroupRef(r Result, all []Result) (Result, string, bool) {
+	if r.Workload != WGroup8 {
+		return Result{}, "", false
+	}
+	ref, ok := find(all, WGroup1, r.Layout, r.N, r.Backend)
+	return ref, WGroup1, ok
+}
+
+// DefaultRef is GroupRef for 8 writers, FloorRef where there is a floor,
+// else ScaleRef; floors themselves get no ratio.
 func DefaultRef(r Result, all []Result) (Result, string, bool) {
 	if r.Layout == "-" {
 		return Result{}, "", false
+	}
+	if ref, label, ok := GroupRef(r, all); ok {
+		return ref, label, ok
 	}
 	if ref, label, ok := FloorRef(r, all); ok {
 		return ref, label, ok
@@ -138,10 +163,11 @@ func Sorted(results []Result) []Result {
 		}
 	}
 	layouts := []string{Flat.String(), Nested.String(), "-"}
+	workloads := append(slices.Clone(Workloads), GroupWorkloads...)
 	out := slices.Clone(results)
 	slices.SortStableFunc(out, func(a, b Result) int {
 		return cmp.Or(
-			cmp.Compare(rank(Workloads, a.Workload), rank(Workloads, b.Workload)),
+			cmp.Compare(rank(workloads, a.Workload), rank(workloads, b.Workload)),
 			cmp.Compare(rank(layouts, a.Layout), rank(layouts, b.Layout)),
 			cmp.Compare(a.N, b.N),
 			cmp.Compare(rank(backends, a.Backend), rank(backends, b.Backend)))
@@ -202,11 +228,12 @@ func (o TableOptions) ratios(r Result, all []Result) (ref *Ratio, peers []*Ratio
 
 // WriteTable prints results (see Sorted) as an aligned table: workload, layout, N,
 // backend, median time per operation, spread of the samples
-// ((max-min)/median), rate (keys/s for load, ops/s otherwise), the ratio
-// against the reference, and one column per peer.
+// ((max-min)/median), rate (keys/s for load, ops/s otherwise), p50 and
+// p99 latency (group workloads), bytes and allocations per operation, the
+// ratio against the reference, and one column per peer.
 func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "workload\tlayout\tN\tbackend\tmedian/op\tspread\trate\tratio\tvs\t"
+	head := "workload\tlayout\tN\tbackend\tmedian/op\tspread\trate\tp50\tp99\tB/op\tallocs/op\tratio\tvs\t"
 	for _, p := range o.Peers {
 		head += p + "÷this\t"
 	}
@@ -216,15 +243,16 @@ func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 		line := fmt.Sprintf("%s\t%s\t%d\t%s\t", r.Workload, r.Layout, r.N, r.Backend)
 		switch {
 		case r.Skipped != "":
-			line += "-\t-\t-\t"
+			line += "-\t-\t-\t\t\t\t\t"
 		case r.Workload == WMem:
-			line += fmt.Sprintf("-\t-\t%.0f B/key\t", r.BytesPerKey)
+			line += fmt.Sprintf("-\t-\t%.0f B/key\t\t\t\t\t", r.BytesPerKey)
 		default:
 			unit := "/s"
 			if r.Workload == WLoad {
 				unit = " keys/s"
 			}
 			line += fmt.Sprintf("%s\t%.0f%%\t%s%s\t", FormatNs(r.MedianNs), 100*r.Spread(), FormatRate(r.PerSecond()), unit)
+			line += fmt.Sprintf("%s\t%s\t%s\t%s\t", FormatNs(r.P50Ns), FormatNs(r.P99Ns), formatCount(r.BytesPerOp), formatCount(r.AllocsPerOp))
 		}
 		if ref != nil {
 			line += FormatRatio(ref.Ratio) + "\t" + ref.Vs + "\t"

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,6 +113,15 @@ type Result struct {
 	// Count is what the operation returned, checked against what it
 	// should: changes for diff, commits for log, names for ls.
 	Count int `json:"count,omitempty"`
+	// P50Ns and P99Ns are the median and 99th percentile latency of one
+	// commit, over every commit of every sample (group workloads).
+	P50Ns float64 `json:"p50_ns,omitempty"`
+	P99Ns float64 `json:"p99_ns,omitempty"`
+	// BytesPerOp and AllocsPerOp are the bytes and heap objects the
+	// process allocated per operation over the samples (all goroutines,
+	// so a target's background work counts too).
+	BytesPerOp  float64 `json:"bytes_per_op,omitempty"`
+	AllocsPerOp float64 `json:"allocs_per_op,omitempty"`
 	// BytesPerKey is the live heap per key after the load (mem workload),
 	// and OverheadPerKey that minus the bytes of the key and value.
 	BytesPerKey    float64 `json:"bytes_per_key,omitempty"`
@@ -185,8 +196,12 @@ func layoutLabel(f Factory, d Dataset) string {
 // opts selects.
 func (r *runner) wanted(f Factory, d Dataset, t Target) map[string]bool {
 	w := map[string]bool{}
-	for _, name := range Workloads {
+	_, concurrent := t.(ConcurrentCommitter)
+	for _, name := range append(slices.Clone(Workloads), GroupWorkloads...) {
 		id := Result{Workload: name, Layout: layoutLabel(f, d), N: d.N, Backend: f.Name}.ID()
+		if slices.Contains(GroupWorkloads, name) && !concurrent {
+			continue
+		}
 		if t.Supports(name) && (r.o.Only == nil || r.o.Only.MatchString(id)) {
 			w[name] = true
 		}
@@ -204,8 +219,12 @@ func (r *runner) emit(res Result) {
 		r.o.Logf("%-40s %.0f B/key (%.0f B/key beyond key+value)", res.ID(), res.BytesPerKey, res.OverheadPerKey)
 		return
 	}
-	r.o.Logf("%-40s %10s/op  %12s/s  spread %3.0f%%  (%d×%d)", res.ID(), FormatNs(res.MedianNs),
-		FormatRate(res.PerSecond()), 100*res.Spread(), res.Samples, res.OpsPerSample)
+	lat := ""
+	if res.P50Ns > 0 {
+		lat = fmt.Sprintf("  p50 %s p99 %s", FormatNs(res.P50Ns), FormatNs(res.P99Ns))
+	}
+	r.o.Logf("%-40s %10s/op  %12s/s  spread %3.0f%%  (%d×%d)%s  %.0f B/op %.0f allocs/op", res.ID(), FormatNs(res.MedianNs),
+		FormatRate(res.PerSecond()), 100*res.Spread(), res.Samples, res.OpsPerSample, lat, res.BytesPerOp, res.AllocsPerOp)
 }
 
 // estimate returns the expected time of one operation of workload w at
@@ -438,7 +457,114 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			return fail(WSet, err)
 		}
 	}
+
+	for _, w := range GroupWorkloads {
+		if want[w] {
+			if err := r.measureGroup(ctx, f, d, base, w, t.(ConcurrentCommitter)); err != nil {
+				return fail(w, err)
+			}
+		}
+	}
 	return nil
+}
+
+// groupSampleCommits is the least number of commits of one sample of a
+// group workload, so that its p99 latency means something.
+const groupSampleCommits = 400
+
+// measureGroup times group-commit workload w: GroupWriters(w) goroutines
+// each committing one random key at a time on t, all at once. A result's
+// time per operation is the wall time of a sample divided by its commits
+// (so its rate is commits/s), and P50Ns and P99Ns are over the latency
+// of every commit of every sample.
+func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Result, w string, t ConcurrentCommitter) error {
+	writers := GroupWriters(w)
+	res := base
+	res.Workload, res.Note = w, fmt.Sprintf("%d writer(s) on one branch; rate: commits/s", writers)
+	var gen atomic.Int64
+	gen.Store(3_000_000)
+	// sample makes per commits on each writer and returns the wall time
+	// and every commit's latency.
+	sample := func(per int) (time.Duration, []float64, error) {
+		lats := make([][]float64, writers)
+		errs := make([]error, writers)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for g := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(d.N), uint64(gen.Add(1))))
+				for range per {
+					k, v := rng.IntN(d.N), int(gen.Add(1))
+					t0 := time.Now()
+					if _, err := t.CommitConcurrently(ctx, []Change{{d.Key(k), d.Value(k, v)}}); err != nil {
+						errs[g] = err
+						return
+					}
+					lats[g] = append(lats[g], float64(time.Since(t0)))
+				}
+			}()
+		}
+		wg.Wait()
+		el := time.Since(start)
+		var all []float64
+		for g := range writers {
+			if errs[g] != nil {
+				return 0, nil, fmt.Errorf("writer %d: %w", g, errs[g])
+			}
+			all = append(all, lats[g]...)
+		}
+		return el, all, nil
+	}
+	// Calibrate (and warm up) with a few commits per writer.
+	el, _, err := sample(4)
+	if err != nil {
+		return err
+	}
+	per := el / time.Duration(4*writers) // wall time per commit
+	r.timed(f, d, w, float64(per))
+	if per > r.o.MaxOp {
+		res.Skipped = fmt.Sprintf("skipped: one commit took %s >%s", fmtDur(per), fmtDur(r.o.MaxOp))
+		r.emit(res)
+		return nil
+	}
+	commits := max(groupSampleCommits, int(r.o.SampleTime/max(per, 1)))
+	perWriter := (commits + writers - 1) / writers
+	commits = perWriter * writers
+	samples := max(1, min(r.o.Samples, int(r.o.Budget/max(per*time.Duration(commits), 1))))
+	var times, lats []float64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range samples {
+		el, ls, err := sample(perWriter)
+		if err != nil {
+			return err
+		}
+		times = append(times, float64(el)/float64(commits))
+		lats = append(lats, ls...)
+	}
+	runtime.ReadMemStats(&after)
+	res.Samples, res.OpsPerSample = len(times), commits
+	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
+	res.P50Ns, res.P99Ns = percentile(lats, 0.50), percentile(lats, 0.99)
+	total := float64(samples * commits)
+	res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / total
+	res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / total
+	r.timed(f, d, w, res.MedianNs)
+	r.emit(res)
+	return nil
+}
+
+// percentile returns the p-quantile (0..1) of xs, nearest rank.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(p*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
 }
 
 // LogKey returns the index of the key whose history the log workload
@@ -537,6 +663,8 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		times = append(times, float64(per))
 		samples--
 	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for s := 0; s < samples; s++ {
 		start := time.Now()
 		for i := 0; i < ops; i++ {
@@ -545,6 +673,11 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 			}
 		}
 		times = append(times, float64(time.Since(start))/float64(ops))
+	}
+	runtime.ReadMemStats(&after)
+	if samples > 0 {
+		res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / float64(samples*ops)
+		res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / float64(samples*ops)
 	}
 	res.Samples, res.OpsPerSample = len(times), ops
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)

@@ -90,6 +90,14 @@ func (t *strataTarget) Commit(ctx context.Context, cs []Change) (Rev, error) {
 	return Rev(h.String()), err
 }
 
+// CommitConcurrently is Commit: strata's writes to one branch are safe
+// for concurrent use (and grouped; see strata's docs/ARCHITECTURE.md).
+func (t *strataTarget) CommitConcurrently(ctx context.Context, cs []Change) (Rev, error) {
+	return t.Commit(ctx, cs)
+}
+
+var _ ConcurrentCommitter = (*strataTarget)(nil)
+
 func (t *strataTarget) Get(ctx context.Context, key string) ([]byte, error) {
 	return t.br.Get(ctx, key)
 }

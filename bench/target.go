@@ -16,8 +16,38 @@ const (
 	WMem  = "mem"
 )
 
-// Workloads lists every workload, in table order.
+// Workloads lists every workload every target runs, in table order.
 var Workloads = []string{WLoad, WSet, WGet, WDiff, WLog, WLs, WMem}
+
+// The group-commit workloads: 1 and 8 goroutines committing one key each,
+// at once, on one branch of one store (a Result's rate is commits/s, with
+// p50 and p99 commit latency). They run only on targets that implement
+// ConcurrentCommitter.
+const (
+	WGroup1 = "group1"
+	WGroup8 = "group8"
+)
+
+// GroupWorkloads lists the group-commit workloads, in table order (after
+// Workloads).
+var GroupWorkloads = []string{WGroup1, WGroup8}
+
+// GroupWriters returns the number of writers of group-commit workload w.
+func GroupWriters(w string) int {
+	if w == WGroup8 {
+		return 8
+	}
+	return 1
+}
+
+// ConcurrentCommitter is a Target whose commits may be made from many
+// goroutines at once.
+type ConcurrentCommitter interface {
+	Target
+	// CommitConcurrently is Commit, safe for concurrent use: each call
+	// makes its own commit on top of the head as it finds it.
+	CommitConcurrently(ctx context.Context, cs []Change) (Rev, error)
+}
 
 // Rev names one commit of a Target, in the target's own notation.
 type Rev string

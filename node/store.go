@@ -54,6 +54,13 @@ func NewStore(objs backend.ObjectStore, cacheBytes int64) *Store {
 // Objects returns the underlying object store.
 func (s *Store) Objects() backend.ObjectStore { return s.objs }
 
+// Over returns a Store that reads objects from objs instead, sharing s's
+// cache of decoded objects. objs must answer for every object s's own
+// store holds (typically it is an overlay of objects not stored yet over
+// that store), since the cache is shared. It is safe for concurrent use if
+// objs is.
+func (s *Store) Over(objs backend.ObjectStore) *Store { return &Store{objs: objs, cache: s.cache} }
+
 // EmptyDir is the empty directory. It is shared and must not be modified.
 var EmptyDir = Dir{Leaf: &Node{}}
 

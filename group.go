@@ -1,0 +1,294 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/node"
+	"github.com/stratakv/strata/tree"
+)
+
+// Group commit. Writes to one branch from one KV (Set, SetValue, Delete,
+// Add, Update) queue behind one committer instead of racing each other for
+// the head. The first writer to find the queue idle becomes the committer:
+// it commits its own change, then hands the queue to the first writer that
+// arrived meanwhile, which commits every change waiting at that moment as
+// one group: one commit per change, in arrival order, each parented on the
+// one before (so the history is the chain serial writes would make), all
+// stored and the head moved from the old head to the last of them in one
+// atomic write (one backend.PutAndSwapRef). A lone writer finds the queue
+// idle and commits on its own goroutine, as it would without a queue.
+//
+// A change that fails on its own (its error, or nothing to change) is left
+// out of the group and decides only its caller. A group that loses the
+// compare-and-swap to a writer elsewhere is made again on the new head,
+// each change merged or re-applied as a single write's would be (see
+// ownChange). If the group's write fails otherwise, its outcome is
+// unknown, and every caller whose commit was in the group gets the same
+// error wrapping errCommitFailed. No caller sees success unless its commit
+// landed. See docs/ARCHITECTURE.md, "Group commit".
+
+// writeQueue is the queue of writes to one branch of one KV.
+type writeQueue struct {
+	mu      sync.Mutex
+	busy    bool          // a committer is at work
+	waiting []*groupWrite // in arrival order
+}
+
+// groupWrite is one caller's write in a queue: its change, and once done,
+// its result.
+type groupWrite struct {
+	ctx   context.Context // the caller's, for its change
+	merge bool
+	apply func(context.Context, *tree.Builder) error
+	co    commitOptions
+	own   ownChange      // the change as last made, kept across attempts (see commitGroup)
+	self  [1]*groupWrite // a group of this write alone, without allocating
+
+	done chan struct{} // closed when hash and err are set, or lead is
+	lead bool          // the caller is to commit the next group
+
+	hash    Hash
+	err     error
+	inGroup bool           // in the last attempt, hash depended on the group's write
+	cm      *commit.Commit // in the last attempt, the commit made, if any
+	size    int            // and the size of its encoding
+}
+
+// queue returns the write queue of branch name.
+func (kv *KV) queue(name string) *writeQueue {
+	if q, ok := kv.queues.Load(name); ok {
+		return q.(*writeQueue)
+	}
+	q, _ := kv.queues.LoadOrStore(name, &writeQueue{})
+	return q.(*writeQueue)
+}
+
+// do runs w: as the committer if the queue is idle, else by waiting for a
+// committer to commit it (or to hand it the queue). It returns w's commit,
+// or the head if w changed nothing, or w's error.
+func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, error) {
+	q.mu.Lock()
+	if q.busy {
+		w.done = make(chan struct{})
+		q.waiting = append(q.waiting, w)
+		q.mu.Unlock()
+		<-w.done
+		if !w.lead {
+			return w.hash, w.err
+		}
+		q.mu.Lock()
+	}
+	q.busy = true
+	w.self[0] = w
+	group := append(w.self[:1], q.waiting...)
+	q.waiting = nil
+	q.mu.Unlock()
+	q.commit(ctx, b, group)
+	return w.hash, w.err
+}
+
+// commit commits group (whose first write is the committer's own), wakes
+// the others with their results, and hands the queue to the first writer
+// waiting, if any. If a change's function panics, the others are woken
+// with an error and the panic goes on up the committer's stack.
+func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite) {
+	finished := false
+	defer func() {
+		if !finished {
+			for _, w := range group[1:] {
+				w.hash, w.err = Hash{}, fmt.Errorf("branch %q: %w: a write in the same group panicked", b.name, errCommitFailed)
+			}
+		}
+		for _, w := range group[1:] {
+			close(w.done)
+		}
+		q.mu.Lock()
+		if len(q.waiting) == 0 {
+			q.busy = false
+		} else {
+			next := q.waiting[0]
+			q.waiting = q.waiting[1:]
+			next.lead = true
+			close(next.done)
+		}
+		q.mu.Unlock()
+	}()
+	b.commitGroup(ctx, group)
+	finished = true
+}
+
+// commitGroup sets the result of every write of ws: it commits their
+// changes in order as one chain moved onto the branch in one atomic write,
+// retrying (see retry) when another writer moves the branch first. Like a
+// single write, the first attempt starts from the head this KV last wrote
+// to the branch, without reading it; only a group that lands from that
+// guess decides anything, except a failed write (outcome unknown), which
+// decides the writes in the group.
+func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
+	kv := b.kv
+	st, ov := kv.nodes, (*unstored)(nil)
+	if len(ws) > 1 {
+		// The write is the others' too: the committer's cancellation (or
+		// deadline) does not cut it short; its own change is left out if
+		// its context is done before the change is made.
+		ctx = context.WithoutCancel(ctx)
+		// Each change after the first starts from the tree the one before
+		// made, not stored yet.
+		ov = &unstored{ObjectStore: kv.store, objs: make(map[Hash][]byte)}
+		st = kv.nodes.Over(ov)
+	}
+	open := ws
+	if guess, ok := kv.lastHead(b.name); ok {
+		open, _ = b.groupAttempt(ctx, st, ov, guess, true, open)
+		if len(open) == 0 {
+			return
+		}
+		for _, w := range open { // made again from scratch on the real head
+			w.own = ownChange{merge: w.merge, basedOn: w.co.basedOn}
+		}
+	}
+	_, err := kv.retry(ctx, fmt.Sprintf("branch %q", b.name), func() (Hash, error) {
+		head, err := kv.branches.Head(ctx, b.name)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Hash{}, err
+		}
+		open, err = b.groupAttempt(ctx, st, ov, head, false, open)
+		return Hash{}, err
+	})
+	if err != nil {
+		for _, w := range open {
+			w.hash, w.err = Hash{}, err
+		}
+	}
+}
+
+// groupAttempt makes one try at moving the branch from head with the
+// changes of ws, in order, and returns the writes it left undecided. From
+// a real head (guess false) it decides every write, unless it loses the
+// race (an error wrapping errLostRace, every write undecided) or cannot
+// read head (that error). From a guess, it decides the writes only if the
+// group lands, and those in the group if its write fails.
+func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored, head Hash, guess bool, ws []*groupWrite) ([]*groupWrite, error) {
+	kv := b.kv
+	cur, prev := node.Empty, head
+	var height uint64
+	if !head.IsZero() {
+		c, err := commit.Load(ctx, kv.store, kv.nodes, head)
+		if err != nil {
+			if guess {
+				return ws, nil
+			}
+			return ws, fmt.Errorf("branch %q: head %w", b.name, err)
+		}
+		cur, height = c.Tree, c.Height
+	}
+	var objs []backend.Object
+	made := 0
+	for _, w := range ws {
+		w.hash, w.err, w.inGroup, w.cm = Hash{}, nil, false, nil
+		if err := w.ctx.Err(); err != nil {
+			w.err = err
+			continue
+		}
+		os, root, err := w.own.make(w.ctx, kv, st, cur, w.apply)
+		switch {
+		case err != nil:
+			w.err = err
+			continue
+		case root == cur: // nothing changed: the head as it will be
+			w.hash, w.inGroup = prev, prev != head
+			continue
+		}
+		if ov != nil {
+			ov.add(os)
+		}
+		var parents []Hash
+		if !prev.IsZero() {
+			parents = []Hash{prev}
+		}
+		height++
+		c, cm := buildCommit(root, parents, height, w.co)
+		if objs == nil {
+			objs = append(os, c) // os has room for it (tree.Builder.Objects)
+		} else {
+			objs = append(append(objs, os...), c)
+		}
+		cur, prev = root, c.Hash
+		w.hash, w.inGroup, w.cm, w.size = c.Hash, true, cm, len(c.Data)
+		made++
+	}
+	if made == 0 {
+		if guess {
+			return ws, nil
+		}
+		return nil, nil
+	}
+	err := kv.land(ctx, b.name, head, prev, objs, nil)
+	switch {
+	case err == nil:
+		for _, w := range ws {
+			if w.cm != nil {
+				kv.nodes.Remember(w.hash, w.cm, w.size)
+			}
+		}
+		return nil, nil
+	case errors.Is(err, errLostRace):
+		if guess {
+			return ws, nil
+		}
+		return ws, err
+	}
+	// The group's write may have landed: every write in it gets the error;
+	// the others are decided by their own results, made on the real head.
+	var rest []*groupWrite
+	for _, w := range ws {
+		switch {
+		case w.inGroup:
+			w.hash, w.err = Hash{}, err
+		case guess:
+			rest = append(rest, w)
+		}
+	}
+	return rest, nil
+}
+
+// unstored is an object store that answers with the objects a group
+// commit made but has not stored yet, then with the store under it. Only
+// the committer uses it.
+type unstored struct {
+	backend.ObjectStore
+	objs map[Hash][]byte
+}
+
+func (u *unstored) add(objs []backend.Object) {
+	for _, o := range objs {
+		u.objs[o.Hash] = o.Data
+	}
+}
+
+// Get returns an unstored object, or reads h from the store under u.
+func (u *unstored) Get(ctx context.Context, h Hash) ([]byte, error) {
+	if b, ok := u.objs[h]; ok {
+		return b, nil
+	}
+	return u.ObjectStore.Get(ctx, h)
+}
+
+// Has reports which of hs are unstored objects or in the store under u.
+func (u *unstored) Has(ctx context.Context, hs []Hash) ([]bool, error) {
+	ok, err := u.ObjectStore.Has(ctx, hs)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range hs {
+		if _, in := u.objs[h]; in {
+			ok[i] = true
+		}
+	}
+	return ok, nil
+}

@@ -1,0 +1,303 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/commit"
+)
+
+// gated is a mem store whose atomic object+ref writes can be held at a
+// gate (so that writers queue up behind a committer) and made to fail. It
+// counts them.
+type gated struct {
+	*mem.Store
+	mu      sync.Mutex
+	atomic  int
+	gate    chan struct{} // if not nil, the next atomic write waits for it to close
+	entered chan struct{} // closed when a write reaches the gate
+	fail    error         // if not nil, atomic writes after the first fail with it
+}
+
+func (g *gated) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	g.mu.Lock()
+	g.atomic++
+	n, gate, entered, fail := g.atomic, g.gate, g.entered, g.fail
+	g.gate = nil
+	g.mu.Unlock()
+	if gate != nil {
+		close(entered)
+		<-gate
+	}
+	if fail != nil && n > 1 {
+		return fail
+	}
+	return g.Store.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
+// waitQueued waits (without a clock) until n writes wait in branch name's
+// queue of kv.
+func waitQueued(kv *KV, name string, n int) {
+	q := kv.queue(name)
+	for {
+		q.mu.Lock()
+		l := len(q.waiting)
+		q.mu.Unlock()
+		if l >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+var errBoom = errors.New("boom")
+
+// groupOfWrites holds the first write of branch main at the gate, queues
+// the writes below behind it, in this order, and lets them go. The
+// queued writes form one group.
+func groupOfWrites(t *testing.T, store *gated) (first result, rest []result, kv *KV) {
+	t.Helper()
+	ctx := context.Background()
+	kv = New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	writes := []func() (Hash, error){
+		func() (Hash, error) { return main.Set(ctx, "b/1", []byte("1")) },
+		func() (Hash, error) { // an invalid path, inside the group
+			return main.Update(ctx, func(tx *Tx) error { return tx.Set("bad//path", []byte("x")) })
+		},
+		func() (Hash, error) { return main.Set(ctx, "b/2", []byte("2")) },
+		func() (Hash, error) { return main.Set(ctx, "a/x/y", []byte("clash")) }, // a/x is a value
+		func() (Hash, error) { return main.Delete(ctx, "nope") },
+		func() (Hash, error) { return main.Update(ctx, func(tx *Tx) error { return errBoom }) },
+		func() (Hash, error) { return main.Set(ctx, "b/1", []byte("1")) }, // nothing to change
+		func() (Hash, error) { return main.Set(ctx, "b/3", []byte("3")) },
+	}
+	gate, entered := make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	var wg sync.WaitGroup
+	wg.Add(1 + len(writes))
+	go func() {
+		defer wg.Done()
+		first.hash, first.err = main.Set(ctx, "a/x", []byte("x"))
+	}()
+	<-entered
+	rest = make([]result, len(writes))
+	for i, w := range writes {
+		go func() {
+			defer wg.Done()
+			rest[i].hash, rest[i].err = w()
+		}()
+		waitQueued(kv, "main", i+1)
+	}
+	close(gate)
+	wg.Wait()
+	return first, rest, kv
+}
+
+type result struct {
+	hash Hash
+	err  error
+}
+
+// TestGroupFailingWriteFailsOnlyItsCaller: in one group, writes whose own
+// change fails (an invalid path, a value/directory clash, a Delete of
+// nothing, Update's error) fail only their callers; the others land in
+// arrival order, as one chain, in one atomic write.
+func TestGroupFailingWriteFailsOnlyItsCaller(t *testing.T) {
+	store := &gated{Store: mem.New()}
+	first, rest, kv := groupOfWrites(t, store)
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	for i, r := range rest {
+		var want error
+		switch i {
+		case 1, 3:
+			want = ErrInvalidPath
+		case 4:
+			want = ErrNotFound
+		case 5:
+			want = errBoom
+		}
+		if want == nil && r.err != nil || !errors.Is(r.err, want) {
+			t.Errorf("write %d: error %v, want %v", i, r.err, want)
+		}
+	}
+	// Serial writes would make a/x, b/1, b/2, b/3, one commit each; the
+	// write that changed nothing returns the head it found (b/2's).
+	if rest[6].hash != rest[2].hash {
+		t.Errorf("a write that changed nothing returned %s, want the head %s", rest[6].hash.Short(), rest[2].hash.Short())
+	}
+	chain := []Hash{first.hash, rest[0].hash, rest[2].hash, rest[7].hash}
+	var got []Hash
+	head, err := kv.Branch("main").Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := head; !h.IsZero(); {
+		got = append([]Hash{h}, got...)
+		c, err := commit.Get(context.Background(), store, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(c.Height) != len(chain)-len(got)+1 {
+			t.Errorf("commit %s: height %d", h.Short(), c.Height)
+		}
+		if len(c.Parents) == 0 {
+			break
+		}
+		h = c.Parents[0]
+	}
+	if diff := cmp.Diff(chain, got); diff != "" {
+		t.Errorf("chain (-want +got):\n%s", diff)
+	}
+	if store.atomic != 2 {
+		t.Errorf("%d atomic writes, want 2 (the first write, then the group)", store.atomic)
+	}
+	for p, v := range map[string]string{"a/x": "x", "b/1": "1", "b/2": "2", "b/3": "3"} {
+		if got, err := kv.Branch("main").Get(context.Background(), p); err != nil || string(got) != v {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, v)
+		}
+	}
+}
+
+// TestGroupWriteFails: when the group's write fails (outcome unknown),
+// every caller whose commit was in the group gets that error, each write
+// that failed on its own gets its own error, and none sees success.
+func TestGroupWriteFails(t *testing.T) {
+	errDisk := fmt.Errorf("disk on fire")
+	store := &gated{Store: mem.New(), fail: errDisk}
+	first, rest, kv := groupOfWrites(t, store)
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	for i, r := range rest {
+		want := errDisk
+		switch i {
+		case 1, 3:
+			want = ErrInvalidPath
+		case 4:
+			want = ErrNotFound
+		case 5:
+			want = errBoom
+		}
+		if !errors.Is(r.err, want) || !r.hash.IsZero() {
+			t.Errorf("write %d: %s, %v; want an error wrapping %v", i, r.hash.Short(), r.err, want)
+		}
+		if want == errDisk && !errors.Is(r.err, errCommitFailed) {
+			t.Errorf("write %d: %v does not say the outcome is unknown", i, r.err)
+		}
+	}
+	if store.atomic != 2 {
+		t.Errorf("%d atomic writes, want 2: a failed write is not retried", store.atomic)
+	}
+	head, err := kv.Branch("main").Head(context.Background())
+	if err != nil || head != first.hash {
+		t.Errorf("head %s, %v; want the first write's %s", head.Short(), err, first.hash.Short())
+	}
+}
+
+// TestGroupPanicWakesTheOthers: a panic in one Update's function reaches
+// its caller; the other writers of its group are woken with an error and
+// the queue goes on working.
+func TestGroupPanicWakesTheOthers(t *testing.T) {
+	ctx := context.Background()
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	gate, entered := make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if _, err := main.Set(ctx, "a", []byte("a")); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-entered
+	var panicked any
+	go func() {
+		defer wg.Done()
+		defer func() { panicked = recover() }()
+		main.Update(ctx, func(tx *Tx) error { panic("fn panics") })
+	}()
+	waitQueued(kv, "main", 1)
+	var otherErr error
+	go func() {
+		defer wg.Done()
+		_, otherErr = main.Set(ctx, "b", []byte("b"))
+	}()
+	waitQueued(kv, "main", 2)
+	close(gate)
+	wg.Wait()
+	if panicked != "fn panics" {
+		t.Errorf("the panicking write's caller recovered %v", panicked)
+	}
+	if otherErr == nil {
+		t.Error("the other write of the group succeeded, though its group's committer panicked before writing")
+	}
+	if _, err := main.Set(ctx, "c", []byte("c")); err != nil {
+		t.Errorf("a write after the panic: %v", err)
+	}
+}
+
+// TestGroupCommitterCancelled: the committer of a group whose context is
+// cancelled is left out with that error; the group's write still lands
+// for the others.
+func TestGroupCommitterCancelled(t *testing.T) {
+	ctx := context.Background()
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	gate, entered := make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if _, err := main.Set(ctx, "a", []byte("a")); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-entered
+	cctx, cancel := context.WithCancel(ctx)
+	var cancelled, other result
+	go func() { // the first in the queue: it commits the next group
+		defer wg.Done()
+		cancelled.hash, cancelled.err = main.Set(cctx, "b", []byte("b"))
+	}()
+	waitQueued(kv, "main", 1)
+	go func() {
+		defer wg.Done()
+		other.hash, other.err = main.Set(ctx, "c", []byte("c"))
+	}()
+	waitQueued(kv, "main", 2)
+	cancel()
+	close(gate)
+	wg.Wait()
+	if !errors.Is(cancelled.err, context.Canceled) {
+		t.Errorf("the cancelled committer: %s, %v; want context.Canceled", cancelled.hash.Short(), cancelled.err)
+	}
+	if other.err != nil {
+		t.Fatalf("the other write of the group: %v", other.err)
+	}
+	head, err := main.Head(ctx)
+	if err != nil || head != other.hash {
+		t.Errorf("head %s, %v; want the other write's %s", head.Short(), err, other.hash.Short())
+	}
+	if _, err := main.Get(ctx, "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the cancelled write's value: %v, want ErrNotFound", err)
+	}
+}
