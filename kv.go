@@ -51,6 +51,7 @@ type KV struct {
 	branches *branch.Store
 	opts     openOptions
 	closed   atomic.Bool // set by Close; see alive
+	url      string      // the URL given to Open; "" for New (see URL)
 }
 
 // OpenOption configures Open and New.
@@ -156,8 +157,14 @@ func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error)
 	if err != nil {
 		return nil, err
 	}
-	return newKV(s, o), nil
+	kv := newKV(s, o)
+	kv.url = storeURL
+	return kv, nil
 }
+
+// URL returns the store URL kv was opened with, password included (show
+// it only through RedactURL), or "" for a KV made by New.
+func (kv *KV) URL() string { return kv.url }
 
 func newKV(s backend.Store, o openOptions) *KV {
 	return &KV{store: s, nodes: node.NewStore(s, o.cacheBytes), branches: branch.New(s), opts: o}

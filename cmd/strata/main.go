@@ -184,6 +184,10 @@ func (a *app) rootCommand() *cobra.Command {
 		a.revertCommand(),
 		a.cherryPickCommand(),
 		a.resetCommand(),
+		a.cloneCommand(),
+		a.fetchCommand(),
+		a.pullCommand(),
+		a.pushCommand(),
 		a.versionCommand(),
 	)
 	root.Version = buildVersion().Version

@@ -50,7 +50,7 @@ func checkRun(t testing.TB, args []string, r result) {
 			t.Errorf("strata %q: stack trace or panic on %s:\n%s", args, out.name, out.text)
 		}
 	}
-	if r.code == 0 && r.stderr != "" {
+	if r.code == 0 && r.stderr != "" && !syncSummary(args, r.stderr) {
 		t.Errorf("strata %q succeeded but wrote to stderr: %q", args, r.stderr)
 	}
 	if r.code != 0 {

@@ -1,0 +1,84 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/branch"
+)
+
+// Clone copies src's branches and tags, with every object they reach,
+// into dst, which must hold no branch and no tag (else an error wrapping
+// ErrExists). dst gets remote-tracking refs origin/BRANCH and, when src
+// was opened from a URL that another process can open (not mem://), the
+// remote origin with that URL. Depth(n) copies only the last n commits of
+// each branch and records the cut as shallow; SingleBranch copies one
+// branch. Objects are all stored before any ref is created, so an
+// interrupted Clone leaves dst valid and a rerun sends only what is
+// missing. It returns what it did, even on error.
+func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, error) {
+	r := newRun(newSyncOptions(opts))
+	if err := firstErr(src.alive(), dst.alive(), r.o.err); err != nil {
+		return r.done(), err
+	}
+	for _, prefix := range []string{branch.RefPrefix, tagPrefix} {
+		refs, err := r.listRefs(ctx, dst.store, prefix)
+		if err != nil {
+			return r.done(), fmt.Errorf("clone: %w", err)
+		}
+		if len(refs) > 0 {
+			return r.done(), fmt.Errorf("clone: the destination is not empty (it has %s): %w", refs[0].Name, ErrExists)
+		}
+	}
+	heads, err := r.listRefs(ctx, src.store, branch.RefPrefix)
+	if err != nil {
+		return r.done(), fmt.Errorf("clone: list the source's branches: %w", err)
+	}
+	if b := r.o.branch; b != "" {
+		var one []backend.Ref
+		for _, ref := range heads {
+			if ref.Name == branch.RefPrefix+b {
+				one = append(one, ref)
+			}
+		}
+		if one == nil {
+			return r.done(), fmt.Errorf("clone: the source has no branch %q: %w", b, ErrNotFound)
+		}
+		heads = one
+	}
+	tags, err := r.listRefs(ctx, src.store, tagPrefix)
+	if err != nil {
+		return r.done(), fmt.Errorf("clone: list the source's tags: %w", err)
+	}
+	var want []Hash
+	for _, ref := range append(heads, tags...) {
+		want = append(want, ref.Hash)
+	}
+	if err := r.send(ctx, src, dst, want); err != nil {
+		return r.done(), fmt.Errorf("clone: %w", err)
+	}
+	if err := r.copyTags(ctx, dst, tags); err != nil {
+		return r.done(), fmt.Errorf("clone: %w", err)
+	}
+	for _, ref := range heads {
+		b := strings.TrimPrefix(ref.Name, branch.RefPrefix)
+		if err := r.cas(ctx, dst.store, trackPrefix+"origin/"+b, Hash{}, ref.Hash); err != nil {
+			return r.done(), fmt.Errorf("clone: %w", err)
+		}
+		if err := r.cas(ctx, dst.store, ref.Name, Hash{}, ref.Hash); err != nil {
+			return r.done(), fmt.Errorf("clone: %w", err)
+		}
+		dst.heads.Store(b, ref.Hash)
+	}
+	if u := src.URL(); u != "" {
+		if spec, err := parseStoreURL(u); err == nil && spec.kind != kindMem {
+			r.stats.RoundTrips += 2
+			if err := dst.AddRemote(ctx, "origin", u); err != nil {
+				return r.done(), fmt.Errorf("clone: record remote origin: %w", err)
+			}
+		}
+	}
+	return r.done(), nil
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/stratakv/strata"
+)
+
+// syncFlags are the flags every sync command shares.
+type syncFlags struct {
+	quiet  bool
+	asJSON bool
+}
+
+func (f *syncFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the statistics as one JSON object")
+}
+
+// syncJSON is the --json output of clone, fetch, pull and push.
+type syncJSON struct {
+	Objects    int     `json:"objects"`
+	Bytes      int64   `json:"bytes"`
+	RoundTrips int     `json:"round_trips"`
+	Refs       int     `json:"refs"`
+	Seconds    float64 `json:"seconds"`
+	Head       string  `json:"head,omitempty"`
+}
+
+// progress returns the option that draws a progress bar on stderr when it
+// is a terminal (and -q is not given), and a function that ends it.
+func (f *syncFlags) progress(stderr io.Writer) ([]strata.SyncOption, func()) {
+	file, ok := stderr.(*os.File)
+	if f.quiet || !ok || !term.IsTerminal(int(file.Fd())) {
+		return nil, func() {}
+	}
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr),
+		progressbar.OptionShowBytes(true), progressbar.OptionShowCount(),
+		progressbar.OptionSetDescription("objects"), progressbar.OptionThrottle(100e6),
+		progressbar.OptionClearOnFinish())
+	opt := strata.Progress(func(s strata.SyncStats) {
+		bar.Describe(fmt.Sprintf("%d objects, %d round trips", s.Objects, s.RoundTrips))
+		bar.Set64(s.Bytes)
+	})
+	return []strata.SyncOption{opt}, func() { bar.Finish() }
+}
+
+// report prints the one-line summary on stderr and, with --json, the
+// statistics on stdout.
+func (a *app) report(stderr io.Writer, f *syncFlags, st *strata.SyncStats) error {
+	fmt.Fprintf(stderr, "sent %s objects (%s) in %.2f s, %d round trips\n",
+		thousands(st.Objects), byteSize(st.Bytes), st.Elapsed.Seconds(), st.RoundTrips)
+	if !f.asJSON {
+		return nil
+	}
+	out := syncJSON{Objects: st.Objects, Bytes: st.Bytes, RoundTrips: st.RoundTrips, Refs: st.Refs, Seconds: st.Elapsed.Seconds()}
+	if !st.Head.IsZero() {
+		out.Head = st.Head.String()
+	}
+	return newJSONEncoder(a.stdout).Encode(out)
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// openRemote opens REMOTE, a configured remote's name or a store URL, and
+// returns it with the name its remote-tracking refs go under ("" for a
+// URL).
+func (a *app) openRemote(ctx context.Context, kv *strata.KV, remote string) (*strata.KV, string, error) {
+	url, name := remote, ""
+	if r, err := kv.Remote(ctx, remote); err == nil {
+		url, name = r.URL, r.Name
+	} else if !errors.Is(err, strata.ErrNotFound) {
+		return nil, "", err
+	} else if !strings.Contains(remote, "://") && !strings.ContainsAny(remote, "/.") {
+		return nil, "", fmt.Errorf("no remote %q (add it with 'strata remote add', or give a store URL): %w", remote, strata.ErrNotFound)
+	}
+	r, err := strata.Open(ctx, url, strata.MustExist())
+	if err != nil {
+		if errors.Is(err, strata.ErrNotFound) {
+			return nil, "", fmt.Errorf("remote %s: no store there: %w", strata.RedactURL(url), err)
+		}
+		return nil, "", fmt.Errorf("remote %s: %w", strata.RedactURL(url), err)
+	}
+	return r, name, nil
+}
+
+func (a *app) cloneCommand() *cobra.Command {
+	var (
+		f      syncFlags
+		depth  int
+		branch string
+	)
+	cmd := &cobra.Command{
+		Use:   "clone SRC DST [--depth N] [-b BRANCH] [-q] [--json]",
+		Short: "Copy a store into a new one",
+		Long: `Clone copies store SRC's branches and tags, with every object they reach,
+into store DST, which must have no branch and no tag, and records SRC as
+remote origin in DST. --depth N copies only the last N commits of each
+branch; -b copies one branch. A one-line summary goes to standard error.`,
+		Example: `  strata clone redis://shared:6379 ./laptop`,
+	}
+	cmd.Args = wantArgs(2, 2, "SRC DST")
+	cmd.Flags().IntVar(&depth, "depth", 0, "copy only the last N commits of each branch")
+	cmd.Flags().StringVarP(&branch, "branch", "b", "", "copy only this branch")
+	f.add(cmd)
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		src, err := strata.Open(ctx, args[0], strata.ReadOnly())
+		if err != nil {
+			return fmt.Errorf("clone: source: %w", err)
+		}
+		defer src.Close()
+		dst, err := strata.Open(ctx, args[1])
+		if err != nil {
+			return fmt.Errorf("clone: destination: %w", err)
+		}
+		defer dst.Close()
+		opts, end := f.progress(cmd.ErrOrStderr())
+		if cmd.Flags().Changed("depth") {
+			opts = append(opts, strata.Depth(depth))
+		}
+		if branch != "" {
+			opts = append(opts, strata.SingleBranch(branch))
+		}
+		st, err := strata.Clone(ctx, src, dst, opts...)
+		end()
+		if err != nil {
+			return err
+		}
+		return a.report(cmd.ErrOrStderr(), &f, st)
+	})
+	return cmd
+}
+
+func (a *app) fetchCommand() *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "fetch [REMOTE] [-q] [--json]",
+		Short: "Copy a remote's branches and tags into remote-tracking refs",
+		Long: `Fetch copies what the store lacks from REMOTE (a remote's name or a
+store URL, default origin) and points REMOTE/BRANCH at each of its
+branches; tags the store lacks are created.`,
+	}
+	cmd.Args = wantArgs(0, 1, "[REMOTE]")
+	f.add(cmd)
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		remote := "origin"
+		if len(args) > 0 {
+			remote = args[0]
+		}
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			r, name, err := a.openRemote(ctx, kv, remote)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			opts, end := f.progress(cmd.ErrOrStderr())
+			st, err := kv.Fetch(ctx, r, name, opts...)
+			end()
+			if err != nil {
+				return err
+			}
+			return a.report(cmd.ErrOrStderr(), &f, st)
+		})
+	})
+	return cmd
+}
+
+func (a *app) pullCommand() *cobra.Command {
+	var (
+		f      syncFlags
+		local  string
+		ffOnly bool
+	)
+	cmd := &cobra.Command{
+		Use:   "pull [REMOTE [BRANCH]] [-b LOCAL] [--ff-only] [-q] [--json]",
+		Short: "Fetch, then merge a remote branch into a local one",
+		Long: `Pull fetches REMOTE (default origin) and merges its BRANCH (default main,
+or LOCAL) into the local branch LOCAL (-b, default BRANCH). Conflicts are
+listed as "C PATH KIND: DETAIL" lines, nothing is written to LOCAL, and
+the exit code is 3; so is --ff-only when a merge commit would be needed.`,
+	}
+	cmd.Args = wantArgs(0, 2, "[REMOTE [BRANCH]]")
+	cmd.Flags().StringVarP(&local, "branch", "b", "", "the local branch to merge into")
+	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "only move the branch forward")
+	f.add(cmd)
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		remote, br := "origin", local
+		if len(args) > 0 {
+			remote = args[0]
+		}
+		if len(args) > 1 {
+			br = args[1]
+		}
+		if br == "" {
+			br = "main"
+		}
+		if local == "" {
+			local = br
+		}
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			r, name, err := a.openRemote(ctx, kv, remote)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			sopts, end := f.progress(cmd.ErrOrStderr())
+			var opts []strata.MergeOption
+			for _, o := range sopts {
+				opts = append(opts, o.(strata.MergeOption))
+			}
+			if ffOnly {
+				opts = append(opts, strata.FastForwardOnly())
+			}
+			st, err := kv.PullInto(ctx, r, name, br, local, opts...)
+			end()
+			if err != nil {
+				return a.reportConflicts(err, &mergeFlags{commitFlags: commitFlags{branch: local}, asJSON: f.asJSON})
+			}
+			return a.report(cmd.ErrOrStderr(), &f, st)
+		})
+	})
+	return cmd
+}
+
+func (a *app) pushCommand() *cobra.Command {
+	var (
+		f     syncFlags
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "push [REMOTE [BRANCH]] [--force] [-q] [--json]",
+		Short: "Send a branch to a remote",
+		Long: `Push sends branch BRANCH (default main) to REMOTE (default origin) and
+moves the remote's branch to it, only forward unless --force: a rejected
+push changes nothing and exits with 3.`,
+	}
+	cmd.Args = wantArgs(0, 2, "[REMOTE [BRANCH]]")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "move the remote branch even if it is not a fast-forward")
+	f.add(cmd)
+	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		remote, br := "origin", "main"
+		if len(args) > 0 {
+			remote = args[0]
+		}
+		if len(args) > 1 {
+			br = args[1]
+		}
+		return a.withStore(ctx, false, func(kv *strata.KV) error {
+			r, _, err := a.openRemote(ctx, kv, remote)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			opts, end := f.progress(cmd.ErrOrStderr())
+			if force {
+				opts = append(opts, strata.Force())
+			}
+			st, err := kv.Push(ctx, r, br, opts...)
+			end()
+			if err != nil {
+				return err
+			}
+			return a.report(cmd.ErrOrStderr(), &f, st)
+		})
+	})
+	return cmd
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var summaryLine = regexp.MustCompile(`^sent [0-9,]+ objects \([0-9.]+ [KMG]?B\) in [0-9.]+ s, [0-9]+ round trips\n$`)
+
+// syncSummary reports whether stderr is the one summary line that clone,
+// fetch, pull and push print on success.
+func syncSummary(args []string, stderr string) bool {
+	for _, a := range args {
+		switch a {
+		case "clone", "fetch", "pull", "push":
+			return summaryLine.MatchString(stderr)
+		}
+	}
+	return false
+}
+
+func TestSyncCLI(t *testing.T) {
+	a := newStore(t)
+	a.set("k", "1")
+	a.set("j", "1")
+	bdir := filepath.Join(t.TempDir(), "b")
+	a.ok("clone", a.dir, bdir)
+	b := &store{t: t, dir: bdir, cwd: a.cwd}
+	if got := b.ok("get", "k"); got != "1" {
+		t.Fatalf("clone: get k = %q", got)
+	}
+	// Non-fast-forward push: exit 3, nothing changed; --force moves it.
+	a.set("k", "from a")
+	b.set("k", "from b")
+	r := b.fails(3, "push")
+	if !strings.Contains(r.stderr, "pull first") {
+		t.Errorf("rejected push: %q", r.stderr)
+	}
+	if got := a.ok("get", "k"); got != "from a" {
+		t.Fatalf("rejected push changed a: %q", got)
+	}
+	// Pull with conflicts: exit 3, conflicts listed, nothing written.
+	head := b.ok("log", "-n", "1")
+	r = b.fails(3, "pull")
+	if !strings.Contains(r.stdout, "C k") {
+		t.Errorf("conflicts not listed: %q", r.stdout)
+	}
+	if got := b.ok("log", "-n", "1"); got != head {
+		t.Errorf("conflicting pull wrote to main")
+	}
+	b.ok("push", "--force", "-q")
+	if got := a.ok("get", "k"); got != "from b" {
+		t.Fatalf("forced push: a's k = %q", got)
+	}
+	// A fast-forward pull, statistics as JSON.
+	a.set("j", "2")
+	out := b.ok("pull", "origin", "main", "--json")
+	if !strings.Contains(out, `"objects":`) {
+		t.Errorf("pull --json: %q", out)
+	}
+	if got := b.ok("get", "j"); got != "2" {
+		t.Fatalf("pull: j = %q", got)
+	}
+	b.ok("fetch")
+	b.fails(1, "fetch", "nosuchremote")
+}
