@@ -27,6 +27,8 @@ package strata
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,11 +161,19 @@ func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error)
 	}
 	kv := newKV(s, o)
 	kv.url = storeURL
+	if !strings.Contains(storeURL, "://") {
+		// A directory given as a relative path: keep it absolute, so that
+		// a remote recorded from it (Clone) works from any directory.
+		if abs, err := filepath.Abs(storeURL); err == nil {
+			kv.url = abs
+		}
+	}
 	return kv, nil
 }
 
 // URL returns the store URL kv was opened with, password included (show
-// it only through RedactURL), or "" for a KV made by New.
+// it only through RedactURL), or "" for a KV made by New. A directory given
+// as a relative path is returned as an absolute one.
 func (kv *KV) URL() string { return kv.url }
 
 func newKV(s backend.Store, o openOptions) *KV {

@@ -94,12 +94,18 @@ func byteSize(n int64) string {
 // URL).
 func (a *app) openRemote(ctx context.Context, kv *strata.KV, remote string) (*strata.KV, string, error) {
 	url, name := remote, ""
-	if r, err := kv.Remote(ctx, remote); err == nil {
-		url, name = r.URL, r.Name
-	} else if !errors.Is(err, strata.ErrNotFound) {
-		return nil, "", err
-	} else if !strings.Contains(remote, "://") && !strings.ContainsAny(remote, "/.") {
-		return nil, "", fmt.Errorf("no remote %q (add it with 'strata remote add', or give a store URL): %w", remote, strata.ErrNotFound)
+	// A remote's name has no '/'; anything with one is a store URL or a
+	// path, and so is a name with a '.' that is not a remote's.
+	if !strings.Contains(remote, "/") {
+		r, err := kv.Remote(ctx, remote)
+		switch {
+		case err == nil:
+			url, name = r.URL, r.Name
+		case !errors.Is(err, strata.ErrNotFound) && !errors.Is(err, strata.ErrInvalidBranch):
+			return nil, "", err
+		case !strings.Contains(remote, "."):
+			return nil, "", fmt.Errorf("no remote %q (add it with 'strata remote add', or give a store URL): %w", remote, strata.ErrNotFound)
+		}
 	}
 	r, err := strata.Open(ctx, url, strata.MustExist())
 	if err != nil {
