@@ -66,3 +66,33 @@ func TestSyncCLI(t *testing.T) {
 	b.ok("fetch")
 	b.fails(1, "fetch", "nosuchremote")
 }
+
+// TestSyncRelativePaths: a store named by a relative path (or a dotted
+// name that is no remote's) is a store, not a remote's name, and a clone
+// records its origin as an absolute path, usable from any directory.
+func TestSyncRelativePaths(t *testing.T) {
+	a := newStore(t)
+	a.set("k", "1")
+	// From a's working directory, name both stores relatively.
+	rel, err := filepath.Rel(a.cwd, a.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ok("-s", rel, "clone", rel, "copy.strata")
+	copyDir := filepath.Join(a.cwd, "copy.strata")
+	c := &store{t: t, dir: copyDir, cwd: t.TempDir()} // another directory
+	if got := c.ok("remote"); got != "origin "+a.dir+"\n" {
+		t.Errorf("remote of the clone = %q, want origin at the absolute path %s", got, a.dir)
+	}
+	a.set("k", "2")
+	c.ok("pull") // origin works from elsewhere
+	if got := c.ok("get", "k"); got != "2" {
+		t.Errorf("after pull from origin: k = %q", got)
+	}
+	a.set("k", "3")
+	a.ok("push", "./copy.strata") // a relative path as REMOTE
+	a.fails(1, "push", "nope")    // a plain name that is no remote
+	if got := c.ok("get", "k"); got != "3" {
+		t.Errorf("push to ./copy.strata changed the clone: k = %q", got)
+	}
+}
