@@ -52,11 +52,12 @@ type groupWrite struct {
 	done chan struct{} // closed when hash and err are set, or lead is
 	lead bool          // the caller is to commit the next group
 
-	hash    Hash
-	err     error
-	inGroup bool           // in the last attempt, hash depended on the group's write
-	cm      *commit.Commit // in the last attempt, the commit made, if any
-	size    int            // and the size of its encoding
+	hash     Hash
+	err      error
+	panicked any            // what the change's function panicked with, to re-panic in its caller
+	inGroup  bool           // in the last attempt, hash depended on the group's write
+	cm       *commit.Commit // in the last attempt, the commit made, if any
+	size     int            // and the size of its encoding
 }
 
 // queue returns the write queue of branch name.
@@ -79,7 +80,7 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		q.mu.Unlock()
 		<-w.done
 		if !w.lead {
-			return w.hash, w.err
+			return w.result()
 		}
 		q.mu.Lock()
 	}
@@ -89,7 +90,33 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 	q.waiting = nil
 	q.mu.Unlock()
 	q.commit(ctx, b, group)
+	return w.result()
+}
+
+// errPanicked is w.err of a write whose change's function panicked; its
+// caller re-panics with the value instead of returning it.
+var errPanicked = errors.New("the change's function panicked")
+
+// result returns w's result to its caller, on the caller's goroutine: a
+// panic of the change's function goes on up the stack of the caller whose
+// function it was, whichever writer's goroutine ran it.
+func (w *groupWrite) result() (Hash, error) {
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
 	return w.hash, w.err
+}
+
+// make makes w's change on tree cur. A panic in the change's function is
+// kept in w.panicked (see result) and makes the change fail on its own, so
+// it never unwinds the goroutine that commits the group.
+func (w *groupWrite) make(kv *KV, st *node.Store, cur Hash) (objs []backend.Object, root Hash, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.panicked, err = r, errPanicked
+		}
+	}()
+	return w.own.make(w.ctx, kv, st, cur, w.apply)
 }
 
 // commit commits group (whose first write is the committer's own), wakes
@@ -190,12 +217,12 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 	var objs []backend.Object
 	made := 0
 	for _, w := range ws {
-		w.hash, w.err, w.inGroup, w.cm = Hash{}, nil, false, nil
+		w.hash, w.err, w.panicked, w.inGroup, w.cm = Hash{}, nil, nil, false, nil
 		if err := w.ctx.Err(); err != nil {
 			w.err = err
 			continue
 		}
-		os, root, err := w.own.make(w.ctx, kv, st, cur, w.apply)
+		os, root, err := w.make(kv, st, cur)
 		switch {
 		case err != nil:
 			w.err = err

@@ -206,49 +206,64 @@ func TestGroupWriteFails(t *testing.T) {
 	}
 }
 
-// TestGroupPanicWakesTheOthers: a panic in one Update's function reaches
-// its caller; the other writers of its group are woken with an error and
+// TestGroupPanicWakesTheOthers: a panic in one Update's function goes up
+// its own caller's stack, whichever writer's goroutine committed the group
+// (the panicking writer's or another's); the group's other writes land and
 // the queue goes on working.
 func TestGroupPanicWakesTheOthers(t *testing.T) {
-	ctx := context.Background()
-	store := &gated{Store: mem.New()}
-	kv := New(store)
-	t.Cleanup(func() { kv.Close() })
-	main := kv.Branch("main")
-	gate, entered := make(chan struct{}), make(chan struct{})
-	store.gate, store.entered = gate, entered
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if _, err := main.Set(ctx, "a", []byte("a")); err != nil {
-			t.Error(err)
-		}
-	}()
-	<-entered
-	var panicked any
-	go func() {
-		defer wg.Done()
-		defer func() { panicked = recover() }()
-		main.Update(ctx, func(tx *Tx) error { panic("fn panics") })
-	}()
-	waitQueued(kv, "main", 1)
-	var otherErr error
-	go func() {
-		defer wg.Done()
-		_, otherErr = main.Set(ctx, "b", []byte("b"))
-	}()
-	waitQueued(kv, "main", 2)
-	close(gate)
-	wg.Wait()
-	if panicked != "fn panics" {
-		t.Errorf("the panicking write's caller recovered %v", panicked)
-	}
-	if otherErr == nil {
-		t.Error("the other write of the group succeeded, though its group's committer panicked before writing")
-	}
-	if _, err := main.Set(ctx, "c", []byte("c")); err != nil {
-		t.Errorf("a write after the panic: %v", err)
+	for _, panickerLeads := range []bool{true, false} {
+		t.Run(fmt.Sprintf("panicker leads=%v", panickerLeads), func(t *testing.T) {
+			ctx := context.Background()
+			store := &gated{Store: mem.New()}
+			kv := New(store)
+			t.Cleanup(func() { kv.Close() })
+			main := kv.Branch("main")
+			gate, entered := make(chan struct{}), make(chan struct{})
+			store.gate, store.entered = gate, entered
+			var wg sync.WaitGroup
+			wg.Add(3)
+			go func() {
+				defer wg.Done()
+				if _, err := main.Set(ctx, "a", []byte("a")); err != nil {
+					t.Error(err)
+				}
+			}()
+			<-entered
+			// The first writer queued behind "a" commits the next group.
+			var panicked any
+			var otherErr error
+			panicker := func() {
+				defer wg.Done()
+				defer func() { panicked = recover() }()
+				main.Update(ctx, func(tx *Tx) error { panic("fn panics") })
+			}
+			other := func() {
+				defer wg.Done()
+				_, otherErr = main.Set(ctx, "b", []byte("b"))
+			}
+			first, second := other, panicker
+			if panickerLeads {
+				first, second = panicker, other
+			}
+			go first()
+			waitQueued(kv, "main", 1)
+			go second()
+			waitQueued(kv, "main", 2)
+			close(gate)
+			wg.Wait()
+			if panicked != "fn panics" {
+				t.Errorf("the panicking write's caller recovered %v", panicked)
+			}
+			if otherErr != nil {
+				t.Errorf("the other write of the group failed: %v", otherErr)
+			}
+			if v, err := main.Get(ctx, "b"); err != nil || string(v) != "b" {
+				t.Errorf("b after the group: %q, %v", v, err)
+			}
+			if _, err := main.Set(ctx, "c", []byte("c")); err != nil {
+				t.Errorf("a write after the panic: %v", err)
+			}
+		})
 	}
 }
 
