@@ -654,7 +654,7 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 		if err != nil {
 			return nil, backend.Hash{}, err
 		}
-		w.add(o, node.Dir{Leaf: &node.Node{}}, nil)
+		w.add(o, node.Dir{Leaf: &node.Node{}})
 		r.hash = o.Hash
 	}
 	return w.finish(r.hash), r.hash, nil
