@@ -161,6 +161,7 @@ type writer struct {
 	st      *node.Store
 	pending map[backend.Hash]pendingObj
 	order   []backend.Hash
+	pool    *pool // nil: serial
 }
 
 type pendingObj struct {
@@ -170,7 +171,7 @@ type pendingObj struct {
 }
 
 func newWriter(st *node.Store) *writer {
-	return &writer{st: st, pending: make(map[backend.Hash]pendingObj)}
+	return &writer{st: st, pending: make(map[backend.Hash]pendingObj), pool: newPool()}
 }
 
 // Load returns a pending directory object, or loads a stored one.
@@ -270,15 +271,29 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 		self, es = &es[0], es[1:]
 	}
 	var children []node.Child
+	var groups [][]node.Entry
 	for len(es) > 0 {
 		b := es[0].Name[len(p)]
 		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
-		r, err := w.build(es[:j])
-		if err != nil {
+		children = append(children, node.Child{Byte: b})
+		groups = append(groups, es[:j])
+		es = es[j:]
+	}
+	one := func(i int, w *writer) error {
+		r, err := w.build(groups[i])
+		children[i].Count, children[i].Hash = uint64(r.count), r.hash
+		return err
+	}
+	if w.pool != nil && len(groups) > 1 && total(groups) >= parMinEntries {
+		if err := w.each(len(groups), one); err != nil {
 			return ref{}, err
 		}
-		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
-		es = es[j:]
+	} else {
+		for i := range groups {
+			if err := one(i, w); err != nil {
+				return ref{}, err
+			}
+		}
 	}
 	return w.index(context.Background(), p, self, children)
 }
@@ -487,4 +502,13 @@ func lcp(a, b string) string {
 		}
 	}
 	return a[:n]
+}
+
+// total is the number of entries of groups.
+func total(groups [][]node.Entry) int {
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	return n
 }

@@ -669,6 +669,24 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
+	// Subdirectories with changes of their own are flushed first, in
+	// parallel for a bulk write.
+	var subs []int // indexes in kids
+	for i, c := range kids {
+		if !c.deleted && c.dir != nil {
+			subs = append(subs, i)
+		}
+	}
+	var refs []ref
+	if w.pool != nil && len(subs) >= parMinKids {
+		refs = make([]ref, len(subs))
+		if err := w.each(len(subs), func(i int, w *writer) (err error) {
+			refs[i], err = b.flush(ctx, w, kids[subs[i]].dir)
+			return err
+		}); err != nil {
+			return ref{}, err
+		}
+	}
 	edits := make([]edit, 0, len(kids))
 	for _, c := range kids {
 		name := c.name
@@ -676,7 +694,13 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		case c.deleted:
 			edits = append(edits, edit{name: name, del: true})
 		case c.dir != nil:
-			r, err := b.flush(ctx, w, c.dir)
+			var r ref
+			var err error
+			if refs != nil {
+				r, refs = refs[0], refs[1:]
+			} else {
+				r, err = b.flush(ctx, w, c.dir)
+			}
 			if err != nil {
 				return ref{}, err
 			}
