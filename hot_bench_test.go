@@ -45,3 +45,42 @@ func BenchmarkGetWarm1M(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad is a bulk load: one Update of 200,000 keys on mem, in
+// one directory (flat) or 1,000 (nested), as bench's load workload.
+// keys/s is the figure to compare.
+func BenchmarkLoad(b *testing.B) {
+	const n = 200_000
+	for _, layout := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"flat", func(i int) string { return fmt.Sprintf("d/k%08d", i) }},
+		{"nested", func(i int) string { return fmt.Sprintf("d/s%03d/k%08d", i*1000/n, i) }},
+	} {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = layout.key(i)
+		}
+		val := []byte("value of twenty-four by")
+		b.Run(layout.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				kv, err := strata.Open(ctx, "mem://")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := kv.Branch("main").Update(ctx, func(tx *strata.Tx) error {
+					for _, k := range keys {
+						tx.Set(k, val)
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				kv.Close()
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
