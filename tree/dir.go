@@ -161,7 +161,7 @@ type writer struct {
 	st      *node.Store
 	pending map[backend.Hash]pendingObj
 	order   []backend.Hash
-	pool    *pool // nil: serial
+	pool    *pool // made by the first parallel step (see each)
 }
 
 type pendingObj struct {
@@ -171,7 +171,7 @@ type pendingObj struct {
 }
 
 func newWriter(st *node.Store) *writer {
-	return &writer{st: st, pending: make(map[backend.Hash]pendingObj), pool: newPool()}
+	return &writer{st: st, pending: make(map[backend.Hash]pendingObj)}
 }
 
 // Load returns a pending directory object, or loads a stored one.
@@ -271,29 +271,22 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 		self, es = &es[0], es[1:]
 	}
 	var children []node.Child
-	var groups [][]node.Entry
+	if parallelism > 1 && len(es) >= parMinEntries {
+		var err error
+		if children, err = w.buildGroups(p, es); err != nil {
+			return ref{}, err
+		}
+		es = nil
+	}
 	for len(es) > 0 {
 		b := es[0].Name[len(p)]
 		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
-		children = append(children, node.Child{Byte: b})
-		groups = append(groups, es[:j])
-		es = es[j:]
-	}
-	one := func(i int, w *writer) error {
-		r, err := w.build(groups[i])
-		children[i].Count, children[i].Hash = uint64(r.count), r.hash
-		return err
-	}
-	if w.pool != nil && len(groups) > 1 && total(groups) >= parMinEntries {
-		if err := w.each(len(groups), one); err != nil {
+		r, err := w.build(es[:j])
+		if err != nil {
 			return ref{}, err
 		}
-	} else {
-		for i := range groups {
-			if err := one(i, w); err != nil {
-				return ref{}, err
-			}
-		}
+		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
+		es = es[j:]
 	}
 	return w.index(context.Background(), p, self, children)
 }
@@ -502,13 +495,4 @@ func lcp(a, b string) string {
 		}
 	}
 	return a[:n]
-}
-
-// total is the number of entries of groups.
-func total(groups [][]node.Entry) int {
-	n := 0
-	for _, g := range groups {
-		n += len(g)
-	}
-	return n
 }

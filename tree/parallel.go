@@ -1,10 +1,13 @@
 package tree
 
 import (
+	"context"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/node"
 )
 
 // Bulk writes (a load of many keys, a large new directory) encode and hash
@@ -28,18 +31,14 @@ const (
 // pool hands out the extra goroutines of one write.
 type pool struct{ tokens chan struct{} }
 
-func newPool() *pool {
-	if parallelism <= 1 {
-		return nil
-	}
-	return &pool{tokens: make(chan struct{}, parallelism-1)}
-}
-
 // each calls fn(i, w) for i in [0, n), each on its own writer over w's
 // store, running calls on other goroutines while the pool has room and on
 // the caller's otherwise; then w takes over the writers' objects in the
 // order of i. It returns the error of the smallest i that failed.
 func (w *writer) each(n int, fn func(i int, w *writer) error) error {
+	if w.pool == nil { // the first parallel step of this write
+		w.pool = &pool{tokens: make(chan struct{}, max(parallelism-1, 0))}
+	}
 	subs := make([]*writer, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -74,4 +73,46 @@ func (w *writer) absorb(s *writer) {
 			w.order = append(w.order, h)
 		}
 	}
+}
+
+// buildGroups builds the subtrees of es (entries sorted by name, longer
+// than their common prefix p), one per byte after p, in parallel, and
+// returns them as index children.
+func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
+	var children []node.Child
+	var groups [][]node.Entry
+	for len(es) > 0 {
+		b := es[0].Name[len(p)]
+		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
+		children = append(children, node.Child{Byte: b})
+		groups = append(groups, es[:j])
+		es = es[j:]
+	}
+	err := w.each(len(groups), func(i int, w *writer) error {
+		r, err := w.build(groups[i])
+		children[i].Count, children[i].Hash = uint64(r.count), r.hash
+		return err
+	})
+	return children, err
+}
+
+// flushKids flushes the changed subdirectories among kids in parallel if
+// there are at least parMinKids of them, returning their refs in order,
+// or returns nil (the caller flushes them itself).
+func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]ref, error) {
+	var subs []int // indexes in kids
+	for i, c := range kids {
+		if !c.deleted && c.dir != nil {
+			subs = append(subs, i)
+		}
+	}
+	if len(subs) < parMinKids {
+		return nil, nil
+	}
+	refs := make([]ref, len(subs))
+	err := w.each(len(subs), func(i int, w *writer) (err error) {
+		refs[i], err = b.flush(ctx, w, kids[subs[i]].dir)
+		return err
+	})
+	return refs, err
 }

@@ -671,19 +671,10 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	kids := d.sortedKids()
 	// Subdirectories with changes of their own are flushed first, in
 	// parallel for a bulk write.
-	var subs []int // indexes in kids
-	for i, c := range kids {
-		if !c.deleted && c.dir != nil {
-			subs = append(subs, i)
-		}
-	}
 	var refs []ref
-	if w.pool != nil && len(subs) >= parMinKids {
-		refs = make([]ref, len(subs))
-		if err := w.each(len(subs), func(i int, w *writer) (err error) {
-			refs[i], err = b.flush(ctx, w, kids[subs[i]].dir)
-			return err
-		}); err != nil {
+	if parallelism > 1 && len(kids) >= parMinKids {
+		var err error
+		if refs, err = b.flushKids(ctx, w, kids); err != nil {
 			return ref{}, err
 		}
 	}
