@@ -13,7 +13,9 @@ import (
 // always succeeds; an invalid name makes every method of the handle return
 // an error wrapping ErrInvalidBranch. A branch that does not exist yet is
 // created by its first write.
-func (kv *KV) Branch(name string) *Branch { return &Branch{kv: kv, name: name} }
+func (kv *KV) Branch(name string) *Branch {
+	return &Branch{kv: kv, name: name, ref: branch.NewRef(name)}
+}
 
 // Branch is a handle on one branch of a KV. It is safe for concurrent use.
 // Writes through it move the branch head by compare-and-swap, retrying on
@@ -22,6 +24,7 @@ func (kv *KV) Branch(name string) *Branch { return &Branch{kv: kv, name: name} }
 type Branch struct {
 	kv   *KV
 	name string
+	ref  branch.Ref // name, validated once for Head
 }
 
 // Name returns the branch name.
@@ -33,7 +36,7 @@ func (b *Branch) Head(ctx context.Context) (Hash, error) {
 	if err := b.kv.alive(); err != nil {
 		return Hash{}, err
 	}
-	return b.kv.branches.Head(ctx, b.name)
+	return b.kv.branches.HeadOf(ctx, b.ref)
 }
 
 // snapshot returns the branch's current head as a snapshot.
@@ -50,7 +53,7 @@ func (b *Branch) snapshot(ctx context.Context) (*Snapshot, error) {
 // directory is not a value) and ErrInvalidPath for a malformed path. The
 // caller owns the returned bytes.
 func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
-	segs, err := tree.ParsePath(path)
+	p, err := tree.CheckPath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +65,7 @@ func (b *Branch) Get(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := tree.New(b.kv.nodes, c.Tree).Get(ctx, segs)
+	v, err := tree.New(b.kv.nodes, c.Tree).GetPath(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("branch %q at %s: %w", b.name, head.Short(), err)
 	}

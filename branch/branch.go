@@ -89,15 +89,43 @@ func New(s backend.Store) *Store { return &Store{store: s} }
 // Head returns the commit that branch name points at, or an error wrapping
 // backend.ErrNotFound if the branch does not exist.
 func (s *Store) Head(ctx context.Context, name string) (backend.Hash, error) {
+	return s.HeadOf(ctx, NewRef(name))
+}
+
+// Ref is a branch name prepared for repeated reads of its head: NewRef
+// validates the name and builds its ref name once, so that HeadOf
+// allocates nothing when the branch exists. The zero Ref is the empty
+// (invalid) name.
+type Ref struct {
+	name, ref string
+	err       error // what ValidateName returned
+}
+
+// NewRef prepares branch name for HeadOf. An invalid name is not an error
+// here: HeadOf returns ValidateName's error.
+func NewRef(name string) Ref {
 	if err := ValidateName(name); err != nil {
-		return backend.Hash{}, err
+		return Ref{name: name, err: err}
 	}
-	h, err := s.store.GetRef(ctx, RefPrefix+name)
+	return Ref{name: name, ref: RefPrefix + name}
+}
+
+// HeadOf returns the commit that branch r points at, as Head does: an
+// error wrapping backend.ErrNotFound if the branch does not exist, or
+// ErrInvalidBranch for an invalid name.
+func (s *Store) HeadOf(ctx context.Context, r Ref) (backend.Hash, error) {
+	if r.err != nil || r.ref == "" {
+		if r.err == nil {
+			return backend.Hash{}, ValidateName(r.name)
+		}
+		return backend.Hash{}, r.err
+	}
+	h, err := s.store.GetRef(ctx, r.ref)
 	if err != nil {
 		if errors.Is(err, backend.ErrNotFound) {
-			return backend.Hash{}, fmt.Errorf("branch %q: %w", name, backend.ErrNotFound)
+			return backend.Hash{}, fmt.Errorf("branch %q: %w", r.name, backend.ErrNotFound)
 		}
-		return backend.Hash{}, fmt.Errorf("branch %q: %w", name, err)
+		return backend.Hash{}, fmt.Errorf("branch %q: %w", r.name, err)
 	}
 	return h, nil
 }

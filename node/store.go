@@ -1,10 +1,10 @@
 package node
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
@@ -71,8 +71,8 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	if h == Empty {
 		return EmptyDir, nil
 	}
-	if v, ok := s.Cached(h); ok {
-		if d, ok := v.(Dir); ok {
+	if s.cache != nil {
+		if d, ok := s.cache.getDir(h); ok {
 			return d, nil
 		}
 	}
@@ -90,7 +90,7 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	if err != nil {
 		return Dir{}, fmt.Errorf("node %s: %w", h, err)
 	}
-	s.Remember(h, d, len(b))
+	s.RememberDir(h, d, len(b))
 	return d, nil
 }
 
@@ -98,8 +98,19 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 // object such as a commit) whose encoding has size bytes into the cache,
 // so reading it back costs nothing.
 func (s *Store) Remember(h backend.Hash, v any, size int) {
+	if d, ok := v.(Dir); ok {
+		s.RememberDir(h, d, size)
+		return
+	}
 	if s.cache != nil {
-		s.cache.add(h, v, int64(size)*2+128)
+		s.cache.add(h, v, Dir{}, int64(size)*2+128)
+	}
+}
+
+// RememberDir is Remember for a directory, without boxing it.
+func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
+	if s.cache != nil {
+		s.cache.add(h, nil, d, int64(size)*2+128)
 	}
 }
 
@@ -113,52 +124,116 @@ func (s *Store) Cached(h backend.Hash) (any, bool) {
 	return s.cache.get(h)
 }
 
-// cache is an LRU of decoded objects bounded by their estimated size.
+// cache holds decoded objects up to a total estimated size, evicting by
+// the CLOCK approximation of LRU: a hit only sets its slot's reference
+// bit (under the read lock, without moving anything), and eviction
+// sweeps the slots, sparing once each one referenced since the last
+// sweep. Directories are kept unboxed.
 type cache struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	max   int64
 	size  int64
-	lru   *list.List // of *cacheItem, most recent first
-	items map[backend.Hash]*list.Element
+	items map[backend.Hash]int32 // index in slots
+	slots []cacheSlot
+	free  []int32 // empty slots
+	hand  int     // the next slot the sweep looks at
 }
 
-type cacheItem struct {
+type cacheSlot struct {
 	h    backend.Hash
-	v    any
+	v    any // a decoded object other than a directory
+	dir  Dir // or a directory (v is nil)
 	size int64
+	used atomic.Bool // referenced since the sweep last passed
+	live bool
 }
 
 func newCache(max int64) *cache {
-	return &cache{max: max, lru: list.New(), items: make(map[backend.Hash]*list.Element)}
+	return &cache{max: max, items: make(map[backend.Hash]int32)}
+}
+
+// slot returns h's slot, marked used, or nil. The caller holds c.mu.
+func (c *cache) slot(h backend.Hash) *cacheSlot {
+	i, ok := c.items[h]
+	if !ok {
+		return nil
+	}
+	sl := &c.slots[i]
+	if !sl.used.Load() {
+		sl.used.Store(true)
+	}
+	return sl
 }
 
 func (c *cache) get(h backend.Hash) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[h]; ok {
-		c.lru.MoveToFront(e)
-		return e.Value.(*cacheItem).v, true
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	sl := c.slot(h)
+	switch {
+	case sl == nil:
+		return nil, false
+	case sl.v == nil:
+		return sl.dir, true
 	}
-	return nil, false
+	return sl.v, true
 }
 
-func (c *cache) add(h backend.Hash, v any, size int64) {
+func (c *cache) getDir(h backend.Hash) (Dir, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if sl := c.slot(h); sl != nil && sl.v == nil {
+		return sl.dir, true
+	}
+	return Dir{}, false
+}
+
+func (c *cache) add(h backend.Hash, v any, d Dir, size int64) {
 	if size > c.max/4 {
 		return // too big to be worth evicting everything else for
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.items[h]; ok {
-		c.lru.MoveToFront(e)
+	if c.slot(h) != nil {
 		return
 	}
-	c.items[h] = c.lru.PushFront(&cacheItem{h: h, v: v, size: size})
-	c.size += size
-	for c.size > c.max {
-		e := c.lru.Back()
-		it := e.Value.(*cacheItem)
-		c.lru.Remove(e)
-		delete(c.items, it.h)
-		c.size -= it.size
+	for c.size+size > c.max { // make room first: the new entry is never the one evicted
+		if c.hand >= len(c.slots) {
+			c.hand = 0
+		}
+		j := c.hand
+		c.hand++
+		sl := &c.slots[j]
+		switch {
+		case !sl.live:
+		case sl.used.Load():
+			sl.used.Store(false)
+		default:
+			delete(c.items, sl.h)
+			c.size -= sl.size
+			sl.v, sl.dir, sl.live = nil, Dir{}, false
+			c.free = append(c.free, int32(j))
+		}
 	}
+	var i int32
+	if n := len(c.free); n > 0 {
+		i, c.free = c.free[n-1], c.free[:n-1]
+	} else {
+		// Slots hold an atomic.Bool, so they grow by hand, not by append.
+		if len(c.slots) == cap(c.slots) {
+			grown := make([]cacheSlot, len(c.slots), max(16, 2*cap(c.slots)))
+			for j := range c.slots {
+				o, g := &c.slots[j], &grown[j]
+				g.h, g.v, g.dir, g.size, g.live = o.h, o.v, o.dir, o.size, o.live
+				g.used.Store(o.used.Load())
+			}
+			c.slots = grown
+		}
+		c.slots = c.slots[:len(c.slots)+1]
+		i = int32(len(c.slots) - 1)
+	}
+	sl := &c.slots[i]
+	sl.h, sl.v, sl.dir, sl.size, sl.live = h, v, d, size, true
+	sl.used.Store(false)
+	c.items[h] = i
+	c.size += size
 }

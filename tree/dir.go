@@ -161,12 +161,13 @@ type writer struct {
 	st      *node.Store
 	pending map[backend.Hash]pendingObj
 	order   []backend.Hash
+	pool    *pool // made by the first parallel step (see each)
 }
 
 type pendingObj struct {
-	obj  backend.Object
-	dir  node.Dir // zero for contents
-	kids []backend.Hash
+	obj   backend.Object
+	dir   node.Dir // zero for contents
+	reach bool     // reachable from the root (set by finish)
 }
 
 func newWriter(st *node.Store) *writer {
@@ -181,11 +182,11 @@ func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
 	return w.st.Load(ctx, h)
 }
 
-func (w *writer) add(o backend.Object, d node.Dir, kids []backend.Hash) {
+func (w *writer) add(o backend.Object, d node.Dir) {
 	if _, ok := w.pending[o.Hash]; ok {
 		return
 	}
-	w.pending[o.Hash] = pendingObj{obj: o, dir: d, kids: kids}
+	w.pending[o.Hash] = pendingObj{obj: o, dir: d}
 	w.order = append(w.order, o.Hash)
 }
 
@@ -197,34 +198,48 @@ func (w *writer) contents(name string, c contents.Contents) node.Entry {
 		return node.Entry{Name: name, Kind: node.KindInline, Inline: c.Data}
 	}
 	o := contents.Object(c)
-	w.add(o, node.Dir{}, nil)
+	w.add(o, node.Dir{})
 	return node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash}
 }
 
 // finish returns the pending objects reachable from root, children before
 // parents, and puts the directories among them in the cache.
 func (w *writer) finish(root backend.Hash) []backend.Object {
-	reach := make(map[backend.Hash]bool)
+	n := 0
 	var mark func(h backend.Hash)
 	mark = func(h backend.Hash) {
 		p, ok := w.pending[h]
-		if !ok || reach[h] {
+		if !ok || p.reach {
 			return
 		}
-		reach[h] = true
-		for _, k := range p.kids {
-			mark(k)
+		p.reach = true
+		w.pending[h] = p
+		n++
+		// The objects a directory refers to, read from its decoded form.
+		switch d := p.dir; {
+		case d.Leaf != nil:
+			for i := range d.Leaf.Entries {
+				if e := &d.Leaf.Entries[i]; e.Kind != node.KindInline {
+					mark(e.Hash)
+				}
+			}
+		case d.Index != nil:
+			if s := d.Index.Self; s != nil && s.Kind != node.KindInline {
+				mark(s.Hash)
+			}
+			for i := range d.Index.Children {
+				mark(d.Index.Children[i].Hash)
+			}
 		}
 	}
 	mark(root)
 	// One spare slot: the caller usually appends the commit object.
-	objs := make([]backend.Object, 0, len(reach)+1)
+	objs := make([]backend.Object, 0, n+1)
 	for _, h := range w.order {
-		if reach[h] {
-			p := w.pending[h]
+		if p := w.pending[h]; p.reach {
 			objs = append(objs, p.obj)
 			if p.dir.Leaf != nil || p.dir.Index != nil {
-				w.st.Remember(h, p.dir, len(p.obj.Data))
+				w.st.RememberDir(h, p.dir, len(p.obj.Data))
 			}
 		}
 	}
@@ -240,7 +255,7 @@ func (w *writer) leaf(es []node.Entry) (ref, error) {
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Leaf: n}, n.Refs())
+	w.add(o, node.Dir{Leaf: n})
 	return ref{o.Hash, len(es)}, nil
 }
 
@@ -256,6 +271,13 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 		self, es = &es[0], es[1:]
 	}
 	var children []node.Child
+	if parallelism > 1 && len(es) >= parMinEntries {
+		var err error
+		if children, err = w.buildGroups(p, es); err != nil {
+			return ref{}, err
+		}
+		es = nil
+	}
 	for len(es) > 0 {
 		b := es[0].Name[len(p)]
 		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
@@ -309,7 +331,7 @@ func (w *writer) index(ctx context.Context, p string, self *node.Entry, children
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Index: x}, x.Refs())
+	w.add(o, node.Dir{Index: x})
 	return ref{o.Hash, int(count)}, nil
 }
 

@@ -141,7 +141,7 @@ func Merge(ctx context.Context, st *node.Store, base, ours, theirs backend.Hash,
 		if err != nil {
 			return nil, err
 		}
-		m.w.add(o, node.EmptyDir, nil)
+		m.w.add(o, node.EmptyDir)
 		r.hash = o.Hash
 	}
 	sort.SliceStable(m.conflicts, func(i, j int) bool { return m.conflicts[i].Path < m.conflicts[j].Path })
@@ -157,15 +157,15 @@ func (w *writer) seed(o backend.Object) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Leaf: n}, n.Refs())
+		w.add(o, node.Dir{Leaf: n})
 	case codec.TagIndex:
 		x, err := node.DecodeIndex(o.Data)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Index: x}, x.Refs())
+		w.add(o, node.Dir{Index: x})
 	default:
-		w.add(o, node.Dir{}, nil)
+		w.add(o, node.Dir{})
 	}
 	return nil
 }

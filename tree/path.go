@@ -29,34 +29,49 @@ const (
 // ErrInvalidPath that quotes the path (or, for a long one, its
 // start).
 func ParsePath(p string) ([]string, error) {
+	s, err := CheckPath(p)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	return strings.Split(s, "/"), nil
+}
+
+// CheckPath checks p as ParsePath does, returning the same errors, and
+// returns it without its one leading and one trailing "/" ("" for the
+// root): the segments ParsePath would return, joined by "/". It allocates
+// nothing for a valid path; Tree.GetPath takes its result.
+func CheckPath(p string) (string, error) {
 	if len(p) > MaxPathBytes {
-		return nil, fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", ErrInvalidPath, p[:32], len(p), MaxPathBytes)
+		return "", fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", ErrInvalidPath, p[:32], len(p), MaxPathBytes)
 	}
 	s := strings.TrimPrefix(p, "/")
 	s = strings.TrimSuffix(s, "/")
 	if s == "" {
 		if strings.Contains(p, "\x00") {
-			return nil, invalidPath(p, "contains a NUL byte")
+			return "", invalidPath(p, "contains a NUL byte")
 		}
-		return nil, nil
+		return "", nil
 	}
 	if n := strings.Count(s, "/") + 1; n > MaxPathSegments {
-		return nil, fmt.Errorf("%w: %q... has %d segments; the limit is %d", ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
+		return "", fmt.Errorf("%w: %q... has %d segments; the limit is %d", ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
 	}
-	segs := strings.Split(s, "/")
-	for _, seg := range segs {
+	for rest := s; ; {
+		seg, tail, more := strings.Cut(rest, "/")
 		if !node.ValidName(seg) {
 			switch {
 			case seg == "":
-				return nil, invalidPath(p, "has an empty segment")
+				return "", invalidPath(p, "has an empty segment")
 			case strings.Contains(seg, "\x00"):
-				return nil, invalidPath(p, "contains a NUL byte")
+				return "", invalidPath(p, "contains a NUL byte")
 			default:
-				return nil, invalidPath(p, fmt.Sprintf("has a %q segment", seg))
+				return "", invalidPath(p, fmt.Sprintf("has a %q segment", seg))
 			}
 		}
+		if !more {
+			return s, nil
+		}
+		rest = tail
 	}
-	return segs, nil
 }
 
 func invalidPath(p, why string) error {

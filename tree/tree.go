@@ -92,6 +92,8 @@ func (t *Tree) GetContents(ctx context.Context, path []string) (contents.Content
 			return contents.Contents{}, notFound(path[:i+1], "does not exist")
 		case last && e.Kind == node.KindNode:
 			return contents.Contents{}, notFound(path, "is a directory, not a value")
+		case last && e.Kind == node.KindInline:
+			return contents.Raw(append([]byte{}, e.Inline...)), nil
 		case last:
 			return Contents(ctx, t.st.Objects(), e, JoinPath(path))
 		case e.Kind != node.KindNode:
@@ -100,6 +102,37 @@ func (t *Tree) GetContents(ctx context.Context, path []string) (contents.Content
 		h = e.Hash
 	}
 	return contents.Contents{}, notFound(path, "does not exist") // not reached: the loop returns at the last segment
+}
+
+// GetPath returns the value at path, a path as CheckPath returns it
+// (checked, without leading or trailing "/"), as Get does with its
+// segments. When the value is in the tree and every directory on the way
+// is cached, it allocates nothing but the returned bytes.
+func (t *Tree) GetPath(ctx context.Context, path string) ([]byte, error) {
+	h := t.root
+	for rest := path; rest != ""; {
+		seg, tail, more := strings.Cut(rest, "/")
+		e, ok, err := find(ctx, t.st, h, seg)
+		switch {
+		case err != nil || !ok:
+		case !more && e.Kind == node.KindInline:
+			return append([]byte{}, e.Inline...), nil
+		case !more && e.Kind != node.KindNode:
+			c, err := Contents(ctx, t.st.Objects(), e, path)
+			return c.Data, err
+		case more && e.Kind == node.KindNode:
+			h, rest = e.Hash, tail
+			continue
+		}
+		break
+	}
+	// Not found, not a value, or damage: Get builds the error, naming the
+	// path's segments.
+	segs, err := ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.Get(ctx, segs)
 }
 
 // List returns the children of the directory at path (nil or empty: the
@@ -621,7 +654,7 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 		if err != nil {
 			return nil, backend.Hash{}, err
 		}
-		w.add(o, node.Dir{Leaf: &node.Node{}}, nil)
+		w.add(o, node.Dir{Leaf: &node.Node{}})
 		r.hash = o.Hash
 	}
 	return w.finish(r.hash), r.hash, nil
@@ -636,6 +669,15 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
+	// Subdirectories with changes of their own are flushed first, in
+	// parallel for a bulk write.
+	var refs []ref
+	if parallelism > 1 && len(kids) >= parMinKids {
+		var err error
+		if refs, err = b.flushKids(ctx, w, kids); err != nil {
+			return ref{}, err
+		}
+	}
 	edits := make([]edit, 0, len(kids))
 	for _, c := range kids {
 		name := c.name
@@ -643,7 +685,13 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		case c.deleted:
 			edits = append(edits, edit{name: name, del: true})
 		case c.dir != nil:
-			r, err := b.flush(ctx, w, c.dir)
+			var r ref
+			var err error
+			if refs != nil {
+				r, refs = refs[0], refs[1:]
+			} else {
+				r, err = b.flush(ctx, w, c.dir)
+			}
 			if err != nil {
 				return ref{}, err
 			}

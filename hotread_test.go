@@ -1,0 +1,59 @@
+package strata_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stratakv/strata"
+)
+
+// TestGetWarmAllocs: Branch.Get of a value whose directories are cached
+// allocates only the returned bytes (issue 11), for an inline value in a
+// nested directory; and the errors of the fast path are unchanged.
+func TestGetWarmAllocs(t *testing.T) {
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	main := kv.Branch("main")
+	if _, err := main.Update(ctx, func(tx *strata.Tx) error {
+		for i := 0; i < 3000; i++ {
+			tx.Set(fmt.Sprintf("d/s%d/k%05d", i%7, i), []byte(fmt.Sprint("v", i)))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"d/s3/k00003", "/d/s3/k00003/"} {
+		v, err := main.Get(ctx, p)
+		if err != nil || string(v) != "v3" {
+			t.Fatalf("Get %q = %q, %v; want v3", p, v, err)
+		}
+		if n := testing.AllocsPerRun(200, func() { _, _ = main.Get(ctx, p) }); n > 1 {
+			t.Errorf("Get %q: %v allocations per call, want 1 (the value)", p, n)
+		}
+	}
+	for _, c := range []struct {
+		path string
+		want error
+	}{
+		{"d/s3/k99999", strata.ErrNotFound},
+		{"d/s3", strata.ErrNotFound},
+		{"d/s3/k00003/x", strata.ErrNotFound},
+		{"", strata.ErrNotFound},
+		{"d//s3", strata.ErrInvalidPath},
+		{"d/../s3", strata.ErrInvalidPath},
+	} {
+		if _, err := main.Get(ctx, c.path); !errors.Is(err, c.want) {
+			t.Errorf("Get %q: %v, want %v", c.path, err, c.want)
+		}
+	}
+	if _, err := kv.Branch("nope").Get(ctx, "d/s3/k00003"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("Get on a missing branch: %v, want ErrNotFound", err)
+	}
+	if _, err := kv.Branch("-bad").Get(ctx, "d/s3/k00003"); !errors.Is(err, strata.ErrInvalidBranch) {
+		t.Errorf("Get on an invalid branch: %v, want ErrInvalidBranch", err)
+	}
+}

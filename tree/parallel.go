@@ -1,0 +1,118 @@
+package tree
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/node"
+)
+
+// Bulk writes (a load of many keys, a large new directory) encode and hash
+// independent subtrees on several goroutines: each subtree gets its own
+// writer, and the parent takes its objects over, in the order the subtrees
+// come, before building on them. The objects and hashes are those a serial
+// write makes. Small writes (a commit of a few keys) stay on the caller's
+// goroutine.
+
+// parallelism is the most goroutines one write uses (tests lower it to
+// compare with a serial write).
+var parallelism = runtime.GOMAXPROCS(0)
+
+// Work below these sizes is not worth a goroutine: a subtree of fewer
+// entries (build), or a directory with fewer changed children (flush).
+const (
+	parMinEntries = 4 * 256
+	parMinKids    = 16
+)
+
+// pool hands out the extra goroutines of one write.
+type pool struct{ tokens chan struct{} }
+
+// each calls fn(i, w) for i in [0, n), each on its own writer over w's
+// store, running calls on other goroutines while the pool has room and on
+// the caller's otherwise; then w takes over the writers' objects in the
+// order of i. It returns the error of the smallest i that failed.
+func (w *writer) each(n int, fn func(i int, w *writer) error) error {
+	if w.pool == nil { // the first parallel step of this write
+		w.pool = &pool{tokens: make(chan struct{}, max(parallelism-1, 0))}
+	}
+	subs := make([]*writer, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		subs[i] = &writer{st: w.st, pending: make(map[backend.Hash]pendingObj), pool: w.pool}
+		select {
+		case w.pool.tokens <- struct{}{}:
+			wg.Add(1)
+			go func(i int) {
+				defer func() { <-w.pool.tokens; wg.Done() }()
+				errs[i] = fn(i, subs[i])
+			}(i)
+		default:
+			errs[i] = fn(i, subs[i])
+		}
+	}
+	wg.Wait()
+	for i, s := range subs {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		w.absorb(s)
+	}
+	return nil
+}
+
+// absorb takes over the pending objects of s, in s's order.
+func (w *writer) absorb(s *writer) {
+	for _, h := range s.order {
+		if _, ok := w.pending[h]; !ok {
+			w.pending[h] = s.pending[h]
+			w.order = append(w.order, h)
+		}
+	}
+}
+
+// buildGroups builds the subtrees of es (entries sorted by name, longer
+// than their common prefix p), one per byte after p, in parallel, and
+// returns them as index children.
+func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
+	var children []node.Child
+	var groups [][]node.Entry
+	for len(es) > 0 {
+		b := es[0].Name[len(p)]
+		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
+		children = append(children, node.Child{Byte: b})
+		groups = append(groups, es[:j])
+		es = es[j:]
+	}
+	err := w.each(len(groups), func(i int, w *writer) error {
+		r, err := w.build(groups[i])
+		children[i].Count, children[i].Hash = uint64(r.count), r.hash
+		return err
+	})
+	return children, err
+}
+
+// flushKids flushes the changed subdirectories among kids in parallel if
+// there are at least parMinKids of them, returning their refs in order,
+// or returns nil (the caller flushes them itself).
+func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]ref, error) {
+	var subs []int // indexes in kids
+	for i, c := range kids {
+		if !c.deleted && c.dir != nil {
+			subs = append(subs, i)
+		}
+	}
+	if len(subs) < parMinKids {
+		return nil, nil
+	}
+	refs := make([]ref, len(subs))
+	err := w.each(len(subs), func(i int, w *writer) (err error) {
+		refs[i], err = b.flush(ctx, w, kids[subs[i]].dir)
+		return err
+	})
+	return refs, err
+}
