@@ -27,8 +27,6 @@ package strata
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,14 +158,7 @@ func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error)
 		return nil, err
 	}
 	kv := newKV(s, o)
-	kv.url = storeURL
-	if !strings.Contains(storeURL, "://") {
-		// A directory given as a relative path: keep it absolute, so that
-		// a remote recorded from it (Clone) works from any directory.
-		if abs, err := filepath.Abs(storeURL); err == nil {
-			kv.url = abs
-		}
-	}
+	kv.url = absStoreURL(storeURL)
 	return kv, nil
 }
 

@@ -36,7 +36,8 @@ func validateRemoteName(name string) error {
 // (the ref "remote-urls/NAME" names a raw contents object holding the
 // URL), so every process and every copy of the store sees it. The URL is
 // checked by the grammar of Open (an error wrapping ErrInvalidURL, shown
-// redacted) but nothing is opened. A remote that exists is an error
+// redacted) but nothing is opened; a directory given as a relative path
+// is kept as an absolute one. A remote that exists is an error
 // wrapping ErrExists (and ErrConflict); a bad name wraps ErrInvalidBranch.
 func (kv *KV) AddRemote(ctx context.Context, name, url string) error {
 	if err := kv.alive(); err != nil {
@@ -48,7 +49,7 @@ func (kv *KV) AddRemote(ctx context.Context, name, url string) error {
 	if _, err := parseStoreURL(url); err != nil {
 		return fmt.Errorf("remote %q: %w", name, err)
 	}
-	obj := contents.Object(contents.Raw([]byte(url)))
+	obj := contents.Object(contents.Raw([]byte(absStoreURL(url))))
 	err := backend.PutAndSwapRef(ctx, kv.store, []backend.Object{obj}, remotePrefix+name, backend.ZeroHash, obj.Hash)
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("remote %q: %w", name, ErrExists)

@@ -215,5 +215,5 @@ func (kv *KV) resolvePrefix(ctx context.Context, rev, p string) (Hash, error) {
 	case 1:
 		return found[0], nil
 	}
-	return Hash{}, fmt.Errorf("revision %q: prefix is ambiguous (%d commits match; give more digits): %w", rev, len(found), ErrNotFound)
+	return Hash{}, fmt.Errorf("revision %q: prefix is ambiguous (%d commits match; give more digits): %w", rev, len(found), ErrInvalidRevision)
 }

@@ -3,6 +3,7 @@ package strata
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/stratakv/strata/backend/redis"
@@ -80,6 +81,19 @@ func parseStoreURL(storeURL string) (storeSpec, error) {
 		return storeSpec{kind: kindPebble, dir: dir}, nil
 	}
 	return storeSpec{}, fmt.Errorf("%w: %s: unknown scheme (want %s)", ErrInvalidURL, where, schemes)
+}
+
+// absStoreURL returns storeURL with a directory given as a relative path
+// made absolute, so that a URL kept in a store (a remote; Clone's origin)
+// names the same store from any working directory.
+func absStoreURL(storeURL string) string {
+	if strings.Contains(storeURL, "://") {
+		return storeURL
+	}
+	if abs, err := filepath.Abs(storeURL); err == nil {
+		return abs
+	}
+	return storeURL
 }
 
 // knownScheme reports whether s (in lower case) is a scheme Open knows.

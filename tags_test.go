@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -380,5 +381,32 @@ func TestDamagedTagAndTrackingRefs(t *testing.T) {
 	}
 	if rep := must[*strata.FsckReport](t)(kv.Fsck(ctx)); len(rep.Problems) != 0 {
 		t.Errorf("fsck after repair: %v", rep.Problems)
+	}
+}
+
+// TestAddRemoteKeepsPathsAbsolute: a remote given as a relative directory
+// is recorded as an absolute one, so it names the same store from any
+// working directory; a URL is kept as given.
+func TestAddRemoteKeepsPathsAbsolute(t *testing.T) {
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	if err := kv.AddRemote(ctx, "backup", filepath.Join("rel", "store")); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.AddRemote(ctx, "shared", "redis://127.0.0.1:6379/0"); err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.Abs(filepath.Join("rel", "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{"backup": want, "shared": "redis://127.0.0.1:6379/0"} {
+		r, err := kv.Remote(ctx, name)
+		if err != nil || r.URL != url {
+			t.Errorf("Remote(%q) = %+v, %v; want URL %q", name, r, err, url)
+		}
 	}
 }
