@@ -56,7 +56,7 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 	for _, ref := range append(heads, tags...) {
 		want = append(want, ref.Hash)
 	}
-	if err := r.send(ctx, src, dst, want); err != nil {
+	if err := r.send(ctx, src, dst, want, nil); err != nil {
 		return r.done(), fmt.Errorf("clone: %w", err)
 	}
 	if err := r.copyTags(ctx, dst, tags); err != nil {

@@ -7,7 +7,8 @@ import (
 
 // TestMain runs the tests, or, when the environment says so, one of the
 // child processes that tests start: a committer to crash (crashChild), a
-// writer beside another process (writerChild) or a counter (counterChild).
+// writer beside another process (writerChild), a counter (counterChild)
+// or a push to kill (pushChild).
 func TestMain(m *testing.M) {
 	if os.Getenv("STRATA_CRASH_DIR") != "" {
 		crashChild()
@@ -15,6 +16,10 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv("STRATA_WRITER_URL") != "" {
 		writerChild()
+		return
+	}
+	if os.Getenv("STRATA_PUSH_SRC") != "" {
+		pushChild()
 		return
 	}
 	if os.Getenv("STRATA_COUNTER_URL") != "" {

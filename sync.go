@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -10,17 +11,32 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
 	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/internal/codec"
+	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/transfer"
+	"github.com/stratakv/strata/tree"
 )
 
 // SyncStats is what a Clone, Fetch, Pull or Push did.
 type SyncStats struct {
 	Objects    int           `json:"objects"`     // objects written to the destination
 	Bytes      int64         `json:"bytes"`       // their encoded size
-	RoundTrips int           `json:"round_trips"` // calls to the two stores
+	RoundTrips int           `json:"round_trips"` // calls to the remote store (Clone: to both stores)
 	Refs       int           `json:"refs"`        // refs created or moved in the destination
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Head       Hash          `json:"head"` // Pull: the local branch's head; Push: the remote branch's
+	// KeptTags lists the remote's tags that Fetch (or Pull) left alone
+	// because the local store has a tag of the same name at another
+	// commit: a tag never moves without Force. Sorted by name.
+	KeptTags []KeptTag `json:"kept_tags,omitempty"`
+}
+
+// KeptTag is a tag that exists on both sides at different commits and
+// that a Fetch without Force did not move.
+type KeptTag struct {
+	Name   string `json:"name"`   // the tag's name, without "tags/"
+	Local  Hash   `json:"local"`  // where the local tag points (unchanged)
+	Remote Hash   `json:"remote"` // where the remote's tag points
 }
 
 // SyncOption configures Clone, Fetch and Push; Pull takes MergeOptions
@@ -104,9 +120,19 @@ type syncRun struct {
 	stats SyncStats
 	start time.Time
 	o     syncOptions
+	// remote is the store whose calls count as round trips; nil counts
+	// the calls to both stores (Clone).
+	remote backend.Store
 }
 
 func newRun(o syncOptions) *syncRun { return &syncRun{start: time.Now(), o: o} }
+
+// trip counts one call to s if it is the remote store.
+func (r *syncRun) trip(s backend.RefStore) {
+	if r.remote == nil || s == backend.RefStore(r.remote) {
+		r.stats.RoundTrips++
+	}
+}
 
 func (r *syncRun) done() *SyncStats {
 	r.stats.Elapsed = time.Since(r.start)
@@ -115,13 +141,13 @@ func (r *syncRun) done() *SyncStats {
 
 // listRefs lists the refs of s under prefix, counting the round trip.
 func (r *syncRun) listRefs(ctx context.Context, s backend.RefStore, prefix string) ([]backend.Ref, error) {
-	r.stats.RoundTrips++
+	r.trip(s)
 	return s.ListRefs(ctx, prefix)
 }
 
 // cas moves ref name in s, counting the round trip and the ref.
 func (r *syncRun) cas(ctx context.Context, s backend.RefStore, name string, old, new Hash) error {
-	r.stats.RoundTrips++
+	r.trip(s)
 	if err := s.CompareAndSwapRef(ctx, name, old, new); err != nil {
 		return fmt.Errorf("ref %s: %w", name, err)
 	}
@@ -143,22 +169,25 @@ func (r *syncRun) shallowSet(ctx context.Context, kv *KV) (map[Hash]bool, error)
 }
 
 // send copies to dst every object reachable from heads that it lacks, and
-// records the cut commits of a shallow transfer as shallow in dst.
-func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash) error {
-	stop, err := r.shallowSet(ctx, src)
-	if err != nil {
-		return fmt.Errorf("read the source's shallow commits: %w", err)
+// records the cut commits of a shallow transfer as shallow in dst. stop is
+// src's shallow set; nil reads it from src.
+func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop map[Hash]bool) error {
+	if stop == nil {
+		var err error
+		if stop, err = r.shallowSet(ctx, src); err != nil {
+			return fmt.Errorf("read the source's shallow commits: %w", err)
+		}
 	}
 	base := r.stats
 	st, err := transfer.Objects(ctx, src.store, dst.store, heads, transfer.Options{
 		Depth: r.o.depth, Stop: stop, Batch: r.o.batch,
 		Progress: func(s transfer.Stats) {
 			if r.o.progress != nil {
-				r.o.progress(r.add(base, s))
+				r.o.progress(r.add(base, s, dst.store))
 			}
 		},
 	})
-	r.stats = r.add(base, st)
+	r.stats = r.add(base, st, dst.store)
 	if err != nil {
 		return err
 	}
@@ -171,10 +200,19 @@ func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash) error {
 	return nil
 }
 
-func (r *syncRun) add(base SyncStats, s transfer.Stats) SyncStats {
+// add returns base plus a transfer's statistics, counting the calls to
+// the remote store only (both stores when r.remote is nil).
+func (r *syncRun) add(base SyncStats, s transfer.Stats, dst backend.Store) SyncStats {
 	base.Objects += s.Objects
 	base.Bytes += s.Bytes
-	base.RoundTrips += s.RoundTrips
+	switch {
+	case r.remote == nil:
+		base.RoundTrips += s.RoundTrips
+	case r.remote == dst:
+		base.RoundTrips += s.DstTrips
+	default:
+		base.RoundTrips += s.SrcTrips
+	}
 	base.Elapsed = time.Since(r.start)
 	return base
 }
@@ -202,20 +240,47 @@ func (kv *KV) fetch(ctx context.Context, r *syncRun, remote *KV, name string) (m
 			return nil, err
 		}
 	}
-	heads, err := r.listRefs(ctx, remote.store, branch.RefPrefix)
+	r.remote = remote.store
+	// One round trip lists the remote's branches, tags and shallow cut.
+	all, err := r.listRefs(ctx, remote.store, "")
 	if err != nil {
-		return nil, fmt.Errorf("fetch: list the remote's branches: %w", err)
+		return nil, fmt.Errorf("fetch: list the remote's refs: %w", err)
 	}
-	tags, err := r.listRefs(ctx, remote.store, tagPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: list the remote's tags: %w", err)
+	var heads, tags []backend.Ref
+	stop := map[Hash]bool{}
+	for _, ref := range all {
+		switch {
+		case strings.HasPrefix(ref.Name, branch.RefPrefix):
+			heads = append(heads, ref)
+		case strings.HasPrefix(ref.Name, tagPrefix):
+			tags = append(tags, ref)
+		case strings.HasPrefix(ref.Name, shallowPrefix):
+			stop[ref.Hash] = true
+		}
 	}
 	var want []Hash
 	for _, ref := range append(heads, tags...) {
 		want = append(want, ref.Hash)
 	}
-	if err := r.send(ctx, remote, kv, want); err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+	// A store that holds a commit holds everything below it, so only the
+	// heads kv lacks need a transfer; asking kv costs no remote round trip.
+	if len(want) > 0 {
+		has, err := kv.store.Has(ctx, want)
+		if err != nil {
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
+		var missing []Hash
+		for i, ok := range has {
+			if !ok {
+				missing = append(missing, want[i])
+			}
+		}
+		want = missing
+	}
+	if len(want) > 0 {
+		if err := r.send(ctx, remote, kv, want, stop); err != nil {
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
 	}
 	theirs := map[string]Hash{}
 	for _, ref := range heads {
@@ -245,7 +310,9 @@ func (kv *KV) fetch(ctx context.Context, r *syncRun, remote *KV, name string) (m
 	return theirs, nil
 }
 
-// copyTags creates in kv the tags it lacks; existing ones never move.
+// copyTags creates in kv the tags it lacks. A tag kv has at another
+// commit is moved only with Force; otherwise it is left alone and listed
+// in the statistics' KeptTags.
 func (r *syncRun) copyTags(ctx context.Context, kv *KV, tags []backend.Ref) error {
 	if len(tags) == 0 {
 		return nil
@@ -254,15 +321,20 @@ func (r *syncRun) copyTags(ctx context.Context, kv *KV, tags []backend.Ref) erro
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
+	have := map[string]Hash{}
 	for _, ref := range mine {
-		have[ref.Name] = true
+		have[ref.Name] = ref.Hash
 	}
 	for _, t := range tags {
-		if have[t.Name] {
+		old, ok := have[t.Name]
+		switch {
+		case ok && old == t.Hash:
+			continue
+		case ok && !r.o.force:
+			r.stats.KeptTags = append(r.stats.KeptTags, KeptTag{Name: strings.TrimPrefix(t.Name, tagPrefix), Local: old, Remote: t.Hash})
 			continue
 		}
-		if err := r.cas(ctx, kv.store, t.Name, Hash{}, t.Hash); err != nil && !errors.Is(err, ErrConflict) {
+		if err := r.cas(ctx, kv.store, t.Name, old, t.Hash); err != nil && !errors.Is(err, ErrConflict) {
 			return err
 		}
 	}
@@ -307,7 +379,6 @@ func (kv *KV) PullInto(ctx context.Context, remote *KV, name, branchName, into s
 		return r.done(), fmt.Errorf("pull: the remote has no branch %q: %w", branchName, ErrNotFound)
 	}
 	_, err = kv.branches.Head(ctx, into)
-	r.stats.RoundTrips++
 	if errors.Is(err, ErrNotFound) {
 		if err := kv.land(ctx, into, Hash{}, h, nil, nil); err != nil {
 			return r.done(), fmt.Errorf("pull into %s: %w", into, err)
@@ -349,8 +420,8 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 		return r.done(), err
 	}
 	r.o.depth = 0
+	r.remote = remote.store
 	mine, err := kv.branches.Head(ctx, branchName)
-	r.stats.RoundTrips++
 	if err != nil {
 		return r.done(), fmt.Errorf("push: %w", err)
 	}
@@ -373,20 +444,253 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 				branchName, theirs.Short(), branchName, ErrConflict)
 		}
 	}
-	if err := r.send(ctx, kv, remote, []Hash{mine}); err != nil {
+	// The usual case: the remote's head is a commit kv has, so kv can
+	// work out locally what the remote lacks, with no Has round trips.
+	objs, err := kv.pushObjects(ctx, theirs, mine)
+	if err != nil {
 		return r.done(), fmt.Errorf("push %s: %w", branchName, err)
 	}
+	if objs == nil {
+		if err := r.send(ctx, kv, remote, []Hash{mine}, nil); err != nil {
+			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+		}
+	} else if objs, err = r.putBatches(ctx, remote, objs); err != nil {
+		return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+	}
+	// The last batch of objects goes with the ref move, in one atomic
+	// step where the backend can (one Pebble batch, one Redis script).
 	r.stats.RoundTrips++
-	if err := remote.branches.CompareAndSwap(ctx, branchName, theirs, mine); err != nil {
+	if _, ok := remote.store.(backend.RefCommitter); !ok && len(objs) > 0 {
+		r.stats.RoundTrips++ // a Put, then a CompareAndSwapRef
+	}
+	if err := remote.branches.Commit(ctx, objs, branchName, theirs, mine); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return r.done(), fmt.Errorf("push %s: rejected: the remote branch moved during the push; pull first: %w", branchName, err)
 		}
 		return r.done(), fmt.Errorf("push %s: %w", branchName, err)
 	}
 	remote.heads.Store(branchName, mine)
+	r.addObjects(objs)
 	r.stats.Refs++
 	r.stats.Head = mine
 	return r.done(), nil
+}
+
+// addObjects counts objs as sent.
+func (r *syncRun) addObjects(objs []backend.Object) {
+	r.stats.Objects += len(objs)
+	for _, o := range objs {
+		r.stats.Bytes += int64(len(o.Data))
+	}
+}
+
+// putBatches writes all but the last batch of objs (children first) to
+// remote, one Put per batch, and returns the last batch, which the caller
+// writes with the ref move. When objs are more than one batch, it first
+// asks remote which it has, in batches, and leaves those out: an earlier
+// push that was interrupted may have sent them, and a rerun sends only
+// what is still missing. Cancelling ctx stops it between batches.
+func (r *syncRun) putBatches(ctx context.Context, remote *KV, objs []backend.Object) ([]backend.Object, error) {
+	n := r.o.batch
+	if n <= 0 {
+		n = transfer.DefaultBatch
+	}
+	if len(objs) > n {
+		var missing []backend.Object
+		for i := 0; i < len(objs); i += n {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			batch := objs[i:min(i+n, len(objs))]
+			hs := make([]Hash, len(batch))
+			for j, o := range batch {
+				hs[j] = o.Hash
+			}
+			r.stats.RoundTrips++
+			has, err := remote.store.Has(ctx, hs)
+			if err != nil {
+				return nil, fmt.Errorf("ask the remote for %d objects: %w", len(hs), err)
+			}
+			for j, ok := range has {
+				if !ok {
+					missing = append(missing, batch[j])
+				}
+			}
+		}
+		objs = missing
+	}
+	for len(objs) > n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch := objs[:n]
+		r.stats.RoundTrips++
+		if err := remote.store.Put(ctx, batch); err != nil {
+			return nil, fmt.Errorf("write %d objects to the remote: %w", len(batch), err)
+		}
+		r.addObjects(batch)
+		objs = objs[n:]
+		if r.o.progress != nil {
+			st := r.stats
+			st.Elapsed = time.Since(r.start)
+			r.o.progress(st)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// pushObjects returns the objects reachable from commit mine but not
+// from commit theirs, children before parents, read from kv and checked
+// against their hashes: what a store whose head is theirs lacks to hold
+// mine (a store that holds a commit holds everything below it). It finds
+// them locally: it walks kv's commits above theirs in order of height and
+// diffs each one's tree against theirs's tree, descending only where
+// hashes differ. It returns nil, nil when it cannot (theirs is zero or
+// not in kv, or kv's history is shallow), and the caller then asks the
+// remote with the general transfer.
+func (kv *KV) pushObjects(ctx context.Context, theirs, mine Hash) ([]backend.Object, error) {
+	if theirs.IsZero() {
+		return nil, nil
+	}
+	has, err := kv.store.Has(ctx, []Hash{theirs})
+	if err != nil || !has[0] {
+		return nil, err
+	}
+	cut, err := kv.store.ListRefs(ctx, shallowPrefix)
+	if err != nil || len(cut) > 0 {
+		return nil, err
+	}
+	base, err := commit.Load(ctx, kv.store, kv.nodes, theirs)
+	if err != nil {
+		return nil, err
+	}
+	commits, err := kv.commitsAbove(ctx, mine, theirs)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[Hash]bool{}
+	visit := func(h Hash) bool {
+		if seen[h] {
+			return false
+		}
+		seen[h] = true
+		return true
+	}
+	var order []Hash
+	emit := func(h Hash) error { order = append(order, h); return nil }
+	for i := len(commits) - 1; i >= 0; i-- { // oldest first
+		c := commits[i]
+		if err := tree.NewObjects(ctx, kv.nodes, base.Tree, c.c.Tree, visit, emit); err != nil {
+			return nil, fmt.Errorf("commit %s: %w", c.h, err)
+		}
+		order = append(order, c.h)
+	}
+	objs := make([]backend.Object, 0, len(order))
+	for i := 0; i < len(order); i += transfer.DefaultBatch {
+		hs := order[i:min(i+transfer.DefaultBatch, len(order))]
+		datas, err := backend.GetMany(ctx, kv.store, hs)
+		if err != nil {
+			return nil, err
+		}
+		for j, h := range hs {
+			data := datas[j]
+			if data == nil && h == node.Empty {
+				o, err := node.Object(&node.Node{})
+				if err != nil {
+					return nil, err
+				}
+				data = o.Data
+			}
+			if data == nil {
+				return nil, fmt.Errorf("object %s: %w", h, ErrMissing)
+			}
+			if err := codec.Verify(h, data); err != nil {
+				return nil, err
+			}
+			objs = append(objs, backend.Object{Hash: h, Data: data})
+		}
+	}
+	return objs, nil
+}
+
+type loadedCommit struct {
+	h Hash
+	c *commit.Commit
+}
+
+// commitsAbove returns the commits reachable from mine but not from
+// theirs, highest first. It walks both histories together in order of
+// height, marking what theirs reaches, and stops as soon as everything
+// still to visit is reachable from theirs.
+func (kv *KV) commitsAbove(ctx context.Context, mine, theirs Hash) ([]loadedCommit, error) {
+	const (
+		fromMine   = 1
+		fromTheirs = 2
+	)
+	flags := map[Hash]uint8{}
+	q := &aboveQueue{}
+	pending := 0 // queued commits reachable from mine only
+	mark := func(h Hash, f uint8) error {
+		old, queued := flags[h]
+		if queued {
+			if old == fromMine && f&fromTheirs != 0 {
+				pending--
+			}
+			flags[h] = old | f
+			return nil
+		}
+		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
+		if err != nil {
+			return err
+		}
+		flags[h] = f
+		if f == fromMine {
+			pending++
+		}
+		heap.Push(q, loadedCommit{h, c})
+		return nil
+	}
+	if err := mark(theirs, fromTheirs); err != nil {
+		return nil, err
+	}
+	if err := mark(mine, fromMine); err != nil {
+		return nil, err
+	}
+	var out []loadedCommit
+	for pending > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lc := heap.Pop(q).(loadedCommit)
+		f := flags[lc.h]
+		if f == fromMine {
+			pending--
+			out = append(out, lc)
+		}
+		for _, p := range lc.c.Parents {
+			if err := mark(p, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// aboveQueue is a max-heap of loaded commits by height.
+type aboveQueue []loadedCommit
+
+func (q aboveQueue) Len() int           { return len(q) }
+func (q aboveQueue) Less(i, j int) bool { return q[i].c.Height > q[j].c.Height }
+func (q aboveQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *aboveQueue) Push(x any)        { *q = append(*q, x.(loadedCommit)) }
+func (q *aboveQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
 
 // descends reports whether commit anc is desc or one of its ancestors in

@@ -38,6 +38,8 @@ type Stats struct {
 	Objects    int           // objects written to the destination
 	Bytes      int64         // bytes of those objects
 	RoundTrips int           // calls to the source's and the destination's stores
+	SrcTrips   int           // of those, calls to the source's store
+	DstTrips   int           // of those, calls to the destination's store
 	Batches    int           // Put batches written to the destination
 	Elapsed    time.Duration // wall time
 	// Shallow lists the commits whose parents were not sent because of
@@ -146,6 +148,7 @@ func (t *xfer) missing(ctx context.Context, hs []backend.Hash) ([]backend.Hash, 
 		}
 		has, err := t.dst.Has(ctx, batch)
 		t.stats.RoundTrips++
+		t.stats.DstTrips++
 		if err != nil {
 			return nil, fmt.Errorf("ask destination for %d objects: %w", len(batch), err)
 		}
@@ -167,6 +170,7 @@ func (t *xfer) fetch(ctx context.Context, hs []backend.Hash, level int) ([]backe
 	}
 	datas, err := backend.GetMany(ctx, t.src, hs)
 	t.stats.RoundTrips++
+	t.stats.SrcTrips++
 	if err != nil {
 		return nil, fmt.Errorf("read %d objects from the source: %w", len(hs), err)
 	}
@@ -242,6 +246,7 @@ func (t *xfer) write(ctx context.Context) error {
 		}
 		err := t.dst.Put(ctx, batch)
 		t.stats.RoundTrips++
+		t.stats.DstTrips++
 		if err != nil {
 			return fmt.Errorf("write %d objects to the destination: %w", len(batch), err)
 		}

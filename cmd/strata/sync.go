@@ -34,6 +34,15 @@ type syncJSON struct {
 	Refs       int     `json:"refs"`
 	Seconds    float64 `json:"seconds"`
 	Head       string  `json:"head,omitempty"`
+	// KeptTags lists the remote's tags that fetch left alone because the
+	// local tag of that name points elsewhere.
+	KeptTags []keptTagJSON `json:"kept_tags,omitempty"`
+}
+
+type keptTagJSON struct {
+	Name   string `json:"name"`
+	Local  string `json:"local"`
+	Remote string `json:"remote"`
 }
 
 // progress returns the option that draws a progress bar on stderr when it
@@ -59,12 +68,18 @@ func (f *syncFlags) progress(stderr io.Writer) ([]strata.SyncOption, func()) {
 func (a *app) report(stderr io.Writer, f *syncFlags, st *strata.SyncStats) error {
 	fmt.Fprintf(stderr, "sent %s objects (%s) in %.2f s, %d round trips\n",
 		thousands(st.Objects), byteSize(st.Bytes), st.Elapsed.Seconds(), st.RoundTrips)
+	for _, k := range st.KeptTags {
+		fmt.Fprintf(stderr, "kept tag %s at %s; the remote has it at %s\n", k.Name, k.Local.Short(), k.Remote.Short())
+	}
 	if !f.asJSON {
 		return nil
 	}
 	out := syncJSON{Objects: st.Objects, Bytes: st.Bytes, RoundTrips: st.RoundTrips, Refs: st.Refs, Seconds: st.Elapsed.Seconds()}
 	if !st.Head.IsZero() {
 		out.Head = st.Head.String()
+	}
+	for _, k := range st.KeptTags {
+		out.KeptTags = append(out.KeptTags, keptTagJSON{Name: k.Name, Local: k.Local.String(), Remote: k.Remote.String()})
 	}
 	return newJSONEncoder(a.stdout).Encode(out)
 }
