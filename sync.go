@@ -75,7 +75,9 @@ func (f syncOption) applyMerge(*mergeOptions) {}
 
 // Depth makes Clone copy only the last n commits of each branch's history:
 // the commits at the cut are recorded as shallow (refs shallow/<hex>).
-// n < 1 is an error wrapping ErrInvalidOption.
+// n < 1 is an error wrapping ErrInvalidOption, and so is Depth given to
+// Fetch, Pull or Push: cutting a history the store already holds in full
+// would hide it.
 func Depth(n int) SyncOption {
 	return syncOption(func(o *syncOptions) {
 		if n < 1 {
@@ -84,6 +86,15 @@ func Depth(n int) SyncOption {
 		}
 		o.depth = n
 	})
+}
+
+// cloneOnly returns an error wrapping ErrInvalidOption if o holds an
+// option only Clone takes, for op.
+func (o *syncOptions) cloneOnly(op string) error {
+	if o.depth > 0 {
+		return fmt.Errorf("%w: Depth is for Clone, not %s", ErrInvalidOption, op)
+	}
+	return nil
 }
 
 // SingleBranch makes Clone copy only branch name (and the tags).
@@ -232,7 +243,7 @@ func (kv *KV) Fetch(ctx context.Context, remote *KV, name string, opts ...SyncOp
 
 // fetch is Fetch; it returns the remote's branch heads.
 func (kv *KV) fetch(ctx context.Context, r *syncRun, remote *KV, name string) (map[string]Hash, error) {
-	if err := firstErr(kv.alive(), remote.alive(), r.o.err); err != nil {
+	if err := firstErr(kv.alive(), remote.alive(), r.o.err, r.o.cloneOnly("Fetch or Pull")); err != nil {
 		return nil, err
 	}
 	if name != "" {
@@ -416,10 +427,9 @@ func pullSource(name, b string) string {
 // missing. It returns what it did, even on error.
 func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...SyncOption) (*SyncStats, error) {
 	r := newRun(newSyncOptions(opts))
-	if err := firstErr(kv.alive(), remote.alive(), r.o.err); err != nil {
+	if err := firstErr(kv.alive(), remote.alive(), r.o.err, r.o.cloneOnly("Push")); err != nil {
 		return r.done(), err
 	}
-	r.o.depth = 0
 	r.remote = remote.store
 	mine, err := kv.branches.Head(ctx, branchName)
 	if err != nil {

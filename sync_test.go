@@ -377,3 +377,49 @@ func TestSyncShallowClone(t *testing.T) {
 	heads(t, a, b)
 	fsckClean(t, a)
 }
+
+// TestSyncFromAShallowStore: a clone of a shallow clone, and a push from a
+// shallow clone into an empty store, carry the cut along (a shallow ref in
+// the destination), so the destination is not damaged: log ends at the
+// cut and fsck is clean. Depth is refused by Fetch and Push, which would
+// otherwise cut a history the store holds in full.
+func TestSyncFromAShallowStore(t *testing.T) {
+	ctx := context.Background()
+	a, mid := memKV(t), memKV(t)
+	history(t, a, 20)
+	if _, err := strata.Clone(ctx, a, mid, strata.Depth(3)); err != nil {
+		t.Fatal(err)
+	}
+	cloned, pushed := memKV(t), memKV(t)
+	if _, err := strata.Clone(ctx, mid, cloned); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mid.Push(ctx, pushed, "main"); err != nil {
+		t.Fatal(err)
+	}
+	for name, kv := range map[string]*strata.KV{"clone of a shallow clone": cloned, "push from a shallow clone": pushed} {
+		refs, err := kv.Backend().ListRefs(ctx, "shallow/")
+		if err != nil || len(refs) != 1 {
+			t.Errorf("%s: shallow refs %v, %v; want the one cut", name, refs, err)
+		}
+		log, err := kv.Log(ctx, "main", 0)
+		if err != nil || len(log) != 3 || !log[len(log)-1].Shallow {
+			t.Errorf("%s: log of %d commits, %v; want 3 ending at the cut", name, len(log), err)
+		}
+		fsckClean(t, kv)
+	}
+	full := memKV(t)
+	if _, err := strata.Clone(ctx, a, full); err != nil {
+		t.Fatal(err)
+	}
+	history(t, a, 2)
+	if _, err := full.Fetch(ctx, a, "origin", strata.Depth(1)); !errors.Is(err, strata.ErrInvalidOption) {
+		t.Errorf("Fetch with Depth: %v, want ErrInvalidOption", err)
+	}
+	if _, err := full.Push(ctx, a, "main", strata.Depth(1)); !errors.Is(err, strata.ErrInvalidOption) {
+		t.Errorf("Push with Depth: %v, want ErrInvalidOption", err)
+	}
+	if refs, err := full.Backend().ListRefs(ctx, "shallow/"); err != nil || len(refs) != 0 {
+		t.Errorf("a full store got shallow refs %v, %v", refs, err)
+	}
+}

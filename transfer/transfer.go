@@ -42,8 +42,9 @@ type Stats struct {
 	DstTrips   int           // of those, calls to the destination's store
 	Batches    int           // Put batches written to the destination
 	Elapsed    time.Duration // wall time
-	// Shallow lists the commits whose parents were not sent because of
-	// Options.Depth (the cut), sorted by discovery.
+	// Shallow lists the commits whose parents were not sent, because of
+	// Options.Depth (the cut) or Options.Stop (the source's own cut),
+	// sorted by discovery.
 	Shallow []backend.Hash
 }
 
@@ -206,6 +207,9 @@ func (t *xfer) children(h backend.Hash, data []byte, level int) ([]backend.Hash,
 			return nil, err
 		}
 		if t.opt.Stop[h] {
+			// The source's own cut: the destination must mark it too,
+			// or the parents it lacks would read as damage.
+			t.stats.Shallow = append(t.stats.Shallow, h)
 			return []backend.Hash{c.Tree}, nil
 		}
 		if t.opt.Depth > 0 && level+1 >= t.opt.Depth && len(c.Parents) > 0 {
