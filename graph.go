@@ -16,7 +16,8 @@ import (
 // Runs are derived data, like git's commit-graph file: nothing needs them
 // for correctness, and a search that finds none or a damaged one reads the
 // commits instead. Commits made after the call are covered by the next
-// call. It is safe to run concurrently with writers. Damaged branch refs
+// call. It is safe to run concurrently with writers, and on a shallow
+// clone (no run reaches past its cut). Damaged branch refs
 // are skipped (Branches reports them); a missing or corrupt commit in a
 // history returns its error (ErrMissing or ErrCorrupt), and a read-only
 // store returns ErrReadOnly.
@@ -29,7 +30,11 @@ func (kv *KV) WriteCommitGraph(ctx context.Context) (int, error) {
 	for _, b := range bs {
 		heads = append(heads, b.Head)
 	}
-	n, err := commit.WriteGraph(ctx, kv.store, kv.nodes, heads)
+	shallow, err := kv.shallowSet(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("strata: write commit graph: %w", err)
+	}
+	n, err := commit.WriteGraph(ctx, kv.store, kv.nodes, heads, shallow)
 	if err != nil {
 		return n, fmt.Errorf("strata: write commit graph: %w", err)
 	}

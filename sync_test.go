@@ -423,3 +423,29 @@ func TestSyncFromAShallowStore(t *testing.T) {
 		t.Errorf("a full store got shallow refs %v, %v", refs, err)
 	}
 }
+
+// TestWriteCommitGraphOnAShallowClone: writing the commit graph of a
+// shallow clone stops at its cut instead of failing on the parents that
+// are absent by design, and writes no run that reaches past it.
+func TestWriteCommitGraphOnAShallowClone(t *testing.T) {
+	ctx := context.Background()
+	a, b := memKV(t), memKV(t)
+	history(t, a, 200)
+	if _, err := strata.Clone(ctx, a, b, strata.Depth(100)); err != nil {
+		t.Fatal(err)
+	}
+	// Runs start at heights 192 and 128; the one at 128 would reach below
+	// the cut at height 101, so only the one at 192 is written.
+	n, err := b.WriteCommitGraph(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("WriteCommitGraph = %d, %v; want 1 run", n, err)
+	}
+	if _, err := b.Branch("main").Set(ctx, "new", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	bases, err := b.MergeBase(ctx, "main", "main~90")
+	if want, _ := b.Resolve(ctx, "main~90"); err != nil || len(bases) != 1 || bases[0] != want {
+		t.Errorf("MergeBase over the graph: %v, %v", bases, err)
+	}
+	fsckClean(t, b)
+}

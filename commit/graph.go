@@ -214,8 +214,10 @@ func sameHashes(a, b []backend.Hash) bool {
 // one, reads the commits instead. WriteGraph is safe to run concurrently
 // with writers and with itself (a run written twice is the same object; a
 // ref another process created first is left alone). A missing or corrupt
-// commit returns the error of Load.
-func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.Hash) (int, error) {
+// commit returns the error of Load. Commits in shallow (a shallow
+// clone's cut, whose parents are absent by design) end the walk, and no
+// run is written that would reach one.
+func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.Hash, shallow map[backend.Hash]bool) (int, error) {
 	g := newGraph(s, c)
 	seen := map[backend.Hash]bool{}
 	stack := append([]backend.Hash(nil), heads...)
@@ -235,7 +237,7 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 			return written, err
 		}
 		if e.Height%RunLen == 0 && !g.runs[h] && (loaded || g.readRun(ctx, e) != nil) {
-			ok, err := g.writeRun(ctx, s, e)
+			ok, err := g.writeRun(ctx, s, e, shallow)
 			if err != nil {
 				return written, err
 			}
@@ -243,7 +245,9 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 				written++
 			}
 		}
-		stack = append(stack, e.Parents...)
+		if !shallow[h] {
+			stack = append(stack, e.Parents...)
+		}
 	}
 	return written, nil
 }
@@ -252,7 +256,7 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 // it (replacing a damaged ref's value; leaving a concurrent writer's).
 // A ref whose value is damaged is left alone (searches ignore it; repair
 // it with the ref store's repair tools), and so reported by false.
-func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry) (bool, error) {
+func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, shallow map[backend.Hash]bool) (bool, error) {
 	name := GraphRefPrefix + e.Commit.String()
 	old, err := s.GetRef(ctx, name)
 	switch {
@@ -265,6 +269,9 @@ func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry) (bo
 	}
 	es := []GraphEntry{e}
 	for len(es) < RunLen && len(es[len(es)-1].Parents) > 0 {
+		if shallow[es[len(es)-1].Commit] {
+			return false, nil // a run past a cut would list absent commits
+		}
 		p, _, err := g.entry(ctx, es[len(es)-1].Parents[0])
 		if err != nil {
 			return false, err

@@ -89,7 +89,7 @@ func TestMergeBaseGraphReads(t *testing.T) {
 	if n := search(objectsOnly{s}); n < 2000 {
 		t.Fatalf("without runs the search made %d reads, want one per commit (at least 2,000)", n)
 	}
-	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}); err != nil || n < 2*(1000/commit.RunLen) {
+	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}, nil); err != nil || n < 2*(1000/commit.RunLen) {
 		t.Fatalf("WriteGraph wrote %d runs (%v), want at least %d", n, err, 2*(1000/commit.RunLen))
 	}
 	// Per side: up to RunLen commits read before the first run starts,
@@ -98,7 +98,7 @@ func TestMergeBaseGraphReads(t *testing.T) {
 	if n := search(s); n > limit {
 		t.Fatalf("with runs the search made %d reads, want at most %d", n, limit)
 	}
-	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}); err != nil || n != 0 {
+	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}, nil); err != nil || n != 0 {
 		t.Fatalf("a second WriteGraph wrote %d runs (%v), want 0", n, err)
 	}
 }
@@ -150,7 +150,7 @@ func TestMergeBaseGraphProperty(t *testing.T) {
 		for k := 0; k < 3; k++ {
 			heads = append(heads, hs[r.IntN(n)])
 		}
-		if _, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), heads); err != nil {
+		if _, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), heads, nil); err != nil {
 			t.Fatal(err)
 		}
 		for q := 0; q < 30; q++ {
@@ -176,7 +176,7 @@ func TestMergeBaseGraphDamage(t *testing.T) {
 	base := line(t, s, backend.Hash{}, 0, 10, "base")
 	x := line(t, s, base, 10, 300, "x")
 	y := line(t, s, base, 10, 300, "y")
-	if _, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}); err != nil {
+	if _, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}, nil); err != nil {
 		t.Fatal(err)
 	}
 	refs, err := s.ListRefs(ctx, commit.GraphRefPrefix)
@@ -200,7 +200,7 @@ func TestMergeBaseGraphDamage(t *testing.T) {
 		t.Fatalf("merge bases (-want +got):\n%s", diff)
 	}
 	// WriteGraph repairs what it can: the three runs are written again.
-	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}); err != nil || n != 3 {
+	if n, err := commit.WriteGraph(ctx, s, node.NewStore(s, -1), []backend.Hash{x, y}, nil); err != nil || n != 3 {
 		t.Fatalf("WriteGraph rewrote %d runs (%v), want 3", n, err)
 	}
 }
