@@ -81,6 +81,10 @@ func Command(ctx context.Context, name string, args []string, stdout, stderr io.
 		logCommits = fs.Int("logcommits", 1000, "commits of history for the log workload")
 		dir        = fs.String("dir", "", "parent directory of the Pebble stores (default: the system temp dir)")
 		quiet      = fs.Bool("q", false, "no progress lines on stderr")
+		syncW      = fs.Bool("sync", false, "run the sync workloads (clone, push-bulk, push-incr, fetch-none) instead of the others, on the first of -layouts")
+		syncKeys   = fs.Int("sync-keys", 100_000, "-sync: keys of the clone and of the bulk push")
+		syncCommit = fs.Int("sync-commits", 1000, "-sync: single-key commits on top of the clone's keys")
+		syncIncr   = fs.Int("sync-incr-keys", 1_000_000, "-sync: keys of the history under the incremental push and the empty fetch")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -111,6 +115,17 @@ func Command(ctx context.Context, name string, args []string, stdout, stderr io.
 	}
 	if !*quiet {
 		o.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	}
+	if *syncW {
+		so := SyncOptions{CloneKeys: *syncKeys, CloneCommits: *syncCommit, PushKeys: *syncKeys, IncrKeys: *syncIncr,
+			Layout: o.Layouts[0], Samples: o.Samples, Dir: *dir, Logf: o.Logf}
+		if *quick {
+			so.CloneKeys, so.CloneCommits, so.PushKeys, so.IncrKeys, so.Samples = 10_000, 100, 10_000, 100_000, 3
+		}
+		if o.Only != nil {
+			so.Only = o.Only
+		}
+		return syncCommand(ctx, name, args, stdout, stderr, so, *jsonOut)
 	}
 
 	var std []string
@@ -205,4 +220,49 @@ func parseInts(s string) ([]int, error) {
 		return nil, errors.New("no sizes")
 	}
 	return out, nil
+}
+
+// syncCommand is Command with -sync: it starts a redis-server, runs
+// RunSync, prints the table (ratios by SyncRef) and writes the JSON report.
+func syncCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer, so SyncOptions, jsonOut string) int {
+	var missing string
+	srv, err := StartRedis(ctx)
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		missing = "redis-server is not installed (Debian: apt-get install redis-server): the Redis workloads did not run"
+		fmt.Fprintf(stderr, "\n*** %s ***\n\n", missing)
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 4
+	default:
+		defer srv.Close()
+		so.RedisAddr = srv.Addr()
+	}
+	start := time.Now()
+	command := strings.Join(append([]string{name}, args...), " ")
+	results, runErr := RunSync(ctx, so)
+	topt := TableOptions{Ref: SyncRef}
+	m := ThisMachine()
+	fmt.Fprintf(stdout, "# %s\n# %s, %d CPUs, %s, %s; %s, took %s\n", command, m.CPUModel, m.NumCPU,
+		m.MemTotal, m.GoVersion, start.Format(time.RFC3339), time.Since(start).Round(time.Second))
+	fmt.Fprintln(stdout, "# median/op: median over samples of one operation; rate: objects/s for push-bulk, ops/s otherwise;\n"+
+		"# ratio: this time per item / vs's (clone: strata ÷ git; push-bulk: per object, strata ÷ pipelined SET)")
+	if missing != "" {
+		fmt.Fprintf(stdout, "# %s\n", missing)
+	}
+	if err := WriteTable(stdout, results, topt); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 4
+	}
+	if jsonOut != "" {
+		if err := WriteJSON(jsonOut, NewReport(command, start, results, topt)); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return 4
+		}
+	}
+	if runErr != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, runErr)
+		return 4
+	}
+	return 0
 }

@@ -22,6 +22,15 @@
 //	ls    the first 100 names of the directory "d"
 //	mem   heap bytes per key after the bulk load (in-memory targets only)
 //
+// RunSync measures the sync workloads of issue 12 (stratabench -sync),
+// each beside its peer in the same run:
+//
+//	clone       disk store to a new disk store, vs git clone --no-local --bare
+//	push-bulk   one commit of N keys, disk to an empty Redis, vs pipelined SETs
+//	            of the same objects
+//	push-incr   one commit of 10 keys on top of an N-key history, to Redis
+//	fetch-none  a fetch from that Redis with nothing new
+//
 // Nothing here asserts a time: the tests only check that every workload
 // runs and returns the right counts.
 package bench

@@ -126,6 +126,12 @@ type Result struct {
 	// and OverheadPerKey that minus the bytes of the key and value.
 	BytesPerKey    float64 `json:"bytes_per_key,omitempty"`
 	OverheadPerKey float64 `json:"overhead_per_key,omitempty"`
+	// RoundTrips, Objects and SyncBytes are the round trips, objects
+	// and bytes of one operation of a sync workload (its SyncStats, the
+	// most over the samples; objects and bytes only for a floor).
+	RoundTrips int   `json:"round_trips,omitempty"`
+	Objects    int   `json:"objects,omitempty"`
+	SyncBytes  int64 `json:"sync_bytes,omitempty"`
 	// Skipped says why the workload was not measured; empty when it was.
 	Skipped string `json:"skipped,omitempty"`
 	// Note qualifies the result (e.g. how the operation is done).

@@ -6,7 +6,10 @@
 //
 // It starts its own redis-server (from PATH) on a free loopback port for
 // the Redis backends, and leaves them out, loudly, when there is none.
-// Run with -h for every flag. The peers (go-git, Dolt) are in the separate
+// With -sync it runs the sync workloads instead (clone beside git,
+// bulk push beside pipelined SETs, incremental push, empty fetch; sizes
+// with -sync-keys, -sync-commits, -sync-incr-keys). Run with -h for every
+// flag. The peers (go-git, Dolt) are in the separate
 // module bench/peers: go run ./cmd/peerbench there.
 package main
 
