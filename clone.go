@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,7 +12,7 @@ import (
 
 // Clone copies src's branches and tags, with every object they reach,
 // into dst, which must hold no branch and no tag (else an error wrapping
-// ErrExists). dst gets remote-tracking refs origin/BRANCH and, when src
+// ErrExists) but those an interrupted Clone of the same source made. dst gets remote-tracking refs origin/BRANCH and, when src
 // was opened from a URL that another process can open (not mem://), the
 // remote origin with that URL. Depth(n) copies only the last n commits of
 // each branch and records the cut as shallow; SingleBranch copies one
@@ -22,15 +23,6 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 	r := newRun(newSyncOptions(opts))
 	if err := firstErr(src.alive(), dst.alive(), r.o.err); err != nil {
 		return r.done(), err
-	}
-	for _, prefix := range []string{branch.RefPrefix, tagPrefix} {
-		refs, err := r.listRefs(ctx, dst.store, prefix)
-		if err != nil {
-			return r.done(), fmt.Errorf("clone: %w", err)
-		}
-		if len(refs) > 0 {
-			return r.done(), fmt.Errorf("clone: the destination is not empty (it has %s): %w", refs[0].Name, ErrExists)
-		}
 	}
 	heads, err := r.listRefs(ctx, src.store, branch.RefPrefix)
 	if err != nil {
@@ -53,8 +45,25 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 		return r.done(), fmt.Errorf("clone: list the source's tags: %w", err)
 	}
 	var want []Hash
+	from := map[string]Hash{}
 	for _, ref := range append(heads, tags...) {
 		want = append(want, ref.Hash)
+		from[ref.Name] = ref.Hash
+	}
+	// dst must hold no branch or tag but those an interrupted Clone of
+	// the same source already made (so a rerun completes it).
+	have := map[string]Hash{}
+	for _, prefix := range []string{branch.RefPrefix, tagPrefix, trackPrefix + "origin/"} {
+		refs, err := r.listRefs(ctx, dst.store, prefix)
+		if err != nil {
+			return r.done(), fmt.Errorf("clone: %w", err)
+		}
+		for _, ref := range refs {
+			have[ref.Name] = ref.Hash
+			if prefix != trackPrefix+"origin/" && from[ref.Name] != ref.Hash {
+				return r.done(), fmt.Errorf("clone: the destination is not empty (it has %s): %w", ref.Name, ErrExists)
+			}
+		}
 	}
 	if err := r.send(ctx, src, dst, want, nil); err != nil {
 		return r.done(), fmt.Errorf("clone: %w", err)
@@ -64,11 +73,12 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 	}
 	for _, ref := range heads {
 		b := strings.TrimPrefix(ref.Name, branch.RefPrefix)
-		if err := r.cas(ctx, dst.store, trackPrefix+"origin/"+b, Hash{}, ref.Hash); err != nil {
-			return r.done(), fmt.Errorf("clone: %w", err)
-		}
-		if err := r.cas(ctx, dst.store, ref.Name, Hash{}, ref.Hash); err != nil {
-			return r.done(), fmt.Errorf("clone: %w", err)
+		for _, name := range []string{trackPrefix + "origin/" + b, ref.Name} {
+			if old := have[name]; old != ref.Hash {
+				if err := r.cas(ctx, dst.store, name, old, ref.Hash); err != nil {
+					return r.done(), fmt.Errorf("clone: %w", err)
+				}
+			}
 		}
 		dst.heads.Store(b, ref.Hash)
 	}
@@ -76,7 +86,10 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 		if spec, err := parseStoreURL(u); err == nil && spec.kind != kindMem {
 			r.stats.RoundTrips += 2
 			if err := dst.AddRemote(ctx, "origin", u); err != nil {
-				return r.done(), fmt.Errorf("clone: record remote origin: %w", err)
+				// A rerun finds the origin its first run recorded.
+				if o, oerr := dst.Remote(ctx, "origin"); !errors.Is(err, ErrExists) || oerr != nil || o.URL != absStoreURL(u) {
+					return r.done(), fmt.Errorf("clone: record remote origin: %w", err)
+				}
 			}
 		}
 	}

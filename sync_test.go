@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -448,4 +449,43 @@ func TestWriteCommitGraphOnAShallowClone(t *testing.T) {
 		t.Errorf("MergeBase over the graph: %v, %v", bases, err)
 	}
 	fsckClean(t, b)
+}
+
+// TestSyncCloneRerun: a Clone interrupted after it made some of its refs
+// is completed by running it again, which sends no object twice; a
+// destination with a branch of its own is still refused.
+func TestSyncCloneRerun(t *testing.T) {
+	ctx := context.Background()
+	src := open(t, filepath.Join(t.TempDir(), "src"))
+	history(t, src, 10)
+	if _, err := src.Branch("feature").Set(ctx, "f", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	dst := open(t, filepath.Join(t.TempDir(), "dst"))
+	if _, err := strata.Clone(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	// As if the first run had stopped before its last refs: drop one
+	// branch, its tracking ref and the remote.
+	if err := dst.Backend().(backend.RefRepairer).DeleteRef(ctx, "heads/feature"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Backend().(backend.RefRepairer).DeleteRef(ctx, "remotes/origin/feature"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := strata.Clone(ctx, src, dst)
+	if err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	if st.Objects != 0 {
+		t.Errorf("rerun sent %d objects, want 0", st.Objects)
+	}
+	heads(t, src, dst)
+	fsckClean(t, dst)
+	if _, err := dst.Branch("own").Set(ctx, "x", []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strata.Clone(ctx, src, dst); !errors.Is(err, strata.ErrExists) {
+		t.Errorf("clone into a store with a branch of its own: %v, want ErrExists", err)
+	}
 }
