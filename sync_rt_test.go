@@ -148,6 +148,13 @@ func TestSyncFetchNothingNew(t *testing.T) {
 			if _, err := strata.Clone(ctx, remote, local); err != nil {
 				t.Fatal(err)
 			}
+			// Clone carries the tags, as revisions of the clone.
+			want, _ := remote.Resolve(ctx, "v1")
+			if got, err := local.Resolve(ctx, "v1~1"); err != nil || want.IsZero() {
+				t.Errorf("tag v1 after clone: %v (remote's %s)", err, want)
+			} else if wantParent, _ := remote.Resolve(ctx, "v1~1"); got != wantParent {
+				t.Errorf("v1~1 in the clone = %s, want %s", got, wantParent)
+			}
 			st, err := local.Fetch(ctx, remote, "origin")
 			if err != nil {
 				t.Fatal(err)
