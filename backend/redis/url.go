@@ -63,7 +63,9 @@ func (c *Config) Addr() string {
 	case c.Cluster != nil:
 		return "cluster " + strings.Join(c.Cluster.Addrs, ",")
 	case c.Failover != nil:
-		return fmt.Sprintf("sentinel %s master %q", strings.Join(c.Failover.SentinelAddrs, ","), c.Failover.MasterName)
+		// The master name is the user's text: it goes through Redact like
+		// the URL it came from ("?master=?password=…" must not show).
+		return fmt.Sprintf("sentinel %s master %q", strings.Join(c.Failover.SentinelAddrs, ","), Redact(c.Failover.MasterName))
 	case c.Options != nil && c.Options.Network == "unix":
 		return "unix " + c.Options.Addr
 	case c.Options != nil:
