@@ -45,6 +45,7 @@ type SyncOption interface{ applySync(*syncOptions) }
 
 type syncOptions struct {
 	depth    int
+	track    string // see Tracking
 	force    bool
 	batch    int
 	branch   string
@@ -86,6 +87,38 @@ func Depth(n int) SyncOption {
 		}
 		o.depth = n
 	})
+}
+
+// Tracking makes Push, after it succeeded, point kv's remote-tracking ref
+// NAME/BRANCH (remotes/NAME/BRANCH) at the remote branch's new head, as
+// git push does, so that the revision NAME/BRANCH shows what was pushed
+// without a fetch. The ref is a local record only: if moving it fails
+// (another process moved it meanwhile), Push still reports success and the
+// next Fetch sets it. A name that is not a valid remote name is an error.
+func Tracking(name string) SyncOption {
+	return syncOption(func(o *syncOptions) {
+		if err := validateRemoteName(name); err != nil {
+			o.fail(fmt.Errorf("%w: Tracking(%q): %w", ErrInvalidOption, name, err))
+			return
+		}
+		o.track = name
+	})
+}
+
+// trackPush moves kv's remote-tracking ref for branchName to head after a
+// successful Push with Tracking, on a best-effort basis (see Tracking).
+func (r *syncRun) trackPush(ctx context.Context, kv *KV, branchName string, head Hash) {
+	if r.o.track == "" {
+		return
+	}
+	name := trackPrefix + r.o.track + "/" + branchName
+	old, err := kv.store.GetRef(ctx, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return
+	}
+	if old != head && kv.store.CompareAndSwapRef(ctx, name, old, head) == nil {
+		r.stats.Refs++
+	}
 }
 
 // cloneOnly returns an error wrapping ErrInvalidOption if o holds an
@@ -442,6 +475,7 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 	}
 	r.stats.Head = theirs
 	if theirs == mine {
+		r.trackPush(ctx, kv, branchName, mine)
 		return r.done(), nil
 	}
 	if !theirs.IsZero() && !r.o.force {
@@ -483,6 +517,7 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 	r.addObjects(objs)
 	r.stats.Refs++
 	r.stats.Head = mine
+	r.trackPush(ctx, kv, branchName, mine)
 	return r.done(), nil
 }
 

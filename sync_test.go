@@ -489,3 +489,34 @@ func TestSyncCloneRerun(t *testing.T) {
 		t.Errorf("clone into a store with a branch of its own: %v, want ErrExists", err)
 	}
 }
+
+// TestSyncPushTracking: with Tracking, a successful push points the
+// remote-tracking ref NAME/BRANCH at the pushed head; without it, Push
+// leaves local refs alone; a bad name is an ErrInvalidOption.
+func TestSyncPushTracking(t *testing.T) {
+	ctx := context.Background()
+	a, b := memKV(t), memKV(t)
+	history(t, a, 3)
+	if _, err := strata.Clone(ctx, a, b); err != nil {
+		t.Fatal(err)
+	}
+	h, err := b.Branch("main").Set(ctx, "new", []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Push(ctx, a, "main"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Resolve(ctx, "origin/main"); got == h {
+		t.Errorf("origin/main moved by a push without Tracking")
+	}
+	if _, err := b.Push(ctx, a, "main", strata.Tracking("origin")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Resolve(ctx, "origin/main"); err != nil || got != h {
+		t.Errorf("origin/main after a push with Tracking = %s, %v; want %s", got, err, h)
+	}
+	if _, err := b.Push(ctx, a, "main", strata.Tracking("bad/name")); !errors.Is(err, strata.ErrInvalidOption) {
+		t.Errorf("Tracking(\"bad/name\"): %v, want ErrInvalidOption", err)
+	}
+}

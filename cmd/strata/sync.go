@@ -294,7 +294,7 @@ push changes nothing and exits with 3.`,
 			br = args[1]
 		}
 		return a.withStore(ctx, false, func(kv *strata.KV) error {
-			r, _, err := a.openRemote(ctx, kv, remote)
+			r, name, err := a.openRemote(ctx, kv, remote)
 			if err != nil {
 				return err
 			}
@@ -302,6 +302,9 @@ push changes nothing and exits with 3.`,
 			opts, end := f.progress(cmd.ErrOrStderr())
 			if force {
 				opts = append(opts, strata.Force())
+			}
+			if name != "" {
+				opts = append(opts, strata.Tracking(name)) // origin/BRANCH follows the push
 			}
 			st, err := kv.Push(ctx, r, br, opts...)
 			end()

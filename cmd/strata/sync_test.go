@@ -51,6 +51,10 @@ func TestSyncCLI(t *testing.T) {
 		t.Errorf("conflicting pull wrote to main")
 	}
 	b.ok("push", "--force", "-q")
+	// The push moved b's remote-tracking ref too, as git push does.
+	if got, want := b.ok("log", "-n", "1", "--oneline", "origin/main"), b.ok("log", "-n", "1", "--oneline", "main"); got != want {
+		t.Errorf("origin/main after push = %q, want main's head %q", got, want)
+	}
 	if got := a.ok("get", "k"); got != "from b" {
 		t.Fatalf("forced push: a's k = %q", got)
 	}
