@@ -321,6 +321,16 @@ func (a *app) withReader(ctx context.Context, fn func(*strata.KV) error) error {
 	return a.using(ctx, a.openReadOnly, fn)
 }
 
+// withExisting runs fn on the existing store, opened for writing if write
+// is true and read-only otherwise: for a command that only reads in some
+// of its forms (listing branches or tags, say).
+func (a *app) withExisting(ctx context.Context, write bool, fn func(*strata.KV) error) error {
+	if write {
+		return a.withStore(ctx, false, fn)
+	}
+	return a.withReader(ctx, fn)
+}
+
 func (a *app) using(ctx context.Context, open func(context.Context) (*strata.KV, error), fn func(*strata.KV) error) (err error) {
 	kv, err := open(ctx)
 	if err != nil {

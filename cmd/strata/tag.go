@@ -42,11 +42,8 @@ With --json the listing prints one object per line, {"name": NAME,
 		return wantArgs(0, 2, "[NAME [REV]]")(cmd, as)
 	}
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
-		with := a.withReader // listing only reads
-		if del || len(args) > 0 {
-			with = func(ctx context.Context, fn func(*strata.KV) error) error { return a.withStore(ctx, false, fn) }
-		}
-		return with(ctx, func(kv *strata.KV) error {
+		// Listing only reads.
+		return a.withExisting(ctx, del || len(args) > 0, func(kv *strata.KV) error {
 			switch {
 			case del:
 				return kv.DeleteTag(ctx, args[0])
