@@ -179,6 +179,27 @@ branch; -b copies one branch. A one-line summary goes to standard error.`,
 	return cmd
 }
 
+// withRemote runs one sync of fetch, pull or push: it opens the store and
+// REMOTE (a remote's name or a store URL), runs sync with the progress
+// options of f, and reports its statistics.
+func (a *app) withRemote(ctx context.Context, cmd *cobra.Command, f *syncFlags, remote string,
+	sync func(kv, r *strata.KV, name string, opts []strata.SyncOption) (*strata.SyncStats, error)) error {
+	return a.withStore(ctx, false, func(kv *strata.KV) error {
+		r, name, err := a.openRemote(ctx, kv, remote)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		opts, end := f.progress(cmd.ErrOrStderr())
+		st, err := sync(kv, r, name, opts)
+		end()
+		if err != nil {
+			return err
+		}
+		return a.report(cmd.ErrOrStderr(), f, st)
+	})
+}
+
 func (a *app) fetchCommand() *cobra.Command {
 	var f syncFlags
 	cmd := &cobra.Command{
@@ -195,19 +216,8 @@ branches; tags the store lacks are created.`,
 		if len(args) > 0 {
 			remote = args[0]
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
-			r, name, err := a.openRemote(ctx, kv, remote)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			opts, end := f.progress(cmd.ErrOrStderr())
-			st, err := kv.Fetch(ctx, r, name, opts...)
-			end()
-			if err != nil {
-				return err
-			}
-			return a.report(cmd.ErrOrStderr(), &f, st)
+		return a.withRemote(ctx, cmd, &f, remote, func(kv, r *strata.KV, name string, opts []strata.SyncOption) (*strata.SyncStats, error) {
+			return kv.Fetch(ctx, r, name, opts...)
 		})
 	})
 	return cmd
@@ -245,13 +255,7 @@ the exit code is 3; so is --ff-only when a merge commit would be needed.`,
 		if local == "" {
 			local = br
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
-			r, name, err := a.openRemote(ctx, kv, remote)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			sopts, end := f.progress(cmd.ErrOrStderr())
+		err := a.withRemote(ctx, cmd, &f, remote, func(kv, r *strata.KV, name string, sopts []strata.SyncOption) (*strata.SyncStats, error) {
 			var opts []strata.MergeOption
 			for _, o := range sopts {
 				opts = append(opts, o.(strata.MergeOption))
@@ -259,13 +263,12 @@ the exit code is 3; so is --ff-only when a merge commit would be needed.`,
 			if ffOnly {
 				opts = append(opts, strata.FastForwardOnly())
 			}
-			st, err := kv.PullInto(ctx, r, name, br, local, opts...)
-			end()
-			if err != nil {
-				return a.reportConflicts(err, &mergeFlags{commitFlags: commitFlags{branch: local}, asJSON: f.asJSON})
-			}
-			return a.report(cmd.ErrOrStderr(), &f, st)
+			return kv.PullInto(ctx, r, name, br, local, opts...)
 		})
+		if err != nil {
+			return a.reportConflicts(err, &mergeFlags{commitFlags: commitFlags{branch: local}, asJSON: f.asJSON})
+		}
+		return nil
 	})
 	return cmd
 }
@@ -293,25 +296,14 @@ push changes nothing and exits with 3.`,
 		if len(args) > 1 {
 			br = args[1]
 		}
-		return a.withStore(ctx, false, func(kv *strata.KV) error {
-			r, name, err := a.openRemote(ctx, kv, remote)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			opts, end := f.progress(cmd.ErrOrStderr())
+		return a.withRemote(ctx, cmd, &f, remote, func(kv, r *strata.KV, name string, opts []strata.SyncOption) (*strata.SyncStats, error) {
 			if force {
 				opts = append(opts, strata.Force())
 			}
 			if name != "" {
 				opts = append(opts, strata.Tracking(name)) // origin/BRANCH follows the push
 			}
-			st, err := kv.Push(ctx, r, br, opts...)
-			end()
-			if err != nil {
-				return err
-			}
-			return a.report(cmd.ErrOrStderr(), &f, st)
+			return kv.Push(ctx, r, br, opts...)
 		})
 	})
 	return cmd
