@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -62,20 +61,11 @@ With --json the listing prints one object per line, {"name": NAME,
 			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
-			w := bufio.NewWriter(a.stdout)
-			enc := newJSONEncoder(w)
-			for _, b := range bs {
-				if asJSON {
-					if err := enc.Encode(branchJSON{Name: b.Name, Head: b.Head.String()}); err != nil {
-						return err
-					}
-					continue
-				}
-				w.WriteString(quoteName(b.Name))
-				w.WriteByte('\n')
-			}
-			if ferr := w.Flush(); ferr != nil {
-				return ferr
+			if err := writeList(a.stdout, bs, asJSON,
+				func(b strata.BranchInfo) string { return quoteName(b.Name) },
+				func(b strata.BranchInfo) any { return branchJSON{Name: b.Name, Head: b.Head.String()} },
+			); err != nil {
+				return err
 			}
 			if bad != nil {
 				return fmt.Errorf("%w; delete with 'strata branch -d NAME'", bad)

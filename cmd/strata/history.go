@@ -98,6 +98,24 @@ func newJSONEncoder(w io.Writer) *json.Encoder {
 	return enc
 }
 
+// writeList writes items to w, one per line: line(item) as text, or
+// object(item) as a JSON document with asJSON.
+func writeList[T any](w io.Writer, items []T, asJSON bool, line func(T) string, object func(T) any) error {
+	bw := bufio.NewWriter(w)
+	enc := newJSONEncoder(bw)
+	for _, it := range items {
+		if asJSON {
+			if err := enc.Encode(object(it)); err != nil {
+				return err
+			}
+			continue
+		}
+		bw.WriteString(line(it))
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
 // writeCommitHeader writes c the way git log does: hash, author, date and
 // the message indented by four spaces.
 func writeCommitHeader(w *bufio.Writer, c strata.Commit) {

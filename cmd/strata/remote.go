@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -65,20 +64,12 @@ With --json the listing prints one object per line, {"name": NAME,
 			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
-			w := bufio.NewWriter(a.stdout)
-			enc := newJSONEncoder(w)
-			for _, r := range rs {
-				url := strata.RedactURL(r.URL)
-				if asJSON {
-					if err := enc.Encode(remoteJSON{Name: r.Name, URL: url}); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintf(w, "%s %s\n", quoteName(r.Name), quoteName(url))
-			}
-			if ferr := w.Flush(); ferr != nil {
-				return ferr
+			// URLs are shown redacted, in both forms.
+			if err := writeList(a.stdout, rs, asJSON,
+				func(r strata.Remote) string { return quoteName(r.Name) + " " + quoteName(strata.RedactURL(r.URL)) },
+				func(r strata.Remote) any { return remoteJSON{Name: r.Name, URL: strata.RedactURL(r.URL)} },
+			); err != nil {
+				return err
 			}
 			if bad != nil {
 				return fmt.Errorf("%w; remove with 'strata remote rm NAME'", bad)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -71,19 +70,11 @@ With --json the listing prints one object per line, {"name": NAME,
 			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
-			w := bufio.NewWriter(a.stdout)
-			enc := newJSONEncoder(w)
-			for _, t := range tags {
-				if asJSON {
-					if err := enc.Encode(tagJSON{Name: t.Name, Commit: t.Commit.String()}); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintf(w, "%s %s\n", quoteName(t.Name), t.Commit)
-			}
-			if ferr := w.Flush(); ferr != nil {
-				return ferr
+			if err := writeList(a.stdout, tags, asJSON,
+				func(t strata.TagInfo) string { return quoteName(t.Name) + " " + t.Commit.String() },
+				func(t strata.TagInfo) any { return tagJSON{Name: t.Name, Commit: t.Commit.String()} },
+			); err != nil {
+				return err
 			}
 			if bad != nil {
 				return fmt.Errorf("%w; delete with 'strata tag -d NAME'", bad)
