@@ -76,9 +76,11 @@ type Store struct {
 
 	closed atomic.Bool
 
-	mu       sync.Mutex // guards pubsub
-	pubsub   *goredis.PubSub
-	watchers watchhub.Hub
+	mu          sync.Mutex // guards pubsub
+	pubsub      *goredis.PubSub
+	watchers    watchhub.Hub
+	barriers    sync.Map // barrier token -> chan struct{}, closed when dispatch passes it
+	nextBarrier atomic.Uint64
 }
 
 // Open parses rawURL (see ParseURL), connects and checks with a PING that

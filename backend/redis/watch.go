@@ -63,11 +63,41 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 		s.pubsub = ps
 		go s.dispatch(ps.Channel(goredis.WithChannelSize(WatchBuffer)))
 	}
+	if err := s.barrier(ctx); err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
 	ch, err := s.watchers.Watch(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("redis %s: %s: %w", s.addr, op, err)
 	}
 	return ch, nil
+}
+
+// barrierScript publishes ARGV[2] on channel ARGV[1] from the master of
+// KEYS[1], the refs key, which is where every event is published.
+var barrierScript = goredis.NewScript(`redis.call('PUBLISH', ARGV[1], ARGV[2]) return 1`)
+
+// barrier returns once dispatch has handed on every event published
+// before it was called. On a Cluster, an event reaches a subscriber on
+// another node through the cluster bus, later than the compare-and-swap
+// that published it returned: without the barrier, an event from before
+// WatchRefs could still be in flight and reach the new watcher. The
+// barrier is published from the same master as the events, so it arrives
+// after every event published before it.
+func (s *Store) barrier(ctx context.Context) error {
+	token := fmt.Sprintf("\x00barrier %p %d", s, s.nextBarrier.Add(1))
+	passed := make(chan struct{})
+	s.barriers.Store(token, passed)
+	defer s.barriers.Delete(token)
+	if err := barrierScript.Run(ctx, s.client, []string{s.refsKey}, s.channel, token).Err(); err != nil {
+		return err
+	}
+	select {
+	case <-passed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // dispatch hands every event received on msgs to the matching watchers,
@@ -76,7 +106,10 @@ func (s *Store) dispatch(msgs <-chan *goredis.Message) {
 	for msg := range msgs {
 		ev, ok := decodeEvent(msg.Payload)
 		if !ok {
-			continue // not an event of this format; ignore it
+			if passed, ok := s.barriers.LoadAndDelete(msg.Payload); ok {
+				close(passed.(chan struct{}))
+			}
+			continue // a barrier, or not an event of this format
 		}
 		s.watchers.Notify(ev) // one goroutine: events stay in order
 	}
