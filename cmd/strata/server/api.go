@@ -1,0 +1,4 @@
+package server
+
+// apiRoutes registers this file's routes.
+func (s *Server) apiRoutes() {}

@@ -1,0 +1,4 @@
+package server
+
+// consoleRoutes registers this file's routes.
+func (s *Server) consoleRoutes() {}

@@ -1,0 +1,4 @@
+package server
+
+// proofRoutes registers this file's routes.
+func (s *Server) proofRoutes() {}

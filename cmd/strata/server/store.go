@@ -1,0 +1,4 @@
+package server
+
+// storeRoutes registers this file's routes.
+func (s *Server) storeRoutes() {}

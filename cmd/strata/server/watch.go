@@ -1,0 +1,4 @@
+package server
+
+// watchRoutes registers this file's routes.
+func (s *Server) watchRoutes() {}
