@@ -227,7 +227,7 @@ func (f *fsck) tree(ctx context.Context, h Hash, where string) error {
 		}
 		return nil
 	}
-	for _, e := range d.Leaf.Entries {
+	for _, e := range d.Leaf.Entries() {
 		if err := f.entry(ctx, e, where); err != nil {
 			return err
 		}

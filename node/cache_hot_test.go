@@ -19,7 +19,7 @@ func hashN(i int) backend.Hash {
 func TestCacheBound(t *testing.T) {
 	c := newCache(1000)
 	hot := hashN(0)
-	hotDir := Dir{Leaf: &Node{}}
+	hotDir := Dir{Leaf: EmptyLeaf}
 	c.add(hot, nil, hotDir, 100)
 	for i := 1; i < 500; i++ {
 		if d, ok := c.getDir(hot); !ok || d != hotDir {
@@ -61,7 +61,7 @@ func TestCacheConcurrent(t *testing.T) {
 			for i := 0; i < 2000; i++ {
 				h := hashN(i % 300)
 				if _, ok := c.getDir(h); !ok {
-					c.add(h, nil, Dir{Leaf: &Node{}}, 100)
+					c.add(h, nil, Dir{Leaf: EmptyLeaf}, 100)
 				}
 			}
 		}()

@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/stratakv/strata/internal/codec/codectest"
 	"github.com/stratakv/strata/node"
 )
@@ -39,6 +42,16 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// DecodeLeaf accepts exactly what Decode accepts, reading the same
+		// entries.
+		l, lerr := node.DecodeLeaf(append([]byte{}, data...))
+		if n, err := node.Decode(data); (err == nil) != (lerr == nil) {
+			t.Fatalf("Decode: %v; DecodeLeaf: %v", err, lerr)
+		} else if err == nil {
+			if diff := cmp.Diff(n.Entries, l.Entries(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("entries (-Decode +DecodeLeaf):\n%s", diff)
+			}
+		}
 		codectest.RoundTrip(t, data, func(b []byte) ([]byte, error, error) {
 			n, err := node.Decode(b)
 			if err != nil {

@@ -145,36 +145,59 @@ func ValidName(name string) bool {
 // It returns an error if the entries are not sorted, unique and validly named,
 // since such a node would not be canonical. The result is a fresh slice the
 // caller owns, allocated once at its exact size.
-func Encode(n *Node) ([]byte, error) {
-	if len(n.Entries) > MaxEntries {
-		return nil, fmt.Errorf("node: %d entries, at most %d fit in one node", len(n.Entries), MaxEntries)
+func Encode(n *Node) ([]byte, error) { return encode(n.Entries, nil) }
+
+// checkEntry returns an error if e cannot be encoded: an invalid name, an
+// unknown kind or an inline value too long.
+func checkEntry(e *Entry) error {
+	if !ValidName(e.Name) {
+		return fmt.Errorf("node: invalid entry name %q", e.Name)
 	}
-	size := codec.SizeHeader(1) + codec.SizeArrayLen(len(n.Entries))
-	for i := range n.Entries {
-		e := &n.Entries[i]
-		if !ValidName(e.Name) {
-			return nil, fmt.Errorf("node: invalid entry name %q", e.Name)
-		}
-		if !validKind(e.Kind) {
-			return nil, fmt.Errorf("node: entry %q has unknown kind %d", e.Name, e.Kind)
-		}
-		if i > 0 && n.Entries[i-1].Name >= e.Name {
-			return nil, fmt.Errorf("node: entries %q and %q are not sorted and unique", n.Entries[i-1].Name, e.Name)
-		}
-		if err := checkInline(e); err != nil {
+	if !validKind(e.Kind) {
+		return fmt.Errorf("node: entry %q has unknown kind %d", e.Name, e.Kind)
+	}
+	return checkInline(e)
+}
+
+// entrySize is the size of e's encoding, its fixarray byte included.
+func entrySize(e *Entry) int {
+	return 1 + codec.SizeString(len(e.Name)) + codec.SizeUint8 + refSize(e)
+}
+
+// appendEntry appends e's encoding after its fixarray byte: name, kind,
+// reference.
+func appendEntry(b []byte, e *Entry) []byte {
+	b = codec.AppendString(b, e.Name)
+	b = codec.AppendUint8(b, uint8(e.Kind))
+	return appendRef(b, e)
+}
+
+// encode is Encode of the entries es; if offs is not nil (it then has
+// len(es) elements), it records where each entry's name starts.
+func encode(es []Entry, offs []uint32) ([]byte, error) {
+	if len(es) > MaxEntries {
+		return nil, fmt.Errorf("node: %d entries, at most %d fit in one node", len(es), MaxEntries)
+	}
+	size := codec.SizeHeader(1) + codec.SizeArrayLen(len(es))
+	for i := range es {
+		e := &es[i]
+		if err := checkEntry(e); err != nil {
 			return nil, err
 		}
-		size += 1 + codec.SizeString(len(e.Name)) + codec.SizeUint8 + refSize(e)
+		if i > 0 && es[i-1].Name >= e.Name {
+			return nil, fmt.Errorf("node: entries %q and %q are not sorted and unique", es[i-1].Name, e.Name)
+		}
+		size += entrySize(e)
 	}
 	b := make([]byte, 0, size)
 	b = codec.AppendHeader(b, codec.TagNode, 1)
-	b = codec.AppendArrayLen(b, len(n.Entries))
-	for i := range n.Entries {
-		e := &n.Entries[i]
+	b = codec.AppendArrayLen(b, len(es))
+	for i := range es {
 		b = append(b, 0x93) // fixarray of 3
-		b = codec.AppendString(b, e.Name)
-		b = codec.AppendUint8(b, uint8(e.Kind))
-		b = appendRef(b, e)
+		if offs != nil {
+			offs[i] = uint32(len(b))
+		}
+		b = appendEntry(b, &es[i])
 	}
 	return b, nil
 }

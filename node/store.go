@@ -13,7 +13,7 @@ import (
 // Dir is a decoded directory object: exactly one of Leaf and Index is set.
 // Dirs returned by a Store are shared and must not be modified.
 type Dir struct {
-	Leaf  *Node
+	Leaf  *Leaf
 	Index *Index
 }
 
@@ -22,7 +22,7 @@ func (d Dir) Len() int {
 	if d.Index != nil {
 		return int(d.Index.Count)
 	}
-	return len(d.Leaf.Entries)
+	return d.Leaf.Len()
 }
 
 // DefaultCacheBytes is the default size of a Store's cache of decoded
@@ -62,7 +62,7 @@ func (s *Store) Objects() backend.ObjectStore { return s.objs }
 func (s *Store) Over(objs backend.ObjectStore) *Store { return &Store{objs: objs, cache: s.cache} }
 
 // EmptyDir is the empty directory. It is shared and must not be modified.
-var EmptyDir = Dir{Leaf: &Node{}}
+var EmptyDir = Dir{Leaf: EmptyLeaf}
 
 // Load returns the directory object h (a Node or an Index), verifying its
 // hash on first read. It returns an error wrapping backend.ErrMissing if h
@@ -85,7 +85,7 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	case codec.TagIndex:
 		d.Index, err = DecodeIndex(b)
 	default:
-		d.Leaf, err = Decode(b)
+		d.Leaf, err = DecodeLeaf(b)
 	}
 	if err != nil {
 		return Dir{}, fmt.Errorf("node %s: %w", h, err)
@@ -110,8 +110,22 @@ func (s *Store) Remember(h backend.Hash, v any, size int) {
 // RememberDir is Remember for a directory, without boxing it.
 func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
 	if s.cache != nil {
-		s.cache.add(h, nil, d, int64(size)*2+128)
+		s.cache.add(h, nil, d, dirCost(d, size))
 	}
+}
+
+// slotCost estimates the bytes a cache entry costs beyond its object: the
+// slot and the map entry.
+const slotCost = 128
+
+// dirCost estimates the memory a cached directory object whose encoding
+// has size bytes holds: a leaf its encoding and offsets, an index about
+// twice its encoding once decoded.
+func dirCost(d Dir, size int) int64 {
+	if d.Leaf != nil {
+		return int64(cap(d.Leaf.data)+4*cap(d.Leaf.offs)) + 48 + slotCost
+	}
+	return int64(size)*2 + slotCost
 }
 
 // Cached returns the decoded object h if the cache holds it. Objects are

@@ -64,7 +64,7 @@ func checkDir(t *testing.T, st *node.Store, h backend.Hash, prefix string) []str
 	}
 	if d.Leaf != nil {
 		var names []string
-		for _, e := range d.Leaf.Entries {
+		for _, e := range d.Leaf.Entries() {
 			if !strings.HasPrefix(e.Name, prefix) {
 				t.Fatalf("name %q in a part for prefix %q", e.Name, prefix)
 			}

@@ -240,7 +240,7 @@ func diffEntry(ctx context.Context, st dirLoader, prefix string, ea, eb *node.En
 // entriesOf returns every entry of the loaded directory object d (hash h).
 func entriesOf(ctx context.Context, st dirLoader, d node.Dir, h backend.Hash) ([]node.Entry, error) {
 	if d.Leaf != nil {
-		return d.Leaf.Entries, nil
+		return d.Leaf.Entries(), nil
 	}
 	return allEntries(ctx, st, h)
 }

@@ -78,14 +78,15 @@ func iterate(ctx context.Context, st dirLoader, h backend.Hash, after string, ha
 	if err != nil {
 		return false, err
 	}
-	if d.Leaf != nil {
-		es := d.Leaf.Entries
+	if l := d.Leaf; l != nil {
 		i := 0
 		if hasAfter {
-			i = sort.Search(len(es), func(i int) bool { return es[i].Name > after })
+			if i = l.Search(after); i < l.Len() && l.Name(i) == after {
+				i++
+			}
 		}
-		for ; i < len(es); i++ {
-			if !fn(es[i]) {
+		for ; i < l.Len(); i++ {
+			if !fn(l.Entry(i)) {
 				return false, nil
 			}
 		}
@@ -138,13 +139,9 @@ func allEntries(ctx context.Context, st dirLoader, h backend.Hash) ([]node.Entry
 	return out, err
 }
 
-// edit is one change to a directory: the entry to store under name, or a
+// edit is one change to a directory: the entry to store under Name, or a
 // deletion.
-type edit struct {
-	name  string
-	del   bool
-	entry node.Entry
-}
+type edit = node.Edit
 
 // ref is a written (or pending) directory object and its entry count; the
 // empty directory is the zero ref.
@@ -218,8 +215,8 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 		// The objects a directory refers to, read from its decoded form.
 		switch d := p.dir; {
 		case d.Leaf != nil:
-			for i := range d.Leaf.Entries {
-				if e := &d.Leaf.Entries[i]; e.Kind != node.KindInline {
+			for i := range d.Leaf.Len() {
+				if e := d.Leaf.Entry(i); e.Kind != node.KindInline {
 					mark(e.Hash)
 				}
 			}
@@ -250,13 +247,21 @@ func (w *writer) leaf(es []node.Entry) (ref, error) {
 	if len(es) == 0 {
 		return ref{}, nil
 	}
-	n := &node.Node{Entries: es}
-	o, err := node.Object(n)
+	l, err := node.NewLeaf(es)
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Leaf: n})
-	return ref{o.Hash, len(es)}, nil
+	return w.addLeaf(l), nil
+}
+
+// addLeaf adds the leaf l and returns its ref (the empty ref for no entries).
+func (w *writer) addLeaf(l *node.Leaf) ref {
+	if l.Len() == 0 {
+		return ref{}
+	}
+	o := l.Object()
+	w.add(o, node.Dir{Leaf: l})
+	return ref{o.Hash, l.Len()}
 }
 
 // build stores the sorted, unique entries es as a directory in canonical
@@ -350,7 +355,14 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		return ref{h, d.Len()}, nil
 	}
 	if d.Leaf != nil {
-		return w.build(merge(d.Leaf.Entries, edits))
+		l, ok, err := d.Leaf.Edit(edits)
+		switch {
+		case err != nil:
+			return ref{}, err
+		case ok:
+			return w.addLeaf(l), nil
+		}
+		return w.build(merge(d.Leaf.Entries(), edits))
 	}
 	x := d.Index
 	p := x.Prefix
@@ -358,14 +370,14 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 	// child of a new one. Deletions of names outside it delete nothing.
 	newP, outside := p, false
 	for _, e := range edits {
-		if !strings.HasPrefix(e.name, p) && !e.del {
-			newP, outside = lcp(newP, e.name), true
+		if !strings.HasPrefix(e.Name, p) && !e.Del {
+			newP, outside = lcp(newP, e.Name), true
 		}
 	}
 	if outside {
 		kept := edits[:0:0]
 		for _, e := range edits {
-			if strings.HasPrefix(e.name, p) || !e.del {
+			if strings.HasPrefix(e.Name, p) || !e.Del {
 				kept = append(kept, e)
 			}
 		}
@@ -373,14 +385,14 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 	}
 	self := x.Self
 	i := 0
-	for i < len(edits) && !strings.HasPrefix(edits[i].name, p) {
+	for i < len(edits) && !strings.HasPrefix(edits[i].Name, p) {
 		i++ // deletions of names outside the prefix
 	}
-	if i < len(edits) && edits[i].name == p {
-		if edits[i].del {
+	if i < len(edits) && edits[i].Name == p {
+		if edits[i].Del {
 			self = nil
 		} else {
-			e := edits[i].entry
+			e := edits[i].Entry
 			self = &e
 		}
 		i++
@@ -390,7 +402,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 	children := make([]node.Child, 0, min(len(x.Children)+len(rest), 256))
 	ci := 0
 	for len(rest) > 0 || ci < len(x.Children) {
-		if len(rest) > 0 && !strings.HasPrefix(rest[0].name, p) {
+		if len(rest) > 0 && !strings.HasPrefix(rest[0].Name, p) {
 			rest = rest[1:] // a deletion of a name outside the prefix
 			continue
 		}
@@ -398,13 +410,13 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		switch {
 		case len(rest) == 0:
 			b = x.Children[ci].Byte
-		case ci == len(x.Children) || rest[0].name[len(p)] < x.Children[ci].Byte:
-			b = rest[0].name[len(p)]
+		case ci == len(x.Children) || rest[0].Name[len(p)] < x.Children[ci].Byte:
+			b = rest[0].Name[len(p)]
 		default:
 			b = x.Children[ci].Byte
 		}
 		j := 0
-		for j < len(rest) && strings.HasPrefix(rest[j].name, p) && rest[j].name[len(p)] == b {
+		for j < len(rest) && strings.HasPrefix(rest[j].Name, p) && rest[j].Name[len(p)] == b {
 			j++
 		}
 		var old backend.Hash
@@ -433,21 +445,21 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 func (w *writer) around(ctx context.Context, newP string, h backend.Hash, p string, edits []edit) (ref, error) {
 	c := p[len(newP)]
 	var self *node.Entry
-	if len(edits) > 0 && edits[0].name == newP {
-		e := edits[0].entry
+	if len(edits) > 0 && edits[0].Name == newP {
+		e := edits[0].Entry
 		self, edits = &e, edits[1:]
 	}
 	var children []node.Child
 	doneOld := false
 	for len(edits) > 0 || !doneOld {
 		var b byte
-		if len(edits) == 0 || (!doneOld && c < edits[0].name[len(newP)]) {
+		if len(edits) == 0 || (!doneOld && c < edits[0].Name[len(newP)]) {
 			b = c
 		} else {
-			b = edits[0].name[len(newP)]
+			b = edits[0].Name[len(newP)]
 		}
 		j := 0
-		for j < len(edits) && edits[j].name[len(newP)] == b {
+		for j < len(edits) && edits[j].Name[len(newP)] == b {
 			j++
 		}
 		var r ref
@@ -472,15 +484,15 @@ func merge(es []node.Entry, edits []edit) []node.Entry {
 	out := make([]node.Entry, 0, len(es)+len(edits))
 	i := 0
 	for _, e := range edits {
-		for i < len(es) && es[i].Name < e.name {
+		for i < len(es) && es[i].Name < e.Name {
 			out = append(out, es[i])
 			i++
 		}
-		if i < len(es) && es[i].Name == e.name {
+		if i < len(es) && es[i].Name == e.Name {
 			i++
 		}
-		if !e.del {
-			out = append(out, e.entry)
+		if !e.Del {
+			out = append(out, e.Entry)
 		}
 	}
 	return append(out, es[i:]...)

@@ -153,11 +153,11 @@ func Merge(ctx context.Context, st *node.Store, base, ours, theirs backend.Hash,
 func (w *writer) seed(o backend.Object) error {
 	switch tag, _ := codec.TagOf(o.Data); tag {
 	case codec.TagNode:
-		n, err := node.Decode(o.Data)
+		l, err := node.DecodeLeaf(o.Data)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Leaf: n})
+		w.add(o, node.Dir{Leaf: l})
 	case codec.TagIndex:
 		x, err := node.DecodeIndex(o.Data)
 		if err != nil {
@@ -214,11 +214,11 @@ func (m *merger) changes(ctx context.Context, base, side backend.Hash) ([]nameCh
 
 func editFor(name string, e *node.Entry) edit {
 	if e == nil {
-		return edit{name: name, del: true}
+		return edit{Name: name, Del: true}
 	}
 	ne := *e
 	ne.Name = name
-	return edit{name: name, entry: ne}
+	return edit{Name: name, Entry: ne}
 }
 
 // dir merges three versions of the directory at path.

@@ -116,9 +116,9 @@ func (w *newObjs) parts(ctx context.Context, a backend.Hash, da node.Dir, b back
 // all walks directory object d (already visited) against the old entries.
 func (w *newObjs) all(ctx context.Context, a backend.Hash, d node.Dir, old map[string]*node.Entry) error {
 	if d.Leaf != nil {
-		for i := range d.Leaf.Entries {
-			e := &d.Leaf.Entries[i]
-			if err := w.entry(ctx, old[e.Name], e); err != nil {
+		for i := range d.Leaf.Len() {
+			e := d.Leaf.Entry(i)
+			if err := w.entry(ctx, old[e.Name], &e); err != nil {
 				return err
 			}
 		}

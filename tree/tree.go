@@ -654,7 +654,7 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 		if err != nil {
 			return nil, backend.Hash{}, err
 		}
-		w.add(o, node.Dir{Leaf: &node.Node{}})
+		w.add(o, node.EmptyDir)
 		r.hash = o.Hash
 	}
 	return w.finish(r.hash), r.hash, nil
@@ -683,7 +683,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		name := c.name
 		switch {
 		case c.deleted:
-			edits = append(edits, edit{name: name, del: true})
+			edits = append(edits, edit{Name: name, Del: true})
 		case c.dir != nil:
 			var r ref
 			var err error
@@ -696,12 +696,12 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 				return ref{}, err
 			}
 			if r.count == 0 {
-				edits = append(edits, edit{name: name, del: true})
+				edits = append(edits, edit{Name: name, Del: true})
 			} else {
-				edits = append(edits, edit{name: name, entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
+				edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
 			}
 		default:
-			edits = append(edits, edit{name: name, entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
+			edits = append(edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
 		}
 	}
 	return w.apply(ctx, d.base, edits)

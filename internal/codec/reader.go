@@ -166,13 +166,24 @@ func (r *Reader) Bytes(what string) ([]byte, error) {
 	return r.body(what, start, n)
 }
 
+// Offset returns the number of bytes read so far: the offset in the input
+// of the next field.
+func (r *Reader) Offset() int { return r.off }
+
 // String reads a text string (fixstr, str8, str16 or str32, the shortest
 // that fits). Its bytes are copied.
 func (r *Reader) String(what string) (string, error) {
+	b, err := r.StringBytes(what)
+	return string(b), err
+}
+
+// StringBytes reads a text string as String does, without copying it: the
+// result aliases the Reader's input.
+func (r *Reader) StringBytes(what string) ([]byte, error) {
 	start := r.off
 	c, err := r.marker(what)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var n uint64
 	switch {
@@ -185,13 +196,12 @@ func (r *Reader) String(what string) (string, error) {
 	case c == 0xdb:
 		n, err = r.length(what, start, 4, 1<<16)
 	default:
-		return "", r.errorf(what, start, "marker 0x%02x, want a string (str)", c)
+		return nil, r.errorf(what, start, "marker 0x%02x, want a string (str)", c)
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	b, err := r.body(what, start, n)
-	return string(b), err
+	return r.body(what, start, n)
 }
 
 // body returns the next n bytes of a string whose header began at start.

@@ -1,0 +1,307 @@
+package node
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/codec"
+)
+
+// Leaf is a directory node (at most MaxEntries entries) held as its
+// canonical encoding plus where each entry starts: the form a Store caches
+// and a tree edit rewrites. It costs the encoded bytes and 4 bytes per
+// entry, and reading an entry decodes it on demand without allocating.
+//
+// A Leaf is immutable and safe for concurrent use. The entries it returns
+// alias its encoding: their Name and Inline must not be modified, and may
+// be kept for as long as needed (they keep the encoding alive).
+type Leaf struct {
+	data []byte   // the canonical encoding (Encode of its entries)
+	offs []uint32 // offs[i]: where entry i's name header starts in data
+}
+
+// Len returns the number of entries.
+func (l *Leaf) Len() int { return len(l.offs) }
+
+// Encoded returns the leaf's canonical encoding, whose BLAKE3 hash names
+// it. The bytes are shared and must not be modified.
+func (l *Leaf) Encoded() []byte { return l.data }
+
+// nameAt returns the name of the entry whose name header starts at off,
+// aliasing l.data, and the offset just after it. l.data was checked or
+// made by this package, so nothing is checked here.
+func (l *Leaf) nameAt(off uint32) (string, int) {
+	d := l.data
+	i := int(off)
+	c := d[i]
+	var n int
+	switch {
+	case c&0xe0 == 0xa0:
+		n, i = int(c&0x1f), i+1
+	case c == 0xd9:
+		n, i = int(d[i+1]), i+2
+	case c == 0xda:
+		n, i = int(binary.BigEndian.Uint16(d[i+1:])), i+3
+	default:
+		n, i = int(binary.BigEndian.Uint32(d[i+1:])), i+5
+	}
+	return unsafe.String(&d[i], n), i + n
+}
+
+// Name returns the name of entry i (0 <= i < Len).
+func (l *Leaf) Name(i int) string {
+	s, _ := l.nameAt(l.offs[i])
+	return s
+}
+
+// Entry returns entry i (0 <= i < Len), without allocating.
+func (l *Leaf) Entry(i int) Entry {
+	name, j := l.nameAt(l.offs[i])
+	d := l.data
+	// j: 0xcc kind, then the reference as bin8: 0xc4 length body.
+	e := Entry{Name: name, Kind: Kind(d[j+1])}
+	n, body := int(d[j+3]), j+4
+	if e.Kind == KindInline {
+		e.Inline = d[body : body+n : body+n]
+	} else {
+		copy(e.Hash[:], d[body:body+n])
+	}
+	return e
+}
+
+// Search returns the index of the first entry whose name is at least name
+// (Len if there is none), by binary search.
+func (l *Leaf) Search(name string) int {
+	lo, hi := 0, len(l.offs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s, _ := l.nameAt(l.offs[m]); s < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// Find returns the entry called name, using binary search, without
+// allocating.
+func (l *Leaf) Find(name string) (Entry, bool) {
+	if i := l.Search(name); i < len(l.offs) && l.Name(i) == name {
+		return l.Entry(i), true
+	}
+	return Entry{}, false
+}
+
+// Entries returns every entry in name order, in a fresh slice the caller
+// owns (the entries alias the leaf, as Entry's do).
+func (l *Leaf) Entries() []Entry {
+	es := make([]Entry, len(l.offs))
+	for i := range es {
+		es[i] = l.Entry(i)
+	}
+	return es
+}
+
+// Node returns the leaf's entries as a Node (see Entries).
+func (l *Leaf) Node() *Node { return &Node{Entries: l.Entries()} }
+
+// Refs returns the hashes the leaf refers to, as Node.Refs does.
+func (l *Leaf) Refs() []backend.Hash {
+	var hs []backend.Hash
+	for i := range l.offs {
+		if e := l.Entry(i); e.Kind != KindInline {
+			hs = append(hs, e.Hash)
+		}
+	}
+	return hs
+}
+
+// Object returns the leaf's encoding keyed by its hash, ready for
+// ObjectStore.Put. The Data is shared with the leaf and must not be
+// modified.
+func (l *Leaf) Object() backend.Object {
+	return backend.Object{Hash: codec.Sum(l.data), Data: l.data}
+}
+
+// EmptyLeaf is the leaf with no entries (its hash is Empty). It is shared.
+var EmptyLeaf = mustLeaf(nil)
+
+func mustLeaf(es []Entry) *Leaf {
+	l, err := NewLeaf(es)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// NewLeaf encodes es (sorted, unique, validly named, as Encode requires)
+// as a Leaf. It returns an error if Encode would.
+func NewLeaf(es []Entry) (*Leaf, error) {
+	l := &Leaf{offs: make([]uint32, len(es))}
+	var err error
+	l.data, err = encode(es, l.offs)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// DecodeLeaf decodes an encoded Node as a Leaf, checking it exactly as
+// Decode does; errors wrap backend.ErrCorrupt. The Leaf keeps b: the
+// caller must not modify b afterwards.
+func DecodeLeaf(b []byte) (*Leaf, error) {
+	l := &Leaf{data: b}
+	err := codec.Decode(b, codec.TagNode, 1, func(r *codec.Reader) error {
+		n, err := r.ArrayLen("entries", minEntrySize)
+		if err != nil {
+			return err
+		}
+		if n > MaxEntries {
+			return codec.Corruptf(codec.TagNode, "%d entries, at most %d", n, MaxEntries)
+		}
+		l.offs = make([]uint32, n)
+		var prev []byte
+		for i := range l.offs {
+			if f, err := r.ArrayLen("entry", 1); err != nil {
+				return err
+			} else if f != 3 {
+				return codec.Corruptf(codec.TagNode, "entry %d has %d fields, want 3", i, f)
+			}
+			l.offs[i] = uint32(r.Offset())
+			name, err := r.StringBytes("entry name")
+			if err != nil {
+				return err
+			}
+			k, err := r.Uint8("entry kind")
+			if err != nil {
+				return err
+			}
+			switch {
+			case !validNameBytes(name):
+				return codec.Corruptf(codec.TagNode, "invalid entry name %q", name)
+			case !validKind(Kind(k)):
+				return codec.Corruptf(codec.TagNode, "entry %q has unknown kind %d", name, k)
+			case i > 0 && bytes.Compare(prev, name) >= 0:
+				return codec.Corruptf(codec.TagNode, "entries %q and %q are not sorted and unique", prev, name)
+			}
+			prev = name
+			if Kind(k) == KindInline {
+				v, err := r.Bytes("inline value")
+				if err == nil && len(v) > MaxInline {
+					err = fmt.Errorf("inline value of %d bytes, at most %d", len(v), MaxInline)
+				}
+				if err != nil {
+					return codec.Corruptf(codec.TagNode, "entry %q: %v", name, err)
+				}
+			} else if _, err := r.Hash("entry hash"); err != nil {
+				return codec.Corruptf(codec.TagNode, "entry %q: %v", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// validNameBytes is ValidName for a name's bytes.
+func validNameBytes(b []byte) bool {
+	return len(b) > 0 && !(len(b) == 1 && b[0] == '.') && !(len(b) == 2 && b[0] == '.' && b[1] == '.') &&
+		bytes.IndexByte(b, '/') < 0 && bytes.IndexByte(b, 0) < 0
+}
+
+// Edit is one change to a directory's entries: with Del, the removal of
+// the entry called Name (if any); otherwise Entry, whose Name is Name,
+// replaces or adds the entry called Name.
+type Edit struct {
+	Name  string
+	Del   bool
+	Entry Entry
+}
+
+// Edit returns the leaf with edits (sorted by Name, unique) applied,
+// rewriting only the bytes of the edited entries: the unchanged ones are
+// copied as they are encoded, so the result is exactly NewLeaf of the
+// edited entries. It returns ok false, and no leaf, if the result would
+// have more than MaxEntries entries (the caller then builds an index from
+// Entries). It returns an error if the edits are not sorted and unique or
+// an entry is one Encode refuses.
+func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
+	n := len(l.offs)
+	grow := 0 // bytes the new entries add
+	for k := range edits {
+		ed := &edits[k]
+		if k > 0 && edits[k-1].Name >= ed.Name {
+			return nil, false, fmt.Errorf("node: edits %q and %q are not sorted and unique", edits[k-1].Name, ed.Name)
+		}
+		i := l.Search(ed.Name)
+		found := i < len(l.offs) && l.Name(i) == ed.Name
+		switch {
+		case ed.Del && found:
+			n--
+		case ed.Del:
+		case ed.Entry.Name != ed.Name:
+			return nil, false, fmt.Errorf("node: edit of %q stores an entry called %q", ed.Name, ed.Entry.Name)
+		default:
+			if err := checkEntry(&ed.Entry); err != nil {
+				return nil, false, err
+			}
+			if !found {
+				n++
+			}
+			grow += entrySize(&ed.Entry)
+		}
+	}
+	if n > MaxEntries {
+		return nil, false, nil
+	}
+	body := l.bodyStart()
+	out := make([]byte, 0, codec.SizeHeader(1)+codec.SizeArrayLen(n)+len(l.data)-body+grow)
+	out = codec.AppendHeader(out, codec.TagNode, 1)
+	out = codec.AppendArrayLen(out, n)
+	offs := make([]uint32, 0, n)
+	i := 0 // the next old entry to copy
+	copyTo := func(j int) { // copies old entries i..j-1
+		if i >= j {
+			return
+		}
+		from, to := int(l.offs[i])-1, len(l.data) // -1: the entry's fixarray byte
+		if j < len(l.offs) {
+			to = int(l.offs[j]) - 1
+		}
+		delta := uint32(len(out) - from)
+		for ; i < j; i++ {
+			offs = append(offs, l.offs[i]+delta)
+		}
+		out = append(out, l.data[from:to]...)
+	}
+	for k := range edits {
+		ed := &edits[k]
+		j := l.Search(ed.Name)
+		copyTo(j)
+		if i < len(l.offs) && l.Name(i) == ed.Name {
+			i++ // replaced or deleted
+		}
+		if !ed.Del {
+			out = append(out, 0x93) // fixarray of 3
+			offs = append(offs, uint32(len(out)))
+			out = appendEntry(out, &ed.Entry)
+		}
+	}
+	copyTo(len(l.offs))
+	return &Leaf{data: out, offs: offs}, true, nil
+}
+
+// bodyStart returns where the first entry starts (its fixarray byte), or
+// the end of the data for an empty leaf.
+func (l *Leaf) bodyStart() int {
+	if len(l.offs) == 0 {
+		return len(l.data)
+	}
+	return int(l.offs[0]) - 1
+}

@@ -1,0 +1,227 @@
+package node_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/node"
+)
+
+// TestLeafMatchesNode: for random nodes, a Leaf made from the entries has
+// exactly Encode's bytes, DecodeLeaf of those bytes reads the entries
+// Decode reads, and Find, Search and Refs answer as the decoded Node does.
+func TestLeafMatchesNode(t *testing.T) {
+	rng := seed(t)
+	for range 200 {
+		n := randNode(rng)
+		enc, err := node.Encode(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made, err := node.NewLeaf(n.Entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(made.Encoded(), enc) {
+			t.Fatalf("NewLeaf bytes differ from Encode's for %d entries", len(n.Entries))
+		}
+		read, err := node.DecodeLeaf(append([]byte{}, enc...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := node.Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []*node.Leaf{made, read} {
+			if diff := cmp.Diff(want.Entries, l.Entries(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("entries (-Decode +Leaf):\n%s", diff)
+			}
+			if diff := cmp.Diff(want.Refs(), l.Refs(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("refs (-Node +Leaf):\n%s", diff)
+			}
+			if l.Len() != len(want.Entries) {
+				t.Fatalf("Len %d, want %d", l.Len(), len(want.Entries))
+			}
+			if o := l.Object(); o.Hash != node.Empty && len(want.Entries) == 0 {
+				t.Fatalf("empty leaf hashes to %s, want %s", o.Hash, node.Empty)
+			}
+			probes := []string{"", "\xff\xff", randName(rng, 8)}
+			for _, e := range want.Entries {
+				probes = append(probes, e.Name, e.Name+"\x01")
+			}
+			for _, p := range probes {
+				we, wok := want.Find(p)
+				ge, gok := l.Find(p)
+				if wok != gok || !we.Equal(&ge) && wok {
+					t.Fatalf("Find %q = %+v, %v; want %+v, %v", p, ge, gok, we, wok)
+				}
+				wi := sort.Search(len(want.Entries), func(i int) bool { return want.Entries[i].Name >= p })
+				if gi := l.Search(p); gi != wi {
+					t.Fatalf("Search %q = %d, want %d", p, gi, wi)
+				}
+			}
+		}
+	}
+}
+
+// applyEdits is the model of Leaf.Edit: edits applied to sorted entries.
+func applyEdits(es []node.Entry, edits []node.Edit) []node.Entry {
+	m := map[string]node.Entry{}
+	for _, e := range es {
+		m[e.Name] = e
+	}
+	for _, ed := range edits {
+		if ed.Del {
+			delete(m, ed.Name)
+		} else {
+			m[ed.Name] = ed.Entry
+		}
+	}
+	out := make([]node.Entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// TestLeafEdit: Leaf.Edit of random edits (replacing, adding and deleting
+// entries, deleting absent names) gives exactly the leaf NewLeaf makes of
+// the edited entries, or ok false when they no longer fit in one node.
+func TestLeafEdit(t *testing.T) {
+	rng := seed(t)
+	fits, overflows := 0, 0
+	for range 500 {
+		n := randNode(rng)
+		l, err := node.NewLeaf(n.Entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]node.Edit{}
+		for range 1 + rng.IntN(6) {
+			var name string
+			if len(n.Entries) > 0 && rng.IntN(2) == 0 {
+				name = n.Entries[rng.IntN(len(n.Entries))].Name
+			} else {
+				name = randName(rng, []int{4, 40}[rng.IntN(2)])
+			}
+			if rng.IntN(3) == 0 {
+				byName[name] = node.Edit{Name: name, Del: true}
+			} else {
+				byName[name] = node.Edit{Name: name, Entry: randEntry(rng, name)}
+			}
+		}
+		var edits []node.Edit
+		for _, ed := range byName {
+			edits = append(edits, ed)
+		}
+		sort.Slice(edits, func(i, j int) bool { return edits[i].Name < edits[j].Name })
+		want := applyEdits(n.Entries, edits)
+		got, ok, err := l.Edit(edits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) > node.MaxEntries {
+			overflows++
+			if ok || got != nil {
+				t.Fatalf("Edit to %d entries: ok %v, want false", len(want), ok)
+			}
+			continue
+		}
+		fits++
+		if !ok {
+			t.Fatalf("Edit to %d entries: ok false", len(want))
+		}
+		wantEnc, err := node.Encode(&node.Node{Entries: want})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Encoded(), wantEnc) {
+			t.Fatalf("Edit bytes differ from Encode of the edited entries (%d -> %d entries)", len(n.Entries), len(want))
+		}
+		if diff := cmp.Diff(want, got.Entries(), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("edited entries (-want +got):\n%s", diff)
+		}
+	}
+	if fits == 0 || overflows == 0 {
+		t.Logf("fits %d, overflows %d", fits, overflows)
+	}
+}
+
+// TestLeafEditRejects: edits that are not sorted and unique, or store an
+// entry Encode would refuse, return an error and no leaf.
+func TestLeafEditRejects(t *testing.T) {
+	l, err := node.NewLeaf([]node.Entry{{Name: "a", Kind: node.KindInline, Inline: []byte("1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := func(name string) node.Entry { return node.Entry{Name: name, Kind: node.KindInline, Inline: []byte("x")} }
+	for name, edits := range map[string][]node.Edit{
+		"unsorted":      {{Name: "c", Entry: val("c")}, {Name: "b", Entry: val("b")}},
+		"duplicate":     {{Name: "b", Del: true}, {Name: "b", Entry: val("b")}},
+		"invalid name":  {{Name: "x/y", Entry: val("x/y")}},
+		"name mismatch": {{Name: "b", Entry: val("c")}},
+		"unknown kind":  {{Name: "b", Entry: node.Entry{Name: "b", Kind: 9}}},
+		"long inline":   {{Name: "b", Entry: node.Entry{Name: "b", Kind: node.KindInline, Inline: make([]byte, node.MaxInline+1)}}},
+	} {
+		if got, _, err := l.Edit(edits); err == nil || got != nil {
+			t.Errorf("%s: Edit = %v, %v; want an error", name, got, err)
+		}
+	}
+}
+
+// TestLeafReadsAllocateNothing: Find, Search and Entry on a leaf allocate
+// nothing.
+func TestLeafReadsAllocateNothing(t *testing.T) {
+	n := randNode(rand.New(rand.NewPCG(1, 2)))
+	for len(n.Entries) < 10 {
+		n = randNode(rand.New(rand.NewPCG(uint64(len(n.Entries)), 3)))
+	}
+	l, err := node.NewLeaf(n.Entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := n.Entries[len(n.Entries)/2].Name
+	if a := testing.AllocsPerRun(100, func() {
+		if _, ok := l.Find(name); !ok {
+			t.Fatal("not found")
+		}
+		_ = l.Entry(l.Search(name))
+	}); a != 0 {
+		t.Errorf("%v allocations per Find, want 0", a)
+	}
+}
+
+// TestDecodeLeafCorrupt: DecodeLeaf rejects what Decode rejects, with an
+// error wrapping backend.ErrCorrupt.
+func TestDecodeLeafCorrupt(t *testing.T) {
+	enc, err := node.Encode(&node.Node{Entries: []node.Entry{
+		{Name: "a", Kind: node.KindInline, Inline: []byte("1")},
+		{Name: "b", Kind: node.KindInline, Inline: []byte("2")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsorted := bytes.Replace(append([]byte{}, enc...), []byte{0xa1, 'b'}, []byte{0xa1, 'a'}, 1)
+	for name, b := range map[string][]byte{
+		"truncated": enc[:len(enc)-1],
+		"trailing":  append(append([]byte{}, enc...), 0),
+		"unsorted":  unsorted,
+		"empty":     nil,
+	} {
+		if _, err := node.DecodeLeaf(b); !errors.Is(err, backend.ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+		if _, err := node.Decode(b); !errors.Is(err, backend.ErrCorrupt) {
+			t.Errorf("%s: Decode: %v, want ErrCorrupt", name, err)
+		}
+	}
+}
