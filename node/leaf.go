@@ -265,7 +265,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	out = codec.AppendHeader(out, codec.TagNode, 1)
 	out = codec.AppendArrayLen(out, n)
 	offs := make([]uint32, 0, n)
-	i := 0 // the next old entry to copy
+	i := 0                  // the next old entry to copy
 	copyTo := func(j int) { // copies old entries i..j-1
 		if i >= j {
 			return

@@ -163,7 +163,9 @@ func TestLeafEditRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	val := func(name string) node.Entry { return node.Entry{Name: name, Kind: node.KindInline, Inline: []byte("x")} }
+	val := func(name string) node.Entry {
+		return node.Entry{Name: name, Kind: node.KindInline, Inline: []byte("x")}
+	}
 	for name, edits := range map[string][]node.Edit{
 		"unsorted":      {{Name: "c", Entry: val("c")}, {Name: "b", Entry: val("b")}},
 		"duplicate":     {{Name: "b", Del: true}, {Name: "b", Entry: val("b")}},
