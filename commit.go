@@ -73,7 +73,31 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 	if err := kv.land(ctx, r.branch, r.head, c.Hash, append(r.objects, c), cm); err != nil {
 		return Hash{}, err
 	}
+	kv.keepGraph(ctx, c.Hash, cm.Height)
 	return c.Hash, nil
+}
+
+// keepGraph keeps the commit graph current: called by the committer
+// after commit h (of height height) has landed, it writes h's
+// commit-graph run when h starts one (height a multiple of
+// commit.RunLen), so that a merge-base search on a cold cache reads one
+// run per commit.RunLen commits without anyone calling WriteCommitGraph.
+// That is one more atomic write (run object and ref together) per
+// commit.RunLen commits, none for the others, and reads of the run's
+// ancestors, which the committer has usually just cached. Runs are
+// derived data: a failure is ignored (the commit has landed; a search
+// reads commits where a run is missing, and WriteCommitGraph fills the
+// gaps). Runs of commits that arrive otherwise (fetch, fast-forward) are
+// written by WriteCommitGraph.
+func (kv *KV) keepGraph(ctx context.Context, h Hash, height uint64) {
+	if height%commit.RunLen != 0 || ctx.Err() != nil {
+		return
+	}
+	shallow, err := kv.shallowSet(ctx)
+	if err != nil {
+		return
+	}
+	_, _ = commit.WriteRun(ctx, kv.store, kv.nodes, h, shallow)
 }
 
 // buildCommit builds the commit object of tree with parents at height,

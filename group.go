@@ -263,6 +263,11 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 				kv.nodes.Remember(w.hash, w.cm, w.size)
 			}
 		}
+		for _, w := range ws {
+			if w.cm != nil {
+				kv.keepGraph(ctx, w.hash, w.cm.Height)
+			}
+		}
 		return nil, nil
 	case errors.Is(err, errLostRace):
 		if guess {

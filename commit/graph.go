@@ -252,6 +252,22 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 	return written, nil
 }
 
+// WriteRun writes the commit-graph run that starts at commit h, if h's
+// height is a multiple of RunLen and its run is missing or damaged, and
+// reports whether it wrote one. It is WriteGraph for the one run a new
+// commit adds, reading the RunLen-1 first-parent ancestors it lists (from
+// c when they are cached) and not the rest of the history. Shallow, run
+// ref races and damaged refs are handled as WriteGraph does; a missing
+// ancestor returns the error of Load and writes nothing.
+func WriteRun(ctx context.Context, s backend.Store, c Cache, h backend.Hash, shallow map[backend.Hash]bool) (bool, error) {
+	g := newGraph(s, c)
+	e, _, err := g.entry(ctx, h)
+	if err != nil || e.Height%RunLen != 0 || g.runs[h] {
+		return false, err
+	}
+	return g.writeRun(ctx, s, e, shallow)
+}
+
 // writeRun builds the run starting at e, stores it and points its ref at
 // it (replacing a damaged ref's value; leaving a concurrent writer's).
 // A ref whose value is damaged is left alone (searches ignore it; repair
@@ -280,14 +296,13 @@ func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, sha
 	}
 	b := EncodeRun(es)
 	o := backend.Object{Hash: codec.Sum(b), Data: b}
-	if err := s.Put(ctx, []backend.Object{o}); err != nil {
-		return false, fmt.Errorf("commit-graph run of %s: %w", e.Commit.Short(), err)
-	}
-	if err := s.CompareAndSwapRef(ctx, name, old, o.Hash); err != nil {
+	// One atomic write (one sync on a durable backend) for the run and
+	// its ref.
+	if err := backend.PutAndSwapRef(ctx, s, []backend.Object{o}, name, old, o.Hash); err != nil {
 		if errors.Is(err, backend.ErrConflict) {
 			return false, nil // another writer got there first
 		}
-		return false, fmt.Errorf("commit-graph ref of %s: %w", e.Commit.Short(), err)
+		return false, fmt.Errorf("commit-graph run of %s: %w", e.Commit.Short(), err)
 	}
 	g.runs[e.Commit] = true
 	return true, nil
