@@ -156,9 +156,9 @@ type ref struct {
 // stored.
 type writer struct {
 	st      *node.Store
-	pending map[backend.Hash]pendingObj
-	order   []backend.Hash
-	pool    *pool // made by the first parallel step (see each)
+	pending []pendingObj         // in the order they were made
+	byHash  map[backend.Hash]int // index in pending; made once it is long (see get)
+	pool    *pool                // made by the first parallel step (see each)
 }
 
 type pendingObj struct {
@@ -167,24 +167,55 @@ type pendingObj struct {
 	reach bool     // reachable from the root (set by finish)
 }
 
-func newWriter(st *node.Store) *writer {
-	return &writer{st: st, pending: make(map[backend.Hash]pendingObj)}
+func newWriter(st *node.Store) *writer { return &writer{st: st, pending: make([]pendingObj, 0, 8)} }
+
+// smallWriter is how many pending objects get looks up by scanning: a
+// single-key commit makes a handful, for which a map costs more than it
+// saves.
+const smallWriter = 16
+
+// get returns the pending object h, or nil.
+func (w *writer) get(h backend.Hash) *pendingObj {
+	if w.byHash == nil {
+		for i := range w.pending {
+			if w.pending[i].obj.Hash == h {
+				return &w.pending[i]
+			}
+		}
+		return nil
+	}
+	if i, ok := w.byHash[h]; ok {
+		return &w.pending[i]
+	}
+	return nil
+}
+
+// push appends p, which is not pending yet.
+func (w *writer) push(p pendingObj) {
+	w.pending = append(w.pending, p)
+	switch n := len(w.pending); {
+	case w.byHash != nil:
+		w.byHash[p.obj.Hash] = n - 1
+	case n > smallWriter:
+		w.byHash = make(map[backend.Hash]int, 2*n)
+		for i := range w.pending {
+			w.byHash[w.pending[i].obj.Hash] = i
+		}
+	}
 }
 
 // Load returns a pending directory object, or loads a stored one.
 func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
-	if p, ok := w.pending[h]; ok && (p.dir.Leaf != nil || p.dir.Index != nil) {
+	if p := w.get(h); p != nil && (p.dir.Leaf != nil || p.dir.Index != nil) {
 		return p.dir, nil
 	}
 	return w.st.Load(ctx, h)
 }
 
 func (w *writer) add(o backend.Object, d node.Dir) {
-	if _, ok := w.pending[o.Hash]; ok {
-		return
+	if w.get(o.Hash) == nil {
+		w.push(pendingObj{obj: o, dir: d})
 	}
-	w.pending[o.Hash] = pendingObj{obj: o, dir: d}
-	w.order = append(w.order, o.Hash)
 }
 
 // contents returns the entry for a value: inline if it is raw and small
@@ -205,12 +236,11 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
 	var mark func(h backend.Hash)
 	mark = func(h backend.Hash) {
-		p, ok := w.pending[h]
-		if !ok || p.reach {
+		p := w.get(h)
+		if p == nil || p.reach {
 			return
 		}
 		p.reach = true
-		w.pending[h] = p
 		n++
 		// The objects a directory refers to, read from its decoded form.
 		switch d := p.dir; {
@@ -232,11 +262,11 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	mark(root)
 	// One spare slot: the caller usually appends the commit object.
 	objs := make([]backend.Object, 0, n+1)
-	for _, h := range w.order {
-		if p := w.pending[h]; p.reach {
+	for i := range w.pending {
+		if p := &w.pending[i]; p.reach {
 			objs = append(objs, p.obj)
 			if p.dir.Leaf != nil || p.dir.Index != nil {
-				w.st.RememberDir(h, p.dir, len(p.obj.Data))
+				w.st.RememberDir(p.obj.Hash, p.dir, len(p.obj.Data))
 			}
 		}
 	}

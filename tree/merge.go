@@ -418,7 +418,7 @@ func (m *merger) contents(ctx context.Context, path string, e *node.Entry) (*con
 		return nil, nil
 	}
 	if e.Kind == node.KindContents {
-		if p, ok := m.w.pending[e.Hash]; ok {
+		if p := m.w.get(e.Hash); p != nil {
 			c, err := contents.Decode(p.obj.Data)
 			if err != nil {
 				return nil, fmt.Errorf("%q: contents %s: %w", path, e.Hash, err)

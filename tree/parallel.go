@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/node"
 )
 
@@ -43,7 +42,7 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		subs[i] = &writer{st: w.st, pending: make(map[backend.Hash]pendingObj), pool: w.pool}
+		subs[i] = &writer{st: w.st, pool: w.pool}
 		select {
 		case w.pool.tokens <- struct{}{}:
 			wg.Add(1)
@@ -67,10 +66,9 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 
 // absorb takes over the pending objects of s, in s's order.
 func (w *writer) absorb(s *writer) {
-	for _, h := range s.order {
-		if _, ok := w.pending[h]; !ok {
-			w.pending[h] = s.pending[h]
-			w.order = append(w.order, h)
+	for i := range s.pending {
+		if w.get(s.pending[i].obj.Hash) == nil {
+			w.push(s.pending[i])
 		}
 	}
 }
