@@ -20,12 +20,12 @@ func TestCacheBound(t *testing.T) {
 	c := newCache(1000)
 	hot := hashN(0)
 	hotDir := Dir{Leaf: EmptyLeaf}
-	c.add(hot, nil, hotDir, 100)
+	c.add(hot, hotDir.Leaf, 100)
 	for i := 1; i < 500; i++ {
 		if d, ok := c.getDir(hot); !ok || d != hotDir {
 			t.Fatalf("after %d adds: hot directory gone", i)
 		}
-		c.add(hashN(i), i, Dir{}, 100)
+		c.add(hashN(i), i, 100)
 		if c.size > c.max {
 			t.Fatalf("after %d adds: size %d > max %d", i, c.size, c.max)
 		}
@@ -61,7 +61,7 @@ func TestCacheConcurrent(t *testing.T) {
 			for i := 0; i < 2000; i++ {
 				h := hashN(i % 300)
 				if _, ok := c.getDir(h); !ok {
-					c.add(h, nil, Dir{Leaf: EmptyLeaf}, 100)
+					c.add(h, EmptyLeaf, 100)
 				}
 			}
 		}()

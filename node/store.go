@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -103,14 +104,18 @@ func (s *Store) Remember(h backend.Hash, v any, size int) {
 		return
 	}
 	if s.cache != nil {
-		s.cache.add(h, v, Dir{}, int64(size)*2+128)
+		s.cache.add(h, v, int64(size)*2+slotCost)
 	}
 }
 
 // RememberDir is Remember for a directory, without boxing it.
 func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
 	if s.cache != nil {
-		s.cache.add(h, nil, d, dirCost(d, size))
+		var v any = d.Leaf // unboxed: a pointer in an interface
+		if d.Index != nil {
+			v = d.Index
+		}
+		s.cache.add(h, v, dirCost(d, size))
 	}
 }
 
@@ -155,9 +160,8 @@ type cache struct {
 
 type cacheSlot struct {
 	h    backend.Hash
-	v    any // a decoded object other than a directory
-	dir  Dir // or a directory (v is nil)
-	size int64
+	v    any // the decoded object: a *Leaf, an *Index or another
+	size int32
 	used atomic.Bool // referenced since the sweep last passed
 	live bool
 }
@@ -183,11 +187,14 @@ func (c *cache) get(h backend.Hash) (any, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	sl := c.slot(h)
-	switch {
-	case sl == nil:
+	if sl == nil {
 		return nil, false
-	case sl.v == nil:
-		return sl.dir, true
+	}
+	switch v := sl.v.(type) {
+	case *Leaf:
+		return Dir{Leaf: v}, true
+	case *Index:
+		return Dir{Index: v}, true
 	}
 	return sl.v, true
 }
@@ -195,14 +202,19 @@ func (c *cache) get(h backend.Hash) (any, bool) {
 func (c *cache) getDir(h backend.Hash) (Dir, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if sl := c.slot(h); sl != nil && sl.v == nil {
-		return sl.dir, true
+	if sl := c.slot(h); sl != nil {
+		switch v := sl.v.(type) {
+		case *Leaf:
+			return Dir{Leaf: v}, true
+		case *Index:
+			return Dir{Index: v}, true
+		}
 	}
 	return Dir{}, false
 }
 
-func (c *cache) add(h backend.Hash, v any, d Dir, size int64) {
-	if size > c.max/4 {
+func (c *cache) add(h backend.Hash, v any, size int64) {
+	if size > c.max/4 || size > math.MaxInt32 {
 		return // too big to be worth evicting everything else for
 	}
 	c.mu.Lock()
@@ -223,8 +235,8 @@ func (c *cache) add(h backend.Hash, v any, d Dir, size int64) {
 			sl.used.Store(false)
 		default:
 			delete(c.items, sl.h)
-			c.size -= sl.size
-			sl.v, sl.dir, sl.live = nil, Dir{}, false
+			c.size -= int64(sl.size)
+			sl.v, sl.live = nil, false
 			c.free = append(c.free, int32(j))
 		}
 	}
@@ -237,7 +249,7 @@ func (c *cache) add(h backend.Hash, v any, d Dir, size int64) {
 			grown := make([]cacheSlot, len(c.slots), max(16, 2*cap(c.slots)))
 			for j := range c.slots {
 				o, g := &c.slots[j], &grown[j]
-				g.h, g.v, g.dir, g.size, g.live = o.h, o.v, o.dir, o.size, o.live
+				g.h, g.v, g.size, g.live = o.h, o.v, o.size, o.live
 				g.used.Store(o.used.Load())
 			}
 			c.slots = grown
@@ -246,7 +258,7 @@ func (c *cache) add(h backend.Hash, v any, d Dir, size int64) {
 		i = int32(len(c.slots) - 1)
 	}
 	sl := &c.slots[i]
-	sl.h, sl.v, sl.dir, sl.size, sl.live = h, v, d, size, true
+	sl.h, sl.v, sl.size, sl.live = h, v, int32(size), true
 	sl.used.Store(false)
 	c.items[h] = i
 	c.size += size
