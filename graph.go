@@ -15,8 +15,10 @@ import (
 //
 // Runs are derived data, like git's commit-graph file: nothing needs them
 // for correctness, and a search that finds none or a damaged one reads the
-// commits instead. Commits made after the call are covered by the next
-// call. It is safe to run concurrently with writers, and on a shallow
+// commits instead. Commits made by this package's writers write their own
+// runs as they land (see docs/ARCHITECTURE.md, "Merges"); this call fills
+// in the runs of commits that arrived otherwise (fetch, clone, an older
+// version, another program). It is safe to run concurrently with writers, and on a shallow
 // clone (no run reaches past its cut). Damaged branch refs
 // are skipped (Branches reports them); a missing or corrupt commit in a
 // history returns its error (ErrMissing or ErrCorrupt), and a read-only

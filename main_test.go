@@ -26,5 +26,9 @@ func TestMain(m *testing.M) {
 		counterChild()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if autoGraphStore.dir != "" { // see BenchmarkMergeBase10kAuto
+		os.RemoveAll(autoGraphStore.dir)
+	}
+	os.Exit(code)
 }

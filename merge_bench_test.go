@@ -2,6 +2,8 @@ package strata_test
 
 import (
 	"fmt"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -156,4 +158,79 @@ func BenchmarkAddParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// autoGraphStore is the Pebble store of BenchmarkMergeBase10kAuto, built
+// once per process (the benchmark function runs more than once).
+var autoGraphStore struct {
+	once       sync.Once
+	dir        string
+	base, x, y strata.Hash
+	err        error
+}
+
+// BenchmarkMergeBase10kAuto is BenchmarkMergeBase10k's "pebble/cold+graph"
+// with a history made through the write path (Branch.Set, 8 writers per
+// branch, so group commit) and no WriteCommitGraph: the commit-graph runs
+// it reads are the ones the committer wrote itself. The store is built
+// once (20,100 synced commits) and reopened cold for each run.
+func BenchmarkMergeBase10kAuto(b *testing.B) {
+	s := &autoGraphStore
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", "strata-mergebase-auto-"); s.err != nil {
+			return
+		}
+		kv, err := strata.Open(ctx, s.dir)
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer kv.Close()
+		write := func(name string, n int) strata.Hash {
+			br := kv.Branch(name)
+			var wg sync.WaitGroup
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := g; i < n; i += 8 {
+						if _, err := br.Set(ctx, fmt.Sprintf("%s/k%d", name, i%100), []byte(fmt.Sprint(i))); err != nil {
+							s.err = err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			h, err := br.Head(ctx)
+			if err != nil {
+				s.err = err
+			}
+			return h
+		}
+		s.base = write("x", 100)
+		if s.err = kv.CreateBranch(ctx, "y", "x"); s.err != nil {
+			return
+		}
+		s.x, s.y = write("x", 10_000), write("y", 10_000)
+	})
+	if s.err != nil {
+		b.Fatal(s.err)
+	}
+	kv, err := strata.Open(ctx, s.dir, strata.CacheSize(-1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	refs, err := kv.Backend().ListRefs(ctx, commit.GraphRefPrefix)
+	if err != nil || len(refs) < 300 {
+		b.Fatalf("%d commit-graph runs (%v), want one per %d commits", len(refs), err, commit.RunLen)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hs, err := kv.MergeBase(ctx, s.x.String(), s.y.String())
+		if err != nil || len(hs) != 1 || hs[0] != s.base {
+			b.Fatalf("merge base %v, %v; want %s", hs, err, s.base.Short())
+		}
+	}
 }
