@@ -153,6 +153,9 @@ func TestOneAtomicWritePerGroup(t *testing.T) {
 	if got.Put != 0 || got.CAS != 0 || got.Atomic < 1 || got.Atomic > writers*each {
 		t.Errorf("writes: %+v, want 1..%d atomic writes and nothing else", got, writers*each)
 	}
+	if want := writers * each / commit.RunLen; got.Graph != want {
+		t.Errorf("%d commit-graph runs written, want %d (one per %d commits)", got.Graph, want, commit.RunLen)
+	}
 	t.Logf("%d commits in %d atomic writes", writers*each, got.Atomic)
 	checkChain(t, kv, writers*each, hashes)
 }

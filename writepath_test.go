@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/commit"
 )
 
 // counting wraps a real backend and counts its writes: atomic
@@ -26,6 +28,7 @@ type counting struct {
 // writeCounts is how many writes of each sort a backend received.
 type writeCounts struct {
 	Atomic, Put, CAS int
+	Graph            int // atomic writes of a commit-graph run (see KV.keepGraph)
 }
 
 var (
@@ -53,7 +56,13 @@ func (c *counting) CompareAndSwapRef(ctx context.Context, name string, old, new 
 }
 
 func (c *counting) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
-	c.count(func(w *writeCounts) { w.Atomic++ })
+	c.count(func(w *writeCounts) {
+		if strings.HasPrefix(name, commit.GraphRefPrefix) {
+			w.Graph++
+		} else {
+			w.Atomic++
+		}
+	})
 	return c.Store.PutAndSwapRef(ctx, objs, name, old, new)
 }
 

@@ -230,8 +230,17 @@ func (w *writer) contents(name string, c contents.Contents) node.Entry {
 	return node.Entry{Name: name, Kind: node.KindContents, Hash: o.Hash}
 }
 
+// maxRemembered is the most new objects a write may make and still have
+// all its leaves cached: a small write's leaves are what the next write
+// on the branch is likely to read, while a bulk write's would fill the
+// cache with copies of what the backend holds (a leaf is read back, and
+// cached, on first use).
+const maxRemembered = 256
+
 // finish returns the pending objects reachable from root, children before
-// parents, and puts the directories among them in the cache.
+// parents, and puts the directories among them in the cache: all of them
+// after a small write, only the index objects and the root after a bulk
+// one (see maxRemembered).
 func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
 	var mark func(h backend.Hash)
@@ -262,10 +271,11 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	mark(root)
 	// One spare slot: the caller usually appends the commit object.
 	objs := make([]backend.Object, 0, n+1)
+	bulk := n > maxRemembered
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {
 			objs = append(objs, p.obj)
-			if p.dir.Leaf != nil || p.dir.Index != nil {
+			if p.dir.Index != nil || p.dir.Leaf != nil && (!bulk || p.obj.Hash == root) {
 				w.st.RememberDir(p.obj.Hash, p.dir, len(p.obj.Data))
 			}
 		}
