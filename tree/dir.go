@@ -232,15 +232,20 @@ func (w *writer) contents(name string, c contents.Contents) node.Entry {
 
 // maxRemembered is the most new objects a write may make and still have
 // all its leaves cached: a small write's leaves are what the next write
-// on the branch is likely to read, while a bulk write's would fill the
-// cache with copies of what the backend holds (a leaf is read back, and
-// cached, on first use).
-const maxRemembered = 256
+// on the branch is likely to read. A bulk write caches only its leaves of
+// at least minBulkLeaf entries: a small leaf costs the cache about 200
+// bytes beside its encoding (slot, map entry, Leaf), which for many small
+// directories is more than their keys and values; it is read back, and
+// cached, on first use.
+const (
+	maxRemembered = 256
+	minBulkLeaf   = 32
+)
 
 // finish returns the pending objects reachable from root, children before
 // parents, and puts the directories among them in the cache: all of them
-// after a small write, only the index objects and the root after a bulk
-// one (see maxRemembered).
+// after a small write; after a bulk one, all but the small leaves (see
+// maxRemembered).
 func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
 	var mark func(h backend.Hash)
@@ -275,7 +280,7 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {
 			objs = append(objs, p.obj)
-			if p.dir.Index != nil || p.dir.Leaf != nil && (!bulk || p.obj.Hash == root) {
+			if p.dir.Index != nil || p.dir.Leaf != nil && (!bulk || p.obj.Hash == root || p.dir.Leaf.Len() >= minBulkLeaf) {
 				w.st.RememberDir(p.obj.Hash, p.dir, len(p.obj.Data))
 			}
 		}
