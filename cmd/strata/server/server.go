@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/cmd/strata/server/auth"
@@ -18,13 +19,27 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives one structured line per request; nil discards.
 	Logger *slog.Logger
+	// MaxBody limits the size of a request body in bytes; a larger body is
+	// refused with 413. Zero means DefaultMaxBody; negative, no limit.
+	MaxBody int64
+	// RequestTimeout limits the time to answer a request (the write
+	// deadline of every route but streams). Zero means
+	// DefaultRequestTimeout; negative, no limit.
+	RequestTimeout time.Duration
 }
+
+// The defaults of Options.
+const (
+	DefaultMaxBody        = 64 << 20
+	DefaultRequestTimeout = 5 * time.Minute
+)
 
 // Server serves one store over HTTP. It is safe for concurrent use.
 type Server struct {
-	kv   *strata.KV
-	opts Options
-	mux  *http.ServeMux
+	kv      *strata.KV
+	opts    Options
+	mux     *http.ServeMux
+	metrics *metrics
 }
 
 // New returns a server over kv. It does not close kv.
@@ -32,7 +47,13 @@ func New(kv *strata.KV, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxBody == 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.RequestTimeout == 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics()}
 	s.routes()
 	return s
 }
@@ -42,6 +63,8 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // routes registers every route; each group lives in its own file.
 func (s *Server) routes() {
+	s.handlePublic("GET /healthz", http.HandlerFunc(s.healthz))
+	s.handlePublic("GET /metrics", s.metrics.handler())
 	s.apiRoutes()     // api.go: the JSON API
 	s.watchRoutes()   // watch.go: the watch stream
 	s.proofRoutes()   // proof.go: Merkle proofs
@@ -64,4 +87,14 @@ func (s *Server) grant(r *http.Request) (g auth.Grant, ok bool) {
 		g.Write = false
 	}
 	return g, true
+}
+
+// healthz answers 200 "ok" while the store answers, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.kv.Branches(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
 }
