@@ -69,19 +69,25 @@ func (m *metrics) handler() http.Handler {
 // Use handleStream for long-lived responses and handlePublic for routes
 // that need no token.
 func (s *Server) handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.chain(pattern, s.requireToken(h), true))
+	s.register(pattern, s.chain(pattern, s.requireToken(h), true))
 }
 
 // handleStream is handle without the write deadline, for responses that
 // last as long as the client wants (the watch stream).
 func (s *Server) handleStream(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.chain(pattern, s.requireToken(h), false))
+	s.register(pattern, s.chain(pattern, s.requireToken(h), false))
 }
 
 // handlePublic is handle without authentication, for /healthz, /metrics
 // and pages that must be reachable before signing in.
 func (s *Server) handlePublic(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.chain(pattern, h, true))
+	s.register(pattern, s.chain(pattern, h, true))
+}
+
+// register adds h to the mux and pattern to s.patterns.
+func (s *Server) register(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
 }
 
 // requireToken answers 401 to a request without a valid token.

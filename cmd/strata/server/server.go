@@ -40,6 +40,9 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	metrics *metrics
+	// patterns lists every registered route pattern, for the test that
+	// holds them against the OpenAPI document.
+	patterns []string
 }
 
 // New returns a server over kv. It does not close kv.
