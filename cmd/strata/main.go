@@ -189,6 +189,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.pullCommand(),
 		a.pushCommand(),
 		a.versionCommand(),
+		a.serveCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")

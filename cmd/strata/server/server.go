@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/stratakv/strata"
@@ -40,6 +41,10 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	metrics *metrics
+	// draining is closed by Drain: long-lived responses (watch streams)
+	// end when it is.
+	draining  chan struct{}
+	drainOnce sync.Once
 	// patterns lists every registered route pattern, for the test that
 	// holds them against the OpenAPI document.
 	patterns []string
@@ -56,13 +61,19 @@ func New(kv *strata.KV, opts Options) *Server {
 	if opts.RequestTimeout == 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics(), draining: make(chan struct{})}
 	s.routes()
 	return s
 }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Drain ends long-lived responses, such as watch streams, so that
+// http.Server.Shutdown, which waits for every response to end, can finish;
+// register it with http.Server.RegisterOnShutdown. Other requests are not
+// affected. It is idempotent and safe for concurrent use.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
 
 // routes registers every route; each group lives in its own file.
 func (s *Server) routes() {
