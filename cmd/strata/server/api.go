@@ -189,12 +189,14 @@ func (s *Server) write(ctx context.Context, r *http.Request, name string, do fun
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	scratch := s.kv.Branch(scratchPrefix + hex.EncodeToString(rnd[:]))
-	if _, err := scratch.Reset(ctx, want.String()); err != nil {
-		return strata.Hash{}, err
-	}
 	defer func() {
 		_ = s.kv.DeleteBranch(context.WithoutCancel(ctx), scratch.Name())
 	}()
+	if !want.IsZero() { // a zero If-Match: the branch must not exist yet
+		if _, err := scratch.Reset(ctx, want.String()); err != nil {
+			return strata.Hash{}, err
+		}
+	}
 	h, err := do(scratch)
 	if err != nil {
 		return strata.Hash{}, err
