@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -322,8 +324,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 					return err
 				}
 			}
-			for p, v := range req.Set {
-				if err := tx.Set(p, []byte(v)); err != nil {
+			for _, p := range slices.Sorted(maps.Keys(req.Set)) {
+				if err := tx.Set(p, []byte(req.Set[p])); err != nil {
 					return err
 				}
 			}

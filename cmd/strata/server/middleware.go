@@ -63,7 +63,7 @@ func (m *metrics) handler() http.Handler {
 // handle registers h for pattern (a net/http.ServeMux pattern such as
 // "GET /v1/values/{path...}") behind the middleware chain: panic recovery,
 // one slog line per request, metrics by pattern, the request body limit
-// (Options.MaxBody, 413), a write deadline of Options.RequestTimeout, and
+// (Options.MaxBody, 413), read and write deadlines of Options.RequestTimeout, and
 // authentication: a request without a valid token gets 401 before h runs.
 // h must still call s.authorize(w, r, true, branch) before any write.
 // Use handleStream for long-lived responses and handlePublic for routes
@@ -175,7 +175,9 @@ func (s *Server) chain(route string, h http.Handler, deadline bool) http.Handler
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		if deadline && s.opts.RequestTimeout > 0 {
-			_ = http.NewResponseController(w).SetWriteDeadline(start.Add(s.opts.RequestTimeout))
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(start.Add(s.opts.RequestTimeout))
+			_ = rc.SetWriteDeadline(start.Add(s.opts.RequestTimeout))
 		}
 		if r.Body != nil && s.opts.MaxBody > 0 {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
