@@ -306,3 +306,17 @@ func TestClosedStore(t *testing.T) {
 	h.wantError(http.StatusServiceUnavailable, codeInternal, "GET", "/healthz", "")
 	h.wantError(http.StatusServiceUnavailable, codeInternal, "PUT", "/v1/values/k", "v")
 }
+
+// TestPanic: a handler that panics answers 500 "internal error", logs the
+// panic, and leaves the server serving.
+func TestPanic(t *testing.T) {
+	h := newHarness(t, "mem://", Options{})
+	h.srv.handle("GET /v1/boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	if e := h.wantError(500, codeInternal, "GET", "/v1/boom", ""); e.Error != "internal error" {
+		t.Fatalf("body %+v", e)
+	}
+	if !strings.Contains(h.logs.String(), "panic serving request") {
+		t.Fatalf("log: %s", h.logs.String())
+	}
+	h.want(200, "GET", "/healthz", "")
+}

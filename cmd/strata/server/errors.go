@@ -71,7 +71,7 @@ func status(err error) (int, string) {
 		return http.StatusNotFound, codeNotFound
 	case errors.Is(err, errInvalid), errors.Is(err, strata.ErrInvalidPath),
 		errors.Is(err, strata.ErrInvalidBranch), errors.Is(err, strata.ErrInvalidRevision),
-		errors.Is(err, strata.ErrInvalidValue), errors.Is(err, strata.ErrInvalidOption),
+		errors.Is(err, strata.ErrInvalidValue), errors.Is(err, strata.ErrInvalidOption), errors.Is(err, strata.ErrInvalidURL),
 		errors.Is(err, strata.ErrLimit):
 		return http.StatusBadRequest, codeInvalid
 	case errors.Is(err, strata.ErrExists), errors.Is(err, strata.ErrConflict):
