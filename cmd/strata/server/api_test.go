@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -157,7 +159,8 @@ func TestAPI(t *testing.T) {
 }
 
 // TestIfMatch: a write with If-Match lands only when the branch head is
-// that commit, as a child of it; otherwise 412 and nothing changes. The
+// that commit, as a child of it; otherwise 412 and nothing changes; of
+// concurrent writes with one ETag exactly one lands. The
 // scratch branches it uses leave no trace.
 func TestIfMatch(t *testing.T) {
 	for name, url := range stores(t) {
@@ -184,6 +187,40 @@ func TestIfMatch(t *testing.T) {
 			zero := `"` + strings.Repeat("0", 64) + `"`
 			commitOf(t, h.want(200, "PUT", "/v1/values/n?branch=fresh", "1", "If-Match", zero))
 			h.wantError(412, codeConflict, "PUT", "/v1/values/n?branch=fresh", "2", "If-Match", zero)
+			// Concurrent writes with one ETag: exactly one lands.
+			etag = h.want(200, "GET", "/v1/values/j", "").header.Get("ETag")
+			codes := make(chan int, 8)
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest("PUT", h.url+"/v1/values/race", strings.NewReader(strconv.Itoa(i)))
+					req.Header.Set("If-Match", etag)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					codes <- resp.StatusCode
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			won := 0
+			for c := range codes {
+				switch c {
+				case 200:
+					won++
+				case 412:
+				default:
+					t.Errorf("concurrent If-Match: status %d", c)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d concurrent writes with one ETag landed, want 1", won)
+			}
 			bs, err := h.kv.Branches(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -40,7 +40,7 @@ func newMetrics() *metrics {
 		}, []string{"route"}),
 		commits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_commits_total",
-			Help: "Commits made through the server.",
+			Help: "Writes (and merges) through the JSON API that succeeded; one that changed nothing counts too.",
 		}),
 		objectsSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_objects_sent_total",
