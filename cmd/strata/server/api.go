@@ -1,11 +1,8 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
 	_ "embed"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,11 +31,6 @@ const (
 	defaultLimit  = 1000   // /v1/list?limit=
 	maxLimit      = 10000
 )
-
-// scratchPrefix names the short-lived branches on which a write with
-// If-Match builds its commit before moving the real branch by
-// compare-and-swap; listings leave them out.
-const scratchPrefix = ".strata-serve/"
 
 // apiRoutes registers this file's routes.
 func (s *Server) apiRoutes() {
@@ -159,56 +151,23 @@ func ifMatch(r *http.Request) (strata.Hash, bool, error) {
 	return h, true, nil
 }
 
-// write runs a write on branch name for request r: directly through the
-// facade (one commit by the commit primitive, grouped with concurrent
-// writes), or, when r has If-Match, conditionally: the write makes its
-// commit on a scratch branch started at the If-Match commit, and the
-// branch then moves there by one compare-and-swap from that commit, so
-// the write lands only if nothing else moved the branch (412 otherwise).
-func (s *Server) write(ctx context.Context, r *http.Request, name string, do func(*strata.Branch) (strata.Hash, error)) (strata.Hash, error) {
-	b := s.kv.Branch(name)
+// write runs a write on branch name for request r through the facade
+// (one commit by the commit primitive, grouped with concurrent writes),
+// giving do opts. With If-Match the write is
+// conditional (strata.IfHead): it lands only if the branch head is that
+// commit when it commits (412 otherwise).
+func (s *Server) write(r *http.Request, name string, opts []strata.CommitOption, do func(b *strata.Branch, opts []strata.CommitOption) (strata.Hash, error)) (strata.Hash, error) {
 	want, cond, err := ifMatch(r)
 	if err != nil {
 		return strata.Hash{}, err
 	}
-	if !cond {
-		h, err := do(b)
-		if err == nil {
-			s.metrics.commits.Inc()
-		}
-		return h, err
+	if cond {
+		opts = append(opts, strata.IfHead(want))
 	}
-	if err := strata.ValidateBranchName(name); err != nil {
-		return strata.Hash{}, err
-	}
-	head, err := b.Head(ctx)
-	if err != nil && !errors.Is(err, strata.ErrNotFound) {
-		return strata.Hash{}, err
-	}
-	if head != want {
-		return strata.Hash{}, fmt.Errorf("%w: branch %q is at %s, not %s", errPrecondition, name, head.Short(), want.Short())
-	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	scratch := s.kv.Branch(scratchPrefix + hex.EncodeToString(rnd[:]))
-	defer func() {
-		_ = s.kv.DeleteBranch(context.WithoutCancel(ctx), scratch.Name())
-	}()
-	if !want.IsZero() { // a zero If-Match: the branch must not exist yet
-		if _, err := scratch.Reset(ctx, want.String()); err != nil {
-			return strata.Hash{}, err
-		}
-	}
-	h, err := do(scratch)
+	h, err := do(s.kv.Branch(name), opts)
 	if err != nil {
-		return strata.Hash{}, err
-	}
-	if h == want {
-		return h, nil // nothing changed
-	}
-	if err := b.CompareAndSwap(ctx, want, h); err != nil {
-		if errors.Is(err, strata.ErrConflict) {
-			return strata.Hash{}, fmt.Errorf("%w: branch %q moved from %s", errPrecondition, name, want.Short())
+		if errors.Is(err, strata.ErrHeadMoved) {
+			return strata.Hash{}, fmt.Errorf("%w: %w", errPrecondition, err)
 		}
 		return strata.Hash{}, err
 	}
@@ -240,7 +199,7 @@ func (s *Server) putValue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := commitOptions(r, "", "")
-	h, err := s.write(r.Context(), r, name, func(b *strata.Branch) (strata.Hash, error) {
+	h, err := s.write(r, name, opts, func(b *strata.Branch, opts []strata.CommitOption) (strata.Hash, error) {
 		if kind == strata.KindRaw {
 			return b.Set(r.Context(), path, body, opts...)
 		}
@@ -269,7 +228,7 @@ func (s *Server) deleteValue(w http.ResponseWriter, r *http.Request) {
 	}
 	path := r.PathValue("path")
 	opts := commitOptions(r, "", "")
-	h, err := s.write(r.Context(), r, name, func(b *strata.Branch) (strata.Hash, error) {
+	h, err := s.write(r, name, opts, func(b *strata.Branch, opts []strata.CommitOption) (strata.Hash, error) {
 		return b.Delete(r.Context(), path, opts...)
 	})
 	if err != nil {
@@ -317,7 +276,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := commitOptions(r, req.Message, req.Author)
-	h, err := s.write(r.Context(), r, name, func(b *strata.Branch) (strata.Hash, error) {
+	h, err := s.write(r, name, opts, func(b *strata.Branch, opts []strata.CommitOption) (strata.Hash, error) {
 		return b.Update(r.Context(), func(tx *strata.Tx) error {
 			for _, p := range req.Delete {
 				if err := tx.Delete(p); err != nil {
@@ -515,9 +474,7 @@ func (s *Server) branches(w http.ResponseWriter, r *http.Request) {
 		Branches []refJSON `json:"branches"`
 	}{Branches: []refJSON{}}
 	for _, b := range bs {
-		if !strings.HasPrefix(b.Name, scratchPrefix) {
-			out.Branches = append(out.Branches, refJSON{b.Name, b.Head.String()})
-		}
+		out.Branches = append(out.Branches, refJSON{b.Name, b.Head.String()})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

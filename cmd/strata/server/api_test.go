@@ -160,8 +160,7 @@ func TestAPI(t *testing.T) {
 
 // TestIfMatch: a write with If-Match lands only when the branch head is
 // that commit, as a child of it; otherwise 412 and nothing changes; of
-// concurrent writes with one ETag exactly one lands. The
-// scratch branches it uses leave no trace.
+// concurrent writes with one ETag exactly one lands.
 func TestIfMatch(t *testing.T) {
 	for name, url := range stores(t) {
 		t.Run(name, func(t *testing.T) {
