@@ -76,7 +76,7 @@ func TestPages(t *testing.T) {
 		{"/tree/main/README", 302, nil, nil},
 		{"/value/main/README", 200, []string{"line 2 changed", `id="L5"`, "second commit", "first commit"}, []string{"notes on main"}},
 		{"/value/main/config/app.json", 200, []string{`&#34;port&#34;: 8080`, "json"}, nil},
-		{"/value/v1/config/app.json", 200, []string{"&#34;port&#34;: 80\n"}, nil},
+		{"/value/v1/config/app.json", 200, []string{"&#34;port&#34;: 80</td>"}, nil},
 		{"/value/main/bin/blob", 200, []string{"00 01 02 ff 61 62", "|....ab|"}, nil},
 		{"/value/main/nope", 404, []string{"404"}, nil},
 		{"/value/main/config", 302, nil, nil},
