@@ -15,6 +15,7 @@ import (
 
 // page is what every template gets.
 type page struct {
+	Name  string // the template: main's data-page, for tests and styles
 	Title string
 	S     *session
 	// Branch, if set, is the branch the page shows at Head: the script
@@ -74,6 +75,7 @@ func humanSize(n int) string {
 // render writes template name with status code. It renders into a buffer
 // first so a template error becomes a 500, not half a page.
 func (c *console) render(w http.ResponseWriter, r *http.Request, code int, name string, p *page) {
+	p.Name = name
 	var buf bytes.Buffer
 	if err := c.tmpl[name].Execute(&buf, p); err != nil {
 		c.opts.Logger.Error("console template", "page", name, "path", r.URL.Path, "err", err)
