@@ -1,6 +1,12 @@
 package console
 
-import "github.com/stratakv/strata"
+import (
+	"html/template"
+	"strconv"
+	"strings"
+
+	"github.com/stratakv/strata"
+)
 
 // Geometry of the graph column, in SVG user units (CSS pixels).
 const (
@@ -115,4 +121,24 @@ func indexOf(hs []strata.Hash, h strata.Hash) int {
 		}
 	}
 	return -1
+}
+
+// SVG draws the row as an inline SVG element. It is built here rather than
+// in a template: it holds only numbers, and a log page has one per commit.
+func (r graphRow) SVG() template.HTML {
+	var b strings.Builder
+	n := strconv.Itoa
+	w, h := n(r.Width), n(r.Height)
+	b.WriteString(`<svg class="graph" width="` + w + `" height="` + h + `" viewBox="0 0 ` + w + " " + h + `" aria-hidden="true">`)
+	for _, s := range r.Segs {
+		// A cubic curve from the top point down to the bottom point.
+		b.WriteString(`<path class="l` + n(min(s.Lane, maxLanes)) + `" d="M` + n(s.X1) + " " + n(s.Y1) + " C" + n(s.X1) + " " + n(s.Y2) + " " +
+			n(s.X2) + " " + n(s.Y1) + " " + n(s.X2) + " " + n(s.Y2) + `"/>`)
+	}
+	class, radius := "dot", "4"
+	if r.Merge {
+		class, radius = "merge", "5"
+	}
+	b.WriteString(`<circle class="` + class + `" cx="` + n(r.X) + `" cy="` + n(r.Y) + `" r="` + radius + `"/></svg>`)
+	return template.HTML(b.String())
 }
