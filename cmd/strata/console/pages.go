@@ -414,10 +414,10 @@ func (c *console) comparePage(w http.ResponseWriter, r *http.Request, s *session
 // editForm is what the edit template shows.
 type editForm struct {
 	Branch, Path, Kind, Value, Message, Author string
-	Head                                        string // the head the form was rendered at
-	New                                         bool   // adding a value rather than editing one
-	Conflict                                    string // the head the branch moved to, on a conflict
-	Error                                       string
+	Head                                       string // the head the form was rendered at
+	New                                        bool   // adding a value rather than editing one
+	Conflict                                   string // the head the branch moved to, on a conflict
+	Error                                      string
 }
 
 var kinds = []string{"text", "json", "raw", "counter"}
