@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stratakv/strata"
@@ -23,6 +25,7 @@ const (
 	maxDiffSize = 256 << 10 // values bigger than this are not diffed line by line
 	maxDiffs    = 200       // changes of a commit or comparison shown as diffs
 	historyLen  = 20        // commits in a value's history
+	heartbeat   = 25 * time.Second
 )
 
 // branchOf returns rev if it names a branch whose head is head, else "".
@@ -637,13 +640,27 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	if err := send("head", map[string]string{"branch": branch, "head": hashOrEmpty(head)}); err != nil {
 		return
 	}
-	for ev := range ch {
-		if ev.Err != nil {
-			_ = send("failed", map[string]string{"error": ev.Err.Error()})
-			return
-		}
-		if err := send("move", map[string]any{"branch": branch, "old": hashOrEmpty(ev.Old), "new": hashOrEmpty(ev.New), "changes": len(ev.Changes)}); err != nil {
-			return
+	// A comment line every heartbeat keeps idle proxies from closing the
+	// stream and notices a client that left.
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if ev.Err != nil {
+				_ = send("failed", map[string]string{"error": ev.Err.Error()})
+				return
+			}
+			if err := send("move", map[string]any{"branch": branch, "old": hashOrEmpty(ev.Old), "new": hashOrEmpty(ev.New), "changes": len(ev.Changes)}); err != nil {
+				return
+			}
 		}
 	}
 }
