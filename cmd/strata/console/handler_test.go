@@ -65,7 +65,8 @@ func TestPages(t *testing.T) {
 		// Page one of big: its first five names, directories first.
 		{"/tree/main/big", 200, []string{">k00<", ">k04<", "after=k04"}, []string{">k05<", ">sub/<"}},
 		{"/tree/main/big?after=k04", 200, []string{">k05<", ">k09<", "after=k09", "First page"}, []string{">k04<", ">k10<"}},
-		{"/tree/main/big?after=k09", 200, []string{">sub/<", ">k10<", ">k11<"}, []string{"after="}},
+		{"/tree/main/big?after=k09", 200, []string{">sub/<", ">k10<", ">k11<", `href="/tree/main/">../<`}, []string{"after="}},
+		{"/tree/main/big/sub", 200, []string{`href="/tree/main/big">../<`}, nil},
 		{"/tree/team%2Fx/config", 200, []string{">app.json<", `href="/value/team%2Fx/config/app.json"`}, nil},
 		{"/tree/v1/config", 200, []string{">app.json<"}, nil},
 		{"/tree/" + h.root.String() + "/big/sub", 200, []string{">inner<"}, nil},

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
@@ -36,7 +35,6 @@ func parseTemplates() map[string]*template.Template {
 		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"size":    humanSize,
-		"join":    func(dir, name string) string { return path.Join(dir, name) },
 		"add":     func(a, b int) int { return a + b },
 		"firstLine": func(s string) string {
 			s, _, _ = strings.Cut(s, "\n")
