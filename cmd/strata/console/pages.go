@@ -158,7 +158,7 @@ func (c *console) treePage(w http.ResponseWriter, r *http.Request, s *session) {
 	cm := snap.Commit()
 	branch := c.branchOf(ctx, rev, cm.Hash)
 	c.render(w, r, http.StatusOK, "tree", &page{Title: "/" + p + " at " + rev, S: s, Branch: branch, Head: cm.Hash.String(), Data: map[string]any{
-		"Rev": rev, "Path": p, "Parent": strings.TrimPrefix(path.Dir("/" + p), "/"), "Crumbs": crumbs(p), "Entries": rows, "Next": next, "After": after,
+		"Rev": rev, "Path": p, "Parent": strings.TrimPrefix(path.Dir("/"+p), "/"), "Crumbs": crumbs(p), "Entries": rows, "Next": next, "After": after,
 		"Commit": cm, "CanWrite": branch != "" && s.MayWrite(branch),
 	}})
 }
