@@ -77,7 +77,7 @@ func (c *console) fileDiffs(ctx context.Context, from, to string, changes []stra
 		return v.Kind
 	}
 	out := make([]fileDiff, 0, len(changes))
-	for i, ch := range changes {
+	for i, ch := range changes[:min(len(changes), maxListed)] {
 		d := fileDiff{Path: ch.Path, Op: ch.Op.String(), OldSize: len(ch.Old), NewSize: len(ch.New)}
 		if i >= maxDiffs {
 			d.Skipped = true

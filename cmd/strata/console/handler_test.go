@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"io"
 	"io/fs"
@@ -450,5 +451,42 @@ func TestAssetsSize(t *testing.T) {
 	t.Logf("embedded assets: %d bytes", total)
 	if total == 0 || total > 200_000 {
 		t.Errorf("embedded assets are %d bytes, want 1..200000", total)
+	}
+}
+
+// TestBigCommit: a commit of 1005 values lists 1000 changes (200 with
+// diffs) and counts the rest.
+func TestBigCommit(t *testing.T) {
+	ctx := context.Background()
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	if _, err := kv.Branch("main").Update(ctx, func(tx *strata.Tx) error {
+		for i := range 1005 {
+			if err := tx.Set(fmt.Sprintf("v/%04d", i), []byte("x\n")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, kv, console.Options{})
+	code, body, _ := fetch(t, noRedirect(), "GET", srv.URL+"/commit/main", nil)
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{"1005 changes", "v/0199", "v/0999", "…and 5 more changed values", "Not shown: too many changes"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("big commit page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "v/1000") {
+		t.Error("big commit page lists change 1001")
+	}
+	if n := strings.Count(body, `class="diff`); n != 200 {
+		t.Errorf("%d diffs shown, want 200", n)
 	}
 }

@@ -24,6 +24,7 @@ const (
 	maxHexView  = 16 << 10  // bytes shown as a hex dump
 	maxDiffSize = 256 << 10 // values bigger than this are not diffed line by line
 	maxDiffs    = 200       // changes of a commit or comparison shown as diffs
+	maxListed   = 1000      // changes listed at all (the others are counted)
 	historyLen  = 20        // commits in a value's history
 	heartbeat   = 25 * time.Second
 )
@@ -356,7 +357,7 @@ func (c *console) commitPage(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	c.render(w, r, http.StatusOK, "commit", &page{Title: "Commit " + cm.Hash.Short(), S: s, Data: map[string]any{
-		"Commit": cm, "Diffs": diffs, "Split": split, "Count": len(changes), "Self": "/commit/" + cm.Hash.String(),
+		"Commit": cm, "Diffs": diffs, "Split": split, "Count": len(changes), "Unlisted": len(changes) - len(diffs), "Self": "/commit/" + cm.Hash.String(),
 	}})
 }
 
@@ -410,7 +411,7 @@ func (c *console) comparePage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	c.render(w, r, http.StatusOK, "compare", &page{Title: "Compare " + a + "..." + b, S: s, Data: map[string]any{
 		"A": a, "B": b, "HA": ha, "HB": hb, "Commits": cms, "MoreCommits": more, "Diffs": diffs, "Split": split,
-		"Count": len(changes), "Self": "/compare/" + url.PathEscape(a) + "..." + url.PathEscape(b),
+		"Count": len(changes), "Unlisted": len(changes) - len(diffs), "Self": "/compare/" + url.PathEscape(a) + "..." + url.PathEscape(b),
 	}})
 }
 
