@@ -110,3 +110,24 @@ func BenchmarkLogPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValuePage renders a value and its history (the last 20 commits
+// that changed it, each 1000 commits apart) in a history of n commits.
+func BenchmarkValuePage(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("commits=%d", n), func(b *testing.B) {
+			serve(b, benchStore(b, "log"+strconv.Itoa(n), longHistory(n)), "/value/main/k/7")
+		})
+	}
+}
+
+// BenchmarkLogPathPage renders the first page of a path-filtered log (a
+// value changed every 1000 commits) in a history of n commits: the walk
+// stops 2000 generations down unless asked to search deeper.
+func BenchmarkLogPathPage(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("commits=%d", n), func(b *testing.B) {
+			serve(b, benchStore(b, "log"+strconv.Itoa(n), longHistory(n)), "/log/main?path=k/7")
+		})
+	}
+}

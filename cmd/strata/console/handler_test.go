@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -488,5 +489,39 @@ func TestBigCommit(t *testing.T) {
 	}
 	if n := strings.Count(body, `class="diff`); n != 200 {
 		t.Errorf("%d diffs shown, want 200", n)
+	}
+}
+
+// TestLogDepth: a path-filtered log walks a bounded number of generations
+// and offers to search deeper.
+func TestLogDepth(t *testing.T) {
+	ctx := context.Background()
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	b := kv.Branch("main")
+	if _, err := b.Set(ctx, "rare", []byte("1"), strata.Message("the rare change")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := b.Set(ctx, "often", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := newServer(t, kv, console.Options{})
+	c := noRedirect()
+	_, body, _ := fetch(t, c, "GET", srv.URL+"/log/main?path=rare&depth=5", nil)
+	if strings.Contains(body, "the rare change") || !strings.Contains(body, "depth=50") {
+		t.Errorf("depth 5: the rare change shown or no deeper link\n%s", body)
+	}
+	_, body, _ = fetch(t, c, "GET", srv.URL+"/log/main?path=rare&depth=50", nil)
+	if !strings.Contains(body, "the rare change") || strings.Contains(body, "depth=500") {
+		t.Errorf("depth 50: the rare change not shown, or a deeper link\n%s", body)
+	}
+	_, body, _ = fetch(t, c, "GET", srv.URL+"/log/main?path=rare", nil)
+	if !strings.Contains(body, "the rare change") {
+		t.Error("default depth: the rare change not shown")
 	}
 }

@@ -26,7 +26,12 @@ const (
 	maxDiffs    = 200       // changes of a commit or comparison shown as diffs
 	maxListed   = 1000      // changes listed at all (the others are counted)
 	historyLen  = 20        // commits in a value's history
-	heartbeat   = 25 * time.Second
+	// valueHistoryDepth bounds the walk for a value's history (generations).
+	valueHistoryDepth = 1000
+	// logDepth bounds a path-filtered log page's walk (generations below the
+	// head), until the visitor asks to search deeper.
+	logDepth  = 2000
+	heartbeat = 25 * time.Second
 )
 
 // branchOf returns rev if it names a branch whose head is head, else "".
@@ -198,13 +203,15 @@ func (c *console) valuePage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	cm := snap.Commit()
-	hist, err := c.kv.Log(ctx, cm.Hash.String(), historyLen+1, strata.PathFilter(p))
+	// The walk is bounded: a value changed rarely in a long history would
+	// otherwise cost a read of every commit. The log page searches further.
+	hist, err := c.kv.Log(ctx, cm.Hash.String(), historyLen+1, strata.PathFilter(p), strata.MaxDepth(valueHistoryDepth))
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
-	moreHist := len(hist) > historyLen
-	if moreHist {
+	moreHist := len(hist) > historyLen || cm.Height > valueHistoryDepth+1
+	if len(hist) > historyLen {
 		hist = hist[:historyLen]
 	}
 	data := map[string]any{
@@ -309,6 +316,18 @@ func (c *console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		opts = append(opts, strata.PathFilter(p))
 	}
+	// A path-filtered walk is bounded (a path changed rarely in a long
+	// history would otherwise cost a read of every commit); the page offers
+	// to search deeper when the bound cut it short.
+	depth := 0
+	deeper := 0
+	if p != "" {
+		depth, _ = strconv.Atoi(q.Get("depth"))
+		if depth <= 0 {
+			depth = logDepth
+		}
+		opts = append(opts, strata.MaxDepth(depth))
+	}
 	size := c.opts.PageSize
 	// The log is paged by position from a pinned head (the next page's link
 	// names the commit hash), so pages stay consistent while the branch moves.
@@ -316,6 +335,16 @@ func (c *console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
+	}
+	if p != "" && len(cms) <= skip+size {
+		hc, err := c.kv.Commit(ctx, head.String())
+		if err != nil {
+			c.failErr(w, r, s, err)
+			return
+		}
+		if hc.Height > uint64(depth)+1 {
+			deeper = depth * 10
+		}
 	}
 	more := len(cms) > skip+size
 	if more {
@@ -329,7 +358,7 @@ func (c *console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 	branch := c.branchOf(ctx, rev, head)
 	c.render(w, r, http.StatusOK, "log", &page{Title: "History of " + rev, S: s, Branch: branch, Head: head.String(), Data: map[string]any{
 		"Rev": rev, "Head": head, "Path": p, "Rows": rows, "More": more, "Skip": skip, "NextSkip": skip + size,
-		"PrevSkip": max(skip-size, 0),
+		"PrevSkip": max(skip-size, 0), "Depth": depth, "Deeper": deeper,
 	}})
 }
 
