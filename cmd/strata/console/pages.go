@@ -506,10 +506,6 @@ func (c *console) renderEdit(w http.ResponseWriter, r *http.Request, s *session,
 	c.render(w, r, code, "edit", &page{Title: title, S: s, Data: map[string]any{"F": f, "Kinds": kinds}})
 }
 
-// errMoved is returned from an edit's transaction when the value changed
-// since the head the edit was made against.
-var errMoved = errors.New("the value changed since the form was loaded")
-
 func (c *console) edit(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	branch := r.PathValue("branch")
@@ -542,58 +538,25 @@ func (c *console) edit(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	b := c.kv.Branch(branch)
-	head, err := b.Head(ctx)
-	if err != nil && !(errors.Is(err, strata.ErrNotFound) && f.Head == "") {
-		c.failErr(w, r, s, err)
-		return
-	}
-	if head != expected {
-		f.Conflict = head.String()
-		f.Error = fmt.Sprintf("branch %s moved from %s to %s since this form was loaded: your change was not committed", branch, expected.Short(), head.Short())
-		c.renderEdit(w, r, s, http.StatusConflict, &f)
-		return
-	}
-	// The value at the expected head: if another writer changes it between
-	// the check above and the commit, the transaction sees it and refuses.
-	var old []byte
-	oldFound := false
-	if !expected.IsZero() {
-		snap, err := c.kv.At(ctx, expected.String())
-		if err != nil {
-			c.failErr(w, r, s, err)
-			return
-		}
-		old, err = snap.Get(ctx, f.Path)
-		switch {
-		case err == nil:
-			oldFound = true
-		case !errors.Is(err, strata.ErrNotFound):
-			c.failErr(w, r, s, err)
-			return
-		}
-	}
 	if f.Message == "" {
 		f.Message = "Edit " + f.Path + " in the console"
 	}
 	if f.Author == "" {
 		f.Author = "console"
 	}
-	h, err := b.Update(ctx, func(tx *strata.Tx) error {
-		cur, err := tx.Get(f.Path)
-		found := err == nil
-		if err != nil && !errors.Is(err, strata.ErrNotFound) {
-			return err
-		}
-		if found != oldFound || string(cur) != string(old) {
-			return errMoved
-		}
-		return tx.SetValue(f.Path, strata.Value{Kind: kind, Data: []byte(f.Value)})
-	}, strata.Message(f.Message), strata.Author(f.Author))
+	// The edit lands only on the head the form was rendered at (for a new
+	// branch: only if it still does not exist).
+	h, err := b.SetValue(ctx, f.Path, strata.Value{Kind: kind, Data: []byte(f.Value)},
+		strata.Message(f.Message), strata.Author(f.Author), strata.IfHead(expected))
 	switch {
-	case errors.Is(err, errMoved):
-		now, _ := b.Head(ctx)
+	case errors.Is(err, strata.ErrHeadMoved):
+		now, herr := b.Head(ctx)
+		if herr != nil && !errors.Is(herr, strata.ErrNotFound) {
+			c.failErr(w, r, s, herr)
+			return
+		}
 		f.Conflict = now.String()
-		f.Error = fmt.Sprintf("%s changed on branch %s since this form was loaded: your change was not committed", f.Path, branch)
+		f.Error = fmt.Sprintf("branch %s moved from %s to %s since this form was loaded: your change was not committed", branch, expected.Short(), now.Short())
 		c.renderEdit(w, r, s, http.StatusConflict, &f)
 		return
 	case errors.Is(err, strata.ErrInvalidValue), errors.Is(err, strata.ErrInvalidPath):
