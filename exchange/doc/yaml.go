@@ -288,7 +288,9 @@ func (n yamlNumber) MarshalYAML() ([]byte, error) {
 type yamlString string
 
 func (s yamlString) MarshalYAML() ([]byte, error) {
-	if strings.ContainsFunc(string(s), func(r rune) bool { return r < ' ' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff }) {
+	if strings.ContainsFunc(string(s), func(r rune) bool {
+		return r < ' ' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff
+	}) {
 		return appendString(nil, string(s)), nil
 	}
 	out, err := yaml.Marshal(string(s))
