@@ -105,7 +105,7 @@ func TestReadSample(t *testing.T) {
 			Author:    &Ident{Name: "A", Email: "a@x", When: 1700000003, TZ: "+0000"},
 			Committer: Ident{Name: "A", Email: "a@x", When: 1700000003, TZ: "+0000"},
 			Message:   []byte("merge\n"), From: ":2", Merges: []string{":3"},
-			Ops:       []FileOp{{Op: 'X'}, {Op: 'M', Mode: "644", DataRef: ":1", Path: "only"}}},
+			Ops: []FileOp{{Op: 'X'}, {Op: 'M', Mode: "644", DataRef: ":1", Path: "only"}}},
 		&Tag{Name: "v1", From: ":4", OriginalOID: "fedcba9876543210fedcba9876543210fedcba98", Tagger: &Ident{Name: "T", Email: "t@x", When: 1700000004, TZ: "+0000"}, Message: []byte("v1\n")},
 		&Reset{Ref: "refs/tags/light", From: ":3"},
 	}
