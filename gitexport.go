@@ -195,4 +195,3 @@ func (kv *KV) exportRefs(ctx context.Context, names []string) ([]exportHead, err
 	}
 	return out, nil
 }
-
