@@ -52,7 +52,8 @@ type GitImportResult struct {
 // (refs/remotes/…, refs/notes/…) are left out, as are submodules, each
 // reported through opts.Warn. A symbolic link is a value holding its
 // target; the executable bit is dropped. A commit's author is the
-// stream's author (else its committer) as "Name <email>", its time the
+// stream's author (else its committer) as "Name <email>" (just "Name"
+// for an empty email), its time the
 // author time (the time zone is dropped).
 //
 // Objects are written in large batches (opts.BatchBytes) and the refs are
@@ -243,7 +244,7 @@ func (g *gitImport) commit(ctx context.Context, c *gitstream.Commit) error {
 	}
 	b := tree.New(g.st, base).Builder()
 	for _, op := range c.Ops {
-		if err := g.apply(ctx, &b, op); err != nil {
+		if err := g.apply(ctx, &b, base, op); err != nil {
 			return where(err)
 		}
 	}
@@ -272,8 +273,12 @@ func (g *gitImport) commit(ctx context.Context, c *gitstream.Commit) error {
 	return nil
 }
 
-// gitAuthor is a strata author for a Git identity.
+// gitAuthor is a strata author for a Git identity: "Name <email>", or
+// just the name if the email is empty, the inverse of splitAuthor.
 func gitAuthor(name, email string) string {
+	if email == "" {
+		return name
+	}
 	return name + " <" + email + ">"
 }
 
@@ -289,7 +294,7 @@ func splitAuthor(a string) (name, email string) {
 }
 
 // apply makes one file change of a commit on *b.
-func (g *gitImport) apply(ctx context.Context, b **tree.Builder, op gitstream.FileOp) error {
+func (g *gitImport) apply(ctx context.Context, b **tree.Builder, base Hash, op gitstream.FileOp) error {
 	switch op.Op {
 	case 'X':
 		*b = tree.New(g.st, node.Empty).Builder()
@@ -298,6 +303,15 @@ func (g *gitImport) apply(ctx context.Context, b **tree.Builder, op gitstream.Fi
 		segs, err := tree.ParsePath(op.Path)
 		if err != nil {
 			return err
+		}
+		// git fast-export writes a file that became a directory as the
+		// directory's files and then the file's deletion ("M f/g", "D f");
+		// the deletion is of the file, not of the new directory (git
+		// fast-import would drop the directory).
+		if _, err := (*b).List(ctx, segs, tree.Page{Limit: 1}); err == nil {
+			if _, err := tree.New(g.st, base).Get(ctx, segs); err == nil {
+				return nil
+			}
 		}
 		_, err = (*b).Delete(ctx, segs)
 		return err
@@ -337,8 +351,29 @@ func (g *gitImport) apply(ctx context.Context, b **tree.Builder, op gitstream.Fi
 	if len(segs) == 0 {
 		return fmt.Errorf("%w: a file at the root", ErrInvalidPath)
 	}
+	if err := g.set(ctx, *b, segs, op); !errors.Is(err, tree.ErrNotDir) {
+		return err
+	}
+	// As in git fast-import, a file replaces a directory at its path, and
+	// a file on the way to it.
+	for i := 1; i < len(segs); i++ {
+		if _, err := (*b).GetContents(ctx, segs[:i]); err == nil {
+			if _, err := (*b).Delete(ctx, segs[:i]); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if _, err := (*b).Delete(ctx, segs); err != nil {
+		return err
+	}
+	return g.set(ctx, *b, segs, op)
+}
+
+// set records the file of op at segs.
+func (g *gitImport) set(ctx context.Context, b *tree.Builder, segs []string, op gitstream.FileOp) error {
 	if op.DataRef == "inline" {
-		return (*b).Set(ctx, segs, op.Data)
+		return b.Set(ctx, segs, op.Data)
 	}
 	var blob gitBlob
 	ok := false
@@ -352,9 +387,9 @@ func (g *gitImport) apply(ctx context.Context, b **tree.Builder, op gitstream.Fi
 		return fmt.Errorf("%w: file %q names blob %q, not earlier in the stream", ErrNotFound, op.Path, op.DataRef)
 	}
 	if blob.hash.IsZero() {
-		return (*b).Set(ctx, segs, blob.inline)
+		return b.Set(ctx, segs, blob.inline)
 	}
-	return (*b).SetStored(ctx, segs, blob.hash)
+	return b.SetStored(ctx, segs, blob.hash)
 }
 
 // moveRefs points the branches and tags the stream set at their commits.

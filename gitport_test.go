@@ -1,0 +1,278 @@
+package strata_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stratakv/strata"
+)
+
+// git runs git in dir and returns its standard output.
+func git(t *testing.T, dir string, stdin io.Reader, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Stdin = stdin
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return out
+}
+
+// gitBlobHash is the object name Git gives a blob of data.
+func gitBlobHash(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// gitCommitInfo is what a Git commit says, keyed by what identifies it
+// across repositories: author name, author time, message, and the keys of
+// its parents; with its files as path -> blob name.
+type gitCommitInfo struct {
+	Key     string
+	Parents []string
+	Files   map[string]string
+}
+
+// gitHistory reads every commit reachable from the refs of a repository
+// (with revs, e.g. "--branches", "--tags"), in one git log and one
+// ls-tree per commit.
+func gitHistory(t *testing.T, dir string, revs ...string) map[string]gitCommitInfo {
+	t.Helper()
+	out := git(t, dir, nil, append([]string{"log", "--format=%H%x00%P%x00%an%x00%at%x00%B%x01"}, revs...)...)
+	type raw struct{ hash, key string; parents []string }
+	var rs []raw
+	for _, rec := range strings.Split(string(out), "\x01") {
+		rec = strings.TrimPrefix(rec, "\n")
+		if rec == "" {
+			continue
+		}
+		f := strings.SplitN(rec, "\x00", 5)
+		rs = append(rs, raw{hash: f[0], key: f[2] + "\x00" + f[3] + "\x00" + strings.TrimRight(f[4], "\n"), parents: strings.Fields(f[1])})
+	}
+	keys := map[string]string{}
+	for _, r := range rs {
+		keys[r.hash] = r.key
+	}
+	hist := map[string]gitCommitInfo{}
+	for _, r := range rs {
+		info := gitCommitInfo{Key: r.key, Files: map[string]string{}}
+		for _, p := range r.parents {
+			info.Parents = append(info.Parents, keys[p])
+		}
+		for _, line := range strings.Split(string(git(t, dir, nil, "ls-tree", "-r", "-z", r.hash)), "\x00") {
+			if line == "" {
+				continue
+			}
+			meta, path, _ := strings.Cut(line, "\t")
+			f := strings.Fields(meta)
+			if f[1] == "commit" {
+				continue // a submodule: left out by the import
+			}
+			info.Files[path] = f[2]
+		}
+		if _, dup := hist[r.key]; dup {
+			t.Fatalf("two commits in %s have the same author, time and message %q; the test cannot tell them apart", dir, r.key)
+		}
+		hist[r.key] = info
+	}
+	return hist
+}
+
+// strataHistory is gitHistory for every commit reachable from a store's
+// branches and tags.
+func strataHistory(t *testing.T, kv *strata.KV) map[string]gitCommitInfo {
+	t.Helper()
+	var heads []string
+	for _, b := range must[[]strata.BranchInfo](t)(kv.Branches(ctx)) {
+		heads = append(heads, b.Name)
+	}
+	for _, tg := range must[[]strata.TagInfo](t)(kv.Tags(ctx)) {
+		heads = append(heads, tg.Commit.String())
+	}
+	key := func(c strata.Commit) string {
+		name, _, _ := strings.Cut(c.Author, " <")
+		return fmt.Sprintf("%s\x00%d\x00%s", name, c.Time.Unix(), strings.TrimRight(c.Message, "\n"))
+	}
+	seen := map[strata.Hash]strata.Commit{}
+	for _, h := range heads {
+		for _, c := range must[[]strata.Commit](t)(kv.Log(ctx, h, 0)) {
+			seen[c.Hash] = c
+		}
+	}
+	hist := map[string]gitCommitInfo{}
+	for _, c := range seen {
+		info := gitCommitInfo{Key: key(c), Files: map[string]string{}}
+		for _, p := range c.Parents {
+			info.Parents = append(info.Parents, key(seen[p]))
+		}
+		files := must[map[string]string](t)(dumpRev(kv, c.Hash.String()))
+		for p, v := range files {
+			info.Files[p] = gitBlobHash([]byte(v))
+		}
+		hist[info.Key] = info
+	}
+	return hist
+}
+
+// buildExportHistory makes a history with two branches, a merge, a tag,
+// values inline and not, a value that becomes a directory, and a delete.
+func buildExportHistory(t *testing.T, kv *strata.KV) {
+	t.Helper()
+	at := func(s int) strata.CommitOption { return strata.Time(time.Unix(1700000000+int64(s), 0)) }
+	main := kv.Branch("main")
+	long := strings.Repeat("a longer value, stored as its own object. ", 4)
+	must[strata.Hash](t)(main.Set(ctx, "config/db/host", []byte("db1"), strata.Message("first"), strata.Author("Ada Lovelace <ada@example.com>"), at(1)))
+	must[strata.Hash](t)(main.Set(ctx, "config/long", []byte(long), strata.Message("second\n\nwith a body"), strata.Author("plain name"), at(2)))
+	must[strata.Hash](t)(main.Set(ctx, "quirky name/ünï \"q\"", []byte{0, 1, 2, 0xff}, strata.Message("third"), at(3)))
+	must[strata.Hash](t)(kv.Tag(ctx, "v1", "main"))
+	if err := kv.CreateBranch(ctx, "side", "main"); err != nil {
+		t.Fatal(err)
+	}
+	side := kv.Branch("side")
+	must[strata.Hash](t)(side.Set(ctx, "side/file", []byte(long+"side"), strata.Message("on side"), at(4)))
+	must[strata.Hash](t)(main.Set(ctx, "config/db/port", []byte("5432"), strata.Message("on main"), at(5)))
+	must[strata.Hash](t)(kv.Merge(ctx, "side", "main", strata.Message("merge side"), at(6)))
+	must[strata.Hash](t)(main.Delete(ctx, "config/db/host", strata.Message("delete host"), at(7)))
+	must[strata.Hash](t)(main.Update(ctx, func(tx *strata.Tx) error {
+		if err := tx.Delete("config/long"); err != nil {
+			return err
+		}
+		return tx.Set("config/long/now a dir", []byte(long))
+	}, strata.Message("value to directory"), at(8)))
+}
+
+func TestGitExportCheckedByGit(t *testing.T) {
+	kv := openURL(t, "pebble://"+t.TempDir())
+	defer kv.Close()
+	buildExportHistory(t, kv)
+	var stream bytes.Buffer
+	if err := kv.ExportGit(ctx, &stream); err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	git(t, repo, nil, "init", "-q", "--bare")
+	git(t, repo, &stream, "fast-import", "--quiet")
+	git(t, repo, nil, "fsck", "--strict", "--no-dangling")
+	want := strataHistory(t, kv)
+	got := gitHistory(t, repo, "--all")
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("git history differs from strata's (-strata +git):\n%s", d)
+	}
+	// The log as Git prints it, with the merge, the authors and the tag.
+	log := string(git(t, repo, nil, "log", "--format=%an%x00%ae%x00%s%x00%at%x00%P", "main"))
+	for _, want := range []string{"Ada Lovelace\x00ada@example.com\x00first\x001700000001\x00", "plain name\x00\x00second\x001700000002\x00", "merge side\x001700000006\x00"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("git log lacks %q:\n%q", want, log)
+		}
+	}
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "\x00merge side\x00") && len(strings.Fields(line[strings.LastIndex(line, "\x00")+1:])) != 2 {
+			t.Errorf("the merge has not two parents: %q", line)
+		}
+	}
+	if tag, v1 := strings.TrimSpace(string(git(t, repo, nil, "log", "-1", "--format=%s", "v1"))), "third"; tag != v1 {
+		t.Errorf("tag v1 names %q, want %q", tag, v1)
+	}
+	// Imported back, the stream gives the very same commits.
+	kv2 := openMem(t)
+	res, err := kv2.ImportGit(ctx, bytes.NewReader(git(t, repo, nil, "fast-export", "--all", "--signed-tags=strip", "--reencode=yes")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"main", "side"}, res.Branches); d != "" {
+		t.Errorf("branches (-want +got):\n%s", d)
+	}
+	for _, b := range []string{"main", "side"} {
+		h1, h2 := must[strata.Hash](t)(kv.Branch(b).Head(ctx)), must[strata.Hash](t)(kv2.Branch(b).Head(ctx))
+		if h1 != h2 {
+			t.Errorf("branch %s: %s after export and import, was %s", b, h2.Short(), h1.Short())
+		}
+	}
+}
+
+// TestGitImportOwnHistory imports the Git history of the repository the
+// test runs in, from a fresh clone, and exports it again into a new
+// repository.
+func TestGitImportOwnHistory(t *testing.T) {
+	top := strings.TrimSpace(string(git(t, ".", nil, "rev-parse", "--show-toplevel")))
+	clone := filepath.Join(t.TempDir(), "clone")
+	git(t, ".", nil, "clone", "--quiet", "--mirror", "--no-local", top, clone)
+	kv := openURL(t, "pebble://"+t.TempDir())
+	defer kv.Close()
+	var warnings []string
+	stream := git(t, clone, nil, "fast-export", "--all", "--signed-tags=strip", "--reencode=yes")
+	res, err := kv.ImportGit(ctx, bytes.NewReader(stream), &strata.GitImportOptions{Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("imported %d commits, %d blobs; branches %v, tags %v; %d warnings", res.Commits, res.Blobs, res.Branches, res.Tags, len(warnings))
+	if all := strings.Count(string(git(t, clone, nil, "rev-list", "--all")), "\n"); res.Commits != all {
+		t.Errorf("imported %d commits, the repository has %d", res.Commits, all)
+	}
+	orig := gitHistory(t, clone, "--branches", "--tags")
+	if len(orig) == 0 {
+		t.Fatal("the clone has no history")
+	}
+	// The same commits, messages, authors, parents and files.
+	if d := cmp.Diff(orig, strataHistory(t, kv)); d != "" {
+		t.Fatalf("strata's history differs from git's (-git +strata):\n%s", d)
+	}
+	// The head: the same file bytes as git show HEAD:PATH.
+	head := strings.TrimPrefix(strings.TrimSpace(string(git(t, clone, nil, "symbolic-ref", "HEAD"))), "refs/heads/")
+	files := must[map[string]string](t)(dumpBranch(kv, head))
+	var paths []string
+	for p := range files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	var req bytes.Buffer
+	for _, p := range paths {
+		fmt.Fprintf(&req, "HEAD:%s\n", p)
+	}
+	rd := bufio.NewReader(bytes.NewReader(git(t, clone, &req, "cat-file", "--batch")))
+	for _, p := range paths {
+		var name, typ string
+		var size int
+		if _, err := fmt.Fscanf(rd, "%s %s %d\n", &name, &typ, &size); err != nil {
+			t.Fatalf("cat-file HEAD:%s: %v", p, err)
+		}
+		data := make([]byte, size+1)
+		if _, err := io.ReadFull(rd, data); err != nil {
+			t.Fatal(err)
+		}
+		if string(data[:size]) != files[p] {
+			t.Errorf("%s: strata holds %d bytes that differ from git show HEAD:%s", p, len(files[p]), p)
+		}
+	}
+	// Exported into a new repository: at every commit, the same paths
+	// with the same bytes.
+	var out bytes.Buffer
+	if err := kv.ExportGit(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	git(t, repo, nil, "init", "-q", "--bare")
+	git(t, repo, &out, "fast-import", "--quiet")
+	git(t, repo, nil, "fsck", "--strict", "--no-dangling")
+	if d := cmp.Diff(orig, gitHistory(t, repo, "--all")); d != "" {
+		t.Fatalf("the exported history differs from the original (-original +exported):\n%s", d)
+	}
+}
