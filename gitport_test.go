@@ -57,7 +57,10 @@ type gitCommitInfo struct {
 func gitHistory(t *testing.T, dir string, revs ...string) map[string]gitCommitInfo {
 	t.Helper()
 	out := git(t, dir, nil, append([]string{"log", "--format=%H%x00%P%x00%an%x00%at%x00%B%x01"}, revs...)...)
-	type raw struct{ hash, key string; parents []string }
+	type raw struct {
+		hash, key string
+		parents   []string
+	}
 	var rs []raw
 	for _, rec := range strings.Split(string(out), "\x01") {
 		rec = strings.TrimPrefix(rec, "\n")
