@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -277,5 +278,102 @@ func TestGitImportOwnHistory(t *testing.T) {
 	git(t, repo, nil, "fsck", "--strict", "--no-dangling")
 	if d := cmp.Diff(orig, gitHistory(t, repo, "--all")); d != "" {
 		t.Fatalf("the exported history differs from the original (-original +exported):\n%s", d)
+	}
+}
+
+func TestGitImportRules(t *testing.T) {
+	kv := openMem(t)
+	long := strings.Repeat("x", 100)
+	stream := fmt.Sprintf(`blob
+mark :1
+data %d
+%s
+blob
+mark :2
+data 5
+short
+reset refs/heads/main
+commit refs/heads/main
+mark :3
+author A <a@x> 1700000000 +0200
+committer C <c@x> 1700000999 +0000
+data 5
+init
+M 100755 :1 bin/run
+M 120000 :2 link
+M 160000 0123456789012345678901234567890123456789 sub
+M 100644 :2 file
+
+commit refs/heads/main
+mark :4
+committer C <> 1700000001 +0000
+data 6
+child
+M 100644 :1 file/now-a-dir
+R bin/run bin/renamed
+C link link2
+
+reset refs/remotes/origin/main
+from :4
+
+tag v1
+from :3
+tagger T <t@x> 1700000002 +0000
+data 4
+msg
+
+`, len(long), long)
+	var warnings []string
+	res, err := kv.ImportGit(ctx, strings.NewReader(stream), &strata.GitImportOptions{Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commits != 2 || !slices.Equal(res.Branches, []string{"main"}) || !slices.Equal(res.Tags, []string{"v1"}) {
+		t.Errorf("result %+v", res)
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], `"sub"`) || !strings.Contains(warnings[1], "refs/remotes/origin/main") {
+		t.Errorf("warnings %q, want the submodule and the remote ref", warnings)
+	}
+	want := map[string]string{"bin/renamed": long, "link": "short", "link2": "short", "file/now-a-dir": long}
+	if d := cmp.Diff(want, must[map[string]string](t)(dumpBranch(kv, "main"))); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+	c := must[strata.Commit](t)(kv.Commit(ctx, "v1"))
+	if c.Author != "A <a@x>" || c.Message != "init\n" || c.Time.Unix() != 1700000000 {
+		t.Errorf("tagged commit: author %q message %q time %v", c.Author, c.Message, c.Time)
+	}
+	if c := must[strata.Commit](t)(kv.Commit(ctx, "main")); c.Author != "C" || len(c.Parents) != 1 {
+		t.Errorf("head: author %q, %d parents", c.Author, len(c.Parents))
+	}
+	// Again: the same commits, nothing moves.
+	if _, err := kv.ImportGit(ctx, strings.NewReader(stream), nil); err != nil {
+		t.Errorf("importing the same stream again: %v", err)
+	}
+	// A branch elsewhere is not moved unless forced.
+	other := "reset refs/heads/main\ncommit refs/heads/main\nmark :1\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 inline a\ndata 1\na\n\n"
+	if _, err := kv.ImportGit(ctx, strings.NewReader(other), nil); !errors.Is(err, strata.ErrExists) || !errors.Is(err, strata.ErrConflict) {
+		t.Errorf("import over an existing branch: %v, want ErrExists", err)
+	}
+	if _, err := kv.ImportGit(ctx, strings.NewReader(other), &strata.GitImportOptions{Force: true}); err != nil {
+		t.Errorf("forced import: %v", err)
+	}
+	if v := must[[]byte](t)(kv.Branch("main").Get(ctx, "a")); string(v) != "a" {
+		t.Errorf("after the forced import a = %q", v)
+	}
+	for _, tc := range []struct {
+		in   string
+		want error
+		says string
+	}{
+		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nfrom :9\n\n", strata.ErrNotFound, ":9"},
+		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 :7 f\n\n", strata.ErrNotFound, ":7"},
+		{"blob\nmark :1\ndata 2\nx", strata.ErrInvalidValue, "line 3"},
+		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 inline a/../b\ndata 1\nx\n\n", strata.ErrInvalidPath, "a/../b"},
+		{"commit refs/heads/bad~name\ncommitter X <x> 1 +0000\ndata 1\nx\n\n", strata.ErrInvalidBranch, "bad~name"},
+	} {
+		_, err := openMem(t).ImportGit(ctx, strings.NewReader(tc.in), nil)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("import of %q: %v, want %v saying %s", tc.in, err, tc.want, tc.says)
+		}
 	}
 }
