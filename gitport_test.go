@@ -44,12 +44,34 @@ func gitBlobHash(data []byte) string {
 }
 
 // gitCommitInfo is what a Git commit says, keyed by what identifies it
-// across repositories: author name, author time, message, and the keys of
-// its parents; with its files as path -> blob name.
+// across repositories: a digest of its author name, author time and
+// message and of its parents' keys; with its files as path -> blob name.
 type gitCommitInfo struct {
 	Key     string
 	Parents []string
 	Files   map[string]string
+}
+
+// commitKey is the key of a commit in gitCommitInfo.
+func commitKey(author string, at int64, msg string, parents []string) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s", author, at, strings.TrimRight(msg, "\n"))
+	for _, p := range parents {
+		fmt.Fprintf(h, "\x00%s", p)
+	}
+	return fmt.Sprintf("%s %d %.40q %x", author, at, strings.TrimRight(msg, "\n"), h.Sum(nil)[:6])
+}
+
+// addCommit adds info to hist; a commit whose key is there already must
+// be the same commit.
+func addCommit(t *testing.T, hist map[string]gitCommitInfo, info gitCommitInfo) {
+	t.Helper()
+	if old, dup := hist[info.Key]; dup {
+		if d := cmp.Diff(old, info); d != "" {
+			t.Fatalf("two different commits have the key %s:\n%s", info.Key, d)
+		}
+	}
+	hist[info.Key] = info
 }
 
 // gitHistory reads every commit reachable from the refs of a repository
@@ -57,45 +79,35 @@ type gitCommitInfo struct {
 // ls-tree per commit.
 func gitHistory(t *testing.T, dir string, revs ...string) map[string]gitCommitInfo {
 	t.Helper()
-	out := git(t, dir, nil, append([]string{"log", "--format=%H%x00%P%x00%an%x00%at%x00%B%x01"}, revs...)...)
-	type raw struct {
-		hash, key string
-		parents   []string
-	}
-	var rs []raw
+	out := git(t, dir, nil, append([]string{"log", "--reverse", "--topo-order", "--format=%H%x00%P%x00%an%x00%at%x00%B%x01"}, revs...)...)
+	keys := map[string]string{}
+	hist := map[string]gitCommitInfo{}
 	for _, rec := range strings.Split(string(out), "\x01") {
 		rec = strings.TrimPrefix(rec, "\n")
 		if rec == "" {
 			continue
 		}
 		f := strings.SplitN(rec, "\x00", 5)
-		rs = append(rs, raw{hash: f[0], key: f[2] + "\x00" + f[3] + "\x00" + strings.TrimRight(f[4], "\n"), parents: strings.Fields(f[1])})
-	}
-	keys := map[string]string{}
-	for _, r := range rs {
-		keys[r.hash] = r.key
-	}
-	hist := map[string]gitCommitInfo{}
-	for _, r := range rs {
-		info := gitCommitInfo{Key: r.key, Files: map[string]string{}}
-		for _, p := range r.parents {
+		var at int64
+		fmt.Sscan(f[3], &at)
+		info := gitCommitInfo{Files: map[string]string{}}
+		for _, p := range strings.Fields(f[1]) {
 			info.Parents = append(info.Parents, keys[p])
 		}
-		for _, line := range strings.Split(string(git(t, dir, nil, "ls-tree", "-r", "-z", r.hash)), "\x00") {
+		info.Key = commitKey(f[2], at, f[4], info.Parents)
+		keys[f[0]] = info.Key
+		for _, line := range strings.Split(string(git(t, dir, nil, "ls-tree", "-r", "-z", f[0])), "\x00") {
 			if line == "" {
 				continue
 			}
 			meta, path, _ := strings.Cut(line, "\t")
-			f := strings.Fields(meta)
-			if f[1] == "commit" {
+			fs := strings.Fields(meta)
+			if fs[1] == "commit" {
 				continue // a submodule: left out by the import
 			}
-			info.Files[path] = f[2]
+			info.Files[path] = fs[2]
 		}
-		if _, dup := hist[r.key]; dup {
-			t.Fatalf("two commits in %s have the same author, time and message %q; the test cannot tell them apart", dir, r.key)
-		}
-		hist[r.key] = info
+		addCommit(t, hist, info)
 	}
 	return hist
 }
@@ -111,27 +123,38 @@ func strataHistory(t *testing.T, kv *strata.KV) map[string]gitCommitInfo {
 	for _, tg := range must[[]strata.TagInfo](t)(kv.Tags(ctx)) {
 		heads = append(heads, tg.Commit.String())
 	}
-	key := func(c strata.Commit) string {
-		name, _, _ := strings.Cut(c.Author, " <")
-		return fmt.Sprintf("%s\x00%d\x00%s", name, c.Time.Unix(), strings.TrimRight(c.Message, "\n"))
-	}
 	seen := map[strata.Hash]strata.Commit{}
 	for _, h := range heads {
 		for _, c := range must[[]strata.Commit](t)(kv.Log(ctx, h, 0)) {
 			seen[c.Hash] = c
 		}
 	}
-	hist := map[string]gitCommitInfo{}
-	for _, c := range seen {
-		info := gitCommitInfo{Key: key(c), Files: map[string]string{}}
+	keys := map[strata.Hash]string{}
+	var key func(h strata.Hash) string
+	key = func(h strata.Hash) string {
+		if k, ok := keys[h]; ok {
+			return k
+		}
+		c := seen[h]
+		var ps []string
 		for _, p := range c.Parents {
-			info.Parents = append(info.Parents, key(seen[p]))
+			ps = append(ps, key(p))
+		}
+		name, _, _ := strings.Cut(c.Author, " <")
+		keys[h] = commitKey(name, c.Time.Unix(), c.Message, ps)
+		return keys[h]
+	}
+	hist := map[string]gitCommitInfo{}
+	for h, c := range seen {
+		info := gitCommitInfo{Key: key(h), Files: map[string]string{}}
+		for _, p := range c.Parents {
+			info.Parents = append(info.Parents, key(p))
 		}
 		files := must[map[string]string](t)(dumpRev(kv, c.Hash.String()))
 		for p, v := range files {
 			info.Files[p] = gitBlobHash([]byte(v))
 		}
-		hist[info.Key] = info
+		addCommit(t, hist, info)
 	}
 	return hist
 }
