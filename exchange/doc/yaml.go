@@ -260,8 +260,13 @@ func isJSONNumber(s string) bool {
 // EncodeYAML returns v as a YAML document (block style, members sorted by
 // name) that DecodeYAML reads back as v. Numbers are written as their
 // text, strings quoted wherever YAML would read them as something else.
-func EncodeYAML(v *Value) ([]byte, error) {
-	out, err := yaml.MarshalWithOptions(v.yamlValue(), yaml.IndentSequence(true))
+func EncodeYAML(v *Value) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("encode YAML: the encoder failed: %v", r)
+		}
+	}()
+	out, err = yaml.MarshalWithOptions(v.yamlValue(), yaml.IndentSequence(true))
 	if err != nil {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
