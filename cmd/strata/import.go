@@ -55,6 +55,13 @@ commits and the branches and tags it set.`,
 			return wantArgs(1, 1, "FILE or -")(cmd, args)
 		},
 		RunE: action(func(ctx context.Context, args []string) error {
+			if gitDir != "" || format == "git" {
+				for _, fl := range []string{"at", "branch", "message", "author"} {
+					if cmd.Flags().Changed(fl) {
+						return usageError("import: --" + fl + " does not apply to a Git import, which keeps the history's own branches and commits")
+					}
+				}
+			}
 			if gitDir != "" {
 				return a.importGitDir(ctx, cmd, gitDir, force)
 			}

@@ -95,3 +95,12 @@ func TestImportExportGit(t *testing.T) {
 		t.Errorf("the imported log differs (-exported +imported):\n%s", d)
 	}
 }
+
+func TestImportGitRefusesDocumentFlags(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	r := s.fails(2, "import", "-", "--format", "git", "--at", "x")
+	if !strings.Contains(r.stderr, "--at") {
+		t.Errorf("stderr %q does not name --at", r.stderr)
+	}
+}
