@@ -160,7 +160,7 @@ func (a *app) registerCompletions(root *cobra.Command) {
 		if f := cmd.Flags().Lookup("branch"); f != nil {
 			_ = cmd.RegisterFlagCompletionFunc("branch", branches)
 		}
-		if f := cmd.Flags().Lookup("at"); f != nil && cmd.Name() != "import" {
+		if f := cmd.Flags().Lookup("at"); f != nil && cmd.Name() != "import" { // import's --at is a path
 			_ = cmd.RegisterFlagCompletionFunc("at", revisions)
 		}
 		switch cmd.Name() {
@@ -170,8 +170,6 @@ func (a *app) registerCompletions(root *cobra.Command) {
 			cmd.ValidArgsFunction = positional(paths, nil, nil)
 		case "log", "show", "diff", "merge-base", "merge", "revert", "cherry-pick", "fsck", "reset":
 			cmd.ValidArgsFunction = positional(revisions)
-		case "import":
-			_ = cmd.RegisterFlagCompletionFunc("at", paths) // --at is where the document goes
 		case "export":
 			cmd.ValidArgsFunction = positional(revisions, paths)
 		case "branch":
