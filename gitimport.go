@@ -12,7 +12,6 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
-	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/exchange/gitstream"
 	"github.com/stratakv/strata/node"
@@ -141,11 +140,11 @@ type gitBlob struct {
 	hash   Hash
 }
 
-// gitCommit is a commit built.
+// gitCommit is a commit built: what its children need of it, and no
+// more, so a long history costs little memory.
 type gitCommit struct {
 	hash, tree Hash
 	height     uint64
-	c          *commit.Commit
 }
 
 type gitImport struct {
@@ -262,10 +261,10 @@ func (g *gitImport) commit(ctx context.Context, c *gitstream.Commit) error {
 		id = &c.Committer
 	}
 	co := commitOptions{message: string(c.Message), author: gitAuthor(id.Name, id.Email), time: time.Unix(id.When, 0)}
-	obj, cm := buildCommit(root, hashes, height+1, co)
+	obj, _ := buildCommit(root, hashes, height+1, co)
 	g.add(objs...)
 	g.add(obj)
-	gc := gitCommit{hash: obj.Hash, tree: root, height: height + 1, c: cm}
+	gc := gitCommit{hash: obj.Hash, tree: root, height: height + 1}
 	if c.Mark > 0 {
 		g.commits[c.Mark] = gc
 	}
@@ -438,7 +437,7 @@ func (g *gitImport) moveBranch(ctx context.Context, name string, to gitCommit) e
 	case !g.opts.Force:
 		return fmt.Errorf("branch %q exists at %s; the import would move it to %s (use force): %w", name, old.Short(), to.hash.Short(), ErrExists)
 	}
-	return g.kv.land(ctx, name, old, to.hash, nil, to.c)
+	return g.kv.land(ctx, name, old, to.hash, nil, nil)
 }
 
 func (g *gitImport) moveTag(ctx context.Context, name string, to Hash) error {
