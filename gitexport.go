@@ -106,22 +106,23 @@ func (kv *KV) ExportGit(ctx context.Context, w io.Writer, names ...string) error
 				continue
 			}
 			op := gitstream.FileOp{Op: 'M', Mode: "100644", Path: ch.Path}
-			data, err := tree.Bytes(ctx, kv.store, ch.New, ch.Path)
-			if err != nil {
-				return fmt.Errorf("export commit %s: %w", n.hash.Short(), err)
-			}
-			if ch.New.Kind == node.KindInline {
-				op.DataRef, op.Data = "inline", data
-			} else {
-				m, ok := marks[ch.New.Hash]
-				if !ok {
-					m = mark(ch.New.Hash)
-					if err := sw.Blob(&gitstream.Blob{Mark: m, Data: data}); err != nil {
-						return err
-					}
+			m, written := marks[ch.New.Hash]
+			if ch.New.Kind == node.KindInline || !written {
+				data, err := tree.Bytes(ctx, kv.store, ch.New, ch.Path)
+				if err != nil {
+					return fmt.Errorf("export commit %s: %w", n.hash.Short(), err)
 				}
-				op.DataRef = fmt.Sprintf(":%d", m)
+				if ch.New.Kind == node.KindInline {
+					op.DataRef, op.Data = "inline", data
+					ops = append(ops, op)
+					continue
+				}
+				m = mark(ch.New.Hash)
+				if err := sw.Blob(&gitstream.Blob{Mark: m, Data: data}); err != nil {
+					return err
+				}
 			}
+			op.DataRef = fmt.Sprintf(":%d", m)
 			ops = append(ops, op)
 		}
 		name, email := splitAuthor(n.c.Author)
