@@ -190,6 +190,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.pushCommand(),
 		a.versionCommand(),
 		a.serveCommand(),
+		a.importCommand(),
+		a.exportCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")
