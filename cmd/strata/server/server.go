@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/cmd/strata/server/auth"
@@ -18,13 +20,23 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives one structured line per request; nil discards.
 	Logger *slog.Logger
+	// WatchHeartbeat is the interval between the heartbeat comments of a
+	// watch stream (watch.go). Zero means DefaultWatchHeartbeat.
+	WatchHeartbeat time.Duration
 }
+
+// DefaultWatchHeartbeat is the default of Options.WatchHeartbeat.
+const DefaultWatchHeartbeat = 15 * time.Second
 
 // Server serves one store over HTTP. It is safe for concurrent use.
 type Server struct {
 	kv   *strata.KV
 	opts Options
 	mux  *http.ServeMux
+	// draining is closed by Drain: long-lived responses (watch streams)
+	// end when it is.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New returns a server over kv. It does not close kv.
@@ -32,13 +44,22 @@ func New(kv *strata.KV, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux()}
+	if opts.WatchHeartbeat == 0 {
+		opts.WatchHeartbeat = DefaultWatchHeartbeat
+	}
+	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), draining: make(chan struct{})}
 	s.routes()
 	return s
 }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Drain ends long-lived responses, such as watch streams, so that
+// http.Server.Shutdown, which waits for every response to end, can finish;
+// register it with http.Server.RegisterOnShutdown. Other requests are not
+// affected. It is idempotent and safe for concurrent use.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
 
 // routes registers every route; each group lives in its own file.
 func (s *Server) routes() {
