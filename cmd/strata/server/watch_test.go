@@ -66,7 +66,7 @@ type stream struct {
 
 // watch opens GET /v1/watch with the query q and the headers hdr, and
 // returns once the server has subscribed (its first comment arrived).
-func watch(t *testing.T, ctx context.Context, ts *httptest.Server, q url.Values, hdr http.Header) *stream {
+func watch(t testing.TB, ctx context.Context, ts *httptest.Server, q url.Values, hdr http.Header) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+"/v1/watch?"+q.Encode(), nil)
@@ -123,7 +123,7 @@ func watch(t *testing.T, ctx context.Context, ts *httptest.Server, q url.Values,
 }
 
 // next returns the next move of s, skipping heartbeats.
-func (s *stream) next(t *testing.T, ctx context.Context) (sseEvent, moveData) {
+func (s *stream) next(t testing.TB, ctx context.Context) (sseEvent, moveData) {
 	t.Helper()
 	for {
 		select {
