@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +28,10 @@ func (a *app) watchCommand() *cobra.Command {
 by this or any other process sharing the store (a Redis store, or a
 server's), until interrupted (Ctrl-C: exit code 0). Each change is one line,
 as diff prints it: "A PATH", "M PATH" or "D PATH". With PREFIX only the
-values at or below PREFIX are printed.
+values at or below PREFIX are printed. A store in a directory (or
+pebble://) is refused (exit code 2): one process at a time opens it, so a
+watcher would only keep the writers out; so is mem://, which no other
+process sees.
 
 --since REV first prints what was missed since commit REV (the commits
 after it on the branch's first-parent chain, or, if the branch no longer
@@ -49,6 +53,9 @@ as "strata diff --json" prints it (see "strata help diff").`,
 	cmd.Flags().StringVar(&since, "since", "", "first print the changes made after this revision")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per move of the branch")
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		if scheme, _, ok := strings.Cut(strings.ToLower(a.store), "://"); !ok || scheme == "pebble" || scheme == "mem" {
+			return usageError("watch: the store must be one that other processes share, such as redis://; a store in a directory is opened by one process at a time")
+		}
 		var opts []strata.WatchOption
 		if len(args) > 0 {
 			opts = append(opts, strata.WatchPrefix(args[0]))

@@ -111,6 +111,16 @@ func TestWatchProcess(t *testing.T) {
 	}
 }
 
+// TestWatchRefusesLocalStores: watch on a store that no other process
+// can write at the same time is a usage error.
+func TestWatchRefusesLocalStores(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	s.set("k", "v")
+	s.fails(2, "watch")
+	s.fails(2, "-s", "mem://", "watch")
+}
+
 // TestProveVerify: prove writes a proof that verify checks with no store,
 // printing the value; a proof of absence exits 1; a tampered proof, or
 // one asked about another path or commit, exits 4; a bad commit exits 2.
