@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/internal/redistest"
 )
 
@@ -322,4 +324,77 @@ func TestWatchSinceConcurrent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// racyWatcher is a mem store whose WatchRefs, once armed, runs hook after
+// subscribing: moves made there are in the subscription but happen before
+// Watch reads the head.
+type racyWatcher struct {
+	*mem.Store
+	hook func()
+}
+
+func (r *racyWatcher) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
+	ch, err := r.Store.WatchRefs(ctx, prefix)
+	if err == nil && r.hook != nil {
+		r.hook()
+	}
+	return ch, err
+}
+
+// TestWatchMovesBeforeHeadRead: moves made between subscribing and reading
+// the head are neither delivered backwards nor twice, with or without
+// WatchSince.
+func TestWatchMovesBeforeHeadRead(t *testing.T) {
+	for _, withSince := range []bool{false, true} {
+		rw := &racyWatcher{Store: mem.New()}
+		kv := strata.New(rw)
+		defer kv.Close()
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		main := kv.Branch("main")
+		h0, err := main.Set(ctx, "k", []byte("0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var racing []strata.Hash
+		rw.hook = func() {
+			for i := 1; i <= 3; i++ {
+				h, err := main.Set(ctx, "k", []byte(fmt.Sprint(i)))
+				if err != nil {
+					t.Error(err)
+				}
+				racing = append(racing, h)
+			}
+		}
+		var opts []strata.WatchOption
+		if withSince {
+			opts = append(opts, strata.WatchSince(h0))
+		}
+		events, err := kv.Watch(ctx, "main", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rw.hook = nil
+		live, err := main.Set(ctx, "k", []byte("live"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []move
+		prev := h0
+		if withSince {
+			for _, h := range racing {
+				want = append(want, move{Old: prev, New: h, Paths: []string{"modify k"}})
+				prev = h
+			}
+		}
+		want = append(want, move{Old: racing[2], New: live, Paths: []string{"modify k"}})
+		var got []move
+		for range want {
+			got = append(got, moveOf(nextEvent(t, ctx, events)))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("since %t: events (-want +got):\n%s", withSince, diff)
+		}
+	}
 }
