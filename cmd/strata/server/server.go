@@ -21,7 +21,7 @@ type Options struct {
 	// Logger receives one structured line per request; nil discards.
 	Logger *slog.Logger
 	// WatchHeartbeat is the interval between the heartbeat comments of a
-	// watch stream (watch.go). Zero means DefaultWatchHeartbeat.
+	// watch stream (watch.go). Zero or negative means DefaultWatchHeartbeat.
 	WatchHeartbeat time.Duration
 }
 
@@ -44,7 +44,7 @@ func New(kv *strata.KV, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.WatchHeartbeat == 0 {
+	if opts.WatchHeartbeat <= 0 {
 		opts.WatchHeartbeat = DefaultWatchHeartbeat
 	}
 	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), draining: make(chan struct{})}
