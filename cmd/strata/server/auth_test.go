@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratakv/strata/cmd/strata/server/auth"
 )
@@ -133,8 +136,30 @@ func TestMetrics(t *testing.T) {
 	h.want(200, "PUT", "/v1/values/k", "v")
 	h.want(200, "PUT", "/v1/values/k", "w")
 	h.want(404, "GET", "/v1/values/nothing", "")
-	h.srv.metrics.watchClients.Inc()
-	m := string(h.want(200, "GET", "/metrics", "").body)
+
+	// A real watch stream, open while the metrics are read.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.url+"/v1/watch?branch=main", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m = string(h.want(200, "GET", "/metrics", "").body); strings.Contains(m, "strata_watch_clients 1\n") {
+			break
+		}
+	}
+	defer func() {
+		cancel()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(string(h.want(200, "GET", "/metrics", "").body), "strata_watch_clients 0\n") {
+				return
+			}
+		}
+		t.Error("strata_watch_clients did not return to 0 after the stream ended")
+	}()
 	for _, line := range []string{
 		`strata_http_requests_total{code="200",route="PUT /v1/values/{path...}"} 2`,
 		`strata_http_requests_total{code="404",route="GET /v1/values/{path...}"} 1`,

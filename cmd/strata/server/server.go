@@ -27,12 +27,16 @@ type Options struct {
 	// deadline of every route but streams). Zero means
 	// DefaultRequestTimeout; negative, no limit.
 	RequestTimeout time.Duration
+	// WatchHeartbeat is the interval between the heartbeat comments of a
+	// watch stream (watch.go). Zero or negative means DefaultWatchHeartbeat.
+	WatchHeartbeat time.Duration
 }
 
 // The defaults of Options.
 const (
 	DefaultMaxBody        = 64 << 20
 	DefaultRequestTimeout = 5 * time.Minute
+	DefaultWatchHeartbeat = 15 * time.Second
 )
 
 // Server serves one store over HTTP. It is safe for concurrent use.
@@ -60,6 +64,9 @@ func New(kv *strata.KV, opts Options) *Server {
 	}
 	if opts.RequestTimeout == 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.WatchHeartbeat <= 0 {
+		opts.WatchHeartbeat = DefaultWatchHeartbeat
 	}
 	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics(), draining: make(chan struct{})}
 	s.routes()
