@@ -18,6 +18,8 @@ type commitOptions struct {
 	author  string
 	time    time.Time
 	basedOn Hash // see BasedOn
+	ifHead  Hash // see IfHead
+	ifSet   bool // IfHead was given
 }
 
 // Message sets the commit message.
@@ -29,6 +31,35 @@ func Author(name string) CommitOption { return func(o *commitOptions) { o.author
 // Time sets the commit time (default: the time of the write). Giving a
 // fixed time makes commit hashes reproducible.
 func Time(t time.Time) CommitOption { return func(o *commitOptions) { o.time = t } }
+
+// IfHead makes a write conditional, like a compare-and-set of the whole
+// branch: it commits only if the branch head is commit h when its commit
+// lands (a zero h: only if the branch does not exist), and otherwise
+// changes nothing and returns an error wrapping ErrHeadMoved and
+// ErrConflict. Such a write is never retried onto another head, nor
+// merged into one. It is
+// for optimistic concurrency: read at a commit, then write only if no one
+// wrote since (the HTTP API's If-Match). It applies to the writes of a
+// Branch: Set, SetValue, Delete, Add and Update.
+func IfHead(h Hash) CommitOption {
+	return func(o *commitOptions) { o.ifHead, o.ifSet = h, true }
+}
+
+// checkHead returns the error of a write with IfHead whose branch is at
+// head instead, or nil.
+func (co *commitOptions) checkHead(branch string, head Hash) error {
+	if !co.ifSet || co.ifHead == head {
+		return nil
+	}
+	want, at := "to be absent", "is at "+head.Short()
+	if !co.ifHead.IsZero() {
+		want = "at " + co.ifHead.Short()
+	}
+	if head.IsZero() {
+		at = "does not exist"
+	}
+	return fmt.Errorf("branch %q expected %s, but it %s: %w: %w", branch, want, at, ErrHeadMoved, ErrConflict)
+}
 
 // defaultAuthor is the author of a commit that names none.
 const defaultAuthor = "strata"

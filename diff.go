@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"slices"
 
 	"github.com/stratakv/strata/tree"
 )
@@ -40,9 +41,18 @@ func (kv *KV) Diff(ctx context.Context, from, to string) ([]Change, error) {
 }
 
 func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
+	return kv.diffTreesUnder(ctx, a, b, "")
+}
+
+// diffTreesUnder is diffTrees keeping only the changes at or under prefix
+// (a checked path; "" for all), reading only their values.
+func (kv *KV) diffTreesUnder(ctx context.Context, a, b Hash, prefix string) ([]Change, error) {
 	tcs, err := tree.Diff(ctx, kv.nodes, a, b)
 	if err != nil {
 		return nil, err
+	}
+	if prefix != "" {
+		tcs = slices.DeleteFunc(tcs, func(tc tree.Change) bool { return !underPrefix(tc.Path, prefix) })
 	}
 	out := make([]Change, len(tcs))
 	for i, tc := range tcs {

@@ -14,20 +14,21 @@ import (
 // each one (the storage contract's from package backend). Errors returned
 // by strata wrap them with context; test them with errors.Is.
 var (
-	ErrNotFound        = backend.ErrNotFound            // path, branch, revision or object absent
-	ErrConflict        = backend.ErrConflict            // lost a compare-and-swap too often, or a merge conflict (see MergeConflictError)
-	ErrExists          = backend.ErrExists              // a branch to create exists (also ErrConflict)
-	ErrCorrupt         = backend.ErrCorrupt             // stored bytes do not match their hash or do not decode
-	ErrMissing         = backend.ErrMissing             // an object a stored link names is absent: damage (also ErrCorrupt, never ErrNotFound)
-	ErrClosed          = backend.ErrClosed              // used after Close
-	ErrInvalidPath     = tree.ErrInvalidPath            // bad path syntax, or a value/directory clash
-	ErrInvalidBranch   = branch.ErrInvalidBranch        // bad branch name
-	ErrInvalidRevision = errors.New("invalid revision") // bad revision syntax
-	ErrInvalidURL      = backend.ErrInvalidURL          // bad or unknown store URL
-	ErrInvalidValue    = contents.ErrInvalidValue       // a typed value does not parse, or is not the kind needed
-	ErrLimit           = commit.ErrLimit                // a merge-base search passed MaxDepth or MaxBases
-	ErrReadOnly        = backend.ErrReadOnly            // a write to a store opened with ReadOnly
-	ErrInvalidOption   = errors.New("invalid option")   // an option out of its range (MaxDepth(-1), MaxBases(0), MaxRetries(0), …)
+	ErrNotFound        = backend.ErrNotFound             // path, branch, revision or object absent
+	ErrConflict        = backend.ErrConflict             // lost a compare-and-swap too often, or a merge conflict (see MergeConflictError)
+	ErrExists          = backend.ErrExists               // a branch to create exists (also ErrConflict)
+	ErrCorrupt         = backend.ErrCorrupt              // stored bytes do not match their hash or do not decode
+	ErrMissing         = backend.ErrMissing              // an object a stored link names is absent: damage (also ErrCorrupt, never ErrNotFound)
+	ErrClosed          = backend.ErrClosed               // used after Close
+	ErrInvalidPath     = tree.ErrInvalidPath             // bad path syntax, or a value/directory clash
+	ErrInvalidBranch   = branch.ErrInvalidBranch         // bad branch name
+	ErrInvalidRevision = errors.New("invalid revision")  // bad revision syntax
+	ErrInvalidURL      = backend.ErrInvalidURL           // bad or unknown store URL
+	ErrInvalidValue    = contents.ErrInvalidValue        // a typed value does not parse, or is not the kind needed
+	ErrLimit           = commit.ErrLimit                 // a merge-base search passed MaxDepth or MaxBases
+	ErrReadOnly        = backend.ErrReadOnly             // a write to a store opened with ReadOnly
+	ErrInvalidOption   = errors.New("invalid option")    // an option out of its range (MaxDepth(-1), MaxBases(0), MaxRetries(0), …)
+	ErrHeadMoved       = errors.New("branch head moved") // a write with IfHead found the branch at another commit (also ErrConflict)
 )
 
 // Hash names a commit, tree node or value: 32 bytes of BLAKE3-256.

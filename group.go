@@ -222,6 +222,13 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 			w.err = err
 			continue
 		}
+		if err := w.co.checkHead(b.name, prev); err != nil {
+			if guess { // the guess may be stale: decide on the real head
+				return ws, nil
+			}
+			w.err = err
+			continue
+		}
 		os, root, err := w.make(kv, st, cur)
 		switch {
 		case err != nil:

@@ -214,6 +214,7 @@ type change struct {
 	deleted bool
 	value   []byte
 	kind    contents.Kind
+	stored  backend.Hash // a value already encoded as this contents object (see SetStored)
 	dir     *mdir
 }
 
@@ -319,6 +320,8 @@ func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Cont
 		return contents.Contents{}, notFound(path, "does not exist")
 	case l.isDir:
 		return contents.Contents{}, notFound(path, "is a directory, not a value")
+	case l.ch != nil && !l.ch.stored.IsZero():
+		return Contents(ctx, b.st.Objects(), node.Entry{Name: l.ch.name, Kind: node.KindContents, Hash: l.ch.stored}, JoinPath(path))
 	case l.ch != nil:
 		return contents.Contents{Kind: l.ch.kind, Data: append([]byte{}, l.ch.value...)}, nil
 	}
@@ -462,6 +465,27 @@ func (b *Builder) SetContents(ctx context.Context, path []string, c contents.Con
 	if !l.exists {
 		d.addCount(1)
 	}
+	return nil
+}
+
+// SetStored records at path the value whose contents object is h, as
+// SetContents would record that value, without its bytes: for a bulk
+// writer (Git import) that encodes each value once and stores the objects
+// in its own batches. The caller must store h before the tree is
+// committed (Objects does not return it), and h must be an object
+// SetContents would make: a typed value, or a raw one of more than
+// node.MaxInline bytes (a smaller raw value is held inline; give it to
+// SetContents), or the tree would not be canonical. Reading the value back
+// through b reads h from the store. Errors are those of SetContents.
+func (b *Builder) SetStored(ctx context.Context, path []string, h backend.Hash) error {
+	if err := b.SetContents(ctx, path, contents.Contents{}); err != nil {
+		return err
+	}
+	d, err := b.walk(ctx, path[:len(path)-1])
+	if err != nil {
+		return err
+	}
+	d.kid(path[len(path)-1]).stored = h
 	return nil
 }
 
@@ -700,6 +724,8 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			} else {
 				edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
 			}
+		case !c.stored.IsZero():
+			edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindContents, Hash: c.stored}})
 		default:
 			edits = append(edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
 		}

@@ -160,7 +160,7 @@ func (a *app) registerCompletions(root *cobra.Command) {
 		if f := cmd.Flags().Lookup("branch"); f != nil {
 			_ = cmd.RegisterFlagCompletionFunc("branch", branches)
 		}
-		if f := cmd.Flags().Lookup("at"); f != nil {
+		if f := cmd.Flags().Lookup("at"); f != nil && cmd.Name() != "import" { // import's --at is a path
 			_ = cmd.RegisterFlagCompletionFunc("at", revisions)
 		}
 		switch cmd.Name() {
@@ -170,6 +170,8 @@ func (a *app) registerCompletions(root *cobra.Command) {
 			cmd.ValidArgsFunction = positional(paths, nil, nil)
 		case "log", "show", "diff", "merge-base", "merge", "revert", "cherry-pick", "fsck", "reset":
 			cmd.ValidArgsFunction = positional(revisions)
+		case "export":
+			cmd.ValidArgsFunction = positional(revisions, paths)
 		case "branch":
 			cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 				del, _ := cmd.Flags().GetBool("delete")

@@ -189,6 +189,12 @@ func (a *app) rootCommand() *cobra.Command {
 		a.pullCommand(),
 		a.pushCommand(),
 		a.versionCommand(),
+		a.serveCommand(),
+		a.importCommand(),
+		a.exportCommand(),
+		a.watchCommand(),
+		a.proveCommand(),
+		a.verifyCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")
@@ -240,6 +246,8 @@ func classify(ctx context.Context, err error) (int, string) {
 	switch {
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		return exitFailure, "interrupted"
+	case errors.Is(err, strata.ErrInvalidProof): // may wrap ErrCorrupt: the proof is damaged, not the store
+		return exitFailure, err.Error()
 	case errors.Is(err, strata.ErrCorrupt):
 		return exitFailure, err.Error() + "; the store is damaged"
 	case errors.As(err, new(fsckDamage)):

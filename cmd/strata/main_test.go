@@ -20,6 +20,9 @@ func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
 	flag.Parse()
+	if url := os.Getenv(serveClientURL); url != "" {
+		return serveClient(url) // a child process of TestServeTwoProcesses
+	}
 	// A fuzzing worker runs only a fuzz target, which needs no binary:
 	// skip the build so the fuzzer's time goes to fuzzing.
 	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {

@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/cmd/strata/server/auth"
@@ -18,13 +20,38 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives one structured line per request; nil discards.
 	Logger *slog.Logger
+	// MaxBody limits the size of a request body in bytes; a larger body is
+	// refused with 413. Zero means DefaultMaxBody; negative, no limit.
+	MaxBody int64
+	// RequestTimeout limits the time to answer a request (the write
+	// deadline of every route but streams). Zero means
+	// DefaultRequestTimeout; negative, no limit.
+	RequestTimeout time.Duration
+	// WatchHeartbeat is the interval between the heartbeat comments of a
+	// watch stream (watch.go). Zero or negative means DefaultWatchHeartbeat.
+	WatchHeartbeat time.Duration
 }
+
+// The defaults of Options.
+const (
+	DefaultMaxBody        = 64 << 20
+	DefaultRequestTimeout = 5 * time.Minute
+	DefaultWatchHeartbeat = 15 * time.Second
+)
 
 // Server serves one store over HTTP. It is safe for concurrent use.
 type Server struct {
-	kv   *strata.KV
-	opts Options
-	mux  *http.ServeMux
+	kv      *strata.KV
+	opts    Options
+	mux     *http.ServeMux
+	metrics *metrics
+	// draining is closed by Drain: long-lived responses (watch streams)
+	// end when it is.
+	draining  chan struct{}
+	drainOnce sync.Once
+	// patterns lists every registered route pattern, for the test that
+	// holds them against the OpenAPI document.
+	patterns []string
 }
 
 // New returns a server over kv. It does not close kv.
@@ -32,7 +59,16 @@ func New(kv *strata.KV, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxBody == 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.RequestTimeout == 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.WatchHeartbeat <= 0 {
+		opts.WatchHeartbeat = DefaultWatchHeartbeat
+	}
+	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics(), draining: make(chan struct{})}
 	s.routes()
 	return s
 }
@@ -40,8 +76,16 @@ func New(kv *strata.KV, opts Options) *Server {
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// Drain ends long-lived responses, such as watch streams, so that
+// http.Server.Shutdown, which waits for every response to end, can finish;
+// register it with http.Server.RegisterOnShutdown. Other requests are not
+// affected. It is idempotent and safe for concurrent use.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
+
 // routes registers every route; each group lives in its own file.
 func (s *Server) routes() {
+	s.handlePublic("GET /healthz", http.HandlerFunc(s.healthz))
+	s.handlePublic("GET /metrics", s.metrics.handler())
 	s.apiRoutes()     // api.go: the JSON API
 	s.watchRoutes()   // watch.go: the watch stream
 	s.proofRoutes()   // proof.go: Merkle proofs
@@ -64,4 +108,14 @@ func (s *Server) grant(r *http.Request) (g auth.Grant, ok bool) {
 		g.Write = false
 	}
 	return g, true
+}
+
+// healthz answers 200 "ok" while the store answers, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.kv.Branches(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
 }

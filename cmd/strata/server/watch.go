@@ -1,4 +1,146 @@
 package server
 
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stratakv/strata"
+)
+
 // watchRoutes registers this file's routes.
-func (s *Server) watchRoutes() {}
+func (s *Server) watchRoutes() {
+	s.handleStream("GET /v1/watch", http.HandlerFunc(s.watch))
+}
+
+// watchEvent is the data of one "move" event of the watch stream.
+type watchEvent struct {
+	Branch  string       `json:"branch"`
+	Old     string       `json:"old"` // "" when the branch was created
+	New     string       `json:"new"` // "" when the branch was deleted
+	Changes []changeJSON `json:"changes"`
+}
+
+// watch serves GET /v1/watch?branch=B&prefix=P&since=REV: Server-Sent
+// Events (text/event-stream), one per head move of branch B (default
+// main), in order, until the client goes away or the server drains:
+//
+//	id: <new head: 64 hex digits; no id line when the branch was deleted>
+//	event: move
+//	data: {"branch":B,"old":HASH or "","new":HASH or "","changes":[…]}
+//
+// changes holds the values that differ under prefix P (all without P),
+// sorted by path, each {"op":"add|modify|remove","path":…} with the old
+// and new values as "old"/"new" strings when they are valid UTF-8, else
+// as "oldBase64"/"newBase64" (standard padded base64); absent for an
+// added value's old and a removed value's new. Every head move is sent,
+// with empty changes if nothing changed under P. With since (a commit or
+// any revision) or, without it, a Last-Event-ID header (a commit hash),
+// the stream first sends the moves missed after that commit, then live
+// ones, none twice (strata.WatchSince defines the missed moves). A
+// comment line ": ping" is sent every Options.WatchHeartbeat. If watching
+// fails mid-stream, one event "error" with data {"error":…} ends the
+// stream. Before the stream starts, errors are JSON errors: 400 for a bad
+// branch, prefix or since, 404 for an unknown since commit. It needs read
+// access to B.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
+	name := query(r, "branch", defaultBranch)
+	if !s.authorize(w, r, false, name) {
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		s.writeError(w, r, fmt.Errorf("watch: the connection cannot stream"))
+		return
+	}
+	s.metrics.watchClients.Inc()
+	defer s.metrics.watchClients.Dec()
+	ctx := r.Context()
+	opts := []strata.WatchOption{strata.WatchPrefix(r.URL.Query().Get("prefix"))}
+	since := r.URL.Query().Get("since")
+	if since == "" {
+		since = strings.TrimSpace(r.Header.Get("Last-Event-ID"))
+	}
+	if since != "" {
+		h, err := s.kv.Resolve(ctx, since)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("watch since %q: %w", since, err))
+			return
+		}
+		opts = append(opts, strata.WatchSince(h))
+	}
+	events, err := s.kv.Watch(ctx, name, opts...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // no buffering in a reverse proxy
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, ": watching "+name+"\n\n"); err != nil {
+		return
+	}
+	flusher.Flush()
+	heartbeat := time.NewTicker(s.opts.WatchHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		var err error
+		select {
+		case ev, ok := <-events:
+			switch {
+			case !ok:
+				return
+			case ev.Err != nil:
+				data, _ := json.Marshal(map[string]string{"error": ev.Err.Error()})
+				_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", data)
+				flusher.Flush()
+				return
+			}
+			err = writeMove(w, ev)
+		case <-heartbeat.C:
+			_, err = fmt.Fprint(w, ": ping\n\n")
+		case <-ctx.Done():
+			return
+		case <-s.draining:
+			return
+		}
+		if err != nil {
+			return // the client went away
+		}
+		flusher.Flush()
+	}
+}
+
+// writeMove writes one "move" event.
+func writeMove(w http.ResponseWriter, ev strata.Event) error {
+	e := watchEvent{Branch: ev.Branch, Changes: make([]changeJSON, len(ev.Changes))}
+	if !ev.Old.IsZero() {
+		e.Old = ev.Old.String()
+	}
+	if !ev.New.IsZero() {
+		e.New = ev.New.String()
+	}
+	for i, c := range ev.Changes {
+		j := changeJSON{Op: c.Op.String(), Path: c.Path}
+		j.Old, j.OldBase64 = bytesJSON(c.Old)
+		j.New, j.NewBase64 = bytesJSON(c.New)
+		e.Changes[i] = j
+	}
+	data, err := json.Marshal(e) // one line: JSON escapes newlines
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if e.New != "" {
+		b.WriteString("id: " + e.New + "\n")
+	}
+	b.WriteString("event: move\ndata: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	_, err = fmt.Fprint(w, b.String())
+	return err
+}

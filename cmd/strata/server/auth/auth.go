@@ -134,10 +134,12 @@ func (t *Tokens) Lookup(token string) (Grant, bool) {
 // TOKEN", else from the console's cookie, else "".
 func Token(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
-		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(tok)
+		// The scheme is case-insensitive (RFC 9110, section 11.1).
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return ""
 		}
-		return ""
+		return strings.TrimSpace(tok)
 	}
 	if c, err := r.Cookie(CookieName); err == nil {
 		return c.Value
