@@ -29,7 +29,7 @@ func TestCacheBound(t *testing.T) {
 		if c.size > c.max {
 			t.Fatalf("after %d adds: size %d > max %d", i, c.size, c.max)
 		}
-		if j, ok := c.items[hashN(i)]; !ok || c.slots[j].v != i { // look without reading
+		if j, ok := c.items[cacheKey(hashN(i))]; !ok || c.slots[j].v != i { // look without reading
 			t.Fatalf("object %d just added is not cached", i)
 		}
 	}
@@ -69,5 +69,31 @@ func TestCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	if c.size > c.max {
 		t.Errorf("size %d > max %d", c.size, c.max)
+	}
+}
+
+// TestCacheKeyCollision: two hashes that share the cache's map key (their
+// first 8 bytes) never answer for each other: adding one evicts the other.
+func TestCacheKeyCollision(t *testing.T) {
+	c := newCache(1 << 20)
+	a, b := hashN(1), hashN(1)
+	b[31] ^= 0xff
+	if cacheKey(a) != cacheKey(b) || a == b {
+		t.Fatal("test hashes should share a key and differ")
+	}
+	c.add(a, "a", 100)
+	if v, ok := c.get(b); ok {
+		t.Fatalf("get b = %v before b was added", v)
+	}
+	c.add(b, "b", 100)
+	if v, ok := c.get(b); !ok || v != "b" {
+		t.Fatalf("get b = %v, %v; want b", v, ok)
+	}
+	if v, ok := c.get(a); ok {
+		t.Fatalf("get a = %v after b took its key; want a miss", v)
+	}
+	if c.size != 100 || len(c.items) != 1 || len(c.slots) != 1 || len(c.free) != 0 {
+		t.Fatalf("size %d, %d items, %d slots (%d free); want 100, 1, 1 (0): b reuses a's slot",
+			c.size, len(c.items), len(c.slots), len(c.free))
 	}
 }

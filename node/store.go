@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -152,7 +153,7 @@ type cache struct {
 	mu    sync.RWMutex
 	max   int64
 	size  int64
-	items map[backend.Hash]int32 // index in slots
+	items map[uint64]int32 // cacheKey(hash) -> index in slots
 	slots []cacheSlot
 	free  []int32 // empty slots
 	hand  int     // the next slot the sweep looks at
@@ -167,13 +168,21 @@ type cacheSlot struct {
 }
 
 func newCache(max int64) *cache {
-	return &cache{max: max, items: make(map[backend.Hash]int32)}
+	return &cache{max: max, items: make(map[uint64]int32)}
 }
+
+// cacheKey is the map key of h: its first 8 bytes. Hashes are BLAKE3
+// outputs, so these are as good a map key as all 32 and make a smaller,
+// faster map. Two hashes that share them (which someone could contrive)
+// share one map entry: a slot is found only if its whole hash matches,
+// and adding one evicts the other, so a collision costs cache hits, never
+// a wrong answer.
+func cacheKey(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
 // slot returns h's slot, marked used, or nil. The caller holds c.mu.
 func (c *cache) slot(h backend.Hash) *cacheSlot {
-	i, ok := c.items[h]
-	if !ok {
+	i, ok := c.items[cacheKey(h)]
+	if !ok || c.slots[i].h != h {
 		return nil
 	}
 	sl := &c.slots[i]
@@ -219,8 +228,11 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.slot(h) != nil {
-		return
+	if i, ok := c.items[cacheKey(h)]; ok {
+		if c.slots[i].h == h {
+			return
+		}
+		c.evict(i) // another hash with the same key
 	}
 	for c.size+size > c.max { // make room first: the new entry is never the one evicted
 		if c.hand >= len(c.slots) {
@@ -234,10 +246,7 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 		case sl.used.Load():
 			sl.used.Store(false)
 		default:
-			delete(c.items, sl.h)
-			c.size -= int64(sl.size)
-			sl.v, sl.live = nil, false
-			c.free = append(c.free, int32(j))
+			c.evict(int32(j))
 		}
 	}
 	var i int32
@@ -260,6 +269,15 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	sl := &c.slots[i]
 	sl.h, sl.v, sl.size, sl.live = h, v, int32(size), true
 	sl.used.Store(false)
-	c.items[h] = i
+	c.items[cacheKey(h)] = i
 	c.size += size
+}
+
+// evict empties the live slot i. The caller holds c.mu for writing.
+func (c *cache) evict(i int32) {
+	sl := &c.slots[i]
+	delete(c.items, cacheKey(sl.h))
+	c.size -= int64(sl.size)
+	sl.v, sl.live = nil, false
+	c.free = append(c.free, i)
 }
