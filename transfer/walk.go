@@ -35,7 +35,8 @@ type WalkOptions struct {
 }
 
 // Walk reads every object reachable from heads in src (commits, their
-// trees, directory and index objects, contents), level by level, in
+// trees, directory and index objects, contents; a commit-graph run is a
+// leaf), level by level, in
 // batches (one GetMany per batch), once each, re-hashing and decoding
 // every one, and calls opt.Visit for each. It is the one walk over the
 // object graph: transfers (Objects) and garbage collection use it.
@@ -177,6 +178,11 @@ func (w *walker) children(h backend.Hash, data []byte, level int) ([]backend.Has
 		return x.Refs(), nil
 	case codec.TagContents:
 		_, err := contents.Decode(data)
+		return nil, err
+	case codec.TagGraph:
+		// A commit-graph run (a graph/ ref names one): derived data
+		// that lists commits but keeps none of them alive.
+		_, err := commit.DecodeRun(data)
 		return nil, err
 	}
 	return nil, codec.Corruptf(tag, "not a stored object")
