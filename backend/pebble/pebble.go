@@ -689,7 +689,8 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) (err error
 // Compact compacts the object key range (backend.Compacter), so that the
 // disk space of deleted objects is returned: their tombstones and the
 // values they cover are dropped from the sstables. It waits for the
-// compaction to finish; a read-only store returns ErrReadOnly.
+// compaction to finish; Pebble removes the replaced table files in the
+// background moments later. A read-only store returns ErrReadOnly.
 func (s *Store) Compact(ctx context.Context) (err error) {
 	const op = "compact objects"
 	if err := s.acquireWrite(ctx, op); err != nil {
