@@ -189,6 +189,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.pullCommand(),
 		a.pushCommand(),
 		a.versionCommand(),
+		a.gcCommand(),
+		a.squashCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")
