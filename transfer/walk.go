@@ -1,8 +1,10 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
@@ -36,8 +38,9 @@ type WalkOptions struct {
 
 // Walk reads every object reachable from heads in src (commits, their
 // trees, directory and index objects, contents; a commit-graph run is a
-// leaf), level by level, in
-// batches (one GetMany per batch), once each, re-hashing and decoding
+// leaf), once each: first the commits, level by level (one read per
+// level), then everything else, level by level in full batches (one
+// GetMany per batch); re-hashing and decoding
 // every one, and calls opt.Visit for each. It is the one walk over the
 // object graph: transfers (Objects) and garbage collection use it.
 // An object src lacks stops it with an error wrapping backend.ErrMissing
@@ -49,23 +52,54 @@ func Walk(ctx context.Context, src backend.ObjectStore, heads []backend.Hash, op
 	if w.opt.Batch <= 0 {
 		w.opt.Batch = DefaultBatch
 	}
-	// A commit's parents are one level below it, so a commit's level is
-	// its depth (0 for a head).
+	// First the history, level by level: a commit's parents are one level
+	// below it, so a commit's level is its depth (0 for a head). A
+	// linear history is one read per commit, so the trees wait: the links
+	// that are not parents are collected and walked afterwards, level by
+	// level in full batches.
 	frontier := w.fresh(heads)
+	var rest []backend.Hash
 	for level := 0; len(frontier) > 0; level++ {
-		todo, err := w.todo(ctx, frontier)
+		var next []backend.Hash
+		err := w.level(ctx, frontier, level, func(c *commit.Commit, kids []backend.Hash) {
+			for _, k := range kids {
+				if c != nil && k != c.Tree {
+					next = append(next, k) // a parent
+				} else {
+					rest = append(rest, k)
+				}
+			}
+		})
 		if err != nil {
 			return err
 		}
+		frontier = w.fresh(next)
+	}
+	for frontier = w.fresh(rest); len(frontier) > 0; {
 		var next []backend.Hash
-		for i := 0; i < len(todo); i += w.opt.Batch {
-			kids, err := w.read(ctx, todo[i:min(i+w.opt.Batch, len(todo))], level)
-			if err != nil {
-				return err
-			}
+		err := w.level(ctx, frontier, 0, func(_ *commit.Commit, kids []backend.Hash) {
 			next = append(next, kids...)
+		})
+		if err != nil {
+			return err
 		}
 		frontier = w.fresh(next)
+	}
+	return nil
+}
+
+// level reads the objects of hs that Have does not report, in batches,
+// and hands each one's decoded commit (nil for another object) and the
+// links to follow to add.
+func (w *walker) level(ctx context.Context, hs []backend.Hash, level int, add func(*commit.Commit, []backend.Hash)) error {
+	todo, err := w.todo(ctx, hs)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(todo); i += w.opt.Batch {
+		if err := w.read(ctx, todo[i:min(i+w.opt.Batch, len(todo))], level, add); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -116,74 +150,76 @@ func (w *walker) todo(ctx context.Context, hs []backend.Hash) ([]backend.Hash, e
 	return out, nil
 }
 
-// read reads hs, verifies and decodes each, visits it, and returns the
-// children to look at next.
-func (w *walker) read(ctx context.Context, hs []backend.Hash, level int) ([]backend.Hash, error) {
+// read reads hs, verifies and decodes each, visits it, and hands it to
+// add with the links to follow. The batch is read in hash order (a
+// sorted batch reads an ordered store's key space in one pass).
+func (w *walker) read(ctx context.Context, hs []backend.Hash, level int, add func(*commit.Commit, []backend.Hash)) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
+	hs = slices.Clone(hs)
+	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
 	datas, err := backend.GetMany(ctx, w.src, hs)
 	if err != nil {
-		return nil, fmt.Errorf("read %d objects from the source: %w", len(hs), err)
+		return fmt.Errorf("read %d objects from the source: %w", len(hs), err)
 	}
-	var next []backend.Hash
 	for i, h := range hs {
 		data := datas[i]
 		if data == nil {
-			return nil, fmt.Errorf("source object %s: %w", h, backend.ErrMissing)
+			return fmt.Errorf("source object %s: %w", h, backend.ErrMissing)
 		}
 		if err := codec.Verify(h, data); err != nil {
-			return nil, fmt.Errorf("source object: %w", err)
+			return fmt.Errorf("source object: %w", err)
 		}
-		kids, err := w.children(h, data, level)
+		c, kids, err := w.children(h, data, level)
 		if err != nil {
-			return nil, fmt.Errorf("source object %s: %w", h, err)
+			return fmt.Errorf("source object %s: %w", h, err)
 		}
 		if err := w.opt.Visit(h, data, kids); err != nil {
-			return nil, err
+			return err
 		}
-		next = append(next, kids...)
+		add(c, kids)
 	}
 	if w.opt.Batched != nil {
 		w.opt.Batched()
 	}
-	return next, nil
+	return nil
 }
 
 // children decodes data and returns the objects it links to that are to
-// be walked too.
-func (w *walker) children(h backend.Hash, data []byte, level int) ([]backend.Hash, error) {
+// be walked too, and the decoded commit if it is one.
+func (w *walker) children(h backend.Hash, data []byte, level int) (*commit.Commit, []backend.Hash, error) {
 	tag, _ := codec.TagOf(data)
 	switch tag {
 	case codec.TagCommit:
 		c, err := commit.Decode(data)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if w.opt.Children != nil {
-			return w.opt.Children(h, c, level), nil
+			return c, w.opt.Children(h, c, level), nil
 		}
-		return c.Refs(), nil
+		return c, c.Refs(), nil
 	case codec.TagNode:
 		n, err := node.Decode(data)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return n.Refs(), nil
+		return nil, n.Refs(), nil
 	case codec.TagIndex:
 		x, err := node.DecodeIndex(data)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return x.Refs(), nil
+		return nil, x.Refs(), nil
 	case codec.TagContents:
 		_, err := contents.Decode(data)
-		return nil, err
+		return nil, nil, err
 	case codec.TagGraph:
 		// A commit-graph run (a graph/ ref names one): derived data
 		// that lists commits but keeps none of them alive.
 		_, err := commit.DecodeRun(data)
-		return nil, err
+		return nil, nil, err
 	}
-	return nil, codec.Corruptf(tag, "not a stored object")
+	return nil, nil, codec.Corruptf(tag, "not a stored object")
 }
