@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -274,7 +276,8 @@ func (g *gc) mark(ctx context.Context, phase string) (int, error) {
 	}
 	n := 0
 	err = transfer.Walk(ctx, src, heads, transfer.WalkOptions{
-		Batch: gcBatch,
+		Batch:    gcBatch,
+		Parallel: runtime.GOMAXPROCS(0),
 		Have: func(_ context.Context, hs []Hash) ([]bool, error) {
 			out := make([]bool, len(hs))
 			for i, h := range hs {
@@ -359,9 +362,12 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 
 // restoring reads through to the store, and stores again (from the
 // quarantine) an object that this GC deleted and a ref now reaches.
+// The walk may call GetMany from several goroutines: mu guards the
+// restore.
 type restoring struct {
 	backend.ObjectStore
-	g *gc
+	g  *gc
+	mu sync.Mutex
 }
 
 func (r *restoring) GetMany(ctx context.Context, hs []Hash) ([][]byte, error) {
@@ -369,6 +375,8 @@ func (r *restoring) GetMany(ctx context.Context, hs []Hash) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var back []backend.Object
 	for i, h := range hs {
 		if datas[i] != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
@@ -34,6 +35,11 @@ type WalkOptions struct {
 	Visit func(h backend.Hash, data []byte, kids []backend.Hash) error
 	// Batched, if set, is called after each batch read.
 	Batched func()
+	// Parallel, if more than 1, splits every large batch among that many
+	// goroutines, each reading (GetMany) and decoding its part; src must
+	// then be safe for concurrent use. Visit still runs on Walk's
+	// goroutine.
+	Parallel int
 }
 
 // Walk reads every object reachable from heads in src (commits, their
@@ -152,33 +158,66 @@ func (w *walker) todo(ctx context.Context, hs []backend.Hash) ([]backend.Hash, e
 
 // read reads hs, verifies and decodes each, visits it, and hands it to
 // add with the links to follow. The batch is read in hash order (a
-// sorted batch reads an ordered store's key space in one pass).
+// sorted batch reads an ordered store's key space in one pass), split
+// among opt.Parallel goroutines when it is large; Visit and add run on
+// the caller's goroutine, in hash order.
 func (w *walker) read(ctx context.Context, hs []backend.Hash, level int, add func(*commit.Commit, []backend.Hash)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	hs = slices.Clone(hs)
 	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
-	datas, err := backend.GetMany(ctx, w.src, hs)
-	if err != nil {
-		return fmt.Errorf("read %d objects from the source: %w", len(hs), err)
+	type decoded struct {
+		data []byte
+		c    *commit.Commit
+		kids []backend.Hash
+	}
+	out := make([]decoded, len(hs))
+	part := func(lo, hi int) error {
+		datas, err := backend.GetMany(ctx, w.src, hs[lo:hi])
+		if err != nil {
+			return fmt.Errorf("read %d objects from the source: %w", hi-lo, err)
+		}
+		for i, data := range datas {
+			h := hs[lo+i]
+			if data == nil {
+				return fmt.Errorf("source object %s: %w", h, backend.ErrMissing)
+			}
+			if err := codec.Verify(h, data); err != nil {
+				return fmt.Errorf("source object: %w", err)
+			}
+			c, kids, err := w.children(h, data, level)
+			if err != nil {
+				return fmt.Errorf("source object %s: %w", h, err)
+			}
+			out[lo+i] = decoded{data, c, kids}
+		}
+		return nil
+	}
+	if p := w.opt.Parallel; p > 1 && len(hs) >= 64*p {
+		errs := make([]error, p)
+		var wg sync.WaitGroup
+		for j := range p {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[j] = part(j*len(hs)/p, (j+1)*len(hs)/p)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+	} else if err := part(0, len(hs)); err != nil {
+		return err
 	}
 	for i, h := range hs {
-		data := datas[i]
-		if data == nil {
-			return fmt.Errorf("source object %s: %w", h, backend.ErrMissing)
-		}
-		if err := codec.Verify(h, data); err != nil {
-			return fmt.Errorf("source object: %w", err)
-		}
-		c, kids, err := w.children(h, data, level)
-		if err != nil {
-			return fmt.Errorf("source object %s: %w", h, err)
-		}
-		if err := w.opt.Visit(h, data, kids); err != nil {
+		if err := w.opt.Visit(h, out[i].data, out[i].kids); err != nil {
 			return err
 		}
-		add(c, kids)
+		add(out[i].c, out[i].kids)
 	}
 	if w.opt.Batched != nil {
 		w.opt.Batched()
