@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend/pebble"
@@ -43,7 +44,9 @@ func GCFixture(ctx context.Context, parent string, keys, commits int) (string, e
 // GCResult is one measured GC.
 type GCResult struct {
 	Stats    strata.GCStats
-	MarkRate float64 // objects marked per second of the mark
+	MarkRate float64       // objects marked per second of the mark (wall time)
+	CPU      time.Duration // CPU time (user+system) the process used during the GC; 0 if unknown
+	CPURate  float64       // objects marked per CPU second of the whole GC (dry run: list + mark + count); 0 if unknown
 }
 
 // MeasureGC opens the store in dir (a fresh open: Pebble's block cache is
@@ -58,14 +61,19 @@ func MeasureGC(ctx context.Context, dir string, opts ...strata.GCOption) (GCResu
 	if len(opts) == 0 {
 		opts = []strata.GCOption{strata.DryRun()}
 	}
+	cpu0 := cpuTime()
 	st, err := kv.GC(ctx, append(opts, strata.GCGrace(0))...)
+	cpu := cpuTime() - cpu0
 	if cerr := kv.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return GCResult{}, err
 	}
-	r := GCResult{Stats: *st}
+	r := GCResult{Stats: *st, CPU: cpu}
+	if cpu > 0 {
+		r.CPURate = float64(st.Marked) / cpu.Seconds()
+	}
 	if st.MarkTime > 0 {
 		r.MarkRate = float64(st.Marked) / st.MarkTime.Seconds()
 	}
