@@ -521,3 +521,55 @@ func TestGCWithWriterGoroutines(t *testing.T) {
 	t.Logf("%d GC runs deleted %d objects while 4 goroutines made %d commits", runs, deleted, len(acked))
 	checkAcked(t, kv, acked, ids, n)
 }
+
+// TestGCLastCheckRestores: a branch that comes to point at deleted
+// history during the grace period (as a writer that read a commit before
+// GC deleted it and lands after) has that history stored again by GC's
+// last check; a branch that moves onto unreachable history during the
+// mark keeps it (the check before each delete batch).
+func TestGCLastCheckRestores(t *testing.T) {
+	for _, phase := range []string{"wait", "mark"} {
+		t.Run(phase, func(t *testing.T) {
+			kv := memKV(t)
+			history(t, kv, 10)
+			must[strata.Hash](t)(kv.Branch("old").Reset(ctx, "main"))
+			for i := 0; i < 5; i++ {
+				must[strata.Hash](t)(kv.Branch("old").Set(ctx, fmt.Sprintf("old/%d", i), longValue(300+i)))
+			}
+			oldHead := must[strata.Hash](t)(kv.Resolve(ctx, "old"))
+			want := dumpAt(t, kv, "old")
+			if err := kv.DeleteBranch(ctx, "old"); err != nil {
+				t.Fatal(err)
+			}
+			moved := false
+			st, err := kv.GC(ctx, strata.GCGrace(time.Millisecond), strata.GCProgressFunc(func(p strata.GCProgress) {
+				if p.Phase == phase && !moved {
+					moved = true
+					if err := kv.Backend().CompareAndSwapRef(ctx, "heads/revived", backend.ZeroHash, oldHead); err != nil {
+						t.Error(err)
+					}
+				}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !moved {
+				t.Fatalf("no %s phase", phase)
+			}
+			switch phase {
+			case "wait":
+				if st.Deleted == 0 || st.Restored == 0 {
+					t.Errorf("GC stats %+v; want objects deleted and then restored", st)
+				}
+			case "mark":
+				if st.Deleted != 0 || st.Rescued == 0 {
+					t.Errorf("GC stats %+v; want every candidate rescued, none deleted", st)
+				}
+			}
+			fsckClean(t, kv)
+			if diff := cmp.Diff(want, dumpAt(t, kv, "revived")); diff != "" {
+				t.Errorf("revived branch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
