@@ -6,9 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"testing"
-	"time"
-
-	"github.com/stratakv/strata"
 )
 
 // envInt returns the integer in environment variable name, or def.
@@ -39,11 +36,8 @@ func TestGCWorkload(t *testing.T) {
 // BenchmarkGCMark measures GC's mark on issue 15's fixture: a Pebble
 // store with STRATA_BENCH_GC_KEYS keys (default 1,000,000) bulk loaded
 // and STRATA_BENCH_GC_COMMITS single-key commits (default 10,000) on
-// top. Each iteration reopens the store and runs a dry-run GC, then, side
-// by side, fsck of the same store (read-only); it reports the median
-// mark rate (objects/s of wall time and per CPU second), fsck's rate
-// (commits and directory objects per second; the fixture's values are
-// inline) and the object count.
+// top. Each iteration reopens the store and runs a dry-run GC; it
+// reports the median mark rate (objects/s) and the object count.
 func BenchmarkGCMark(b *testing.B) {
 	ctx := context.Background()
 	keys := envInt("STRATA_BENCH_GC_KEYS", 1_000_000)
@@ -53,7 +47,7 @@ func BenchmarkGCMark(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	var rates, cpuRates, fsckRates []float64
+	var rates, cpuRates []float64
 	var last GCResult
 	b.ResetTimer()
 	for b.Loop() {
@@ -61,22 +55,6 @@ func BenchmarkGCMark(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// Side by side: fsck of the same store, another full walk (one
-		// read per object, each re-hashed and decoded).
-		kv, err := strata.Open(ctx, dir, strata.ReadOnly())
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		rep, err := kv.Fsck(ctx)
-		took := time.Since(start)
-		if cerr := kv.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil || len(rep.Problems) > 0 {
-			b.Fatalf("fsck: %v %v", rep, err)
-		}
-		fsckRates = append(fsckRates, float64(rep.Commits+rep.Nodes)/took.Seconds())
 		rates = append(rates, r.MarkRate)
 		cpuRates = append(cpuRates, r.CPURate)
 		last = r
@@ -84,12 +62,10 @@ func BenchmarkGCMark(b *testing.B) {
 	b.StopTimer()
 	sort.Float64s(rates)
 	sort.Float64s(cpuRates)
-	sort.Float64s(fsckRates)
-	b.ReportMetric(fsckRates[len(fsckRates)/2], "fsck-objects/s")
 	b.ReportMetric(rates[len(rates)/2], "marked/s")
 	b.ReportMetric(cpuRates[len(cpuRates)/2], "marked/cpu-s")
 	b.ReportMetric(float64(last.Stats.Marked), "objects")
 	b.ReportMetric(last.Stats.MarkTime.Seconds(), "mark-s")
-	b.Logf("keys %d, commits %d: %d objects, %d refs; last mark %.2f s; median %.0f objects/s (wall), %.0f objects per CPU second, over %d runs (all: %.0f); fsck beside it: %.0f commits+nodes/s (all: %.0f)",
-		keys, commits, last.Stats.Marked, last.Stats.Refs, last.Stats.MarkTime.Seconds(), rates[len(rates)/2], cpuRates[len(cpuRates)/2], len(rates), rates, fsckRates[len(fsckRates)/2], fsckRates)
+	b.Logf("keys %d, commits %d: %d objects, %d refs; last mark %.2f s; median %.0f objects/s (wall), %.0f objects per CPU second, over %d runs (all: %.0f)",
+		keys, commits, last.Stats.Marked, last.Stats.Refs, last.Stats.MarkTime.Seconds(), rates[len(rates)/2], cpuRates[len(cpuRates)/2], len(rates), rates)
 }
