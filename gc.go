@@ -101,18 +101,19 @@ type GCStats struct {
 //     and marks from the values not marked yet; a deleted object that a
 //     ref now reaches is stored again from its copy (GCStats.Restored).
 //
-// What a concurrent writer must satisfy: a commit that relies on an
-// object it did not store anew — one it read, one another process told
-// it of, one whose Put was a no-op because it was present (an old value
-// written again), one a transfer skipped because the store had it — must
-// land (its ref move must succeed) within the grace period of that read
-// or Put. Every writer of this package lands within seconds, far inside
-// the default 10 minutes. Such a commit that lands in the milliseconds
-// between step 4's ref read and its delete reads as damaged (ErrMissing)
-// until step 6 restores it. A commit made of objects it stored itself is
-// never touched: GC never deletes an object stored after step 1, and
-// deletes a listed one only if it was unreachable at step 2 and at its
-// batch's step 4.
+// What a concurrent writer must satisfy: a commit must land (its ref
+// move must succeed) within the grace period of every Put, Has or read
+// by which it obtained the objects it refers to without storing them
+// after GC's listing: objects it read, objects a Has said were present
+// (a transfer skips those), objects whose Put was a no-op because they
+// were present (an old value written again), and objects it stored while
+// GC was listing. Every writer of this package lands within seconds, far
+// inside the default 10 minutes. Such a commit that lands between a
+// batch's step 4 ref read and its delete (one round trip) reads as
+// damaged (ErrMissing) until step 6 stores the objects again. An object
+// stored after step 1 finished is never deleted by this run, and a
+// listed one only if no ref reached it at step 2 nor at its batch's
+// step 4.
 //
 // With DryRun it does steps 1–3 without the copy and deletes nothing.
 // Cancelling ctx stops it between batches (objects deleted so far stay
