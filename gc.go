@@ -110,7 +110,9 @@ type GCStats struct {
 // GC was listing. Every writer of this package lands within seconds, far
 // inside the default 10 minutes. Such a commit that lands between a
 // batch's step 4 ref read and its delete (one round trip) reads as
-// damaged (ErrMissing) until step 6 stores the objects again. An object
+// damaged (ErrMissing) until the next check stores the objects again
+// (the next batch's step 4, a check right after the last batch, or
+// step 6). An object
 // stored after step 1 finished is never deleted by this run, and a
 // listed one only if no ref reached it at step 2 nor at its batch's
 // step 4.
@@ -195,6 +197,14 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	defer q.close()
 	g.q = q
 	delErr := g.delete(ctx, deleter, cands)
+	if delErr == nil && st.Deleted > 0 {
+		// Check at once too, not only after the grace period: a commit
+		// that landed during the last batch on an object it deleted gets
+		// it back now.
+		if _, err := g.mark(ctx, ""); err != nil {
+			delErr = err
+		}
+	}
 	if delErr == nil && st.Deleted > 0 {
 		if c, ok := kv.store.(backend.Compacter); ok {
 			if err := c.Compact(ctx); err != nil {
