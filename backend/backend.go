@@ -85,6 +85,16 @@ type ObjectDeleter interface {
 	DeleteObjects(ctx context.Context, hs []Hash) error
 }
 
+// Compacter is an optional upgrade of ObjectStore for a backend that
+// keeps deleted data on disk until it compacts (an LSM tree such as
+// Pebble). Compact rewrites the object key space so that the space of
+// deleted objects is returned to the file system; garbage collection
+// calls it after deleting. It is safe to call while others read and
+// write, and changes no object's presence or bytes.
+type Compacter interface {
+	Compact(ctx context.Context) error
+}
+
 // BatchGetter is an optional upgrade of ObjectStore that fetches many
 // objects in one request (one round trip on a network backend). The result
 // has len(hs) entries; a missing object is a nil entry, not an error, and a

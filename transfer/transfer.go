@@ -21,9 +21,6 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
-	"github.com/stratakv/strata/contents"
-	"github.com/stratakv/strata/internal/codec"
-	"github.com/stratakv/strata/node"
 )
 
 // DefaultBatch is the number of hashes asked or objects written per round
@@ -80,7 +77,7 @@ type obj struct {
 // valid on error too.
 func Objects(ctx context.Context, src, dst backend.ObjectStore, heads []backend.Hash, opt Options) (Stats, error) {
 	start := time.Now()
-	t := &xfer{src: src, dst: dst, opt: opt, found: map[backend.Hash]*obj{}, seen: map[backend.Hash]bool{}}
+	t := &xfer{src: src, dst: dst, opt: opt, found: map[backend.Hash]*obj{}}
 	if t.opt.Batch <= 0 {
 		t.opt.Batch = DefaultBatch
 	}
@@ -95,7 +92,6 @@ type xfer struct {
 	stats    Stats
 	found    map[backend.Hash]*obj // missing at dst, fetched from src
 	order    []backend.Hash        // discovery order of found
-	seen     map[backend.Hash]bool // asked about already
 }
 
 func (t *xfer) progress() {
@@ -105,135 +101,65 @@ func (t *xfer) progress() {
 }
 
 func (t *xfer) run(ctx context.Context, heads []backend.Hash) error {
-	// Walk level by level: a commit's parents are one level below it, so
-	// a commit's level is its depth (0 for a head).
-	frontier := t.fresh(heads)
-	for level := 0; len(frontier) > 0; level++ {
-		missing, err := t.missing(ctx, frontier)
-		if err != nil {
-			return err
-		}
-		var next []backend.Hash
-		for i := 0; i < len(missing); i += t.opt.Batch {
-			batch := missing[i:min(i+t.opt.Batch, len(missing))]
-			kids, err := t.fetch(ctx, batch, level)
-			if err != nil {
-				return err
-			}
-			next = append(next, kids...)
-		}
-		frontier = t.fresh(next)
+	src := countedSrc{t.src, &t.stats}
+	err := Walk(ctx, src, heads, WalkOptions{
+		Batch: t.opt.Batch,
+		Have:  t.missingMask,
+		Children: func(h backend.Hash, c *commit.Commit, level int) []backend.Hash {
+			return t.cut(h, c, level)
+		},
+		Visit: func(h backend.Hash, data []byte, kids []backend.Hash) error {
+			t.found[h] = &obj{data: data, children: kids}
+			t.order = append(t.order, h)
+			return nil
+		},
+		Batched: t.progress,
+	})
+	if err != nil {
+		return err
 	}
 	return t.write(ctx)
 }
 
-// fresh returns the hashes of hs not asked about yet, once each.
-func (t *xfer) fresh(hs []backend.Hash) []backend.Hash {
-	var out []backend.Hash
-	for _, h := range hs {
-		if !t.seen[h] {
-			t.seen[h] = true
-			out = append(out, h)
-		}
-	}
-	return out
+// countedSrc counts the source's round trips in stats.
+type countedSrc struct {
+	backend.ObjectStore
+	stats *Stats
 }
 
-// missing returns the hashes of hs that dst lacks, asking in batches.
-func (t *xfer) missing(ctx context.Context, hs []backend.Hash) ([]backend.Hash, error) {
-	var out []backend.Hash
-	for i := 0; i < len(hs); i += t.opt.Batch {
-		batch := hs[i:min(i+t.opt.Batch, len(hs))]
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		has, err := t.dst.Has(ctx, batch)
-		t.stats.RoundTrips++
-		t.stats.DstTrips++
-		if err != nil {
-			return nil, fmt.Errorf("ask destination for %d objects: %w", len(batch), err)
-		}
-		for j, ok := range has {
-			if !ok {
-				out = append(out, batch[j])
-			}
-		}
-		t.progress()
-	}
-	return out, nil
+func (c countedSrc) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error) {
+	c.stats.RoundTrips++
+	c.stats.SrcTrips++
+	return backend.GetMany(ctx, c.ObjectStore, hs)
 }
 
-// fetch reads hs from src, verifies and decodes each, records it, and
-// returns the children to look at next.
-func (t *xfer) fetch(ctx context.Context, hs []backend.Hash, level int) ([]backend.Hash, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// cut returns the children of commit c (hash h, at level) to follow:
+// only its tree at the source's own cut (Options.Stop) and at the depth
+// limit (Options.Depth), recording it in Stats.Shallow; all its links
+// otherwise.
+func (t *xfer) cut(h backend.Hash, c *commit.Commit, level int) []backend.Hash {
+	if t.opt.Stop[h] {
+		// The source's own cut: the destination must mark it too,
+		// or the parents it lacks would read as damage.
+		t.stats.Shallow = append(t.stats.Shallow, h)
+		return []backend.Hash{c.Tree}
 	}
-	datas, err := backend.GetMany(ctx, t.src, hs)
+	if t.opt.Depth > 0 && level+1 >= t.opt.Depth && len(c.Parents) > 0 {
+		t.stats.Shallow = append(t.stats.Shallow, h)
+		return []backend.Hash{c.Tree}
+	}
+	return c.Refs()
+}
+
+// missingMask asks the destination which of hs it has.
+func (t *xfer) missingMask(ctx context.Context, hs []backend.Hash) ([]bool, error) {
+	has, err := t.dst.Has(ctx, hs)
 	t.stats.RoundTrips++
-	t.stats.SrcTrips++
+	t.stats.DstTrips++
 	if err != nil {
-		return nil, fmt.Errorf("read %d objects from the source: %w", len(hs), err)
+		return nil, fmt.Errorf("ask destination for %d objects: %w", len(hs), err)
 	}
-	var next []backend.Hash
-	for i, h := range hs {
-		data := datas[i]
-		if data == nil {
-			return nil, fmt.Errorf("source object %s: %w", h, backend.ErrMissing)
-		}
-		if err := codec.Verify(h, data); err != nil {
-			return nil, fmt.Errorf("source object: %w", err)
-		}
-		kids, err := t.children(h, data, level)
-		if err != nil {
-			return nil, fmt.Errorf("source object %s: %w", h, err)
-		}
-		t.found[h] = &obj{data: data, children: kids}
-		t.order = append(t.order, h)
-		next = append(next, kids...)
-	}
-	t.progress()
-	return next, nil
-}
-
-// children decodes data and returns the objects it links to that are to
-// be sent too.
-func (t *xfer) children(h backend.Hash, data []byte, level int) ([]backend.Hash, error) {
-	tag, _ := codec.TagOf(data)
-	switch tag {
-	case codec.TagCommit:
-		c, err := commit.Decode(data)
-		if err != nil {
-			return nil, err
-		}
-		if t.opt.Stop[h] {
-			// The source's own cut: the destination must mark it too,
-			// or the parents it lacks would read as damage.
-			t.stats.Shallow = append(t.stats.Shallow, h)
-			return []backend.Hash{c.Tree}, nil
-		}
-		if t.opt.Depth > 0 && level+1 >= t.opt.Depth && len(c.Parents) > 0 {
-			t.stats.Shallow = append(t.stats.Shallow, h)
-			return []backend.Hash{c.Tree}, nil
-		}
-		return c.Refs(), nil
-	case codec.TagNode:
-		n, err := node.Decode(data)
-		if err != nil {
-			return nil, err
-		}
-		return n.Refs(), nil
-	case codec.TagIndex:
-		x, err := node.DecodeIndex(data)
-		if err != nil {
-			return nil, err
-		}
-		return x.Refs(), nil
-	case codec.TagContents:
-		_, err := contents.Decode(data)
-		return nil, err
-	}
-	return nil, codec.Corruptf(tag, "not an object a transfer sends")
+	return has, nil
 }
 
 // write stores the found objects in dst, children before parents, in

@@ -686,6 +686,24 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) (err error
 	return nil
 }
 
+// Compact compacts the object key range (backend.Compacter), so that the
+// disk space of deleted objects is returned: their tombstones and the
+// values they cover are dropped from the sstables. It waits for the
+// compaction to finish; Pebble removes the replaced table files in the
+// background moments later. A read-only store returns ErrReadOnly.
+func (s *Store) Compact(ctx context.Context) (err error) {
+	const op = "compact objects"
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
+	if err := s.db.Compact(ctx, []byte{objTag}, []byte{objTag + 1}, true); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
 // GetRef returns the hash that ref name points at, or an error wrapping
 // backend.ErrNotFound if it is absent. A stored value that is not a hash is
 // reported as backend.ErrCorrupt.
@@ -929,3 +947,4 @@ func (s *Store) DeleteRef(ctx context.Context, name string) (err error) {
 }
 
 var _ backend.RefRepairer = (*Store)(nil)
+var _ backend.Compacter = (*Store)(nil)

@@ -195,6 +195,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.watchCommand(),
 		a.proveCommand(),
 		a.verifyCommand(),
+		a.gcCommand(),
+		a.squashCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")

@@ -48,19 +48,29 @@ type keptTagJSON struct {
 // progress returns the option that draws a progress bar on stderr when it
 // is a terminal (and -q is not given), and a function that ends it.
 func (f *syncFlags) progress(stderr io.Writer) ([]strata.SyncOption, func()) {
-	file, ok := stderr.(*os.File)
-	if f.quiet || !ok || !term.IsTerminal(int(file.Fd())) {
+	bar := terminalBar(stderr, f.quiet, true)
+	if bar == nil {
 		return nil, func() {}
 	}
-	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr),
-		progressbar.OptionShowBytes(true), progressbar.OptionShowCount(),
-		progressbar.OptionSetDescription("objects"), progressbar.OptionThrottle(100e6),
-		progressbar.OptionClearOnFinish())
 	opt := strata.Progress(func(s strata.SyncStats) {
 		bar.Describe(fmt.Sprintf("%d objects, %d round trips", s.Objects, s.RoundTrips))
 		bar.Set64(s.Bytes)
 	})
 	return []strata.SyncOption{opt}, func() { bar.Finish() }
+}
+
+// terminalBar returns a progress bar of unknown length drawn on stderr,
+// counting bytes (or items), or nil when stderr is not a terminal or
+// quiet is set. The caller ends it with Finish.
+func terminalBar(stderr io.Writer, quiet, bytes bool) *progressbar.ProgressBar {
+	file, ok := stderr.(*os.File)
+	if quiet || !ok || !term.IsTerminal(int(file.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr),
+		progressbar.OptionShowBytes(bytes), progressbar.OptionShowCount(),
+		progressbar.OptionSetDescription("objects"), progressbar.OptionThrottle(100e6),
+		progressbar.OptionClearOnFinish())
 }
 
 // report prints the one-line summary on stderr and, with --json, the

@@ -16,6 +16,8 @@ func syncSummary(args []string, stderr string) bool {
 		switch a {
 		case "clone", "fetch", "pull", "push":
 			return summaryLine.MatchString(stderr)
+		case "gc":
+			return gcSummary.MatchString(stderr)
 		}
 	}
 	return false

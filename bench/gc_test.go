@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+)
+
+// envInt returns the integer in environment variable name, or def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// TestGCWorkload: the GC workload runs on a small fixture and marks every
+// object (nothing in it is unreachable).
+func TestGCWorkload(t *testing.T) {
+	ctx := context.Background()
+	dir, err := GCFixture(ctx, t.TempDir(), 3000, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := MeasureGC(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Stats.Marked == 0 || r.Stats.Marked != r.Stats.Listed || r.Stats.Deleted != 0 {
+		t.Errorf("GC of the fixture: %+v; want every listed object marked, none to delete", r.Stats)
+	}
+}
+
+// BenchmarkGCMark measures GC's mark on issue 15's fixture: a Pebble
+// store with STRATA_BENCH_GC_KEYS keys (default 1,000,000) bulk loaded
+// and STRATA_BENCH_GC_COMMITS single-key commits (default 10,000) on
+// top. Each iteration reopens the store and runs a dry-run GC; it
+// reports the median mark rate (objects/s) and the object count.
+func BenchmarkGCMark(b *testing.B) {
+	ctx := context.Background()
+	keys := envInt("STRATA_BENCH_GC_KEYS", 1_000_000)
+	commits := envInt("STRATA_BENCH_GC_COMMITS", 10_000)
+	dir, err := GCFixture(ctx, "", keys, commits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var rates, cpuRates []float64
+	var last GCResult
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := MeasureGC(ctx, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rates = append(rates, r.MarkRate)
+		cpuRates = append(cpuRates, r.CPURate)
+		last = r
+	}
+	b.StopTimer()
+	sort.Float64s(rates)
+	sort.Float64s(cpuRates)
+	b.ReportMetric(rates[len(rates)/2], "marked/s")
+	b.ReportMetric(cpuRates[len(cpuRates)/2], "marked/cpu-s")
+	b.ReportMetric(float64(last.Stats.Marked), "objects")
+	b.ReportMetric(last.Stats.MarkTime.Seconds(), "mark-s")
+	b.Logf("keys %d, commits %d: %d objects, %d refs; last mark %.2f s; median %.0f objects/s (wall), %.0f objects per CPU second, over %d runs (all: %.0f)",
+		keys, commits, last.Stats.Marked, last.Stats.Refs, last.Stats.MarkTime.Seconds(), rates[len(rates)/2], cpuRates[len(cpuRates)/2], len(rates), rates)
+}

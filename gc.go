@@ -1,0 +1,457 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/transfer"
+)
+
+// DefaultGCGrace is how long GC waits, after deleting, before its last
+// check of the refs (see KV.GC), unless GCGrace says otherwise.
+const DefaultGCGrace = 10 * time.Minute
+
+// gcBatch is the number of objects read or deleted per round trip.
+const gcBatch = 1024
+
+// GCOption configures KV.GC.
+type GCOption func(*gcOptions)
+
+type gcOptions struct {
+	dryRun   bool
+	grace    time.Duration
+	progress func(GCProgress)
+}
+
+// DryRun makes GC find and count what it would delete, and delete
+// nothing (and not wait the grace period).
+func DryRun() GCOption { return func(o *gcOptions) { o.dryRun = true } }
+
+// GCGrace sets how long GC waits after deleting before its last check of
+// the refs (default DefaultGCGrace; 0 does not wait). A concurrent writer
+// must land a commit within this time of relying on an object it did not
+// store itself (see KV.GC). A negative d is ErrInvalidOption.
+func GCGrace(d time.Duration) GCOption {
+	return func(o *gcOptions) { o.grace = d }
+}
+
+// GCProgressFunc sets a function GC calls, on its own goroutine, after
+// each batch of work.
+func GCProgressFunc(fn func(GCProgress)) GCOption {
+	return func(o *gcOptions) { o.progress = fn }
+}
+
+// GCProgress is GC's running state, given to a GCProgressFunc.
+type GCProgress struct {
+	Phase string // "list", "mark", "delete", "wait" or "check"
+	Done  int    // objects listed, marked or deleted so far in this phase
+	Total int    // objects to delete ("delete"); 0 if unknown
+}
+
+// GCStats reports what KV.GC did.
+type GCStats struct {
+	Refs       int           // refs read as roots by the mark
+	Listed     int           // objects in the store when GC listed them
+	Marked     int           // objects reachable from the refs (visited by the marks)
+	Deleted    int           // unreachable objects deleted (with DryRun: to delete)
+	Freed      int64         // bytes of the deleted objects
+	Rescued    int           // unreachable at the mark, reachable again before their delete: kept
+	Restored   int           // deleted, then found reachable by the last check: stored again
+	Compacted  bool          // the backend compacted the deleted range (backend.Compacter)
+	DryRun     bool          // nothing was deleted
+	MarkTime   time.Duration // wall time of the first mark
+	Elapsed    time.Duration // wall time of the whole GC, the grace period included
+	LastCheck  time.Time     // when the last check read the refs
+	Quarantine int64         // bytes held aside for the last check (deleted objects' copies)
+}
+
+// GC deletes the objects that no ref reaches, and returns what it did.
+// Its roots are every ref in the ref store, whatever its namespace:
+// branches, tags, remote-tracking refs, remotes' URLs, shallow cuts and
+// commit-graph runs (a run keeps itself alive, not the commits it lists).
+// The parents of a commit marked shallow are absent by design and are
+// not followed. It needs a backend that lists and deletes objects
+// (backend.ObjectLister and backend.ObjectDeleter; mem, Pebble and Redis
+// do), and returns an error wrapping errors.ErrUnsupported otherwise.
+//
+// It runs while other processes read and write:
+//
+//  1. list every stored object (the set S); an object stored later is
+//     never deleted by this run;
+//  2. mark: read every ref and walk down from each, reading, re-hashing
+//     and decoding every reachable object; a missing or corrupt object
+//     stops GC with ErrMissing or ErrCorrupt before anything is deleted;
+//  3. the candidates are S minus the marked objects; GC reads each (to
+//     count the bytes) and keeps a copy in a temporary file;
+//  4. before deleting each batch it reads every ref again and marks from
+//     each ref value not marked yet, down to marked objects (one
+//     ListRefs when nothing moved), dropping every candidate that a ref
+//     reaches again;
+//  5. after deleting, it compacts the deleted range if the backend can
+//     (backend.Compacter: Pebble returns the disk space);
+//  6. it waits the grace period (GCGrace), then reads every ref once more
+//     and marks from the values not marked yet; a deleted object that a
+//     ref now reaches is stored again from its copy (GCStats.Restored).
+//
+// What a concurrent writer must satisfy: a commit must land (its ref
+// move must succeed) within the grace period of every Put, Has or read
+// by which it obtained the objects it refers to without storing them
+// after GC's listing: objects it read, objects a Has said were present
+// (a transfer skips those), objects whose Put was a no-op because they
+// were present (an old value written again), and objects it stored while
+// GC was listing. Every writer of this package lands within seconds, far
+// inside the default 10 minutes. Such a commit that lands between a
+// batch's step 4 ref read and its delete (one round trip) reads as
+// damaged (ErrMissing) until the next check stores the objects again
+// (the next batch's step 4, a check right after the last batch, or
+// step 6). An object
+// stored after step 1 finished is never deleted by this run, and a
+// listed one only if no ref reached it at step 2 nor at its batch's
+// step 4.
+//
+// With DryRun it does steps 1–3 without the copy and deletes nothing.
+// Cancelling ctx stops it between batches (objects deleted so far stay
+// deleted, and GC skips the wait but still does step 6). The returned
+// GCStats are valid on error too.
+func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
+	start := time.Now()
+	st := &GCStats{}
+	if err := kv.alive(); err != nil {
+		return st, err
+	}
+	o := gcOptions{grace: DefaultGCGrace}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.grace < 0 {
+		return st, fmt.Errorf("gc: grace period %v: %w", o.grace, ErrInvalidOption)
+	}
+	st.DryRun = o.dryRun
+	lister, ok := kv.store.(backend.ObjectLister)
+	if !ok {
+		return st, fmt.Errorf("gc: the backend cannot list objects: %w", errors.ErrUnsupported)
+	}
+	deleter, ok := kv.store.(backend.ObjectDeleter)
+	if !ok && !o.dryRun {
+		return st, fmt.Errorf("gc: the backend cannot delete objects: %w", errors.ErrUnsupported)
+	}
+	g := &gc{kv: kv, o: o, st: st, marked: map[Hash]bool{}}
+	defer func() { st.Elapsed = time.Since(start) }()
+
+	listed := map[Hash]bool{}
+	err := lister.ListObjects(ctx, nil, func(h Hash) error {
+		listed[h] = true
+		if len(listed)%gcBatch == 0 {
+			g.report("list", len(listed), 0)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("gc: list objects: %w", err)
+	}
+	st.Listed = len(listed)
+
+	markStart := time.Now()
+	if _, err := g.mark(ctx, "mark"); err != nil {
+		return st, err
+	}
+	st.MarkTime = time.Since(markStart)
+
+	var cands []Hash
+	for h := range listed {
+		if !g.marked[h] {
+			cands = append(cands, h)
+		}
+	}
+	listed = nil
+	if o.dryRun {
+		for i := 0; i < len(cands); i += gcBatch {
+			batch := cands[i:min(i+gcBatch, len(cands))]
+			datas, err := backend.GetMany(ctx, kv.store, batch)
+			if err != nil {
+				return st, fmt.Errorf("gc: read unreachable objects: %w", err)
+			}
+			for _, d := range datas {
+				if d != nil { // one already gone (another GC) is not counted
+					st.Deleted++
+					st.Freed += int64(len(d))
+				}
+			}
+			g.report("delete", st.Deleted, len(cands))
+		}
+		return st, nil
+	}
+
+	q, err := newQuarantine()
+	if err != nil {
+		return st, err
+	}
+	defer q.close()
+	g.q = q
+	delErr := g.delete(ctx, deleter, cands)
+	if delErr == nil && st.Deleted > 0 {
+		// Check at once too, not only after the grace period: a commit
+		// that landed during the last batch on an object it deleted gets
+		// it back now.
+		if _, err := g.mark(ctx, ""); err != nil {
+			delErr = err
+		}
+	}
+	if delErr == nil && st.Deleted > 0 {
+		if c, ok := kv.store.(backend.Compacter); ok {
+			if err := c.Compact(ctx); err != nil {
+				delErr = fmt.Errorf("gc: compact: %w", err)
+			} else {
+				st.Compacted = true
+			}
+		}
+	}
+	if st.Deleted > 0 && delErr == nil && o.grace > 0 {
+		g.report("wait", 0, 0)
+		t := time.NewTimer(o.grace)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	if st.Deleted > 0 || st.Rescued > 0 {
+		// The last check runs even if ctx is done: it may have to put
+		// back an object that a commit landed on meanwhile.
+		if _, err := g.mark(context.WithoutCancel(ctx), "check"); err != nil {
+			return st, errors.Join(delErr, fmt.Errorf("gc: last check: %w", err))
+		}
+	}
+	st.Quarantine = q.size
+	if delErr == nil {
+		delErr = ctx.Err()
+	}
+	return st, delErr
+}
+
+type gc struct {
+	kv     *KV
+	o      gcOptions
+	st     *GCStats
+	marked map[Hash]bool
+	q      *quarantine // copies of the deleted objects (nil for a dry run)
+	done   int         // objects marked in the current phase
+}
+
+func (g *gc) report(phase string, done, total int) {
+	if g.o.progress != nil && phase != "" {
+		g.o.progress(GCProgress{Phase: phase, Done: done, Total: total})
+	}
+}
+
+// mark reads every ref and marks everything reachable from the values
+// not marked yet, down to marked objects. It returns how many objects it
+// marked; phase names it in progress reports ("" for none). An object that is absent but held in the quarantine (deleted
+// by this GC) is stored again first. The parents of a shallow commit are
+// not followed.
+func (g *gc) mark(ctx context.Context, phase string) (int, error) {
+	refs, err := g.kv.store.ListRefs(ctx, "")
+	if err != nil {
+		return 0, fmt.Errorf("gc: list refs: %w", err)
+	}
+	if phase == "mark" {
+		g.st.Refs = len(refs)
+	} else if phase == "check" {
+		g.st.LastCheck = time.Now()
+	}
+	var heads []Hash
+	shallow := map[Hash]bool{}
+	for _, r := range refs {
+		if len(r.Name) > len(shallowPrefix) && r.Name[:len(shallowPrefix)] == shallowPrefix {
+			shallow[r.Hash] = true
+		}
+		if !g.marked[r.Hash] {
+			heads = append(heads, r.Hash)
+		}
+	}
+	if len(heads) == 0 {
+		return 0, nil
+	}
+	g.done = 0
+	src := backend.ObjectStore(g.kv.store)
+	if g.q != nil && len(g.q.at) > 0 {
+		src = &restoring{ObjectStore: g.kv.store, g: g}
+	}
+	n := 0
+	err = transfer.Walk(ctx, src, heads, transfer.WalkOptions{
+		Batch:    gcBatch,
+		Parallel: runtime.GOMAXPROCS(0),
+		Have: func(_ context.Context, hs []Hash) ([]bool, error) {
+			out := make([]bool, len(hs))
+			for i, h := range hs {
+				out[i] = g.marked[h]
+			}
+			return out, nil
+		},
+		Children: func(h Hash, c *commit.Commit, _ int) []Hash {
+			if shallow[h] {
+				return []Hash{c.Tree} // the history is cut here by design
+			}
+			return c.Refs()
+		},
+		Visit: func(h Hash, _ []byte, _ []Hash) error {
+			g.marked[h] = true
+			n++
+			return nil
+		},
+		Batched: func() { g.report(phase, n, 0) },
+	})
+	g.st.Marked += n
+	if err != nil {
+		return n, fmt.Errorf("gc: %s: %w", phase, err)
+	}
+	return n, nil
+}
+
+// delete reads, copies aside and deletes the candidates in batches,
+// marking again from the refs before each batch and keeping every
+// candidate marked meanwhile.
+func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) error {
+	for i := 0; i < len(cands); i += gcBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var batch []Hash
+		for _, h := range cands[i:min(i+gcBatch, len(cands))] {
+			if g.marked[h] {
+				g.st.Rescued++ // reached by a ref again, seen by an earlier check
+			} else {
+				batch = append(batch, h)
+			}
+		}
+		datas, err := backend.GetMany(ctx, g.kv.store, batch)
+		if err != nil {
+			return fmt.Errorf("gc: read unreachable objects: %w", err)
+		}
+		for j, h := range batch {
+			if datas[j] == nil {
+				continue // gone already (another GC): nothing to keep
+			}
+			if err := g.q.add(h, datas[j]); err != nil {
+				return err
+			}
+		}
+		if _, err := g.mark(ctx, ""); err != nil {
+			return err
+		}
+		var del []Hash
+		var size int64
+		for j, h := range batch {
+			switch {
+			case g.marked[h]:
+				g.st.Rescued++
+			case datas[j] != nil:
+				del = append(del, h)
+				size += int64(len(datas[j]))
+			}
+		}
+		if len(del) == 0 {
+			continue
+		}
+		if err := d.DeleteObjects(ctx, del); err != nil {
+			return fmt.Errorf("gc: delete %d objects: %w", len(del), err)
+		}
+		g.st.Deleted += len(del)
+		g.st.Freed += size
+		g.report("delete", g.st.Deleted, len(cands))
+	}
+	return nil
+}
+
+// restoring reads through to the store, and stores again (from the
+// quarantine) an object that this GC deleted and a ref now reaches.
+// The walk may call GetMany from several goroutines: mu guards the
+// restore.
+type restoring struct {
+	backend.ObjectStore
+	g  *gc
+	mu sync.Mutex
+}
+
+func (r *restoring) GetMany(ctx context.Context, hs []Hash) ([][]byte, error) {
+	datas, err := backend.GetMany(ctx, r.ObjectStore, hs)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var back []backend.Object
+	for i, h := range hs {
+		if datas[i] != nil {
+			continue
+		}
+		b, ok, err := r.g.q.get(h)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			datas[i] = b
+			back = append(back, backend.Object{Hash: h, Data: b})
+		}
+	}
+	if len(back) > 0 {
+		if err := r.ObjectStore.Put(ctx, back); err != nil {
+			return nil, fmt.Errorf("store %d deleted objects again: %w", len(back), err)
+		}
+		r.g.st.Restored += len(back)
+	}
+	return datas, nil
+}
+
+// quarantine keeps copies of deleted objects in a temporary file until
+// GC's last check.
+type quarantine struct {
+	f    *os.File
+	at   map[Hash][2]int64 // offset, length
+	size int64
+}
+
+func newQuarantine() (*quarantine, error) {
+	f, err := os.CreateTemp("", "strata-gc-*")
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w", err)
+	}
+	return &quarantine{f: f, at: map[Hash][2]int64{}}, nil
+}
+
+func (q *quarantine) add(h Hash, b []byte) error {
+	if _, ok := q.at[h]; ok {
+		return nil
+	}
+	if _, err := q.f.Write(b); err != nil {
+		return fmt.Errorf("gc: keep a copy of %s: %w", h, err)
+	}
+	q.at[h] = [2]int64{q.size, int64(len(b))}
+	q.size += int64(len(b))
+	return nil
+}
+
+func (q *quarantine) get(h Hash) ([]byte, bool, error) {
+	at, ok := q.at[h]
+	if !ok {
+		return nil, false, nil
+	}
+	b := make([]byte, at[1])
+	if _, err := q.f.ReadAt(b, at[0]); err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, fmt.Errorf("gc: read the copy of %s: %w", h, err)
+	}
+	return b, true, nil
+}
+
+func (q *quarantine) close() {
+	q.f.Close()
+	os.Remove(q.f.Name())
+}
