@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -99,5 +101,65 @@ func TestOpenHTTPErrors(t *testing.T) {
 	_, err = strata.Open(ctx, srv.URL+"?token=s3cret&cache="+t.TempDir())
 	if !errors.Is(err, httpstore.ErrUnreachable) || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open of a stopped server: %v; want ErrUnreachable, without the token", err)
+	}
+}
+
+// counter counts the requests a handler serves.
+type counter struct {
+	h http.Handler
+	n atomic.Int64
+}
+
+func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.n.Add(1)
+	c.h.ServeHTTP(w, r)
+}
+
+// TestLayeredWarmReads: a KV opened on http://…?cache=DIR reads an
+// unchanged branch, once warm, without sending a request (counted at the
+// server), and sees another client's commit.
+func TestLayeredWarmReads(t *testing.T) {
+	m := mem.New()
+	c := &counter{h: httpstore.NewHandler(m, &httpstore.HandlerOptions{Verify: codec.Sum})}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	served := strata.New(m)
+	defer served.Close()
+	if _, err := served.Branch("main").Set(ctx, "dir/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	kv := openURL(t, srv.URL+"?cache="+t.TempDir())
+	defer kv.Close()
+	main := kv.Branch("main")
+	read := func() {
+		t.Helper()
+		if v, err := main.Get(ctx, "dir/a"); err != nil || string(v) != "1" {
+			t.Fatalf("Get dir/a = %q, %v; want 1", v, err)
+		}
+		if _, err := kv.Log(ctx, "main", 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read() // warm-up
+	before := c.n.Load()
+	for range 5 {
+		read()
+	}
+	if n := c.n.Load() - before; n != 0 {
+		t.Errorf("warm reads of an unchanged branch sent %d requests; want 0", n)
+	}
+
+	// Another client's commit reaches the reader through the watch.
+	if _, err := served.Branch("main").Set(ctx, "dir/a", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		v, err := main.Get(ctx, "dir/a")
+		if err == nil && string(v) == "2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after another client's commit, Get dir/a = %q, %v for 10 s; want 2", v, err)
+		}
 	}
 }

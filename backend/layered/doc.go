@@ -7,7 +7,7 @@
 // from the back in one batch and kept in the front; writes go to the back
 // and, once the back has accepted them, are kept in the front too. Refs
 // always come from the back, except for the refs a watch keeps current
-// (Options.WatchPrefix, "heads/" by default): while a watch on the back
+// (Options.WatchPrefix; all refs by default): while a watch on the back
 // runs, GetRef and ListRefs of those refs are answered from the state the
 // watch maintains, so a warm read of an unchanged branch makes no round
 // trip at all.

@@ -20,7 +20,8 @@ type Options struct {
 	// them without asking the back. False reads every ref from the back.
 	WatchRefs bool
 	// WatchPrefix is the prefix of the refs the watch keeps; empty means
-	// "heads/" (the branches).
+	// every ref (reading a revision looks up tags and shallow markers as
+	// well as branches, so a warm read needs them all).
 	WatchPrefix string
 	// NoCacheWrites stores written objects only in the back; false keeps
 	// them in the front as well once the back has accepted them.
@@ -59,9 +60,6 @@ func New(ctx context.Context, front, back backend.Store, opts *Options) (*Store,
 	s := &Store{front: front, back: back}
 	if opts != nil {
 		s.opts = *opts
-	}
-	if s.opts.WatchPrefix == "" {
-		s.opts.WatchPrefix = "heads/"
 	}
 	if wr, ok := back.(backend.RefWatcher); ok && s.opts.WatchRefs {
 		w, err := startWatch(ctx, wr, back, s.opts.WatchPrefix)
