@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend/httpstore"
