@@ -366,14 +366,15 @@ type watch struct {
 	rs     backend.RefStore
 
 	mu      sync.Mutex
-	valid   bool                     // refs reflects the stream
-	epoch   int                      // counts subscriptions
-	refs    map[string]backend.Hash  // the refs, as the stream says
-	unsures map[string]bool          // refs to read from the back until a clean event
-	expects map[string][]expectation // own swaps the stream has not delivered yet
-	restart context.CancelFunc       // ends the current subscription
-	cancel  context.CancelFunc       // ends the watch
-	done    chan struct{}            // closed when the goroutine ends
+	valid   bool                      // refs reflects the stream
+	epoch   int                       // counts subscriptions
+	refs    map[string]backend.Hash   // the refs, as the stream says
+	recent  map[string][]backend.Hash // the last values the stream delivered per ref
+	unsures map[string]bool           // refs to read from the back until a clean event
+	expects map[string][]expectation  // own swaps the stream has not delivered yet
+	restart context.CancelFunc        // ends the current subscription
+	cancel  context.CancelFunc        // ends the watch
+	done    chan struct{}             // closed when the goroutine ends
 }
 
 // expectation is a value the back is known to have reached: by an own
@@ -431,6 +432,7 @@ func (w *watch) subscribe(ctx, wctx context.Context) (<-chan backend.RefEvent, c
 		w.refs[r.Name] = r.Hash
 	}
 	w.unsures = map[string]bool{}
+	w.recent = map[string][]backend.Hash{}
 	for name, es := range w.expects {
 		// Swaps that returned before this subscription began are in the
 		// listing.
@@ -496,6 +498,11 @@ func (w *watch) apply(ev backend.RefEvent) {
 	} else {
 		w.refs[ev.Name] = ev.New
 	}
+	r := append(w.recent[ev.Name], ev.New)
+	if len(r) > recentValues {
+		r = r[1:]
+	}
+	w.recent[ev.Name] = r
 	es := w.expects[ev.Name]
 	if i := slices.IndexFunc(es, func(e expectation) bool { return e.exact && e.h == ev.New }); i >= 0 {
 		es = es[i+1:]
@@ -508,10 +515,26 @@ func (w *watch) apply(ev backend.RefEvent) {
 	}
 }
 
-// expect records an own swap of name to h.
+// recentValues is how many of the last values of each ref the watch
+// remembers, to tell whether the stream delivered an own swap before the
+// swap's answer arrived.
+const recentValues = 16
+
+// delivered reports whether the stream recently delivered value h for
+// name (for an own swap whose event overtook its answer). Call with mu
+// held.
+func (w *watch) delivered(name string, h backend.Hash) bool {
+	return slices.Contains(w.recent[name], h)
+}
+
+// expect records an own swap of name to h, unless the stream has already
+// delivered it (the event can overtake the swap's answer).
 func (w *watch) expect(name string, h backend.Hash) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.delivered(name, h) {
+		return
+	}
 	if w.expects == nil {
 		w.expects = map[string][]expectation{}
 	}
@@ -522,7 +545,7 @@ func (w *watch) expect(name string, h backend.Hash) {
 func (w *watch) refresh(name string, h backend.Hash) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.refs[name] == h {
+	if w.refs[name] == h || w.delivered(name, h) {
 		return
 	}
 	if w.expects == nil {

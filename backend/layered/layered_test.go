@@ -136,6 +136,20 @@ func TestWarmReadsNoRequest(t *testing.T) {
 	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != obj2.Hash {
 		t.Fatalf("GetRef after an own commit = %s, %v; want %s", h.Short(), err, obj2.Hash.Short())
 	}
+	// Once the stream has delivered the own commit (its event may even
+	// overtake the commit's answer), reads are local again.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		before := c.n.Load()
+		if _, err := s.GetRef(ctx, "heads/main"); err != nil {
+			t.Fatal(err)
+		}
+		if c.n.Load() == before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("reads of heads/main still ask the server 10 s after an own commit")
+		}
+	}
 	// A conflict with a stale head refreshes.
 	if err := s.CompareAndSwapRef(ctx, "heads/main", obj.Hash, obj.Hash); !errors.Is(err, backend.ErrConflict) {
 		t.Fatalf("CAS from a stale head: %v; want ErrConflict", err)
