@@ -55,7 +55,8 @@ var (
 // ownership of both: Close closes them. With Options.WatchRefs and a back
 // that is a backend.RefWatcher, New starts the watch and waits (within
 // ctx) until the refs have been listed once; if that fails it returns the
-// error and closes nothing.
+// error and closes nothing (a back that answers errors.ErrUnsupported is
+// used without a watch).
 func New(ctx context.Context, front, back backend.Store, opts *Options) (*Store, error) {
 	s := &Store{front: front, back: back}
 	if opts != nil {
@@ -63,10 +64,15 @@ func New(ctx context.Context, front, back backend.Store, opts *Options) (*Store,
 	}
 	if wr, ok := back.(backend.RefWatcher); ok && s.opts.WatchRefs {
 		w, err := startWatch(ctx, wr, back, s.opts.WatchPrefix)
-		if err != nil {
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			// A back that cannot watch after all (an HTTP store whose
+			// server's store cannot): every ref read goes to the back.
+		case err != nil:
 			return nil, err
+		default:
+			s.w = w
 		}
-		s.w = w
 	}
 	return s, nil
 }
