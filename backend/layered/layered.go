@@ -24,7 +24,8 @@ type Options struct {
 	// well as branches, so a warm read needs them all).
 	WatchPrefix string
 	// NoCacheWrites stores written objects only in the back; false keeps
-	// them in the front as well once the back has accepted them.
+	// them in the front as well once the back has accepted them (in the
+	// background, off the write path, best effort).
 	NoCacheWrites bool
 }
 
@@ -39,7 +40,22 @@ type Store struct {
 	opts        Options
 	closed      atomic.Bool
 	w           *watch // nil without a watch
+
+	keepMu   sync.RWMutex
+	keepq    chan keepItem // written objects for the front; closed by Close
+	keepDone chan struct{} // closed when the keeper has stopped
 }
+
+// keepItem is a batch of written objects for the front, or (done not nil)
+// a barrier: done is closed once every earlier batch is in the front.
+type keepItem struct {
+	objs []backend.Object
+	done chan struct{}
+}
+
+// keepQueue is how many batches of written objects may wait for the
+// front; more are not cached.
+const keepQueue = 64
 
 var (
 	_ backend.Store         = (*Store)(nil)
@@ -62,6 +78,7 @@ func New(ctx context.Context, front, back backend.Store, opts *Options) (*Store,
 	if opts != nil {
 		s.opts = *opts
 	}
+	s.keepq, s.keepDone = make(chan keepItem, keepQueue), make(chan struct{})
 	if wr, ok := back.(backend.RefWatcher); ok && s.opts.WatchRefs {
 		w, err := startWatch(ctx, wr, back, s.opts.WatchPrefix)
 		switch {
@@ -74,15 +91,80 @@ func New(ctx context.Context, front, back backend.Store, opts *Options) (*Store,
 			s.w = w
 		}
 	}
+	go s.keeper()
 	return s, nil
+}
+
+// keeper stores written objects in the front, off the write path: the
+// front is a cache, so a write need not wait for (or fsync) it.
+func (s *Store) keeper() {
+	defer close(s.keepDone)
+	for it := range s.keepq {
+		if it.done != nil {
+			close(it.done)
+			continue
+		}
+		_ = s.front.Put(context.Background(), it.objs)
+	}
+}
+
+// keepLater queues a copy of written objects for the front, or drops them
+// when the queue is full or the store closed (they are fetched from the
+// back when next read).
+func (s *Store) keepLater(objs []backend.Object) {
+	if s.opts.NoCacheWrites || len(objs) == 0 {
+		return
+	}
+	s.keepMu.RLock()
+	defer s.keepMu.RUnlock()
+	if s.closed.Load() {
+		return
+	}
+	cp := make([]backend.Object, len(objs))
+	for i, o := range objs {
+		cp[i] = backend.Object{Hash: o.Hash, Data: slices.Clone(o.Data)}
+	}
+	select {
+	case s.keepq <- keepItem{objs: cp}:
+	default:
+	}
+}
+
+// flushKeeps waits until the objects queued for the front are in it, so
+// that a deletion from the front is not undone by a queued write.
+func (s *Store) flushKeeps(ctx context.Context) error {
+	done := make(chan struct{})
+	s.keepMu.RLock()
+	if s.closed.Load() {
+		s.keepMu.RUnlock()
+		return fmt.Errorf("layered store: %w", backend.ErrClosed)
+	}
+	select {
+	case s.keepq <- keepItem{done: done}:
+	case <-ctx.Done():
+		s.keepMu.RUnlock()
+		return ctx.Err()
+	}
+	s.keepMu.RUnlock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Close stops the watch and closes the front and the back. It is
 // idempotent.
 func (s *Store) Close() error {
+	s.keepMu.Lock()
 	if s.closed.Swap(true) {
+		s.keepMu.Unlock()
 		return nil
 	}
+	close(s.keepq)
+	s.keepMu.Unlock()
+	<-s.keepDone
 	if s.w != nil {
 		s.w.stop()
 	}
@@ -207,9 +289,7 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 	if err := s.back.Put(ctx, objs); err != nil {
 		return err
 	}
-	if !s.opts.NoCacheWrites {
-		s.keep(ctx, objs)
-	}
+	s.keepLater(objs)
 	return nil
 }
 
@@ -219,14 +299,13 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	if err := s.alive(ctx); err != nil {
 		return err
 	}
+	seq := s.seq()
 	err := backend.PutAndSwapRef(ctx, s.back, objs, name, old, new)
-	s.swapped(ctx, name, new, err)
+	s.swapped(ctx, name, old, new, seq, err)
 	if err != nil {
 		return err
 	}
-	if !s.opts.NoCacheWrites {
-		s.keep(ctx, objs)
-	}
+	s.keepLater(objs)
 	return nil
 }
 
@@ -235,28 +314,42 @@ func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new bac
 	if err := s.alive(ctx); err != nil {
 		return err
 	}
+	seq := s.seq()
 	err := s.back.CompareAndSwapRef(ctx, name, old, new)
-	s.swapped(ctx, name, new, err)
+	s.swapped(ctx, name, old, new, seq, err)
 	return err
 }
 
-// swapped tells the watch about a swap of name on the back that returned
-// err: on success, reads of name go to the back until the stream has
-// delivered it; on a conflict, the ref is re-read from the back.
-func (s *Store) swapped(ctx context.Context, name string, new backend.Hash, err error) {
+// seq returns the number of events the watch has applied (0 without a
+// watch), taken before a swap so that an event that overtakes the swap's
+// answer can be recognised.
+func (s *Store) seq() uint64 {
+	if s.w == nil {
+		return 0
+	}
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.w.seq
+}
+
+// swapped tells the watch about a swap of name from old to new on the
+// back, begun when the watch had applied seq events, that returned err:
+// on success, reads of name go to the back until the stream has delivered
+// it; on a conflict, the ref is re-read from the back.
+func (s *Store) swapped(ctx context.Context, name string, old, new backend.Hash, seq uint64, err error) {
 	if s.w == nil || !strings.HasPrefix(name, s.w.prefix) {
 		return
 	}
 	switch {
 	case err == nil:
-		s.w.expect(name, new)
+		s.w.expect(name, old, new, seq)
 	case errors.Is(err, backend.ErrConflict):
 		cur, gerr := s.back.GetRef(ctx, name)
 		if gerr != nil && !errors.Is(gerr, backend.ErrNotFound) {
 			s.w.unsure(name) // cannot tell: read from the back
 			return
 		}
-		s.w.refresh(name, cur)
+		s.w.refresh(name, cur, seq)
 	default:
 		s.w.unsure(name) // the swap may or may not have happened
 	}
@@ -318,6 +411,9 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
 	if err := d.DeleteObjects(ctx, hs); err != nil {
 		return err
 	}
+	if err := s.flushKeeps(ctx); err != nil {
+		return err
+	}
 	if fd, ok := s.front.(backend.ObjectDeleter); ok {
 		return fd.DeleteObjects(ctx, hs)
 	}
@@ -372,24 +468,31 @@ type watch struct {
 	rs     backend.RefStore
 
 	mu      sync.Mutex
-	valid   bool                      // refs reflects the stream
-	epoch   int                       // counts subscriptions
-	refs    map[string]backend.Hash   // the refs, as the stream says
-	recent  map[string][]backend.Hash // the last values the stream delivered per ref
-	unsures map[string]bool           // refs to read from the back until a clean event
-	expects map[string][]expectation  // own swaps the stream has not delivered yet
-	restart context.CancelFunc        // ends the current subscription
-	cancel  context.CancelFunc        // ends the watch
-	done    chan struct{}             // closed when the goroutine ends
+	valid   bool                     // refs reflects the stream
+	epoch   int                      // counts subscriptions
+	seq     uint64                   // counts the events applied
+	refs    map[string]backend.Hash  // the refs, as the stream says
+	recent  map[string][]seenEvent   // the last events applied per ref
+	unsures map[string]bool          // refs to read from the back until a clean event
+	expects map[string][]expectation // own swaps the stream has not delivered yet
+	restart context.CancelFunc       // ends the current subscription
+	cancel  context.CancelFunc       // ends the watch
+	done    chan struct{}            // closed when the goroutine ends
 }
 
 // expectation is a value the back is known to have reached: by an own
-// swap (exact: cleared when the stream delivers that value) or seen after
-// a conflict (cleared by any event for the ref).
+// swap from old to h (exact: cleared when the stream delivers that swap)
+// or seen after a conflict (cleared by any event for the ref).
 type expectation struct {
-	h     backend.Hash
-	exact bool
-	epoch int
+	old, h backend.Hash
+	exact  bool
+	epoch  int
+}
+
+// seenEvent is an applied event and its number.
+type seenEvent struct {
+	seq      uint64
+	old, new backend.Hash
 }
 
 // startWatch subscribes, lists the refs, and keeps them current in a
@@ -438,7 +541,7 @@ func (w *watch) subscribe(ctx, wctx context.Context) (<-chan backend.RefEvent, c
 		w.refs[r.Name] = r.Hash
 	}
 	w.unsures = map[string]bool{}
-	w.recent = map[string][]backend.Hash{}
+	w.recent = map[string][]seenEvent{}
 	for name, es := range w.expects {
 		// Swaps that returned before this subscription began are in the
 		// listing.
@@ -504,13 +607,14 @@ func (w *watch) apply(ev backend.RefEvent) {
 	} else {
 		w.refs[ev.Name] = ev.New
 	}
-	r := append(w.recent[ev.Name], ev.New)
-	if len(r) > recentValues {
+	w.seq++
+	r := append(w.recent[ev.Name], seenEvent{seq: w.seq, old: ev.Old, new: ev.New})
+	if len(r) > recentEvents {
 		r = r[1:]
 	}
 	w.recent[ev.Name] = r
 	es := w.expects[ev.Name]
-	if i := slices.IndexFunc(es, func(e expectation) bool { return e.exact && e.h == ev.New }); i >= 0 {
+	if i := slices.IndexFunc(es, func(e expectation) bool { return e.exact && e.old == ev.Old && e.h == ev.New }); i >= 0 {
 		es = es[i+1:]
 	}
 	es = slices.DeleteFunc(es, func(e expectation) bool { return !e.exact })
@@ -521,37 +625,38 @@ func (w *watch) apply(ev backend.RefEvent) {
 	}
 }
 
-// recentValues is how many of the last values of each ref the watch
+// recentEvents is how many of the last events of each ref the watch
 // remembers, to tell whether the stream delivered an own swap before the
 // swap's answer arrived.
-const recentValues = 16
+const recentEvents = 16
 
-// delivered reports whether the stream recently delivered value h for
-// name (for an own swap whose event overtook its answer). Call with mu
-// held.
-func (w *watch) delivered(name string, h backend.Hash) bool {
-	return slices.Contains(w.recent[name], h)
+// seen reports whether the stream delivered, after its event number seq,
+// an event for name matching match. Call with mu held.
+func (w *watch) seen(name string, seq uint64, match func(seenEvent) bool) bool {
+	return slices.ContainsFunc(w.recent[name], func(e seenEvent) bool { return e.seq > seq && match(e) })
 }
 
-// expect records an own swap of name to h, unless the stream has already
-// delivered it (the event can overtake the swap's answer).
-func (w *watch) expect(name string, h backend.Hash) {
+// expect records an own swap of name from old to h, begun after event
+// number seq, unless the stream has already delivered it (its event can
+// overtake the swap's answer).
+func (w *watch) expect(name string, old, h backend.Hash, seq uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.delivered(name, h) {
+	if w.seen(name, seq, func(e seenEvent) bool { return e.old == old && e.new == h }) {
 		return
 	}
 	if w.expects == nil {
 		w.expects = map[string][]expectation{}
 	}
-	w.expects[name] = append(w.expects[name], expectation{h: h, exact: true, epoch: w.epoch})
+	w.expects[name] = append(w.expects[name], expectation{old: old, h: h, exact: true, epoch: w.epoch})
 }
 
-// refresh records that the back held h for name after a conflict.
-func (w *watch) refresh(name string, h backend.Hash) {
+// refresh records that the back held h for name after a conflict in a
+// swap begun after event number seq.
+func (w *watch) refresh(name string, h backend.Hash, seq uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.refs[name] == h || w.delivered(name, h) {
+	if w.refs[name] == h || w.seen(name, seq, func(e seenEvent) bool { return e.new == h }) {
 		return
 	}
 	if w.expects == nil {
