@@ -2,6 +2,7 @@ package layered_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -199,5 +200,49 @@ func TestWatchRestart(t *testing.T) {
 	}
 	if _, err := s.GetRef(ctx, "heads/a"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("GetRef after DeleteRef: %v; want ErrNotFound", err)
+	}
+}
+
+// TestReadOwnWritesABA: a writer that keeps swapping refs among a few
+// values (so the same transitions recur: A→B, B→A, A→B…) always reads
+// its own last write at once, however its swaps' events interleave with
+// their answers; a second client watching the same back converges on the
+// final values.
+func TestReadOwnWritesABA(t *testing.T) {
+	url, _ := serveHTTP(t)
+	w := openPebbleHTTP(t, url, &layered.Options{WatchRefs: true})
+	defer w.Close()
+	r := openPebbleHTTP(t, url, &layered.Options{WatchRefs: true})
+	defer r.Close()
+	ctx := t.Context()
+	values := []backend.Hash{backend.ZeroHash, backendtest.HashOf("a"), backendtest.HashOf("b")}
+	names := []string{"heads/x", "heads/y"}
+	cur := map[string]backend.Hash{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 400 {
+		name := names[rng.IntN(len(names))]
+		next := values[rng.IntN(len(values))]
+		if next == cur[name] {
+			continue
+		}
+		if err := w.CompareAndSwapRef(ctx, name, cur[name], next); err != nil {
+			t.Fatalf("step %d: CAS %s %s -> %s: %v", step, name, cur[name].Describe(), next.Describe(), err)
+		}
+		cur[name] = next
+		got, err := w.GetRef(ctx, name)
+		if next.IsZero() {
+			if !errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("step %d: GetRef(%s) after deleting it = %s, %v; want ErrNotFound", step, name, got.Short(), err)
+			}
+		} else if err != nil || got != next {
+			t.Fatalf("step %d: GetRef(%s) after an own swap = %s, %v; want %s", step, name, got.Describe(), err, next.Describe())
+		}
+	}
+	for _, name := range names {
+		if cur[name].IsZero() {
+			continue
+		}
+		waitRef(t, r, name, cur[name])
+		waitRef(t, w, name, cur[name])
 	}
 }
