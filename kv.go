@@ -109,7 +109,8 @@ func MustExist() OpenOption {
 // (Set, Delete, Update, Merge, CreateBranch, DeleteBranch, …) fails with
 // an error wrapping ErrReadOnly. Read-only KVs share the directory lock
 // with each other; a writer waits for them (see package backend/pebble).
-// It has no effect on mem:// and redis:// stores.
+// It has no effect on mem://, redis:// and http(s):// stores (nor on the
+// cache of a ?cache=DIR URL, which is written even by reads).
 func ReadOnly() OpenOption {
 	return func(o *openOptions) { o.readOnly, o.mustExist = true, true }
 }
@@ -201,7 +202,7 @@ func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.S
 	if err != nil || spec.cache == "" {
 		return back, err
 	}
-	front, err := pebble.Open(ctx, spec.cache, nil)
+	front, err := pebble.Open(ctx, spec.cache, &pebble.Options{LockTimeout: o.lockTimeout})
 	if err != nil {
 		back.Close()
 		return nil, fmt.Errorf("cache %s: %w", spec.cache, err)

@@ -41,6 +41,12 @@ type HandlerOptions struct {
 	// Heartbeat is the interval of heartbeat frames on an idle watch
 	// stream; zero means 15 seconds.
 	Heartbeat time.Duration
+	// Done, if not nil, ends every watch stream when it is closed, so that
+	// a graceful shutdown (http.Server.Shutdown waits for every request)
+	// need not wait for watchers: register its closing with
+	// http.Server.RegisterOnShutdown. Nil: streams end with their
+	// request or when the store closes.
+	Done <-chan struct{}
 }
 
 // handler serves the protocol over one store.
@@ -436,6 +442,8 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) error {
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-h.opts.Done:
 			return nil
 		case <-tick.C:
 			bw.WriteByte(frameHeartbeat)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/backendtest"
@@ -169,8 +170,7 @@ func TestServerGone(t *testing.T) {
 	}
 	srv.CloseClientConnections()
 	srv.Close()
-	for range ch { // closed when the stream breaks
-	}
+	waitClosed(t, ch) // closed when the stream breaks
 	_, err = s.GetRef(ctx, "heads/main")
 	if !errors.Is(err, httpstore.ErrUnreachable) {
 		t.Fatalf("GetRef from a server that went away: %v; want ErrUnreachable", err)
@@ -213,5 +213,36 @@ func TestKeepAlive(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("150 sequential requests used %d connections; want 1", n)
+	}
+}
+
+// TestWatchDone: closing HandlerOptions.Done ends watch streams, so a
+// graceful shutdown need not wait for them.
+func TestWatchDone(t *testing.T) {
+	done := make(chan struct{})
+	url, _ := serve(t, &httpstore.HandlerOptions{Done: done})
+	s := open(t, url, nil)
+	defer s.Close()
+	ch, err := s.WatchRefs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(done)
+	waitClosed(t, ch)
+}
+
+// waitClosed fails unless ch is closed within 10 s.
+func waitClosed(t *testing.T, ch <-chan backend.RefEvent) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the watch channel is still open 10 s after its stream should have ended")
+		}
 	}
 }
