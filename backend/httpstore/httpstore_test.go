@@ -3,6 +3,8 @@ package httpstore_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -244,5 +246,26 @@ func waitClosed(t *testing.T, ch <-chan backend.RefEvent) {
 		case <-deadline:
 			t.Fatal("the watch channel is still open 10 s after its stream should have ended")
 		}
+	}
+}
+
+// TestTLS: an https:// URL, with the server's certificate trusted through
+// Options.TLSConfig; without it the certificate is refused.
+func TestTLS(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewUnstartedServer(httpstore.NewHandler(m, nil))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	srv.StartTLS()
+	defer srv.Close()
+	tlsConfig := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	s := open(t, srv.URL, &httpstore.Options{TLSConfig: tlsConfig})
+	defer s.Close()
+	h := backendtest.HashOf("t")
+	if err := s.CompareAndSwapRef(t.Context(), "heads/t", backend.ZeroHash, h); err != nil {
+		t.Fatalf("CAS over TLS: %v", err)
+	}
+	if _, err := httpstore.Open(t.Context(), srv.URL, nil); !errors.Is(err, httpstore.ErrUnreachable) {
+		t.Errorf("Open of an untrusted certificate: %v; want ErrUnreachable", err)
 	}
 }
