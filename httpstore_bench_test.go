@@ -3,6 +3,7 @@ package strata_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -84,6 +85,9 @@ func BenchmarkHTTPStoreGet(b *testing.B) {
 	}
 }
 
+// benchSeq numbers the values BenchmarkHTTPStoreSet writes.
+var benchSeq atomic.Int64
+
 // BenchmarkHTTPStoreSet commits one new value per operation (set+commit),
 // directly to mem, through the HTTP store, and through the HTTP store with
 // a local cache; requests/op counts round trips per commit.
@@ -98,10 +102,11 @@ func BenchmarkHTTPStoreSet(b *testing.B) {
 			if s.reqs != nil {
 				before = s.reqs.n.Load()
 			}
-			i := 0
 			for b.Loop() {
-				i++
-				if _, err := main.Set(ctx, fmt.Sprintf("k/%d", i), []byte("value")); err != nil {
+				// A new value every time, also across -count runs: a set
+				// that changes nothing makes no commit.
+				i := benchSeq.Add(1)
+				if _, err := main.Set(ctx, fmt.Sprintf("k/%d", i%1000), []byte(fmt.Sprint(i))); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -248,7 +248,9 @@ func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error
 }
 
 // Has reports which objects are stored: those in the front, and those
-// the back has of the rest.
+// the back has of the rest. An object deleted from the back by another
+// client (garbage collection elsewhere) may still be reported, and read,
+// from the front.
 func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	if err := s.alive(ctx); err != nil {
 		return nil, err
