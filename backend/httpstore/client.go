@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -612,8 +613,12 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 		return nil, err
 	}
 	br := bufio.NewReader(resp.Body)
-	idle := time.AfterFunc(3*s.heartbeat(), cancel)
+	idle := time.AfterFunc(3*defaultHeartbeat, cancel)
 	t, err := br.ReadByte()
+	var ms uint64
+	if err == nil && t == frameReady {
+		ms, err = binary.ReadUvarint(br)
+	}
 	if err != nil || t != frameReady {
 		idle.Stop()
 		stop()
@@ -624,6 +629,8 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 		}
 		return nil, s.transportError(ctx, fmt.Errorf("watch: %w", err))
 	}
+	// No frame for three heartbeats: the server or the network is gone.
+	quiet := 3 * max(time.Duration(min(ms, 1<<40))*time.Millisecond, 100*time.Millisecond)
 	ch := make(chan backend.RefEvent, watchBuffer)
 	go func() {
 		defer close(ch)
@@ -636,7 +643,7 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 			if err != nil {
 				return
 			}
-			idle.Reset(3 * s.heartbeat())
+			idle.Reset(quiet)
 			switch t {
 			case frameHeartbeat:
 			case frameEvent:
@@ -665,5 +672,6 @@ func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.Re
 	return ch, nil
 }
 
-// heartbeat is the server's heartbeat interval this client assumes.
-func (s *Store) heartbeat() time.Duration { return 15 * time.Second }
+// defaultHeartbeat bounds the wait for the ready frame of a watch, as
+// three of the default heartbeat intervals.
+const defaultHeartbeat = 15 * time.Second

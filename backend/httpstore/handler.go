@@ -3,6 +3,7 @@ package httpstore
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -433,6 +434,8 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 16<<10)
 	bw.WriteByte(frameReady)
+	var n [binary.MaxVarintLen64]byte
+	bw.Write(n[:binary.PutUvarint(n[:], uint64(h.opts.Heartbeat.Milliseconds()))])
 	if bw.Flush() != nil || rc.Flush() != nil {
 		return nil
 	}
