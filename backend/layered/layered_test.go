@@ -246,3 +246,36 @@ func TestReadOwnWritesABA(t *testing.T) {
 		waitRef(t, w, name, cur[name])
 	}
 }
+
+// TestBackGone: when the back's server goes away, ref reads stop coming
+// from the watch state and fail with ErrUnreachable (no stale answers, no
+// hang), while cached objects can still be read.
+func TestBackGone(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewServer(httpstore.NewHandler(m, nil))
+	s := openPebbleHTTP(t, srv.URL, &layered.Options{WatchRefs: true})
+	defer s.Close()
+	ctx := t.Context()
+	obj := backend.Object{Hash: backendtest.HashOf("o"), Data: []byte("o")}
+	if err := s.PutAndSwapRef(ctx, []backend.Object{obj}, "heads/main", backend.ZeroHash, obj.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, obj.Hash); err != nil {
+		t.Fatal(err)
+	}
+	srv.CloseClientConnections()
+	srv.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		_, err := s.GetRef(ctx, "heads/main")
+		if errors.Is(err, httpstore.ErrUnreachable) {
+			break
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("GetRef from a gone back: %v; want ErrUnreachable once the watch has broken", err)
+		}
+	}
+	if b, err := s.Get(ctx, obj.Hash); err != nil || string(b) != "o" {
+		t.Errorf("Get of a cached object with the back gone = %q, %v", b, err)
+	}
+}
