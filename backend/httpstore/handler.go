@@ -68,7 +68,9 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	if h.opts.Heartbeat <= 0 {
 		h.opts.Heartbeat = 15 * time.Second
 	}
-	read, write := Access{}, Access{Write: true}
+	// A write that moves a ref is authorized for the ref its name
+	// parameter names (refWrite); other requests ignore the parameter.
+	read, write, refWrite := Access{}, Access{Write: true}, Access{Write: true, Ref: "name"}
 	h.route("GET /v1/store/info", read, h.info)
 	h.route("POST /v1/store/has", read, h.has)
 	h.route("POST /v1/store/get", read, h.get)
@@ -78,9 +80,9 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	h.route("GET /v1/store/ref", read, h.getRef)
 	h.route("GET /v1/store/refs", read, h.listRefs)
 	h.route("GET /v1/store/refnames", read, h.refNames)
-	h.route("POST /v1/store/cas", write, h.cas)
-	h.route("POST /v1/store/commit", write, h.commit)
-	h.route("POST /v1/store/deleteref", write, h.deleteRef)
+	h.route("POST /v1/store/cas", refWrite, h.cas)
+	h.route("POST /v1/store/commit", refWrite, h.commit)
+	h.route("POST /v1/store/deleteref", refWrite, h.deleteRef)
 	h.route("GET /v1/store/watch", read, h.watch)
 	h.mux.HandleFunc("/v1/store/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no such endpoint %s %s", errInvalid, r.Method, r.URL.Path), http.StatusNotFound)
@@ -88,15 +90,18 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	return h.mux
 }
 
-// route registers fn, authorized for a (with the request's ref name for
-// a write that moves one).
+// route registers fn, authorized for a; an a.Ref of "name" stands for the
+// request's name parameter (the ref a write moves).
 func (h *handler) route(pattern string, a Access, fn func(w http.ResponseWriter, r *http.Request) error) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		a := a
-		if a.Write {
-			if name := r.URL.Query().Get("name"); name != "" {
-				a.Ref = name
+		if a.Ref == "name" {
+			name, err := refName(r)
+			if err != nil {
+				writeError(w, err, 0)
+				return
 			}
+			a.Ref = name
 		}
 		if h.opts.Authorize != nil {
 			if err := h.opts.Authorize(r, a); err != nil {

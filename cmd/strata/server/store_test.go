@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -82,6 +84,20 @@ func TestStoreAuth(t *testing.T) {
 	}
 	if err := d.DeleteObjects(ctx, []backend.Hash{a.Hash}); !errors.Is(err, httpstore.ErrForbidden) {
 		t.Errorf("DeleteObjects with a dev/ token: %v; want ErrForbidden", err)
+	}
+	// A name parameter on a request that moves no ref changes nothing.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/store/delete?name=heads/dev/x", bytes.NewReader(a.Hash[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer d0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("delete?name=heads/dev/x with a dev/ token: HTTP %d; want 403", resp.StatusCode)
 	}
 	if err := w.PutAndSwapRef(ctx, []backend.Object{b}, "heads/main", z, b.Hash); err != nil {
 		t.Errorf("commit to main with a write token: %v", err)
