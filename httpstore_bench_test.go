@@ -116,3 +116,34 @@ func BenchmarkHTTPStoreSet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHTTPStoreGetCold opens a new KV on the HTTP store and reads one
+// value of a 1,000-key branch per operation: a cold read, nothing cached;
+// requests/op counts its round trips (Open's included).
+func BenchmarkHTTPStoreGetCold(b *testing.B) {
+	m := mem.New()
+	defer m.Close()
+	c := &counter{h: httpstore.NewHandler(m, nil)}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	if _, err := strata.New(m).Branch("main").Update(ctx, func(tx *strata.Tx) error {
+		for i := range 1000 {
+			tx.Set(fmt.Sprintf("k/%04d", i), []byte("value"))
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	before := c.n.Load()
+	for b.Loop() {
+		kv, err := strata.Open(ctx, srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := kv.Branch("main").Get(ctx, "k/0500"); err != nil {
+			b.Fatal(err)
+		}
+		kv.Close()
+	}
+	b.ReportMetric(float64(c.n.Load()-before)/float64(b.N), "requests/op")
+}
