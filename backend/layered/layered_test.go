@@ -253,7 +253,10 @@ func TestReadOwnWritesABA(t *testing.T) {
 func TestBackGone(t *testing.T) {
 	m := mem.New()
 	defer m.Close()
-	srv := httptest.NewServer(httpstore.NewHandler(m, nil))
+	// Done ends watch streams, also one the client opens again while the
+	// server is closing (srv.Close waits for every request).
+	done := make(chan struct{})
+	srv := httptest.NewServer(httpstore.NewHandler(m, &httpstore.HandlerOptions{Done: done}))
 	s := openPebbleHTTP(t, srv.URL, &layered.Options{WatchRefs: true})
 	defer s.Close()
 	ctx := t.Context()
@@ -264,6 +267,7 @@ func TestBackGone(t *testing.T) {
 	if _, err := s.Get(ctx, obj.Hash); err != nil {
 		t.Fatal(err)
 	}
+	close(done)
 	srv.CloseClientConnections()
 	srv.Close()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
