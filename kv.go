@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/httpstore"
+	"github.com/stratakv/strata/backend/layered"
 	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/backend/pebble"
 	"github.com/stratakv/strata/backend/redis"
@@ -107,7 +109,8 @@ func MustExist() OpenOption {
 // (Set, Delete, Update, Merge, CreateBranch, DeleteBranch, …) fails with
 // an error wrapping ErrReadOnly. Read-only KVs share the directory lock
 // with each other; a writer waits for them (see package backend/pebble).
-// It has no effect on mem:// and redis:// stores.
+// It has no effect on mem://, redis:// and http(s):// stores (nor on the
+// cache of a ?cache=DIR URL, which is written even by reads).
 func ReadOnly() OpenOption {
 	return func(o *openOptions) { o.readOnly, o.mustExist = true, true }
 }
@@ -142,6 +145,15 @@ func newOptions(opts []OpenOption) openOptions {
 //	                       a Redis server shared by many processes; rediss://
 //	                       for TLS, ?addr=host:port (repeated) for a Cluster,
 //	                       ?master=NAME for Sentinel (see package backend/redis)
+//	http://host:port[/path][?token=TOKEN]
+//	                       a strata server (strata serve); https:// for TLS;
+//	                       the token may come from $STRATA_TOKEN instead
+//	                       (see package backend/httpstore)
+//
+// A redis, rediss, unix, http or https URL may add cache=DIR: objects are
+// then cached in an on-disk store in DIR, and the branches are kept
+// current from a watch, so warm reads of an unchanged branch make no round
+// trip (see package backend/layered).
 //
 // Only the scheme (the text before "://") is read here; the rest of the URL
 // goes to its backend's parser. An on-disk store is created if missing
@@ -176,13 +188,32 @@ func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.S
 	if err != nil {
 		return nil, err
 	}
+	var back backend.Store
 	switch spec.kind {
 	case kindMem:
 		return mem.New(), nil
 	case kindRedis:
-		return redis.OpenConfig(ctx, spec.redis)
+		back, err = redis.OpenConfig(ctx, spec.redis)
+	case kindHTTP:
+		back, err = httpstore.Open(ctx, spec.http, nil)
+	default:
+		return openPebble(ctx, spec.dir, o)
 	}
-	return openPebble(ctx, spec.dir, o)
+	if err != nil || spec.cache == "" {
+		return back, err
+	}
+	front, err := pebble.Open(ctx, spec.cache, &pebble.Options{LockTimeout: o.lockTimeout})
+	if err != nil {
+		back.Close()
+		return nil, fmt.Errorf("cache %s: %w", spec.cache, err)
+	}
+	s, err := layered.New(ctx, front, back, &layered.Options{WatchRefs: true})
+	if err != nil {
+		front.Close()
+		back.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func openPebble(ctx context.Context, dir string, o openOptions) (backend.Store, error) {

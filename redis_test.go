@@ -41,6 +41,18 @@ func TestModelRedis(t *testing.T) {
 			return kv
 		})
 	})
+	t.Run("cached", func(t *testing.T) {
+		// redis://…?cache=DIR: a layered store, Pebble before Redis.
+		srv := redistest.Start(t)
+		u := srv.URL("model") + "&cache=" + t.TempDir()
+		kv := openURL(t, u)
+		defer func() { kv.Close() }()
+		modelTest(t, 300, kv, func(old *strata.KV) *strata.KV {
+			old.Close()
+			kv = openURL(t, u)
+			return kv
+		})
+	})
 	t.Run("cluster", func(t *testing.T) {
 		c := redistest.StartCluster(t, 3)
 		u := c.URL("model")

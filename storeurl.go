@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/stratakv/strata/backend/httpstore"
 	"github.com/stratakv/strata/backend/redis"
 )
 
@@ -16,6 +17,7 @@ const (
 	kindPebble storeKind = iota // an on-disk store in a directory
 	kindMem                     // a new in-memory store
 	kindRedis                   // a Redis server, cluster or Sentinel master
+	kindHTTP                    // a strata server (the HTTP store)
 )
 
 // storeSpec is what a store URL names, found without opening anything.
@@ -23,10 +25,12 @@ type storeSpec struct {
 	kind  storeKind
 	dir   string        // kindPebble: the directory
 	redis *redis.Config // kindRedis: the parsed URL
+	http  string        // kindHTTP: the URL, without cache=
+	cache string        // kindRedis, kindHTTP: the directory of a local object cache (?cache=DIR), or ""
 }
 
 // schemes are the URL schemes Open knows, for messages.
-const schemes = "mem://, pebble://, redis://, rediss://, unix:// or a directory path"
+const schemes = "mem://, pebble://, redis://, rediss://, unix://, http://, https:// or a directory path"
 
 // parseStoreURL finds what storeURL names (see Open for the grammar). It
 // looks only at the scheme, the text before "://", and hands the whole
@@ -55,11 +59,24 @@ func parseStoreURL(storeURL string) (storeSpec, error) {
 		}
 		return storeSpec{kind: kindMem}, nil
 	case "redis", "rediss", "unix":
-		cfg, err := redis.ParseURL(storeURL)
+		rest, cache, err := cutCache(storeURL)
 		if err != nil {
 			return storeSpec{}, err
 		}
-		return storeSpec{kind: kindRedis, redis: cfg}, nil
+		cfg, err := redis.ParseURL(rest)
+		if err != nil {
+			return storeSpec{}, err
+		}
+		return storeSpec{kind: kindRedis, redis: cfg, cache: cache}, nil
+	case "http", "https":
+		rest, cache, err := cutCache(storeURL)
+		if err != nil {
+			return storeSpec{}, err
+		}
+		if _, _, err := httpstore.ParseURL(rest); err != nil {
+			return storeSpec{}, err
+		}
+		return storeSpec{kind: kindHTTP, http: rest, cache: cache}, nil
 	case "pebble":
 		if strings.ContainsAny(rest, "?#") {
 			return storeSpec{}, fmt.Errorf("%w: %s: pebble:// takes no parameters", ErrInvalidURL, where)
@@ -83,6 +100,42 @@ func parseStoreURL(storeURL string) (storeSpec, error) {
 	return storeSpec{}, fmt.Errorf("%w: %s: unknown scheme (want %s)", ErrInvalidURL, where, schemes)
 }
 
+// cutCache removes the cache=DIR parameter from a network store URL and
+// returns the URL without it and DIR ("" if absent). The other parameters
+// are kept as written. A repeated or empty cache parameter returns an error
+// wrapping ErrInvalidURL.
+func cutCache(storeURL string) (rest, dir string, err error) {
+	base, query, ok := strings.Cut(storeURL, "?")
+	if !ok {
+		return storeURL, "", nil
+	}
+	frag := ""
+	if i := strings.IndexByte(query, '#'); i >= 0 {
+		query, frag = query[:i], query[i:]
+	}
+	var kept []string
+	found := false
+	for _, p := range strings.Split(query, "&") {
+		name, value, _ := strings.Cut(p, "=")
+		if name != "cache" {
+			kept = append(kept, p)
+			continue
+		}
+		if found {
+			return "", "", fmt.Errorf("%w: %s: cache given twice", ErrInvalidURL, quoteURL(storeURL))
+		}
+		found = true
+		if dir, err = url.QueryUnescape(value); err != nil || dir == "" {
+			return "", "", fmt.Errorf("%w: %s: cache=DIR needs a directory", ErrInvalidURL, quoteURL(storeURL))
+		}
+	}
+	rest = base
+	if len(kept) > 0 {
+		rest += "?" + strings.Join(kept, "&")
+	}
+	return rest + frag, dir, nil
+}
+
 // absStoreURL returns storeURL with a directory given as a relative path
 // made absolute, so that a URL kept in a store (a remote; Clone's origin)
 // names the same store from any working directory.
@@ -99,7 +152,7 @@ func absStoreURL(storeURL string) string {
 // knownScheme reports whether s (in lower case) is a scheme Open knows.
 func knownScheme(s string) bool {
 	switch s {
-	case "mem", "pebble", "redis", "rediss", "unix":
+	case "mem", "pebble", "redis", "rediss", "unix", "http", "https":
 		return true
 	}
 	return false

@@ -15,6 +15,8 @@ func TestParseStoreURL(t *testing.T) {
 		Kind  storeKind
 		Dir   string
 		Redis string // Config.Addr of a Redis store
+		HTTP  string // the URL of an HTTP store
+		Cache string
 	}
 	cases := []struct {
 		in   string
@@ -33,6 +35,11 @@ func TestParseStoreURL(t *testing.T) {
 		{"REDIS://127.0.0.1:7000", got{Kind: kindRedis, Redis: "127.0.0.1:7000"}},
 		{"unix:///run/redis.sock", got{Kind: kindRedis, Redis: "unix /run/redis.sock"}},
 		{"redis://h1:1?addr=h2:2", got{Kind: kindRedis, Redis: "cluster h1:1,h2:2"}},
+		{"http://127.0.0.1:7070", got{Kind: kindHTTP, HTTP: "http://127.0.0.1:7070"}},
+		{"https://h/strata?token=t", got{Kind: kindHTTP, HTTP: "https://h/strata?token=t"}},
+		{"http://h:1?cache=/tmp/c&token=t", got{Kind: kindHTTP, HTTP: "http://h:1?token=t", Cache: "/tmp/c"}},
+		{"http://h:1?token=t&cache=%2Ftmp%2Fa%20b", got{Kind: kindHTTP, HTTP: "http://h:1?token=t", Cache: "/tmp/a b"}},
+		{"redis://127.0.0.1:7000?cache=/tmp/c", got{Kind: kindRedis, Redis: "127.0.0.1:7000", Cache: "/tmp/c"}},
 	}
 	for _, tc := range cases {
 		spec, err := parseStoreURL(tc.in)
@@ -40,7 +47,7 @@ func TestParseStoreURL(t *testing.T) {
 			t.Errorf("parseStoreURL(%q): %v", tc.in, err)
 			continue
 		}
-		g := got{Kind: spec.kind, Dir: spec.dir}
+		g := got{Kind: spec.kind, Dir: spec.dir, HTTP: spec.http, Cache: spec.cache}
 		if spec.redis != nil {
 			g.Redis = spec.redis.Addr()
 		}
@@ -160,4 +167,37 @@ func FuzzParseStoreURL(f *testing.F) {
 			t.Fatalf("parseStoreURL(%q): Addr %q shows the password", raw, spec.redis.Addr())
 		}
 	})
+}
+
+// TestHTTPStoreURLs: http(s) store URLs and their cache parameter; a bad
+// one is ErrInvalidURL and its token is never shown, by the error or by
+// RedactURL.
+func TestHTTPStoreURLs(t *testing.T) {
+	const tok = "Hid3Me"
+	for _, in := range []string{
+		"http://h:1?token=" + tok + "&bogus=1",
+		"http://h:1?token=" + tok + "&cache=",
+		"http://h:1?token=" + tok + "&cache=a&cache=b",
+		"ftp://h:1?token=" + tok,
+		"http://?token=" + tok,
+		"redis://127.0.0.1:1?token=" + tok + "&cache=",
+	} {
+		_, err := parseStoreURL(in)
+		if !errors.Is(err, ErrInvalidURL) {
+			t.Errorf("parseStoreURL(%q) = %v, want ErrInvalidURL", in, err)
+			continue
+		}
+		if strings.Contains(err.Error(), tok) {
+			t.Errorf("parseStoreURL(%q): the error shows the token: %s", in, err)
+		}
+	}
+	for _, in := range []string{
+		"http://h:1?token=" + tok,
+		"https://h:1/p?cache=/c&token=" + tok + "&x=1",
+		"http://h:1?token=" + tok + "#frag",
+	} {
+		if got := RedactURL(in); strings.Contains(got, tok) || !strings.Contains(got, "token=xxxxx") {
+			t.Errorf("RedactURL(%q) = %q; want the token hidden", in, got)
+		}
+	}
 }

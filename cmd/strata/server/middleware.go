@@ -69,19 +69,19 @@ func (m *metrics) handler() http.Handler {
 // Use handleStream for long-lived responses and handlePublic for routes
 // that need no token.
 func (s *Server) handle(pattern string, h http.Handler) {
-	s.register(pattern, s.chain(pattern, s.requireToken(h), true))
+	s.register(pattern, s.chain(pattern, s.requireToken(h), true, true))
 }
 
 // handleStream is handle without the write deadline, for responses that
 // last as long as the client wants (the watch stream).
 func (s *Server) handleStream(pattern string, h http.Handler) {
-	s.register(pattern, s.chain(pattern, s.requireToken(h), false))
+	s.register(pattern, s.chain(pattern, s.requireToken(h), false, true))
 }
 
 // handlePublic is handle without authentication, for /healthz, /metrics
 // and pages that must be reachable before signing in.
 func (s *Server) handlePublic(pattern string, h http.Handler) {
-	s.register(pattern, s.chain(pattern, h, true))
+	s.register(pattern, s.chain(pattern, h, true, true))
 }
 
 // register adds h to the mux and pattern to s.patterns.
@@ -169,8 +169,11 @@ func (rec *recorder) Flush() {
 
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// chain wraps h in the middleware every route shares.
-func (s *Server) chain(route string, h http.Handler, deadline bool) http.Handler {
+// chain wraps h in the middleware every route shares: recovery, logging
+// and metrics, and, if deadline is true, the read and write deadlines of
+// Options.RequestTimeout and, if limitBody is true, the body limit of
+// Options.MaxBody.
+func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
@@ -179,7 +182,7 @@ func (s *Server) chain(route string, h http.Handler, deadline bool) http.Handler
 			_ = rc.SetReadDeadline(start.Add(s.opts.RequestTimeout))
 			_ = rc.SetWriteDeadline(start.Add(s.opts.RequestTimeout))
 		}
-		if r.Body != nil && s.opts.MaxBody > 0 {
+		if limitBody && r.Body != nil && s.opts.MaxBody > 0 {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
 		}
 		defer func() {

@@ -1,0 +1,271 @@
+package httpstore_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
+	"github.com/stratakv/strata/backend/httpstore"
+	"github.com/stratakv/strata/backend/mem"
+)
+
+// serve starts a real server on loopback over a new mem store, with opts,
+// and returns its URL.
+func serve(t *testing.T, opts *httpstore.HandlerOptions) (string, *mem.Store) {
+	t.Helper()
+	m := mem.New()
+	srv := httptest.NewServer(httpstore.NewHandler(m, opts))
+	t.Cleanup(func() { srv.Close(); m.Close() })
+	return srv.URL, m
+}
+
+func open(t *testing.T, url string, opts *httpstore.Options) *httpstore.Store {
+	t.Helper()
+	s, err := httpstore.Open(t.Context(), url, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backend.Store {
+		url, _ := serve(t, nil)
+		return open(t, url, nil)
+	})
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		in, base, token string
+		ok              bool
+	}{
+		{"http://127.0.0.1:7070", "http://127.0.0.1:7070", "", true},
+		{"https://example.com/strata/?token=s3cret", "https://example.com/strata", "s3cret", true},
+		{"http://h:1?token=s3cret&cache=/tmp/x", "", "", false},
+		{"http://h:1?tokn=s3cret", "", "", false},
+		{"http://user:s3cret@h:1", "", "", false},
+		{"ftp://h", "", "", false},
+		{"http://", "", "", false},
+		{"http://h:1/#frag", "", "", false},
+	} {
+		base, token, err := httpstore.ParseURL(tc.in)
+		if tc.ok != (err == nil) || base != tc.base || token != tc.token {
+			t.Errorf("ParseURL(%q) = %q, %q, %v; want %q, %q, ok=%v", tc.in, base, token, err, tc.base, tc.token, tc.ok)
+		}
+		if err != nil {
+			if !errors.Is(err, backend.ErrInvalidURL) {
+				t.Errorf("ParseURL(%q): %v does not wrap ErrInvalidURL", tc.in, err)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("ParseURL(%q): error shows the secret: %v", tc.in, err)
+			}
+		}
+	}
+}
+
+// TestAuthorize checks that the hook sees what each request asks and that
+// its errors reach the client as sentinels, the token never in a message.
+func TestAuthorize(t *testing.T) {
+	var seen []httpstore.Access
+	url, _ := serve(t, &httpstore.HandlerOptions{Authorize: func(r *http.Request, a httpstore.Access) error {
+		switch r.Header.Get("Authorization") {
+		case "Bearer good":
+		case "Bearer reader":
+			if a.Write {
+				return httpstore.ErrForbidden
+			}
+		default:
+			return httpstore.ErrUnauthorized
+		}
+		seen = append(seen, a)
+		return nil
+	}})
+	ctx := t.Context()
+
+	_, err := httpstore.Open(ctx, url+"?token=wrong-s3cret", nil)
+	if !errors.Is(err, httpstore.ErrUnauthorized) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Open with a wrong token: %v; want ErrUnauthorized without the token", err)
+	}
+	t.Setenv(httpstore.TokenEnv, "")
+	if _, err := httpstore.Open(ctx, url, nil); !errors.Is(err, httpstore.ErrUnauthorized) {
+		t.Errorf("Open without a token: %v; want ErrUnauthorized", err)
+	}
+
+	r := open(t, url, &httpstore.Options{Token: "reader"})
+	defer r.Close()
+	h := backendtest.HashOf("x")
+	if err := r.CompareAndSwapRef(ctx, "heads/main", backend.ZeroHash, h); !errors.Is(err, httpstore.ErrForbidden) {
+		t.Errorf("CAS with a read token: %v; want ErrForbidden", err)
+	}
+
+	t.Setenv(httpstore.TokenEnv, "good")
+	seen = nil
+	w := open(t, url, nil)
+	defer w.Close()
+	if err := w.PutAndSwapRef(ctx, []backend.Object{{Hash: h, Data: []byte("x")}}, "heads/main", backend.ZeroHash, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DeleteObjects(ctx, []backend.Hash{h}); err != nil {
+		t.Fatal(err)
+	}
+	want := []httpstore.Access{{}, {Write: true, Ref: "heads/main"}, {Write: true, DeleteObjects: true}}
+	if len(seen) != len(want) {
+		t.Fatalf("hook saw %+v; want %+v", seen, want)
+	}
+	for i := range want {
+		if seen[i] != want[i] {
+			t.Errorf("hook call %d saw %+v; want %+v", i, seen[i], want[i])
+		}
+	}
+}
+
+// TestVerify checks that a server with Verify refuses an object that does
+// not hash to its key.
+func TestVerify(t *testing.T) {
+	sum := func(b []byte) backend.Hash { return backendtest.HashOf(string(b)) }
+	url, m := serve(t, &httpstore.HandlerOptions{Verify: sum})
+	s := open(t, url, nil)
+	defer s.Close()
+	ctx := t.Context()
+	good := backend.Object{Hash: sum([]byte("a")), Data: []byte("a")}
+	bad := backend.Object{Hash: sum([]byte("a")), Data: []byte("b")}
+	if err := s.Put(ctx, []backend.Object{bad}); !errors.Is(err, backend.ErrCorrupt) {
+		t.Errorf("Put of a mislabelled object: %v; want ErrCorrupt", err)
+	}
+	if err := s.PutAndSwapRef(ctx, []backend.Object{bad}, "heads/x", backend.ZeroHash, bad.Hash); !errors.Is(err, backend.ErrCorrupt) {
+		t.Errorf("PutAndSwapRef of a mislabelled object: %v; want ErrCorrupt", err)
+	}
+	if _, err := m.Get(ctx, bad.Hash); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("the mislabelled object reached the store: %v", err)
+	}
+	if err := s.Put(ctx, []backend.Object{good}); err != nil {
+		t.Errorf("Put of a good object: %v", err)
+	}
+}
+
+// TestServerGone checks that a server that goes away mid-use gives an
+// error wrapping ErrUnreachable, ends watches, and never hangs.
+func TestServerGone(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewServer(httpstore.NewHandler(m, nil))
+	s := open(t, srv.URL+"?token=s3cret", nil)
+	defer s.Close()
+	ctx := t.Context()
+	ch, err := s.WatchRefs(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ListRefs(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	srv.CloseClientConnections()
+	srv.Close()
+	waitClosed(t, ch) // closed when the stream breaks
+	_, err = s.GetRef(ctx, "heads/main")
+	if !errors.Is(err, httpstore.ErrUnreachable) {
+		t.Fatalf("GetRef from a server that went away: %v; want ErrUnreachable", err)
+	}
+	if !strings.Contains(err.Error(), "store "+srv.URL) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %q should name the server and not the token", err)
+	}
+	if _, err := httpstore.Open(ctx, srv.URL, nil); !errors.Is(err, httpstore.ErrUnreachable) {
+		t.Errorf("Open of a stopped server: %v; want ErrUnreachable", err)
+	}
+}
+
+// TestKeepAlive checks that requests reuse connections.
+func TestKeepAlive(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(httpstore.NewHandler(m, nil))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	s := open(t, srv.URL, nil)
+	defer s.Close()
+	ctx := context.Background()
+	h := backendtest.HashOf("k")
+	for range 50 {
+		if err := s.Put(ctx, []backend.Object{{Hash: h, Data: []byte("k")}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetRef(ctx, "heads/none"); !errors.Is(err, backend.ErrNotFound) {
+			t.Fatalf("GetRef of a missing ref: %v", err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("150 sequential requests used %d connections; want 1", n)
+	}
+}
+
+// TestWatchDone: closing HandlerOptions.Done ends watch streams, so a
+// graceful shutdown need not wait for them.
+func TestWatchDone(t *testing.T) {
+	done := make(chan struct{})
+	url, _ := serve(t, &httpstore.HandlerOptions{Done: done})
+	s := open(t, url, nil)
+	defer s.Close()
+	ch, err := s.WatchRefs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(done)
+	waitClosed(t, ch)
+}
+
+// waitClosed fails unless ch is closed within 10 s.
+func waitClosed(t *testing.T, ch <-chan backend.RefEvent) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the watch channel is still open 10 s after its stream should have ended")
+		}
+	}
+}
+
+// TestTLS: an https:// URL, with the server's certificate trusted through
+// Options.TLSConfig; without it the certificate is refused.
+func TestTLS(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewUnstartedServer(httpstore.NewHandler(m, nil))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	srv.StartTLS()
+	defer srv.Close()
+	tlsConfig := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	s := open(t, srv.URL, &httpstore.Options{TLSConfig: tlsConfig})
+	defer s.Close()
+	h := backendtest.HashOf("t")
+	if err := s.CompareAndSwapRef(t.Context(), "heads/t", backend.ZeroHash, h); err != nil {
+		t.Fatalf("CAS over TLS: %v", err)
+	}
+	if _, err := httpstore.Open(t.Context(), srv.URL, nil); !errors.Is(err, httpstore.ErrUnreachable) {
+		t.Errorf("Open of an untrusted certificate: %v; want ErrUnreachable", err)
+	}
+}
