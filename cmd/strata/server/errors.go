@@ -30,7 +30,7 @@ var (
 	// errForbidden is a write the token or the server does not allow (403).
 	errForbidden = errors.New("forbidden")
 	// errUnauthorized is a request without a valid token (401).
-	errUnauthorized = errors.New("a valid bearer token is required")
+	errUnauthorized = errors.New("unauthorized: a valid bearer token is required")
 	// errTooLarge is a request body over the size limit (413).
 	errTooLarge = errors.New("request body too large")
 )
