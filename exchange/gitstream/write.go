@@ -61,12 +61,18 @@ func (id Ident) String() string {
 }
 
 func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '<' || r == '>' || r == '\n' {
-			return -1
+	if !strings.ContainsAny(s, "<>\n") {
+		return s
+	}
+	// Byte by byte, not rune by rune: an ident's bytes need not be UTF-8,
+	// and they are written back unchanged.
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '<' && c != '>' && c != '\n' {
+			b = append(b, c)
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 // Commit writes a commit command with its file changes.
