@@ -174,3 +174,25 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIIgnoresConsoleCookie: the JSON API and the HTTP store take the
+// token only from the Authorization header. The console's cookie, which a
+// browser also sends with a form or text/plain POST made by a page of
+// another port of the same host (same site), must not let such a page
+// write through the API, which has no CSRF token.
+func TestAPIIgnoresConsoleCookie(t *testing.T) {
+	h := tokenHarness(t, Options{})
+	cookie := auth.CookieName + "=writer-b41e77"
+	for _, w := range [][3]string{
+		{"POST", "/v1/update", `{"set": {"a": "b"}}`},
+		{"PUT", "/v1/values/k", "v"},
+		{"POST", "/v1/branches", `{"name": "x"}`},
+		{"POST", "/v1/tags", `{"name": "t"}`},
+		{"GET", "/v1/values/k", ""},
+	} {
+		h.wantError(401, codeUnauthorized, w[0], w[1], w[2], "Cookie", cookie, "Content-Type", "text/plain")
+	}
+	h.want(401, "GET", "/v1/store/refs?prefix=", "", "Cookie", cookie)
+	// The same token as a bearer token writes.
+	h.want(200, "POST", "/v1/update", `{"set": {"a": "b"}}`, "Authorization", "Bearer writer-b41e77")
+}

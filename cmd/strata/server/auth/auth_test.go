@@ -87,3 +87,29 @@ func TestToken(t *testing.T) {
 		}
 	}
 }
+
+// TestBearerToken: only the Authorization header, never the cookie.
+func TestBearerToken(t *testing.T) {
+	for _, c := range []struct {
+		header, cookie, want string
+	}{
+		{"Bearer abc", "", "abc"},
+		{"bearer  abc ", "from-cookie", "abc"},
+		{"Basic abc", "from-cookie", ""},
+		{"", "from-cookie", ""},
+	} {
+		r, err := http.NewRequest("GET", "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.header != "" {
+			r.Header.Set("Authorization", c.header)
+		}
+		if c.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: CookieName, Value: c.cookie})
+		}
+		if got := BearerToken(r); got != c.want {
+			t.Errorf("BearerToken(%q, cookie %q) = %q, want %q", c.header, c.cookie, got, c.want)
+		}
+	}
+}
