@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/cmd/strata/console"
 	"github.com/stratakv/strata/cmd/strata/server/auth"
 )
@@ -523,5 +526,50 @@ func TestLogDepth(t *testing.T) {
 	_, body, _ = fetch(t, c, "GET", srv.URL+"/log/main?path=rare", nil)
 	if !strings.Contains(body, "the rare change") {
 		t.Error("default depth: the rare change not shown")
+	}
+}
+
+// secretFailure is a backend whose ref reads fail with an error that names
+// a secret: a console page must not show it.
+type secretFailure struct{ backend.Store }
+
+var errSecret = errors.New("/var/secret/disk on fire")
+
+func (*secretFailure) GetRef(context.Context, string) (backend.Hash, error) {
+	return backend.Hash{}, errSecret
+}
+
+func (*secretFailure) ListRefs(context.Context, string) ([]backend.Ref, error) {
+	return nil, errSecret
+}
+
+// TestInternalErrorHidden: a page that fails with an error the console
+// does not know is a 500 that says "internal error"; the cause goes to the
+// log only, as with the JSON API.
+func TestInternalErrorHidden(t *testing.T) {
+	kv := strata.New(&secretFailure{Store: mem.New()})
+	defer kv.Close()
+	var logs strings.Builder
+	srv := newServer(t, kv, console.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, path := range []string{"/", "/tree/main", "/-/events?branch=main"} {
+		code, body, _ := fetch(t, http.DefaultClient, "GET", srv.URL+path, nil)
+		if code != http.StatusInternalServerError || strings.Contains(body, "secret") || !strings.Contains(body, "internal error") {
+			t.Errorf("GET %s: %d %q, want 500 without the cause", path, code, body)
+		}
+	}
+	if !strings.Contains(logs.String(), "disk on fire") {
+		t.Errorf("the cause is not in the log: %s", logs.String())
+	}
+}
+
+// TestClosedStorePage: a page of a closed store is 503.
+func TestClosedStorePage(t *testing.T) {
+	kv := strata.New(mem.New())
+	srv := newServer(t, kv, console.Options{})
+	if err := kv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := fetch(t, http.DefaultClient, "GET", srv.URL+"/", nil); code != http.StatusServiceUnavailable {
+		t.Errorf("GET /: %d %q, want 503", code, body)
 	}
 }

@@ -611,12 +611,12 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	ch, err := c.kv.Watch(ctx, branch)
 	if err != nil {
-		http.Error(w, err.Error(), status(err))
+		http.Error(w, c.publicError(r, status(err), err), status(err))
 		return
 	}
 	head, err := c.kv.Branch(branch).Head(ctx)
 	if err != nil && !errors.Is(err, strata.ErrNotFound) {
-		http.Error(w, err.Error(), status(err))
+		http.Error(w, c.publicError(r, status(err), err), status(err))
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -648,7 +648,7 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 				return
 			}
 			if ev.Err != nil {
-				_ = send("failed", map[string]string{"error": ev.Err.Error()})
+				_ = send("failed", map[string]string{"error": c.publicError(r, status(ev.Err), ev.Err)})
 				return
 			}
 			if err := send("move", map[string]any{"branch": branch, "old": hashOrEmpty(ev.Old), "new": hashOrEmpty(ev.New), "changes": len(ev.Changes)}); err != nil {
