@@ -397,6 +397,14 @@ type changeJSON struct {
 	NewBase64 *string `json:"newBase64,omitempty"`
 }
 
+// newChangeJSON returns c as the diff and the watch stream give it.
+func newChangeJSON(c strata.Change) changeJSON {
+	j := changeJSON{Op: c.Op.String(), Path: c.Path}
+	j.Old, j.OldBase64 = bytesJSON(c.Old)
+	j.New, j.NewBase64 = bytesJSON(c.New)
+	return j
+}
+
 // bytesJSON returns b as a string if it is valid UTF-8 (text), else as
 // base64 (b64); both nil for nil b.
 func bytesJSON(b []byte) (text, b64 *string) {
@@ -442,10 +450,7 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		if !underPath(c.Path, path) {
 			continue
 		}
-		j := changeJSON{Op: c.Op.String(), Path: c.Path}
-		j.Old, j.OldBase64 = bytesJSON(c.Old)
-		j.New, j.NewBase64 = bytesJSON(c.New)
-		out.Changes = append(out.Changes, j)
+		out.Changes = append(out.Changes, newChangeJSON(c))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

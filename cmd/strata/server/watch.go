@@ -125,10 +125,7 @@ func writeMove(w http.ResponseWriter, ev strata.Event) error {
 		e.New = ev.New.String()
 	}
 	for i, c := range ev.Changes {
-		j := changeJSON{Op: c.Op.String(), Path: c.Path}
-		j.Old, j.OldBase64 = bytesJSON(c.Old)
-		j.New, j.NewBase64 = bytesJSON(c.New)
-		e.Changes[i] = j
+		e.Changes[i] = newChangeJSON(c)
 	}
 	data, err := json.Marshal(e) // one line: JSON escapes newlines
 	if err != nil {
