@@ -42,9 +42,10 @@ type watchEvent struct {
 // ones, none twice (strata.WatchSince defines the missed moves). A
 // comment line ": ping" is sent every Options.WatchHeartbeat. If watching
 // fails mid-stream, one event "error" with data {"error":…} ends the
-// stream. Before the stream starts, errors are JSON errors: 400 for a bad
-// branch, prefix or since, 404 for an unknown since commit. It needs read
-// access to B.
+// stream (a server error says only "internal error"; its cause is
+// logged). Before the stream starts, errors are JSON errors: 400 for a
+// bad branch, prefix or since, 404 for an unknown since commit. It needs
+// read access to B.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	name := query(r, "branch", defaultBranch)
 	if !s.authorize(w, r, false, name) {
@@ -95,7 +96,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			case !ok:
 				return
 			case ev.Err != nil:
-				data, _ := json.Marshal(map[string]string{"error": ev.Err.Error()})
+				data, _ := json.Marshal(map[string]string{"error": s.publicError(r, ev.Err)})
 				_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", data)
 				flusher.Flush()
 				return
