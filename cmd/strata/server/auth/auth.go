@@ -5,9 +5,9 @@
 //
 //	TOKEN read|write [BRANCH-PREFIX]
 //
-// Blank lines and lines starting with '#' are ignored. A write token with a
-// branch prefix may write only branches whose names start with that prefix
-// (it may read everything). Tokens are compared in constant time and never
+// Blank lines and lines starting with '#' are ignored; a token may be
+// listed once. A write token with a branch prefix may write only branches
+// whose names start with that prefix (it may read everything). Tokens are compared in constant time and never
 // appear in an error message.
 package auth
 
@@ -104,6 +104,9 @@ func Parse(r io.Reader) (*Tokens, error) {
 		}
 		if len(f) == 3 {
 			g.BranchPrefix = f[2]
+		}
+		if _, dup := t.Lookup(f[0]); dup {
+			return nil, fmt.Errorf("line %d: a token listed before (which grant would hold?): %w", n, ErrInvalidTokens)
 		}
 		t.entries = append(t.entries, entry{token: []byte(f[0]), grant: g})
 	}

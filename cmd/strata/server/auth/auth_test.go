@@ -32,7 +32,8 @@ func TestParse(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v; want %+v, %v", c.token, g, ok, c.grant, c.ok)
 		}
 	}
-	for _, bad := range []string{"", "# only a comment\n", "secret-1\n", "secret-2 admin\n", "secret-3 write a b\n"} {
+	for _, bad := range []string{"", "# only a comment\n", "secret-1\n", "secret-2 admin\n", "secret-3 write a b\n",
+		"secret-4 read\nsecret-4 write\n"} {
 		_, err := Parse(strings.NewReader(bad))
 		if !errors.Is(err, ErrInvalidTokens) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("Parse(%q): %v", bad, err)
