@@ -233,7 +233,16 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signout forgets the visitor's token. A signed-in visitor's form must
+// carry the CSRF token, so that another page cannot sign them out.
 func (c *console) signout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	_ = r.ParseForm()
+	if s, ok := c.session(nil, r); ok && s.SignedIn && !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) {
+		c.fail(w, r, s, http.StatusForbidden, "Refused",
+			errors.New("the form's CSRF token is missing or wrong: reload the page and try again"))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)

@@ -244,8 +244,20 @@ func TestSignInAndGrants(t *testing.T) {
 		t.Errorf("read token POST /edit without csrf: %d, want 403", code)
 	}
 
+	// Signing out needs the CSRF token of the page's form: another page
+	// cannot sign a visitor out.
+	if code, _, _ := fetch(t, reader, "POST", srv.URL+"/signout", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("sign out without the CSRF token: %d, want 403", code)
+	}
+	if code, _, _ := fetch(t, reader, "GET", srv.URL+"/", nil); code != http.StatusOK {
+		t.Errorf("after a refused sign-out GET /: %d, want 200 (still signed in)", code)
+	}
 	signout := func(c *http.Client) {
-		code, _, hdr := fetch(t, c, "POST", srv.URL+"/signout", url.Values{})
+		m := csrfRE.FindStringSubmatch(mustGet(t, c, srv.URL+"/"))
+		if m == nil {
+			t.Fatal("no CSRF token in the sign-out form")
+		}
+		code, _, hdr := fetch(t, c, "POST", srv.URL+"/signout", url.Values{"csrf": {m[1]}})
 		if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Set-Cookie"), "Max-Age=0") {
 			t.Errorf("sign out: %d, cookie %q", code, hdr.Get("Set-Cookie"))
 		}
