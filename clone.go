@@ -14,7 +14,8 @@ import (
 // into dst, which must hold no branch and no tag (else an error wrapping
 // ErrExists) but those an interrupted Clone of the same source made. dst gets remote-tracking refs origin/BRANCH and, when src
 // was opened from a URL that another process can open (not mem://), the
-// remote origin with that URL. Depth(n) copies only the last n commits of
+// remote origin with that URL (without an http(s) URL's token: see
+// AddRemote). Depth(n) copies only the last n commits of
 // each branch and records the cut as shallow; SingleBranch copies one
 // branch. Objects are all stored before any ref is created, so an
 // interrupted Clone leaves dst valid and a rerun sends only what is
@@ -87,7 +88,7 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 			r.stats.RoundTrips += 2
 			if err := dst.AddRemote(ctx, "origin", u); err != nil {
 				// A rerun finds the origin its first run recorded.
-				if o, oerr := dst.Remote(ctx, "origin"); !errors.Is(err, ErrExists) || oerr != nil || o.URL != absStoreURL(u) {
+				if o, oerr := dst.Remote(ctx, "origin"); !errors.Is(err, ErrExists) || oerr != nil || o.URL != remoteURL(u) {
 					return r.done(), fmt.Errorf("clone: record remote origin: %w", err)
 				}
 			}

@@ -163,3 +163,54 @@ func TestLayeredWarmReads(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneDoesNotRecordToken: cloning from a server with ?token= records
+// the remote origin without the token (a reader of the clone, e.g. through
+// strata serve, could read it otherwise), and so does AddRemote; the other
+// parameters are kept.
+func TestCloneDoesNotRecordToken(t *testing.T) {
+	const tok = "s3cret-clone-4b1d"
+	m := mem.New()
+	srv := httptest.NewServer(httpstore.NewHandler(m, &httpstore.HandlerOptions{
+		Verify: codec.Sum,
+		Authorize: func(r *http.Request, _ httpstore.Access) error {
+			if r.Header.Get("Authorization") != "Bearer "+tok {
+				return httpstore.ErrUnauthorized
+			}
+			return nil
+		},
+	}))
+	defer func() { srv.Close(); m.Close() }()
+	if _, err := strata.New(m).Branch("main").Set(ctx, "a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	remote := openURL(t, srv.URL+"?token="+tok)
+	defer remote.Close()
+	local := openURL(t, filepath.Join(t.TempDir(), "local"))
+	defer local.Close()
+	if _, err := strata.Clone(ctx, remote, local); err != nil {
+		t.Fatal(err)
+	}
+	// A rerun of an interrupted clone finds the origin it recorded.
+	if _, err := strata.Clone(ctx, remote, local); err != nil {
+		t.Fatalf("second Clone: %v", err)
+	}
+	if o, err := local.Remote(ctx, "origin"); err != nil || o.URL != srv.URL {
+		t.Errorf("origin = %+v, %v; want URL %q without the token", o, err, srv.URL)
+	}
+	for in, want := range map[string]string{
+		"http://h:1/p?token=" + tok:                  "http://h:1/p",
+		"https://h?cache=/c&token=" + tok:            "https://h?cache=/c",
+		"HTTPS://h?token=" + tok + "&cache=%2Fa%20b": "HTTPS://h?cache=%2Fa%20b",
+		"redis://h:1/0":                              "redis://h:1/0",
+	} {
+		kv := openURL(t, "mem://")
+		if err := kv.AddRemote(ctx, "r", in); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := kv.Remote(ctx, "r"); err != nil || r.URL != want {
+			t.Errorf("AddRemote(%q): recorded %+v, %v; want %q", in, r, err, want)
+		}
+		kv.Close()
+	}
+}

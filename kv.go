@@ -18,10 +18,19 @@
 // typed values (SetValue: text, JSON, counters) merge by their kind, and
 // concurrent writes merge instead of overwriting (see docs/MERGE.md).
 //
-// Errors wrap the sentinel errors ErrNotFound, ErrConflict, ErrCorrupt,
-// ErrInvalidPath, ErrInvalidBranch, ErrInvalidRevision, ErrInvalidURL,
-// ErrInvalidValue, ErrInvalidOption, ErrLimit and ErrClosed; test them with errors.Is. A
-// merge that finds conflicts returns a *MergeConflictError listing them.
+// KV.Watch streams a branch's head moves (filtered by WatchPrefix,
+// resumed by WatchSince); KV.Prove and VerifyProof give and check Merkle
+// proofs of a value; KV.GC and Branch.Squash keep a store small;
+// Branch.ImportDocument, KV.ExportDocument, KV.ImportGit and KV.ExportGit
+// move data in and out (see docs/OPERATIONS.md).
+//
+// Errors wrap the sentinel errors ErrNotFound, ErrConflict, ErrExists and
+// ErrHeadMoved (both also ErrConflict), ErrCorrupt, ErrMissing (also
+// ErrCorrupt, never ErrNotFound), ErrInvalidPath, ErrInvalidBranch,
+// ErrInvalidRevision, ErrInvalidURL, ErrInvalidValue, ErrInvalidOption,
+// ErrInvalidProof, ErrLimit, ErrReadOnly and ErrClosed; test them with
+// errors.Is. A merge that finds conflicts returns a *MergeConflictError
+// listing them.
 package strata
 
 import (

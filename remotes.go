@@ -34,7 +34,10 @@ func validateRemoteName(name string) error {
 
 // AddRemote records remote name with its store URL in the store itself
 // (the ref "remote-urls/NAME" names a raw contents object holding the
-// URL), so every process and every copy of the store sees it. The URL is
+// URL), so every process and every copy of the store sees it. The token
+// of an http(s) URL (?token=) is not recorded, since every reader of the
+// store could read it: fetch and push to that remote take the token from
+// $STRATA_TOKEN (httpstore.TokenEnv). The URL is
 // checked by the grammar of Open (an error wrapping ErrInvalidURL, shown
 // redacted) but nothing is opened; a directory given as a relative path
 // is kept as an absolute one. A remote that exists is an error
@@ -49,7 +52,7 @@ func (kv *KV) AddRemote(ctx context.Context, name, url string) error {
 	if _, err := parseStoreURL(url); err != nil {
 		return fmt.Errorf("remote %q: %w", name, err)
 	}
-	obj := contents.Object(contents.Raw([]byte(absStoreURL(url))))
+	obj := contents.Object(contents.Raw([]byte(remoteURL(url))))
 	err := backend.PutAndSwapRef(ctx, kv.store, []backend.Object{obj}, remotePrefix+name, backend.ZeroHash, obj.Hash)
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("remote %q: %w", name, ErrExists)
@@ -171,4 +174,33 @@ func (kv *KV) refNames(ctx context.Context, prefix string) ([]string, error) {
 		names[i] = r.Name
 	}
 	return names, nil
+}
+
+// remoteURL is the form of storeURL that AddRemote records: absolute
+// (absStoreURL), and without the token parameter of an http(s) URL (the
+// other parameters are kept as written).
+func remoteURL(storeURL string) string {
+	storeURL = absStoreURL(storeURL)
+	scheme, _, ok := strings.Cut(storeURL, "://")
+	if s := strings.ToLower(scheme); !ok || (s != "http" && s != "https") {
+		return storeURL
+	}
+	base, query, ok := strings.Cut(storeURL, "?")
+	if !ok {
+		return storeURL
+	}
+	frag := ""
+	if i := strings.IndexByte(query, '#'); i >= 0 {
+		query, frag = query[:i], query[i:]
+	}
+	var kept []string
+	for _, p := range strings.Split(query, "&") {
+		if name, _, _ := strings.Cut(p, "="); name != "token" {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) > 0 {
+		base += "?" + strings.Join(kept, "&")
+	}
+	return base + frag
 }

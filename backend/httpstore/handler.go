@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -48,6 +49,10 @@ type HandlerOptions struct {
 	// http.Server.RegisterOnShutdown. Nil: streams end with their
 	// request or when the store closes.
 	Done <-chan struct{}
+	// Logger receives the cause of every internal error (code "internal",
+	// 500), which the client sees only as "internal error": its text may
+	// name files, hosts or other internals. Nil discards.
+	Logger *slog.Logger
 }
 
 // handler serves the protocol over one store.
@@ -64,6 +69,9 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	h := &handler{s: s, mux: http.NewServeMux()}
 	if opts != nil {
 		h.opts = *opts
+	}
+	if h.opts.Logger == nil {
+		h.opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if h.opts.Heartbeat <= 0 {
 		h.opts.Heartbeat = 15 * time.Second
@@ -113,10 +121,25 @@ func (h *handler) route(pattern string, a Access, fn func(w http.ResponseWriter,
 			}
 		}
 		if err := fn(w, r); err != nil {
-			writeError(w, err, 0)
+			writeError(w, h.public(r, err), 0)
 		}
 	})
 }
+
+// public returns err fit for the client: err itself, unless it is an
+// internal error (code "internal"), which it logs and replaces by a bare
+// "internal error" of the same code.
+func (h *handler) public(r *http.Request, err error) error {
+	if code, _ := codeOf(err); err == nil || code != "internal" {
+		return err
+	}
+	h.opts.Logger.ErrorContext(r.Context(), "store request failed",
+		"method", r.Method, "path", r.URL.Path, "err", err.Error())
+	return errInternal
+}
+
+// errInternal is what the client sees of an internal error.
+var errInternal = errors.New("internal error")
 
 // writeError answers err as JSON with the status of its code (or status,
 // if not zero).
@@ -196,7 +219,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err != nil {
 			bw.WriteByte(entryError)
-			writeErrorFrame(bw, err)
+			writeErrorFrame(bw, h.public(r, err))
 			return bw.Flush()
 		}
 		for _, b := range got {
@@ -276,7 +299,7 @@ func (h *handler) listObjects(w http.ResponseWriter, r *http.Request) error {
 		_, err := bw.Write(h[:])
 		return err
 	})
-	endStream(bw, err)
+	endStream(bw, h.public(r, err))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -267,5 +268,46 @@ func TestTLS(t *testing.T) {
 	}
 	if _, err := httpstore.Open(t.Context(), srv.URL, nil); !errors.Is(err, httpstore.ErrUnreachable) {
 		t.Errorf("Open of an untrusted certificate: %v; want ErrUnreachable", err)
+	}
+}
+
+// failingStore fails every object read and ref read with an error that
+// names a secret, as a damaged disk might.
+type failingStore struct{ *mem.Store }
+
+var errSecret = errors.New("/var/secret/disk on fire")
+
+func (failingStore) Get(context.Context, backend.Hash) ([]byte, error) { return nil, errSecret }
+
+func (failingStore) GetMany(context.Context, []backend.Hash) ([][]byte, error) {
+	return nil, errSecret
+}
+
+func (failingStore) GetRef(context.Context, string) (backend.Hash, error) {
+	return backend.Hash{}, errSecret
+}
+
+// TestInternalErrorHidden: the client of a store that fails with an
+// unknown error sees only "internal error", in a plain error response and
+// in an error frame of a streamed answer; the cause goes to the handler's
+// log.
+func TestInternalErrorHidden(t *testing.T) {
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewServer(httpstore.NewHandler(failingStore{m}, &httpstore.HandlerOptions{Logger: logger}))
+	defer srv.Close()
+	s := open(t, srv.URL, nil)
+	defer s.Close()
+	if _, err := s.GetRef(t.Context(), "heads/main"); err == nil || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "internal error") {
+		t.Errorf("GetRef: %v, want internal error without the cause", err)
+	}
+	if _, err := s.Get(t.Context(), backend.Hash{1}); err == nil || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "internal error") {
+		t.Errorf("Get: %v, want internal error without the cause", err)
+	}
+	srv.Close() // waits for the handlers, and so for their log lines
+	if n := strings.Count(logs.String(), "disk on fire"); n != 2 {
+		t.Errorf("the cause is in the log %d times, want 2:\n%s", n, logs.String())
 	}
 }

@@ -143,7 +143,15 @@ func writeBytes(w *bufio.Writer, b []byte) {
 	w.Write(b)
 }
 
+// readChunk is the most readBytes allocates before the bytes it
+// allocates for have arrived.
+const readChunk = 1 << 20
+
 // readBytes reads a uvarint length, at most limit, and that many bytes.
+// It allocates as the bytes arrive (at most readChunk, then doubling once
+// what it allocated has arrived), not as the length claims, so that a
+// short body claiming a large field cannot make it allocate much more than
+// was sent.
 func readBytes(r *bufio.Reader, limit int) ([]byte, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
@@ -152,9 +160,16 @@ func readBytes(r *bufio.Reader, limit int) ([]byte, error) {
 	if n > uint64(limit) {
 		return nil, fmt.Errorf("a field of %d bytes: %w", n, ErrTooLarge)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, unexpected(err)
+	b := make([]byte, 0, min(int(n), readChunk))
+	for len(b) < int(n) {
+		if len(b) == cap(b) { // the bytes so far arrived: double
+			b = append(make([]byte, 0, min(int(n), 2*cap(b))), b...)
+		}
+		start := len(b)
+		b = b[:cap(b)]
+		if _, err := io.ReadFull(r, b[start:]); err != nil {
+			return nil, unexpected(err)
+		}
 	}
 	return b, nil
 }

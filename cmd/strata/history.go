@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/cmd/strata/internal/jsonbytes"
 )
 
 // commitJSON is a commit as log --json and show --json print it.
@@ -54,21 +54,9 @@ type changeJSON struct {
 
 func toChangeJSON(c strata.Change) changeJSON {
 	out := changeJSON{Op: c.Op.String(), Path: c.Path}
-	out.Old, out.OldB64 = jsonValue(c.Old)
-	out.New, out.NewB64 = jsonValue(c.New)
+	out.Old, out.OldB64 = jsonbytes.TextOrBase64(c.Old)
+	out.New, out.NewB64 = jsonbytes.TextOrBase64(c.New)
 	return out
-}
-
-func jsonValue(v []byte) (text, b64 *string) {
-	if v == nil {
-		return nil, nil
-	}
-	s := string(v)
-	if utf8.ValidString(s) {
-		return &s, nil
-	}
-	s = base64.StdEncoding.EncodeToString(v)
-	return nil, &s
 }
 
 const jsonChangeHelp = `With --json, each change is an object

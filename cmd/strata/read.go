@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/cmd/strata/internal/jsonbytes"
 	"golang.org/x/term"
 )
 
@@ -84,7 +85,7 @@ is given in base64 as "value_base64" instead of "value".`,
 				}
 				if asJSON {
 					out := getJSON{Path: args[0], Kind: v.Kind.String()}
-					out.Value, out.ValueBase64 = jsonValue(v.Data)
+					out.Value, out.ValueBase64 = jsonbytes.TextOrBase64(v.Data)
 					if out.Value == nil && out.ValueBase64 == nil {
 						out.Value = new(string) // an empty value
 					}

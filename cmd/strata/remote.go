@@ -17,7 +17,9 @@ func (a *app) remoteCommand() *cobra.Command {
 		Long: `With no arguments, remote lists the remotes, one "NAME URL" line each,
 sorted by name; passwords in URLs are shown as "xxxxx". "remote add NAME
 URL" records store URL (any store URL strata accepts, see "strata help")
-as remote NAME, in the store itself; nothing is opened. A remote that
+as remote NAME, in the store itself (an http(s) URL without its ?token=,
+which every reader of the store could read: fetch, pull and push take it
+from $STRATA_TOKEN); nothing is opened. A remote that
 exists is a conflict (exit code 3); a bad name or URL is exit code 2.
 "remote rm NAME" removes the remote and its remote-tracking refs
 (NAME/BRANCH); a missing remote is exit code 1.

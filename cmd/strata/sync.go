@@ -153,7 +153,9 @@ func (a *app) cloneCommand() *cobra.Command {
 		Short: "Copy a store into a new one",
 		Long: `Clone copies store SRC's branches and tags, with every object they reach,
 into store DST, which must have no branch and no tag, and records SRC as
-remote origin in DST. --depth N copies only the last N commits of each
+remote origin in DST (without the ?token= of an http(s) URL: later fetches,
+pulls and pushes take the token from $STRATA_TOKEN). --depth N copies only
+the last N commits of each
 branch; -b copies one branch. A one-line summary goes to standard error.`,
 		Example: `  strata clone redis://shared:6379 ./laptop`,
 	}

@@ -151,7 +151,7 @@ func TestBrowser(t *testing.T) {
 	do(t, tabA, "edit without csrf",
 		chromedp.Navigate(srv.URL+"/edit/main/README"),
 		chromedp.WaitVisible(chromedp.CSS(`textarea[name=value]`)),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("input[name=csrf]").remove()`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("textarea[name=value]").form.querySelector("input[name=csrf]").remove()`),
 		chromedp.SetValue(chromedp.CSS(`textarea[name=value]`), "forged"),
 		chromedp.Click(chromedp.CSS(`#commit`)),
 		chromedp.WaitVisible(chromedp.CSS(`main[data-page=error]`)),

@@ -233,28 +233,45 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signout forgets the visitor's token. A signed-in visitor's form must
+// carry the CSRF token, so that another page cannot sign them out.
 func (c *console) signout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	_ = r.ParseForm()
+	if s, ok := c.session(nil, r); ok && s.SignedIn && !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) {
+		c.fail(w, r, s, http.StatusForbidden, "Refused",
+			errors.New("the form's CSRF token is missing or wrong: reload the page and try again"))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// safeNext keeps a redirect target on this server.
+// safeNext keeps a redirect target on this server: a path that starts
+// with one '/' and holds no backslash or control character (a browser
+// drops tabs and newlines from a URL and reads a backslash as '/', so that
+// "/\t/evil.example" would lead to another host).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next
 }
 
-// status maps an error to an HTTP status: a bad revision, path or name is
-// 400, a missing one 404, a lost race 409.
+// status maps an error to an HTTP status: a bad revision, path, name or
+// option is 400, a missing one 404 (but a missing object a stored link
+// names, ErrMissing, is damage: 500), a lost race 409, a closed store 503.
 func status(err error) int {
 	switch {
 	case errors.Is(err, strata.ErrInvalidRevision), errors.Is(err, strata.ErrInvalidPath),
-		errors.Is(err, strata.ErrInvalidBranch), errors.Is(err, strata.ErrInvalidValue):
+		errors.Is(err, strata.ErrInvalidBranch), errors.Is(err, strata.ErrInvalidValue),
+		errors.Is(err, strata.ErrInvalidOption), errors.Is(err, strata.ErrLimit):
 		return http.StatusBadRequest
-	case errors.Is(err, strata.ErrNotFound):
+	case errors.Is(err, strata.ErrClosed):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, strata.ErrNotFound) && !errors.Is(err, strata.ErrCorrupt):
 		return http.StatusNotFound
 	case errors.Is(err, strata.ErrConflict):
 		return http.StatusConflict
@@ -279,12 +296,23 @@ func (c *console) failErr(w http.ResponseWriter, r *http.Request, s *session, er
 	c.fail(w, r, s, code, title, err)
 }
 
+// fail renders the error page with code, title and err's message. A
+// server error (code 500 and above) shows only "internal error": its cause,
+// which may name files, hosts or other internals, goes to the log.
 func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, code int, title string, err error) {
-	if code >= 500 {
-		c.opts.Logger.Error("console", "path", r.URL.Path, "err", err)
-	}
+	msg := c.publicError(r, code, err)
 	if s == nil {
 		s = &session{}
 	}
-	c.render(w, r, code, "error", &page{Title: title, S: s, Data: map[string]any{"Code": code, "Err": err.Error()}})
+	c.render(w, r, code, "error", &page{Title: title, S: s, Data: map[string]any{"Code": code, "Err": msg}})
+}
+
+// publicError returns the message of err fit for a visitor: err's own for
+// a client error, "internal error" (after logging err) for a server error.
+func (c *console) publicError(r *http.Request, code int, err error) string {
+	if code < 500 {
+		return err.Error()
+	}
+	c.opts.Logger.Error("console", "path", r.URL.Path, "err", err)
+	return "internal error (the server's log has the cause)"
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/cmd/strata/console"
 	"github.com/stratakv/strata/cmd/strata/server/auth"
 )
@@ -241,8 +244,20 @@ func TestSignInAndGrants(t *testing.T) {
 		t.Errorf("read token POST /edit without csrf: %d, want 403", code)
 	}
 
+	// Signing out needs the CSRF token of the page's form: another page
+	// cannot sign a visitor out.
+	if code, _, _ := fetch(t, reader, "POST", srv.URL+"/signout", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("sign out without the CSRF token: %d, want 403", code)
+	}
+	if code, _, _ := fetch(t, reader, "GET", srv.URL+"/", nil); code != http.StatusOK {
+		t.Errorf("after a refused sign-out GET /: %d, want 200 (still signed in)", code)
+	}
 	signout := func(c *http.Client) {
-		code, _, hdr := fetch(t, c, "POST", srv.URL+"/signout", url.Values{})
+		m := csrfRE.FindStringSubmatch(mustGet(t, c, srv.URL+"/"))
+		if m == nil {
+			t.Fatal("no CSRF token in the sign-out form")
+		}
+		code, _, hdr := fetch(t, c, "POST", srv.URL+"/signout", url.Values{"csrf": {m[1]}})
 		if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Set-Cookie"), "Max-Age=0") {
 			t.Errorf("sign out: %d, cookie %q", code, hdr.Get("Set-Cookie"))
 		}
@@ -523,5 +538,50 @@ func TestLogDepth(t *testing.T) {
 	_, body, _ = fetch(t, c, "GET", srv.URL+"/log/main?path=rare", nil)
 	if !strings.Contains(body, "the rare change") {
 		t.Error("default depth: the rare change not shown")
+	}
+}
+
+// secretFailure is a backend whose ref reads fail with an error that names
+// a secret: a console page must not show it.
+type secretFailure struct{ backend.Store }
+
+var errSecret = errors.New("/var/secret/disk on fire")
+
+func (*secretFailure) GetRef(context.Context, string) (backend.Hash, error) {
+	return backend.Hash{}, errSecret
+}
+
+func (*secretFailure) ListRefs(context.Context, string) ([]backend.Ref, error) {
+	return nil, errSecret
+}
+
+// TestInternalErrorHidden: a page that fails with an error the console
+// does not know is a 500 that says "internal error"; the cause goes to the
+// log only, as with the JSON API.
+func TestInternalErrorHidden(t *testing.T) {
+	kv := strata.New(&secretFailure{Store: mem.New()})
+	defer kv.Close()
+	var logs strings.Builder
+	srv := newServer(t, kv, console.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, path := range []string{"/", "/tree/main", "/-/events?branch=main"} {
+		code, body, _ := fetch(t, http.DefaultClient, "GET", srv.URL+path, nil)
+		if code != http.StatusInternalServerError || strings.Contains(body, "secret") || !strings.Contains(body, "internal error") {
+			t.Errorf("GET %s: %d %q, want 500 without the cause", path, code, body)
+		}
+	}
+	if !strings.Contains(logs.String(), "disk on fire") {
+		t.Errorf("the cause is not in the log: %s", logs.String())
+	}
+}
+
+// TestClosedStorePage: a page of a closed store is 503.
+func TestClosedStorePage(t *testing.T) {
+	kv := strata.New(mem.New())
+	srv := newServer(t, kv, console.Options{})
+	if err := kv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := fetch(t, http.DefaultClient, "GET", srv.URL+"/", nil); code != http.StatusServiceUnavailable {
+		t.Errorf("GET /: %d %q, want 503", code, body)
 	}
 }

@@ -106,6 +106,7 @@ func TestJSONMembers(t *testing.T) {
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "/", "/tree/main": "/tree/main", "//evil.example": "/", "/\\evil": "/", "https://evil.example/": "/", "x": "/",
+		"/\t/evil.example": "/", "/\n/evil.example": "/", "/\r//evil.example": "/", "/a\\b": "/", "/tree/main?at=x%09y": "/tree/main?at=x%09y",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

@@ -2,10 +2,8 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -16,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/cmd/strata/internal/sse"
 )
 
 // Display limits: bigger values are cut, with a link to the raw bytes.
@@ -611,26 +610,16 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	ch, err := c.kv.Watch(ctx, branch)
 	if err != nil {
-		http.Error(w, err.Error(), status(err))
+		http.Error(w, c.publicError(r, status(err), err), status(err))
 		return
 	}
 	head, err := c.kv.Branch(branch).Head(ctx)
 	if err != nil && !errors.Is(err, strata.ErrNotFound) {
-		http.Error(w, err.Error(), status(err))
+		http.Error(w, c.publicError(r, status(err), err), status(err))
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	send := func(event string, v any) error {
-		b, _ := json.Marshal(v)
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := send("head", map[string]string{"branch": branch, "head": hashOrEmpty(head)}); err != nil {
+	sse.Start(w)
+	if err := sse.Event(w, "", "head", map[string]string{"branch": branch, "head": hashOrEmpty(head)}); err != nil {
 		return
 	}
 	// A comment line every heartbeat keeps idle proxies from closing the
@@ -640,7 +629,7 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	for {
 		select {
 		case <-tick.C:
-			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+			if sse.Comment(w, "ping") != nil {
 				return
 			}
 		case ev, ok := <-ch:
@@ -648,10 +637,10 @@ func (c *console) events(w http.ResponseWriter, r *http.Request, s *session) {
 				return
 			}
 			if ev.Err != nil {
-				_ = send("failed", map[string]string{"error": ev.Err.Error()})
+				_ = sse.Event(w, "", "failed", map[string]string{"error": c.publicError(r, status(ev.Err), ev.Err)})
 				return
 			}
-			if err := send("move", map[string]any{"branch": branch, "old": hashOrEmpty(ev.Old), "new": hashOrEmpty(ev.New), "changes": len(ev.Changes)}); err != nil {
+			if err := sse.Event(w, "", "move", map[string]any{"branch": branch, "old": hashOrEmpty(ev.Old), "new": hashOrEmpty(ev.New), "changes": len(ev.Changes)}); err != nil {
 				return
 			}
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/cmd/strata/internal/jsonbytes"
 )
 
 // openAPI is the OpenAPI 3 document of the JSON API, served at
@@ -397,18 +396,12 @@ type changeJSON struct {
 	NewBase64 *string `json:"newBase64,omitempty"`
 }
 
-// bytesJSON returns b as a string if it is valid UTF-8 (text), else as
-// base64 (b64); both nil for nil b.
-func bytesJSON(b []byte) (text, b64 *string) {
-	if b == nil {
-		return nil, nil
-	}
-	if utf8.Valid(b) {
-		s := string(b)
-		return &s, nil
-	}
-	s := base64.StdEncoding.EncodeToString(b)
-	return nil, &s
+// newChangeJSON returns c as the diff and the watch stream give it.
+func newChangeJSON(c strata.Change) changeJSON {
+	j := changeJSON{Op: c.Op.String(), Path: c.Path}
+	j.Old, j.OldBase64 = jsonbytes.TextOrBase64(c.Old)
+	j.New, j.NewBase64 = jsonbytes.TextOrBase64(c.New)
+	return j
 }
 
 // underPath reports whether p is path or below it ("" is the root).
@@ -442,10 +435,7 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		if !underPath(c.Path, path) {
 			continue
 		}
-		j := changeJSON{Op: c.Op.String(), Path: c.Path}
-		j.Old, j.OldBase64 = bytesJSON(c.Old)
-		j.New, j.NewBase64 = bytesJSON(c.New)
-		out.Changes = append(out.Changes, j)
+		out.Changes = append(out.Changes, newChangeJSON(c))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -297,6 +297,8 @@ func TestErrors(t *testing.T) {
 		{412, codeConflict, "PUT", "/v1/values/k", "v", []string{"If-Match", `"` + strings.Repeat("ab", 32) + `"`}},
 		{413, codeInvalid, "PUT", "/v1/values/big", strings.Repeat("x", 2048), nil},
 		{413, codeInvalid, "POST", "/v1/update", `{"set": {"big": "` + strings.Repeat("x", 2048) + `"}}`, nil},
+		{413, codeInvalid, "POST", "/v1/merge", `{"from": "` + strings.Repeat("x", 2048) + `"}`, nil},
+		{413, codeInvalid, "POST", "/v1/tags", `{"name": "` + strings.Repeat("x", 2048) + `"}`, nil},
 	} {
 		h.wantError(c.status, c.code, c.method, c.path, c.body, c.headers...)
 	}

@@ -174,3 +174,70 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIIgnoresConsoleCookie: the JSON API and the HTTP store take the
+// token only from the Authorization header. The console's cookie, which a
+// browser also sends with a form or text/plain POST made by a page of
+// another port of the same host (same site), must not let such a page
+// write through the API, which has no CSRF token.
+func TestAPIIgnoresConsoleCookie(t *testing.T) {
+	h := tokenHarness(t, Options{})
+	cookie := auth.CookieName + "=writer-b41e77"
+	for _, w := range [][3]string{
+		{"POST", "/v1/update", `{"set": {"a": "b"}}`},
+		{"PUT", "/v1/values/k", "v"},
+		{"POST", "/v1/branches", `{"name": "x"}`},
+		{"POST", "/v1/tags", `{"name": "t"}`},
+		{"GET", "/v1/values/k", ""},
+	} {
+		h.wantError(401, codeUnauthorized, w[0], w[1], w[2], "Cookie", cookie, "Content-Type", "text/plain")
+	}
+	h.want(401, "GET", "/v1/store/refs?prefix=", "", "Cookie", cookie)
+	// The same token as a bearer token writes.
+	h.want(200, "POST", "/v1/update", `{"set": {"a": "b"}}`, "Authorization", "Bearer writer-b41e77")
+}
+
+// TestEveryRouteNeedsToken: with a tokens file, every registered route but
+// the public ones answers a request without a token with 401 (the console
+// sends a visitor to its sign-in page instead), so that a route added
+// later without the token check fails here.
+func TestEveryRouteNeedsToken(t *testing.T) {
+	h := tokenHarness(t, Options{})
+	public := map[string]bool{"GET /healthz": true, "GET /metrics": true, "GET /v1/openapi.json": true}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	param := regexp.MustCompile(`\{[a-z]+(\.\.\.)?\}`)
+	for _, pattern := range h.srv.patterns {
+		if public[pattern] {
+			continue
+		}
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			method, path = "GET", pattern
+		}
+		path = param.ReplaceAllString(path, "x")
+		if strings.HasSuffix(path, "/") {
+			path += "info" // a path under a subtree pattern
+		}
+		req, err := http.NewRequest(method, h.url+path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case pattern == "/" || pattern == "GET /-/events":
+			// The console: a page sends to sign-in, its stream is 401.
+			if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s without a token: %s, want a redirect to sign in or 401", method, path, resp.Status)
+			}
+		case resp.StatusCode != http.StatusUnauthorized:
+			t.Errorf("%s %s (route %q) without a token: %s, want 401", method, path, pattern, resp.Status)
+		}
+	}
+	if len(h.srv.patterns) < 20 {
+		t.Fatalf("only %d routes registered", len(h.srv.patterns))
+	}
+}

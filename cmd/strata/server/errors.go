@@ -92,15 +92,7 @@ func status(err error) (int, string) {
 // the log, never to the client. Every handler reports errors through it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, name := status(err)
-	body := errorBody{Error: err.Error(), Code: name}
-	if code >= 500 {
-		s.opts.Logger.ErrorContext(r.Context(), "request failed",
-			"method", r.Method, "path", r.URL.Path, "err", err.Error())
-		body.Error = "internal error"
-		if code == http.StatusServiceUnavailable {
-			body.Error = "store closed"
-		}
-	}
+	body := errorBody{Error: s.publicError(r, err), Code: name}
 	var mce *strata.MergeConflictError
 	if errors.As(err, &mce) {
 		for _, c := range mce.Conflicts {
@@ -113,6 +105,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
 	}
 	writeJSON(w, code, body)
+}
+
+// publicError returns the message of err fit for the client: err's own
+// for an error of the client's (status below 500); for a server error,
+// "internal error" (or "store closed"), after logging err, whose text may
+// name files, hosts or other internals.
+func (s *Server) publicError(r *http.Request, err error) string {
+	code, _ := status(err)
+	if code < 500 {
+		return err.Error()
+	}
+	s.opts.Logger.ErrorContext(r.Context(), "request failed",
+		"method", r.Method, "path", r.URL.Path, "err", err.Error())
+	if code == http.StatusServiceUnavailable {
+		return "store closed"
+	}
+	return "internal error"
 }
 
 // valueString returns v's bytes as a string, or nil for no value.

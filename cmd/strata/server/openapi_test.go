@@ -45,6 +45,17 @@ func TestOpenAPI(t *testing.T) {
 			switch method {
 			case "get", "put", "post", "delete", "patch", "head", "options":
 				documented = append(documented, strings.ToUpper(method)+" "+path)
+				// Every operation on the store needs a token and a store
+				// that is open: 401 and 503 are documented.
+				var op struct{ Responses map[string]json.RawMessage }
+				if err := json.Unmarshal(ops[method], &op); err != nil {
+					t.Fatal(err)
+				}
+				for _, code := range []string{"401", "503"} {
+					if _, ok := op.Responses[code]; !ok && path != "/v1/openapi.json" {
+						t.Errorf("%s %s: status %s is not documented", method, path, code)
+					}
+				}
 			}
 		}
 	}

@@ -94,12 +94,13 @@ func (s *Server) routes() {
 }
 
 // grant returns what the request may do: auth.Full without a tokens file,
-// else the grant of its token; ok is false for a missing or unknown token.
+// else the grant of its bearer token (never the console's cookie: see
+// auth.BearerToken); ok is false for a missing or unknown token.
 // A read-only server never grants a write.
 func (s *Server) grant(r *http.Request) (g auth.Grant, ok bool) {
 	g = auth.Full
 	if s.opts.Tokens != nil {
-		g, ok = s.opts.Tokens.Lookup(auth.Token(r))
+		g, ok = s.opts.Tokens.Lookup(auth.BearerToken(r))
 		if !ok {
 			return auth.Grant{}, false
 		}

@@ -22,6 +22,7 @@ func (s *Server) storeRoutes() {
 		Authorize: s.storeAccess,
 		Verify:    codec.Sum,
 		Done:      s.draining,
+		Logger:    s.opts.Logger,
 	})
 	// Like a stream: no time limit (its ref watches last as long as the
 	// client wants) and no body limit of the server's (the handler caps

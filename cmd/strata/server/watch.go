@@ -1,13 +1,13 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/cmd/strata/internal/sse"
 )
 
 // watchRoutes registers this file's routes.
@@ -42,16 +42,16 @@ type watchEvent struct {
 // ones, none twice (strata.WatchSince defines the missed moves). A
 // comment line ": ping" is sent every Options.WatchHeartbeat. If watching
 // fails mid-stream, one event "error" with data {"error":…} ends the
-// stream. Before the stream starts, errors are JSON errors: 400 for a bad
-// branch, prefix or since, 404 for an unknown since commit. It needs read
-// access to B.
+// stream (a server error says only "internal error"; its cause is
+// logged). Before the stream starts, errors are JSON errors: 400 for a
+// bad branch, prefix or since, 404 for an unknown since commit. It needs
+// read access to B.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	name := query(r, "branch", defaultBranch)
 	if !s.authorize(w, r, false, name) {
 		return
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		s.writeError(w, r, fmt.Errorf("watch: the connection cannot stream"))
 		return
 	}
@@ -76,15 +76,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no") // no buffering in a reverse proxy
-	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, ": watching "+name+"\n\n"); err != nil {
+	sse.Start(w)
+	if sse.Comment(w, "watching "+name) != nil {
 		return
 	}
-	flusher.Flush()
 	heartbeat := time.NewTicker(s.opts.WatchHeartbeat)
 	defer heartbeat.Stop()
 	for {
@@ -95,14 +90,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			case !ok:
 				return
 			case ev.Err != nil:
-				data, _ := json.Marshal(map[string]string{"error": ev.Err.Error()})
-				_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", data)
-				flusher.Flush()
+				_ = sse.Event(w, "", "error", map[string]string{"error": s.publicError(r, ev.Err)})
 				return
 			}
 			err = writeMove(w, ev)
 		case <-heartbeat.C:
-			_, err = fmt.Fprint(w, ": ping\n\n")
+			err = sse.Comment(w, "ping")
 		case <-ctx.Done():
 			return
 		case <-s.draining:
@@ -111,7 +104,6 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return // the client went away
 		}
-		flusher.Flush()
 	}
 }
 
@@ -125,22 +117,7 @@ func writeMove(w http.ResponseWriter, ev strata.Event) error {
 		e.New = ev.New.String()
 	}
 	for i, c := range ev.Changes {
-		j := changeJSON{Op: c.Op.String(), Path: c.Path}
-		j.Old, j.OldBase64 = bytesJSON(c.Old)
-		j.New, j.NewBase64 = bytesJSON(c.New)
-		e.Changes[i] = j
+		e.Changes[i] = newChangeJSON(c)
 	}
-	data, err := json.Marshal(e) // one line: JSON escapes newlines
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	if e.New != "" {
-		b.WriteString("id: " + e.New + "\n")
-	}
-	b.WriteString("event: move\ndata: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	_, err = fmt.Fprint(w, b.String())
-	return err
+	return sse.Event(w, e.New, "move", e)
 }

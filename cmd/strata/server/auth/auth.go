@@ -5,9 +5,9 @@
 //
 //	TOKEN read|write [BRANCH-PREFIX]
 //
-// Blank lines and lines starting with '#' are ignored. A write token with a
-// branch prefix may write only branches whose names start with that prefix
-// (it may read everything). Tokens are compared in constant time and never
+// Blank lines and lines starting with '#' are ignored; a token may be
+// listed once. A write token with a branch prefix may write only branches
+// whose names start with that prefix (it may read everything). Tokens are compared in constant time and never
 // appear in an error message.
 package auth
 
@@ -105,6 +105,9 @@ func Parse(r io.Reader) (*Tokens, error) {
 		if len(f) == 3 {
 			g.BranchPrefix = f[2]
 		}
+		if _, dup := t.Lookup(f[0]); dup {
+			return nil, fmt.Errorf("line %d: a token listed before (which grant would hold?): %w", n, ErrInvalidTokens)
+		}
 		t.entries = append(t.entries, entry{token: []byte(f[0]), grant: g})
 	}
 	if err := sc.Err(); err != nil {
@@ -131,18 +134,34 @@ func (t *Tokens) Lookup(token string) (Grant, bool) {
 }
 
 // Token returns the token a request carries: from "Authorization: Bearer
-// TOKEN", else from the console's cookie, else "".
+// TOKEN", else from the console's cookie, else "". Only the console, whose
+// forms carry a CSRF token, may accept the cookie: a browser sends it with
+// requests another page of the same site makes.
 func Token(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		// The scheme is case-insensitive (RFC 9110, section 11.1).
-		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return ""
-		}
-		return strings.TrimSpace(tok)
+	if r.Header.Get("Authorization") != "" {
+		return BearerToken(r)
 	}
 	if c, err := r.Cookie(CookieName); err == nil {
 		return c.Value
 	}
 	return ""
+}
+
+// BearerToken returns the token of the request's "Authorization: Bearer
+// TOKEN" header, or "" without one. It ignores the console's cookie: the
+// JSON API and the HTTP store use it, so that a page of another origin on
+// the same site cannot make a signed-in browser write through them (a
+// cross-site request forgery: SameSite cookies are still sent by the same
+// site, e.g. another port of the same host).
+func BearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return ""
+	}
+	// The scheme is case-insensitive (RFC 9110, section 11.1).
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
 }

@@ -32,7 +32,8 @@ func TestParse(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v; want %+v, %v", c.token, g, ok, c.grant, c.ok)
 		}
 	}
-	for _, bad := range []string{"", "# only a comment\n", "secret-1\n", "secret-2 admin\n", "secret-3 write a b\n"} {
+	for _, bad := range []string{"", "# only a comment\n", "secret-1\n", "secret-2 admin\n", "secret-3 write a b\n",
+		"secret-4 read\nsecret-4 write\n"} {
 		_, err := Parse(strings.NewReader(bad))
 		if !errors.Is(err, ErrInvalidTokens) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("Parse(%q): %v", bad, err)
@@ -84,6 +85,32 @@ func TestToken(t *testing.T) {
 		}
 		if got := Token(r); got != c.want {
 			t.Errorf("Token(%q, cookie %q) = %q, want %q", c.header, c.cookie, got, c.want)
+		}
+	}
+}
+
+// TestBearerToken: only the Authorization header, never the cookie.
+func TestBearerToken(t *testing.T) {
+	for _, c := range []struct {
+		header, cookie, want string
+	}{
+		{"Bearer abc", "", "abc"},
+		{"bearer  abc ", "from-cookie", "abc"},
+		{"Basic abc", "from-cookie", ""},
+		{"", "from-cookie", ""},
+	} {
+		r, err := http.NewRequest("GET", "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.header != "" {
+			r.Header.Set("Authorization", c.header)
+		}
+		if c.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: CookieName, Value: c.cookie})
+		}
+		if got := BearerToken(r); got != c.want {
+			t.Errorf("BearerToken(%q, cookie %q) = %q, want %q", c.header, c.cookie, got, c.want)
 		}
 	}
 }
