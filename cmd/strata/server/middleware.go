@@ -2,9 +2,11 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,7 +175,13 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 // and metrics, and, if deadline is true, the read and write deadlines of
 // Options.RequestTimeout and, if limitBody is true, the body limit of
 // Options.MaxBody.
+//
+// The route's metrics are looked up once here, not per request, and the
+// request line is logged only when the logger is enabled at Info: the
+// chain's cost is on every write's round trip (docs/PERF.md, issue 13).
 func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) http.Handler {
+	latency := s.metrics.latency.WithLabelValues(route)
+	requests := s.metrics.requests.MustCurryWith(prometheus.Labels{"route": route})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
@@ -200,11 +208,13 @@ func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) h
 				rec.status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, fmt.Sprint(rec.status)).Inc()
-			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.opts.Logger.InfoContext(r.Context(), "request",
-				"method", r.Method, "path", logPath(r.URL), "status", rec.status,
-				"bytes", rec.bytes, "duration", d, "remote", r.RemoteAddr)
+			requests.WithLabelValues(strconv.Itoa(rec.status)).Inc()
+			latency.Observe(d.Seconds())
+			if s.opts.Logger.Enabled(r.Context(), slog.LevelInfo) {
+				s.opts.Logger.InfoContext(r.Context(), "request",
+					"method", r.Method, "path", logPath(r.URL), "status", rec.status,
+					"bytes", rec.bytes, "duration", d, "remote", r.RemoteAddr)
+			}
 		}()
 		h.ServeHTTP(rec, r)
 	})
