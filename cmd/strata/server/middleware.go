@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -176,11 +177,12 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 // Options.RequestTimeout and, if limitBody is true, the body limit of
 // Options.MaxBody.
 //
-// The route's metrics are looked up once here, not per request, and the
-// request line is logged only when the logger is enabled at Info: the
-// chain's cost is on every write's round trip (docs/PERF.md, issue 13).
+// The route's metrics are looked up once, at its first request (so that a
+// route never requested has no series), not per request, and the request
+// line is built only when the logger is enabled at Info: the chain's cost
+// is on every write's round trip (docs/PERF.md, issue 13).
 func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) http.Handler {
-	latency := s.metrics.latency.WithLabelValues(route)
+	latency := sync.OnceValue(func() prometheus.Observer { return s.metrics.latency.WithLabelValues(route) })
 	requests := s.metrics.requests.MustCurryWith(prometheus.Labels{"route": route})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -209,7 +211,7 @@ func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) h
 			}
 			d := time.Since(start)
 			requests.WithLabelValues(strconv.Itoa(rec.status)).Inc()
-			latency.Observe(d.Seconds())
+			latency().Observe(d.Seconds())
 			if s.opts.Logger.Enabled(r.Context(), slog.LevelInfo) {
 				s.opts.Logger.InfoContext(r.Context(), "request",
 					"method", r.Method, "path", logPath(r.URL), "status", rec.status,
