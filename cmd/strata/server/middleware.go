@@ -2,10 +2,13 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -173,7 +176,14 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 // and metrics, and, if deadline is true, the read and write deadlines of
 // Options.RequestTimeout and, if limitBody is true, the body limit of
 // Options.MaxBody.
+//
+// The route's metrics are looked up once, at its first request (so that a
+// route never requested has no series), not per request, and the request
+// line is built only when the logger is enabled at Info: the chain's cost
+// is on every write's round trip (docs/PERF.md, issue 13).
 func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) http.Handler {
+	latency := sync.OnceValue(func() prometheus.Observer { return s.metrics.latency.WithLabelValues(route) })
+	requests := s.metrics.requests.MustCurryWith(prometheus.Labels{"route": route})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
@@ -200,11 +210,13 @@ func (s *Server) chain(route string, h http.Handler, deadline, limitBody bool) h
 				rec.status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, fmt.Sprint(rec.status)).Inc()
-			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.opts.Logger.InfoContext(r.Context(), "request",
-				"method", r.Method, "path", logPath(r.URL), "status", rec.status,
-				"bytes", rec.bytes, "duration", d, "remote", r.RemoteAddr)
+			requests.WithLabelValues(strconv.Itoa(rec.status)).Inc()
+			latency().Observe(d.Seconds())
+			if s.opts.Logger.Enabled(r.Context(), slog.LevelInfo) {
+				s.opts.Logger.InfoContext(r.Context(), "request",
+					"method", r.Method, "path", logPath(r.URL), "status", rec.status,
+					"bytes", rec.bytes, "duration", d, "remote", r.RemoteAddr)
+			}
 		}()
 		h.ServeHTTP(rec, r)
 	})
