@@ -108,7 +108,7 @@ func (o *Options) withDefaults() Options {
 }
 
 // Store is a backend.Store kept in a Pebble database in one directory. It
-// also implements backend.ObjectLister, backend.ObjectDeleter,
+// also implements backend.ObjectLister, backend.ObjectScanner, backend.ObjectDeleter,
 // backend.BatchGetter and backend.RefWatcher.
 //
 // A Store is safe for concurrent use by many goroutines. It holds the
@@ -140,6 +140,7 @@ var (
 	_ backend.RefCommitter  = (*Store)(nil)
 	_ backend.Store         = (*Store)(nil)
 	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectScanner = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
@@ -632,6 +633,84 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 		}
 		lower = append(objKey(hs[len(hs)-1]), 0)
 	}
+}
+
+// ScanObjects calls fn with the hash and bytes of every stored object,
+// in ascending hash order (backend.ObjectScanner): one forward pass of
+// an iterator over the object key range, sequential reads of the
+// sstables, in chunks of up to listChunk objects or scanChunkBytes bytes;
+// fn runs between chunks with no lock held and may call any method of s,
+// and owns the data it is given. Objects put or deleted meanwhile may or
+// may not be seen. It stops and returns fn's error unchanged if fn
+// returns one.
+func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	const op = "scan objects"
+	lower := []byte{objTag}
+	upper := []byte{objTag + 1}
+	for {
+		if err := s.acquire(ctx, op); err != nil {
+			return err
+		}
+		objs, err := s.scanChunk(op, lower, upper)
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := fn(o.Hash, o.Data); err != nil {
+				return err
+			}
+		}
+		if len(objs) == 0 || !objs[len(objs)-1].more {
+			return nil
+		}
+		lower = append(objKey(objs[len(objs)-1].Hash), 0)
+	}
+}
+
+// scanChunkBytes bounds the bytes of one chunk of ScanObjects.
+const scanChunkBytes = 4 << 20
+
+type scanned struct {
+	backend.Object
+	more bool // on the chunk's last object: the range may hold more
+}
+
+// scanChunk returns the objects of the first chunk of [lower, upper),
+// the last one marked if the chunk was cut short. s.mu must be
+// read-locked.
+func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err error) {
+	defer s.recover(op, &err)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = s.fail(op, cerr)
+		}
+	}()
+	size := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(objs) == listChunk || size >= scanChunkBytes {
+			objs[len(objs)-1].more = true
+			break
+		}
+		h, herr := backend.HashFromBytes(it.Key()[1:])
+		if herr != nil {
+			return nil, s.errorf(op, fmt.Errorf("%w: object key %x: %v", backend.ErrCorrupt, it.Key(), herr))
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, s.fail(op+": object "+h.String(), err)
+		}
+		objs = append(objs, scanned{backend.Object{Hash: h, Data: own(v)}, false})
+		size += len(v)
+	}
+	if err := it.Error(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return objs, nil
 }
 
 // listChunk returns up to listChunk hashes of objects in [lower, upper).
