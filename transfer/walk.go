@@ -228,6 +228,35 @@ func (w *walker) read(ctx context.Context, hs []backend.Hash, level int, add fun
 // children decodes data and returns the objects it links to that are to
 // be walked too, and the decoded commit if it is one.
 func (w *walker) children(h backend.Hash, data []byte, level int) (*commit.Commit, []backend.Hash, error) {
+	c, kids, err := links(data)
+	if err != nil || c == nil || w.opt.Children == nil {
+		return c, kids, err
+	}
+	return c, w.opt.Children(h, c, level), nil
+}
+
+// Links checks that data hashes to h and decodes it as Walk does, and
+// returns the objects it links to: for a commit, its tree then its
+// parents, and the decoded commit; for a directory or index object, its
+// children (contents objects and subdirectories); nothing for a contents
+// object or a commit-graph run (which keeps no commit alive). Bytes that
+// do not hash to h or do not decode return an error wrapping
+// backend.ErrCorrupt, naming h. It is safe to call from many goroutines;
+// garbage collection uses it to trust the links of objects it scanned.
+func Links(h backend.Hash, data []byte) (*commit.Commit, []backend.Hash, error) {
+	if err := codec.Verify(h, data); err != nil {
+		return nil, nil, err
+	}
+	c, kids, err := links(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("object %s: %w", h, err)
+	}
+	return c, kids, nil
+}
+
+// links decodes data (checked exactly as the node, commit and contents
+// decoders check) and returns its links and the commit if it is one.
+func links(data []byte) (*commit.Commit, []backend.Hash, error) {
 	tag, _ := codec.TagOf(data)
 	switch tag {
 	case codec.TagCommit:
@@ -235,16 +264,15 @@ func (w *walker) children(h backend.Hash, data []byte, level int) (*commit.Commi
 		if err != nil {
 			return nil, nil, err
 		}
-		if w.opt.Children != nil {
-			return c, w.opt.Children(h, c, level), nil
-		}
 		return c, c.Refs(), nil
 	case codec.TagNode:
-		n, err := node.Decode(data)
+		// A Leaf checks the node as Decode does, without building an
+		// Entry (and a name string) per entry.
+		l, err := node.DecodeLeaf(data)
 		if err != nil {
 			return nil, nil, err
 		}
-		return nil, n.Refs(), nil
+		return nil, l.Refs(), nil
 	case codec.TagIndex:
 		x, err := node.DecodeIndex(data)
 		if err != nil {
