@@ -9,9 +9,7 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
-	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/internal/codec"
-	"github.com/stratakv/strata/node"
 )
 
 // WalkOptions configures Walk. Only Visit is required.
@@ -233,60 +231,4 @@ func (w *walker) children(h backend.Hash, data []byte, level int) (*commit.Commi
 		return c, kids, err
 	}
 	return c, w.opt.Children(h, c, level), nil
-}
-
-// Links checks that data hashes to h and decodes it as Walk does, and
-// returns the objects it links to: for a commit, its tree then its
-// parents, and the decoded commit; for a directory or index object, its
-// children (contents objects and subdirectories); nothing for a contents
-// object or a commit-graph run (which keeps no commit alive). Bytes that
-// do not hash to h or do not decode return an error wrapping
-// backend.ErrCorrupt, naming h. It is safe to call from many goroutines;
-// garbage collection uses it to trust the links of objects it scanned.
-func Links(h backend.Hash, data []byte) (*commit.Commit, []backend.Hash, error) {
-	if err := codec.Verify(h, data); err != nil {
-		return nil, nil, err
-	}
-	c, kids, err := links(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("object %s: %w", h, err)
-	}
-	return c, kids, nil
-}
-
-// links decodes data (checked exactly as the node, commit and contents
-// decoders check) and returns its links and the commit if it is one.
-func links(data []byte) (*commit.Commit, []backend.Hash, error) {
-	tag, _ := codec.TagOf(data)
-	switch tag {
-	case codec.TagCommit:
-		c, err := commit.Decode(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, c.Refs(), nil
-	case codec.TagNode:
-		// A Leaf checks the node as Decode does, without building an
-		// Entry (and a name string) per entry.
-		l, err := node.DecodeLeaf(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, l.Refs(), nil
-	case codec.TagIndex:
-		x, err := node.DecodeIndex(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, x.Refs(), nil
-	case codec.TagContents:
-		_, err := contents.Decode(data)
-		return nil, nil, err
-	case codec.TagGraph:
-		// A commit-graph run (a graph/ ref names one): derived data
-		// that lists commits but keeps none of them alive.
-		_, err := commit.DecodeRun(data)
-		return nil, nil, err
-	}
-	return nil, nil, codec.Corruptf(tag, "not a stored object")
 }

@@ -690,6 +690,9 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 			err = s.fail(op, cerr)
 		}
 	}()
+	// The chunk's values are copied into one buffer (one allocation per
+	// chunk, not per object); each object's slice is capped at its end.
+	buf := make([]byte, 0, scanChunkBytes)
 	size := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		if len(objs) == listChunk || size >= scanChunkBytes {
@@ -704,7 +707,12 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 		if err != nil {
 			return nil, s.fail(op+": object "+h.String(), err)
 		}
-		objs = append(objs, scanned{backend.Object{Hash: h, Data: own(v)}, false})
+		if len(v) > cap(buf)-len(buf) {
+			buf = make([]byte, 0, max(scanChunkBytes, len(v)))
+		}
+		start := len(buf)
+		buf = append(buf, v...)
+		objs = append(objs, scanned{backend.Object{Hash: h, Data: buf[start:len(buf):len(buf)]}, false})
 		size += len(v)
 	}
 	if err := it.Error(); err != nil {
