@@ -42,58 +42,119 @@ func Links(h backend.Hash, data []byte) (*commit.Commit, []backend.Hash, error) 
 }
 
 // nodeLinks reads the hashes of an encoded directory object's entries
-// that are not inline values: the links of node.Decode's Refs, without
-// building the entries.
+// that are not inline values: the links node.Decode's Refs gives, without
+// building the entries. It parses the bytes directly (the format is in
+// docs/FORMAT.md: [0x93, uint8 tag, uint8 version, [[name str, uint8
+// kind, ref bin]...]]): on a large store most of GC's decoding is here.
+// It accepts every canonical encoding node.Decode accepts, and checks
+// the structure (markers, lengths in bounds, kinds, 32-byte hashes,
+// nothing trailing), not the canonical forms of lengths nor the names.
 func nodeLinks(data []byte) ([]backend.Hash, error) {
-	var hs []backend.Hash
-	err := codec.Decode(data, codec.TagNode, 1, func(r *codec.Reader) error {
-		// An entry takes at least 7 bytes: fixarray, a one-byte name, a
-		// uint8 kind and an empty inline value.
-		n, err := r.ArrayLen("entries", 7)
-		if err != nil {
-			return err
-		}
-		if n > node.MaxEntries {
-			return codec.Corruptf(codec.TagNode, "%d entries, at most %d", n, node.MaxEntries)
-		}
-		hs = make([]backend.Hash, 0, n)
-		for i := range n {
-			if f, err := r.ArrayLen("entry", 1); err != nil {
-				return err
-			} else if f != 3 {
-				return codec.Corruptf(codec.TagNode, "entry %d has %d fields, want 3", i, f)
-			}
-			if _, err := r.StringBytes("entry name"); err != nil {
-				return err
-			}
-			k, err := r.Uint8("entry kind")
-			if err != nil {
-				return err
-			}
-			switch node.Kind(k) {
-			case node.KindInline:
-				if _, err := r.Bytes("inline value"); err != nil {
-					return err
-				}
-			case node.KindContents, node.KindNode:
-				h, err := r.Hash("entry hash")
-				if err != nil {
-					return err
-				}
-				hs = append(hs, h)
-			default:
-				return codec.Corruptf(codec.TagNode, "entry %d has unknown kind %d", i, k)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if len(data) < 5 || data[0] != 0x93 || data[1] != 0xcc || data[2] != byte(codec.TagNode) ||
+		data[3] != 0xcc || data[4] != codec.FormatVersion {
+		return nil, codec.Corruptf(codec.TagNode, "not a version %d directory object header", codec.FormatVersion)
 	}
-	if len(hs) == 0 {
-		return nil, nil
+	n, i, ok := msgLen(data, 5, lenArray)
+	if !ok {
+		return nil, codec.Corruptf(codec.TagNode, "bad entries array at byte %d", 5)
+	}
+	if n > node.MaxEntries {
+		return nil, codec.Corruptf(codec.TagNode, "%d entries, at most %d", n, node.MaxEntries)
+	}
+	var hs []backend.Hash
+	for e := range n {
+		if i >= len(data) || data[i] != 0x93 {
+			return nil, codec.Corruptf(codec.TagNode, "entry %d: not an array of 3 at byte %d", e, i)
+		}
+		l, j, ok := msgLen(data, i+1, lenStr)
+		if !ok || l > len(data)-j {
+			return nil, codec.Corruptf(codec.TagNode, "entry %d: bad name at byte %d", e, i+1)
+		}
+		i = j + l
+		if i+2 > len(data) || data[i] != 0xcc {
+			return nil, codec.Corruptf(codec.TagNode, "entry %d: bad kind at byte %d", e, i)
+		}
+		k := node.Kind(data[i+1])
+		l, j, ok = msgLen(data, i+2, lenBin)
+		if !ok || l > len(data)-j {
+			return nil, codec.Corruptf(codec.TagNode, "entry %d: bad reference at byte %d", e, i+2)
+		}
+		switch k {
+		case node.KindInline:
+		case node.KindContents, node.KindNode:
+			if l != backend.HashSize {
+				return nil, codec.Corruptf(codec.TagNode, "entry %d: hash of %d bytes", e, l)
+			}
+			if hs == nil {
+				hs = make([]backend.Hash, 0, n-e)
+			}
+			hs = append(hs, backend.Hash(data[j:j+l]))
+		default:
+			return nil, codec.Corruptf(codec.TagNode, "entry %d has unknown kind %d", e, k)
+		}
+		i = j + l
+	}
+	if i != len(data) {
+		return nil, codec.Corruptf(codec.TagNode, "%d trailing bytes", len(data)-i)
 	}
 	return hs, nil
+}
+
+// The kinds of length msgLen reads.
+const (
+	lenArray = iota // fixarray, array16, array32
+	lenStr          // fixstr, str8, str16, str32
+	lenBin          // bin8, bin16, bin32
+)
+
+// msgLen reads the length of a MessagePack array, string or byte string
+// whose header starts at data[i], and returns it with the index after
+// the header; ok is false if the marker is not of that kind or the
+// header is cut short.
+func msgLen(data []byte, i, kind int) (n, next int, ok bool) {
+	if i >= len(data) {
+		return 0, 0, false
+	}
+	c := data[i]
+	w := 0
+	switch kind {
+	case lenArray:
+		switch {
+		case c&0xf0 == 0x90:
+			return int(c & 0x0f), i + 1, true
+		case c == 0xdc:
+			w = 2
+		case c == 0xdd:
+			w = 4
+		}
+	case lenStr:
+		switch {
+		case c&0xe0 == 0xa0:
+			return int(c & 0x1f), i + 1, true
+		case c == 0xd9:
+			w = 1
+		case c == 0xda:
+			w = 2
+		case c == 0xdb:
+			w = 4
+		}
+	case lenBin:
+		switch c {
+		case 0xc4:
+			w = 1
+		case 0xc5:
+			w = 2
+		case 0xc6:
+			w = 4
+		}
+	}
+	if w == 0 || i+1+w > len(data) {
+		return 0, 0, false
+	}
+	for _, b := range data[i+1 : i+1+w] {
+		n = n<<8 | int(b)
+	}
+	return n, i + 1 + w, n >= 0
 }
 
 // links decodes data (checked exactly as the node, commit and contents
