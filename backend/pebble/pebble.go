@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -635,18 +636,72 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 	}
 }
 
-// ScanObjects calls fn with the hash and bytes of every stored object,
-// in ascending hash order (backend.ObjectScanner): one forward pass of
-// an iterator over the object key range, sequential reads of the
-// sstables, in chunks of up to listChunk objects or scanChunkBytes bytes;
-// fn runs between chunks with no lock held and may call any method of s,
-// and owns the data it is given. Objects put or deleted meanwhile may or
-// may not be seen. It stops and returns fn's error unchanged if fn
-// returns one.
+// ScanObjects calls fn with the hash and bytes of every stored object
+// (backend.ObjectScanner), each once, in no particular order: the hash
+// space is split into up to four ranges (GOMAXPROCS), each read by its
+// own goroutine with one forward pass of an iterator (sequential reads
+// of the sstables), in chunks of up to listChunk objects or
+// scanChunkBytes bytes; fn runs on the calling goroutine, one call at a
+// time, with no lock held, may call any method of s, and owns the data
+// it is given. Objects put or deleted meanwhile may or may not be seen.
+// It stops and returns fn's error unchanged if fn returns one.
 func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	p := min(runtime.GOMAXPROCS(0), 4)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []scanned, p)
+	errs := make([]error, p)
+	var wg sync.WaitGroup
+	for j := range p {
+		lower := []byte{objTag, byte(j * 256 / p)}
+		upper := []byte{objTag + 1}
+		if j < p-1 {
+			upper = []byte{objTag, byte((j + 1) * 256 / p)}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[j] = s.scanRange(ctx, lower, upper, func(objs []scanned) error {
+				select {
+				case chunks <- objs:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(chunks)
+	}()
+	var fnErr error
+	for objs := range chunks {
+		if fnErr != nil {
+			continue // drain, so the readers finish
+		}
+		for _, o := range objs {
+			if fnErr = fn(o.Hash, o.Data); fnErr != nil {
+				cancel()
+				break
+			}
+		}
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanRange reads the objects of [lower, upper) in chunks and hands
+// each chunk to send, with no lock held.
+func (s *Store) scanRange(ctx context.Context, lower, upper []byte, send func([]scanned) error) error {
 	const op = "scan objects"
-	lower := []byte{objTag}
-	upper := []byte{objTag + 1}
 	for {
 		if err := s.acquire(ctx, op); err != nil {
 			return err
@@ -656,12 +711,13 @@ func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) e
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
-			if err := fn(o.Hash, o.Data); err != nil {
-				return err
-			}
+		if len(objs) == 0 {
+			return nil
 		}
-		if len(objs) == 0 || !objs[len(objs)-1].more {
+		if err := send(objs); err != nil {
+			return err
+		}
+		if !objs[len(objs)-1].more {
 			return nil
 		}
 		lower = append(objKey(objs[len(objs)-1].Hash), 0)
