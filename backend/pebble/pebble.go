@@ -724,8 +724,12 @@ func (s *Store) scanRange(ctx context.Context, lower, upper []byte, send func([]
 	}
 }
 
-// scanChunkBytes bounds the bytes of one chunk of ScanObjects.
-const scanChunkBytes = 4 << 20
+// scanChunkBytes bounds the bytes of one chunk of ScanObjects, copied
+// into buffers of scanBufBytes.
+const (
+	scanChunkBytes = 4 << 20
+	scanBufBytes   = 512 << 10
+)
 
 type scanned struct {
 	backend.Object
@@ -746,9 +750,10 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 			err = s.fail(op, cerr)
 		}
 	}()
-	// The chunk's values are copied into one buffer (one allocation per
-	// chunk, not per object); each object's slice is capped at its end.
-	buf := make([]byte, 0, scanChunkBytes)
+	// The chunk's values are copied into a few buffers of scanBufBytes
+	// (not one allocation per object); each object's slice is capped at
+	// its end.
+	var buf []byte
 	size := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		if len(objs) == listChunk || size >= scanChunkBytes {
@@ -764,7 +769,7 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 			return nil, s.fail(op+": object "+h.String(), err)
 		}
 		if len(v) > cap(buf)-len(buf) {
-			buf = make([]byte, 0, max(scanChunkBytes, len(v)))
+			buf = make([]byte, 0, max(scanBufBytes, len(v)))
 		}
 		start := len(buf)
 		buf = append(buf, v...)
