@@ -288,78 +288,35 @@ func (g *gc) report(phase string, done, total int) {
 }
 
 // scan reads every stored object with the backend's ObjectScanner,
-// re-hashes and decodes each one (on GOMAXPROCS goroutines) and keeps
-// its links in g.links, so that the marks follow links in memory
-// instead of reading the reachable objects one by one. An object whose
-// bytes do not hash to its key or do not decode gets no links: a mark
-// that reaches it reads it again from the store (transfer.Walk), which
-// reports the damage. It returns the hashes of every object scanned.
+// re-hashes and decodes each one (transfer.Links, on the scanner's
+// calling goroutine, while the backend reads ahead) and keeps its links
+// in g.links, so that the marks follow links in memory instead of
+// reading the reachable objects one by one. An object whose bytes do not
+// hash to its key or do not decode gets no links: a mark that reaches it
+// reads it again from the store (transfer.Walk), which reports the
+// damage. It returns the hashes of every object scanned.
 func (g *gc) scan(ctx context.Context, sc backend.ObjectScanner) ([]Hash, error) {
-	type item struct {
-		h    Hash
-		data []byte
-	}
-	type result struct {
-		h      Hash
-		kids   []Hash
-		commit bool
-		bad    bool
-	}
-	const chunk = 256
-	p := runtime.GOMAXPROCS(0)
-	in := make(chan []item, p)
-	out := make(chan []result, p)
-	var wg sync.WaitGroup
-	for range p {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for items := range in {
-				rs := make([]result, len(items))
-				for i, it := range items {
-					c, kids, err := transfer.Links(it.h, it.data)
-					rs[i] = result{h: it.h, kids: kids, commit: c != nil, bad: err != nil}
-				}
-				out <- rs
-			}
-		}()
-	}
 	g.links = map[Hash][]Hash{}
 	g.commits = map[Hash]bool{}
 	var all []Hash
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		for rs := range out {
-			for _, r := range rs {
-				all = append(all, r.h)
-				if r.bad {
-					continue
-				}
-				g.links[r.h] = r.kids
-				if r.commit {
-					g.commits[r.h] = true
-				}
+	err := sc.ScanObjects(ctx, func(h Hash, data []byte) error {
+		all = append(all, h)
+		if len(all)%gcBatch == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			g.report("list", len(all), 0)
 		}
-	}()
-	var items []item
-	err := sc.ScanObjects(ctx, func(h Hash, data []byte) error {
-		items = append(items, item{h, data})
-		if len(items) == chunk {
-			in <- items
-			items = nil
+		c, kids, err := transfer.Links(h, data)
+		if err != nil {
+			return nil // damaged: not trusted, read again if reached
+		}
+		g.links[h] = kids
+		if c != nil {
+			g.commits[h] = true
 		}
 		return nil
 	})
-	if err == nil && len(items) > 0 {
-		in <- items
-	}
-	close(in)
-	wg.Wait()
-	close(out)
-	<-collected
 	if err != nil {
 		return nil, fmt.Errorf("gc: scan objects: %w", err)
 	}

@@ -87,8 +87,10 @@ type ObjectLister interface {
 type ObjectScanner interface {
 	// ScanObjects calls fn with the hash and bytes of every stored
 	// object, each once, in no particular order (ascending hash order on
-	// an ordered backend). fn owns data and may keep it. fn runs with no
-	// lock held and may use the store; objects stored or deleted
+	// an ordered backend). data is valid only until fn returns (a
+	// backend may reuse its buffer): fn copies what it keeps. fn runs
+	// on the calling goroutine, one call at a time, with no lock held,
+	// and may use the store; objects stored or deleted
 	// meanwhile may or may not be seen. The backend does not check that
 	// data hashes to h (backends never hash): the caller must. It stops
 	// and returns fn's error unchanged if fn returns one, and returns an

@@ -642,14 +642,16 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 // own goroutine with one forward pass of an iterator (sequential reads
 // of the sstables), in chunks of up to listChunk objects or
 // scanChunkBytes bytes; fn runs on the calling goroutine, one call at a
-// time, with no lock held, may call any method of s, and owns the data
-// it is given. Objects put or deleted meanwhile may or may not be seen.
-// It stops and returns fn's error unchanged if fn returns one.
+// time, with no lock held, and may call any method of s. data is valid
+// only until fn returns: the buffers are reused, so a scan of a large
+// store makes little garbage. Objects put or deleted meanwhile may or
+// may not be seen. It stops and returns fn's error unchanged if fn
+// returns one.
 func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
 	p := min(runtime.GOMAXPROCS(0), 4)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	chunks := make(chan []scanned, p)
+	chunks := make(chan *scanned, p)
 	errs := make([]error, p)
 	var wg sync.WaitGroup
 	for j := range p {
@@ -661,11 +663,12 @@ func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[j] = s.scanRange(ctx, lower, upper, func(objs []scanned) error {
+			errs[j] = s.scanRange(ctx, lower, upper, func(c *scanned) error {
 				select {
-				case chunks <- objs:
+				case chunks <- c:
 					return nil
 				case <-ctx.Done():
+					c.release()
 					return ctx.Err()
 				}
 			})
@@ -676,16 +679,16 @@ func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) e
 		close(chunks)
 	}()
 	var fnErr error
-	for objs := range chunks {
-		if fnErr != nil {
-			continue // drain, so the readers finish
-		}
-		for _, o := range objs {
+	for c := range chunks {
+		for _, o := range c.objs {
+			if fnErr != nil {
+				break // drain, so the readers finish
+			}
 			if fnErr = fn(o.Hash, o.Data); fnErr != nil {
 				cancel()
-				break
 			}
 		}
+		c.release()
 	}
 	if fnErr != nil {
 		return fnErr
@@ -699,47 +702,70 @@ func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) e
 }
 
 // scanRange reads the objects of [lower, upper) in chunks and hands
-// each chunk to send, with no lock held.
-func (s *Store) scanRange(ctx context.Context, lower, upper []byte, send func([]scanned) error) error {
+// each chunk to send, with no lock held; send releases it.
+func (s *Store) scanRange(ctx context.Context, lower, upper []byte, send func(*scanned) error) error {
 	const op = "scan objects"
 	for {
 		if err := s.acquire(ctx, op); err != nil {
 			return err
 		}
-		objs, err := s.scanChunk(op, lower, upper)
+		c, err := s.scanChunk(op, lower, upper)
 		s.mu.RUnlock()
 		if err != nil {
 			return err
 		}
-		if len(objs) == 0 {
+		if len(c.objs) == 0 {
+			c.release()
 			return nil
 		}
-		if err := send(objs); err != nil {
+		more, last := c.more, c.objs[len(c.objs)-1].Hash
+		if err := send(c); err != nil {
 			return err
 		}
-		if !objs[len(objs)-1].more {
+		if !more {
 			return nil
 		}
-		lower = append(objKey(objs[len(objs)-1].Hash), 0)
+		lower = append(objKey(last), 0)
 	}
 }
 
 // scanChunkBytes bounds the bytes of one chunk of ScanObjects, copied
-// into buffers of scanBufBytes.
+// into buffers of scanBufBytes taken from scanBufs.
 const (
 	scanChunkBytes = 4 << 20
 	scanBufBytes   = 512 << 10
 )
 
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 0, scanBufBytes); return &b }}
+
+// scanned is one chunk of ScanObjects: objects whose Data alias bufs.
 type scanned struct {
-	backend.Object
-	more bool // on the chunk's last object: the range may hold more
+	objs []backend.Object
+	bufs []*[]byte // from scanBufs, or larger than scanBufBytes (not pooled)
+	more bool      // the range may hold more after the last object
+}
+
+// release gives the chunk's buffers back; its objects' Data are invalid
+// afterwards.
+func (c *scanned) release() {
+	for _, b := range c.bufs {
+		if cap(*b) == scanBufBytes {
+			*b = (*b)[:0]
+			scanBufs.Put(b)
+		}
+	}
+	c.bufs, c.objs = nil, nil
 }
 
 // scanChunk returns the objects of the first chunk of [lower, upper),
-// the last one marked if the chunk was cut short. s.mu must be
-// read-locked.
-func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err error) {
+// and whether it was cut short. s.mu must be read-locked.
+func (s *Store) scanChunk(op string, lower, upper []byte) (_ *scanned, err error) {
+	c := &scanned{}
+	defer func() {
+		if err != nil {
+			c.release()
+		}
+	}()
 	defer s.recover(op, &err)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
@@ -750,14 +776,11 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 			err = s.fail(op, cerr)
 		}
 	}()
-	// The chunk's values are copied into a few buffers of scanBufBytes
-	// (not one allocation per object); each object's slice is capped at
-	// its end.
-	var buf []byte
+	var buf *[]byte
 	size := 0
 	for ok := it.First(); ok; ok = it.Next() {
-		if len(objs) == listChunk || size >= scanChunkBytes {
-			objs[len(objs)-1].more = true
+		if len(c.objs) == listChunk || size >= scanChunkBytes {
+			c.more = true
 			break
 		}
 		h, herr := backend.HashFromBytes(it.Key()[1:])
@@ -768,18 +791,24 @@ func (s *Store) scanChunk(op string, lower, upper []byte) (objs []scanned, err e
 		if err != nil {
 			return nil, s.fail(op+": object "+h.String(), err)
 		}
-		if len(v) > cap(buf)-len(buf) {
-			buf = make([]byte, 0, max(scanBufBytes, len(v)))
+		if buf == nil || len(v) > cap(*buf)-len(*buf) {
+			if len(v) > scanBufBytes {
+				b := make([]byte, 0, len(v))
+				buf = &b
+			} else {
+				buf = scanBufs.Get().(*[]byte)
+			}
+			c.bufs = append(c.bufs, buf)
 		}
-		start := len(buf)
-		buf = append(buf, v...)
-		objs = append(objs, scanned{backend.Object{Hash: h, Data: buf[start:len(buf):len(buf)]}, false})
+		start := len(*buf)
+		*buf = append(*buf, v...)
+		c.objs = append(c.objs, backend.Object{Hash: h, Data: (*buf)[start:len(*buf):len(*buf)]})
 		size += len(v)
 	}
 	if err := it.Error(); err != nil {
 		return nil, s.fail(op, err)
 	}
-	return objs, nil
+	return c, nil
 }
 
 // listChunk returns up to listChunk hashes of objects in [lower, upper).
