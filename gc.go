@@ -299,6 +299,11 @@ func (g *gc) scan(ctx context.Context, sc backend.ObjectScanner) ([]Hash, error)
 	g.links = map[Hash][]Hash{}
 	g.commits = map[Hash]bool{}
 	var all []Hash
+	// The links are appended to large slabs, not one slice per object.
+	// A slab with fewer than slabMin free places is replaced (an object
+	// with more links gets a slice of its own from append).
+	const slabSize, slabMin = 1 << 16, 512
+	var slab []Hash
 	err := sc.ScanObjects(ctx, func(h Hash, data []byte) error {
 		all = append(all, h)
 		if len(all)%gcBatch == 0 {
@@ -307,10 +312,18 @@ func (g *gc) scan(ctx context.Context, sc backend.ObjectScanner) ([]Hash, error)
 			}
 			g.report("list", len(all), 0)
 		}
-		c, kids, err := transfer.Links(h, data)
+		if cap(slab)-len(slab) < slabMin {
+			slab = make([]Hash, 0, slabSize)
+		}
+		c, out, err := transfer.AppendLinks(slab, h, data)
 		if err != nil {
 			return nil // damaged: not trusted, read again if reached
 		}
+		var kids []Hash
+		if len(out) > len(slab) {
+			kids = out[len(slab):len(out):len(out)]
+		}
+		slab = out
 		g.links[h] = kids
 		if c != nil {
 			g.commits[h] = true

@@ -24,32 +24,43 @@ import (
 // garbage collection uses it to trust the links of the objects it
 // scanned.
 func Links(h backend.Hash, data []byte) (*commit.Commit, []backend.Hash, error) {
-	if err := codec.Verify(h, data); err != nil {
-		return nil, nil, err
+	c, kids, err := AppendLinks(nil, h, data)
+	if len(kids) == 0 {
+		kids = nil
 	}
-	var c *commit.Commit
-	var kids []backend.Hash
-	var err error
-	if tag, _ := codec.TagOf(data); tag == codec.TagNode {
-		kids, err = nodeLinks(data)
-	} else {
-		c, kids, err = links(data)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("object %s: %w", h, err)
-	}
-	return c, kids, nil
+	return c, kids, err
 }
 
-// nodeLinks reads the hashes of an encoded directory object's entries
-// that are not inline values: the links node.Decode's Refs gives, without
+// AppendLinks is Links appending the links to dst (for a caller that
+// keeps many objects' links in a few large slices): it returns dst
+// extended; the object's links are the part after len(dst).
+func AppendLinks(dst []backend.Hash, h backend.Hash, data []byte) (*commit.Commit, []backend.Hash, error) {
+	if err := codec.Verify(h, data); err != nil {
+		return nil, dst, err
+	}
+	if tag, _ := codec.TagOf(data); tag == codec.TagNode {
+		out, err := nodeLinks(dst, data)
+		if err != nil {
+			return nil, dst, fmt.Errorf("object %s: %w", h, err)
+		}
+		return nil, out, nil
+	}
+	c, kids, err := links(data)
+	if err != nil {
+		return nil, dst, fmt.Errorf("object %s: %w", h, err)
+	}
+	return c, append(dst, kids...), nil
+}
+
+// nodeLinks appends to hs the hashes of an encoded directory object's
+// entries that are not inline values: the links node.Decode's Refs gives, without
 // building the entries. It parses the bytes directly (the format is in
 // docs/FORMAT.md: [0x93, uint8 tag, uint8 version, [[name str, uint8
 // kind, ref bin]...]]): on a large store most of GC's decoding is here.
 // It accepts every canonical encoding node.Decode accepts, and checks
 // the structure (markers, lengths in bounds, kinds, 32-byte hashes,
 // nothing trailing), not the canonical forms of lengths nor the names.
-func nodeLinks(data []byte) ([]backend.Hash, error) {
+func nodeLinks(hs []backend.Hash, data []byte) ([]backend.Hash, error) {
 	if len(data) < 5 || data[0] != 0x93 || data[1] != 0xcc || data[2] != byte(codec.TagNode) ||
 		data[3] != 0xcc || data[4] != codec.FormatVersion {
 		return nil, codec.Corruptf(codec.TagNode, "not a version %d directory object header", codec.FormatVersion)
@@ -61,7 +72,6 @@ func nodeLinks(data []byte) ([]backend.Hash, error) {
 	if n > node.MaxEntries {
 		return nil, codec.Corruptf(codec.TagNode, "%d entries, at most %d", n, node.MaxEntries)
 	}
-	var hs []backend.Hash
 	for e := range n {
 		if i >= len(data) || data[i] != 0x93 {
 			return nil, codec.Corruptf(codec.TagNode, "entry %d: not an array of 3 at byte %d", e, i)
@@ -84,9 +94,6 @@ func nodeLinks(data []byte) ([]backend.Hash, error) {
 		case node.KindContents, node.KindNode:
 			if l != backend.HashSize {
 				return nil, codec.Corruptf(codec.TagNode, "entry %d: hash of %d bytes", e, l)
-			}
-			if hs == nil {
-				hs = make([]backend.Hash, 0, n-e)
 			}
 			hs = append(hs, backend.Hash(data[j:j+l]))
 		default:

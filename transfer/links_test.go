@@ -94,7 +94,7 @@ func FuzzNodeLinks(f *testing.F) {
 		f.Add(testNode(f, n))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := nodeLinks(b)
+		got, err := nodeLinks(nil, b)
 		n, derr := node.Decode(b)
 		if derr != nil {
 			return
