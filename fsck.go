@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
@@ -16,7 +17,7 @@ import (
 type Problem struct {
 	Hash   Hash
 	Object string // the object's type: "commit", "node" or "contents"; "branch" for a damaged branch
-	Where  string // how it was reached: "main: commit 3fa4… ~2: config/db/host"
+	Where  string // how it was reached, as a revision and a path: "main~2: commit 3fa4…: tree /config/db/host"
 	Err    error  // wraps ErrMissing (missing) or ErrCorrupt
 }
 
@@ -54,8 +55,13 @@ type FsckReport struct {
 // Fsck reads every object reachable from the given revisions (if none is
 // given: every branch, tag and remote-tracking ref, and every remote's
 // URL), re-hashes each one and decodes it, and reports every missing or
-// corrupt object with the path by which it was reached ("tag v1: commit
-// …", "origin/main: commit …"). A ref whose value is damaged is reported
+// corrupt object with the path by which it was reached: the start's name
+// and the parent steps to the commit, Git's way ("main~2^2~1": first
+// parents counted after ~, another parent's number after ^), then the
+// commit and the path in its tree ("tag v1~3: commit 3fa4…: tree
+// /config/db/host"); a missing or corrupt commit is described by its
+// revision alone ("origin/main~1"). The work is linear in the size of
+// the history. A ref whose value is damaged is reported
 // as a Problem of Object "branch", "tag", "remote" or "remote-tracking
 // ref", and the other refs are still checked. The parents of a commit
 // marked shallow (see Commit.Shallow) are absent by design and are
@@ -165,12 +171,37 @@ func (f *fsck) problem(h Hash, typ, where string, err error) error {
 	return err
 }
 
+// rev is where a commit was reached, as a revision: a start's name
+// followed by parent steps, a run of first-parent steps kept as a count
+// ("main~3^2~1"). Stepping to a first parent copies no string, so a walk
+// down a long linear history costs constant work per commit; the text is
+// built when a description is needed.
+type rev struct {
+	base  string // the name and every step before the last first-parent run
+	tilde int    // first-parent steps after base
+}
+
+func (r rev) String() string {
+	if r.tilde == 0 {
+		return r.base
+	}
+	return r.base + "~" + strconv.Itoa(r.tilde)
+}
+
+// parent returns the revision of the i-th (1-based) parent of r's commit.
+func (r rev) parent(i int) rev {
+	if i == 1 {
+		return rev{r.base, r.tilde + 1}
+	}
+	return rev{r.String() + "^" + strconv.Itoa(i), 0}
+}
+
 func (f *fsck) history(ctx context.Context, name string, head Hash) error {
 	type item struct {
-		h     Hash
-		where string
+		h   Hash
+		rev rev
 	}
-	stack := []item{{head, name}}
+	stack := []item{{head, rev{base: name}}}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -183,21 +214,25 @@ func (f *fsck) history(ctx context.Context, name string, head Hash) error {
 		}
 		c, err := commit.Get(ctx, f.kv.store, it.h)
 		if err != nil {
-			if err := f.problem(it.h, "commit", it.where, err); err != nil {
+			if err := f.problem(it.h, "commit", it.rev.String(), err); err != nil {
 				return err
 			}
 			continue
 		}
 		f.rep.Commits++
-		where := fmt.Sprintf("%s: commit %s", it.where, it.h.Short())
-		if err := f.tree(ctx, c.Tree, where+": tree /"); err != nil {
-			return err
+		if !f.seen[c.Tree] {
+			where := fmt.Sprintf("%s: commit %s: tree /", it.rev, it.h.Short())
+			if err := f.tree(ctx, c.Tree, where); err != nil {
+				return err
+			}
 		}
 		if f.shallow[it.h] {
 			continue // history cut here by design
 		}
-		for i, p := range c.Parents {
-			stack = append(stack, item{p, fmt.Sprintf("%s^%d", where, i+1)})
+		// Pushed last first, so the first parent is walked next (its
+		// description stays a short ~N as far as the history is linear).
+		for i := len(c.Parents) - 1; i >= 0; i-- {
+			stack = append(stack, item{c.Parents[i], it.rev.parent(i + 1)})
 		}
 	}
 	return nil

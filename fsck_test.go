@@ -2,9 +2,11 @@ package strata_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/node"
@@ -88,3 +90,71 @@ func testFsck(t *testing.T, kv *strata.KV) {
 }
 
 func TestFsckMem(t *testing.T) { testFsck(t, openMem(t)) }
+
+// TestFsckWhereDeepHistory: on a history of a few hundred commits with a
+// merge, the problems are described by revisions counting the parent
+// steps (main~N, ^2 for a merged parent), each resolving to the commit
+// whose object is damaged.
+func TestFsckWhereDeepHistory(t *testing.T) {
+	kv := openMem(t)
+	main := kv.Branch("main")
+	const n = 300
+	var hs []strata.Hash
+	for i := range n {
+		hs = append(hs, must[strata.Hash](t)(main.Set(ctx, "k", []byte(fmt.Sprintf("value number %d, long enough to be its own object", i)))))
+	}
+	if err := kv.CreateBranch(ctx, "side", "main"); err != nil {
+		t.Fatal(err)
+	}
+	sh := must[strata.Hash](t)(kv.Branch("side").Set(ctx, "s", []byte("side")))
+	top := must[strata.Hash](t)(main.Set(ctx, "m", []byte("main")))
+	must[strata.Hash](t)(kv.Merge(ctx, "side", "main"))
+	if err := kv.DeleteBranch(ctx, "side"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The value set by the 11th commit, the side commit's tree, and the
+	// 101st commit itself.
+	snap := must[*strata.Snapshot](t)(kv.At(ctx, hs[10].String()))
+	vh, _, err := tree.New(node.NewStore(kv.Backend(), -1), snap.Commit().Tree).SubtreeHash(ctx, []string{"k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sideSnap := must[*strata.Snapshot](t)(kv.At(ctx, sh.String()))
+	damage(t, kv, vh, nil)
+	damage(t, kv, sideSnap.Commit().Tree, nil)
+	damage(t, kv, hs[100], nil)
+
+	rep := must[*strata.FsckReport](t)(kv.Fsck(ctx))
+	type p struct{ Hash, Object, Where string }
+	var got []p
+	for _, pr := range rep.Problems {
+		got = append(got, p{pr.Hash.String(), pr.Object, pr.Where})
+	}
+	// main~0 is the merge, main~1 the commit of m, main~2 = hs[n-1].
+	want := []p{
+		{hs[100].String(), "commit", fmt.Sprintf("main~%d", 2+(n-1-100))},
+		{sideSnap.Commit().Tree.String(), "node", "main^2: commit " + sh.Short() + ": tree /"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	// The revisions resolve to the commits they describe.
+	if h := must[strata.Hash](t)(kv.Resolve(ctx, "main~1")); h != top {
+		t.Errorf("main~1 = %s, want the commit of m %s", h, top)
+	}
+	if h := must[strata.Hash](t)(kv.Resolve(ctx, fmt.Sprintf("main~%d", 2+(n-1-100)))); h != hs[100] {
+		t.Errorf("main~%d = %s, want %s", 2+(n-1-100), h, hs[100])
+	}
+	// The value below the missing commit is not reached (the history is
+	// cut there), so it is not reported; fsck from the 11th commit finds it.
+	rep = must[*strata.FsckReport](t)(kv.Fsck(ctx, hs[20].String()))
+	got = nil
+	for _, pr := range rep.Problems {
+		got = append(got, p{pr.Hash.String(), pr.Object, pr.Where})
+	}
+	want = []p{{vh.String(), "contents", fmt.Sprintf("%s~10: commit %s: tree /k", hs[20], hs[10].Short())}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems from %s (-want +got):\n%s", hs[20].Short(), diff)
+	}
+}

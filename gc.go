@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ const gcBatch = 1024
 type GCOption func(*gcOptions)
 
 type gcOptions struct {
+	noScan   bool
 	dryRun   bool
 	grace    time.Duration
 	progress func(GCProgress)
@@ -34,6 +36,11 @@ type gcOptions struct {
 // DryRun makes GC find and count what it would delete, and delete
 // nothing (and not wait the grace period).
 func DryRun() GCOption { return func(o *gcOptions) { o.dryRun = true } }
+
+// GCNoScan makes GC list the objects and read the reachable ones one by
+// one, as it does on a backend without backend.ObjectScanner, instead of
+// scanning every object once (for comparison and tests).
+func GCNoScan() GCOption { return func(o *gcOptions) { o.noScan = true } }
 
 // GCGrace sets how long GC waits after deleting before its last check of
 // the refs (default DefaultGCGrace; 0 does not wait). A concurrent writer
@@ -67,7 +74,8 @@ type GCStats struct {
 	Restored   int           // deleted, then found reachable by the last check: stored again
 	Compacted  bool          // the backend compacted the deleted range (backend.Compacter)
 	DryRun     bool          // nothing was deleted
-	MarkTime   time.Duration // wall time of the first mark
+	Scanned    bool          // the objects were read in one scan (backend.ObjectScanner), and the marks followed their links in memory
+	MarkTime   time.Duration // wall time of the first mark (with Scanned: the scan, which lists, reads, re-hashes and decodes every object, included)
 	Elapsed    time.Duration // wall time of the whole GC, the grace period included
 	LastCheck  time.Time     // when the last check read the refs
 	Quarantine int64         // bytes held aside for the last check (deleted objects' copies)
@@ -85,10 +93,16 @@ type GCStats struct {
 // It runs while other processes read and write:
 //
 //  1. list every stored object (the set S); an object stored later is
-//     never deleted by this run;
-//  2. mark: read every ref and walk down from each, reading, re-hashing
-//     and decoding every reachable object; a missing or corrupt object
-//     stops GC with ErrMissing or ErrCorrupt before anything is deleted;
+//     never deleted by this run. On a backend that can scan its objects
+//     (backend.ObjectScanner: mem, Pebble and Redis) the listing reads
+//     every object's bytes in one pass over the key space, re-hashes and
+//     decodes each one, and keeps the links (child hashes) of those that
+//     verify in memory (GCStats.Scanned);
+//  2. mark: read every ref and walk down from each, following the links
+//     kept in memory, and reading, re-hashing and decoding every
+//     reachable object the scan did not read (stored after it, or
+//     without a scan) or found damaged; a missing or corrupt object stops
+//     GC with ErrMissing or ErrCorrupt before anything is deleted;
 //  3. the candidates are S minus the marked objects; GC reads each (to
 //     count the bytes) and keeps a copy in a temporary file;
 //  4. before deleting each batch it reads every ref again and marks from
@@ -100,6 +114,13 @@ type GCStats struct {
 //  6. it waits the grace period (GCGrace), then reads every ref once more
 //     and marks from the values not marked yet; a deleted object that a
 //     ref now reaches is stored again from its copy (GCStats.Restored).
+//
+// The marks of steps 4 and 6 follow the links kept in memory too, except
+// through the objects this GC deleted: those are read from the store
+// (or restored from their copies), so a ref that reaches one is noticed.
+// The links of an object never change (its hash names its bytes); what
+// the memory cannot tell is whether it is still stored, which only this
+// GC (restoring it then) or another one changes.
 //
 // What a concurrent writer must satisfy: a commit must land (its ref
 // move must succeed) within the grace period of every Put, Has or read
@@ -146,27 +167,36 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	g := &gc{kv: kv, o: o, st: st, marked: map[Hash]bool{}}
 	defer func() { st.Elapsed = time.Since(start) }()
 
-	listed := map[Hash]bool{}
-	err := lister.ListObjects(ctx, nil, func(h Hash) error {
-		listed[h] = true
-		if len(listed)%gcBatch == 0 {
-			g.report("list", len(listed), 0)
+	var listed []Hash
+	markStart := time.Now()
+	if sc, ok := kv.store.(backend.ObjectScanner); ok && !o.noScan {
+		var err error
+		if listed, err = g.scan(ctx, sc); err != nil {
+			return st, err
 		}
-		return nil
-	})
-	if err != nil {
-		return st, fmt.Errorf("gc: list objects: %w", err)
+		st.Scanned = true
+	} else {
+		err := lister.ListObjects(ctx, nil, func(h Hash) error {
+			listed = append(listed, h)
+			if len(listed)%gcBatch == 0 {
+				g.report("list", len(listed), 0)
+			}
+			return nil
+		})
+		if err != nil {
+			return st, fmt.Errorf("gc: list objects: %w", err)
+		}
+		markStart = time.Now()
 	}
 	st.Listed = len(listed)
 
-	markStart := time.Now()
 	if _, err := g.mark(ctx, "mark"); err != nil {
 		return st, err
 	}
 	st.MarkTime = time.Since(markStart)
 
 	var cands []Hash
-	for h := range listed {
+	for _, h := range listed {
 		if !g.marked[h] {
 			cands = append(cands, h)
 		}
@@ -242,8 +272,13 @@ type gc struct {
 	o      gcOptions
 	st     *GCStats
 	marked map[Hash]bool
-	q      *quarantine // copies of the deleted objects (nil for a dry run)
-	done   int         // objects marked in the current phase
+	// links holds the links of every object the scan read, re-hashed
+	// and decoded (nil without a scan); commits, which of them are
+	// commits. An object deleted by this GC is removed from links.
+	links   map[Hash][]Hash
+	commits map[Hash]bool
+	q       *quarantine // copies of the deleted objects (nil for a dry run)
+	done    int         // objects marked in the current phase
 }
 
 func (g *gc) report(phase string, done, total int) {
@@ -252,11 +287,63 @@ func (g *gc) report(phase string, done, total int) {
 	}
 }
 
+// scan reads every stored object with the backend's ObjectScanner,
+// re-hashes and decodes each one (transfer.Links, on the scanner's
+// calling goroutine, while the backend reads ahead) and keeps its links
+// in g.links, so that the marks follow links in memory instead of
+// reading the reachable objects one by one. An object whose bytes do not
+// hash to its key or do not decode gets no links: a mark that reaches it
+// reads it again from the store (transfer.Walk), which reports the
+// damage. It returns the hashes of every object scanned.
+func (g *gc) scan(ctx context.Context, sc backend.ObjectScanner) ([]Hash, error) {
+	g.links = map[Hash][]Hash{}
+	g.commits = map[Hash]bool{}
+	var all []Hash
+	// The links are appended to large slabs, not one slice per object.
+	// A slab with fewer than slabMin free places is replaced (an object
+	// with more links gets a slice of its own from append).
+	const slabSize, slabMin = 1 << 16, 512
+	var slab []Hash
+	err := sc.ScanObjects(ctx, func(h Hash, data []byte) error {
+		all = append(all, h)
+		if len(all)%gcBatch == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			g.report("list", len(all), 0)
+		}
+		if cap(slab)-len(slab) < slabMin {
+			slab = make([]Hash, 0, slabSize)
+		}
+		c, out, err := transfer.AppendLinks(slab, h, data)
+		if err != nil {
+			return nil // damaged: not trusted, read again if reached
+		}
+		var kids []Hash
+		if len(out) > len(slab) {
+			kids = out[len(slab):len(out):len(out)]
+		}
+		slab = out
+		g.links[h] = kids
+		if c != nil {
+			g.commits[h] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gc: scan objects: %w", err)
+	}
+	return all, nil
+}
+
 // mark reads every ref and marks everything reachable from the values
 // not marked yet, down to marked objects. It returns how many objects it
-// marked; phase names it in progress reports ("" for none). An object that is absent but held in the quarantine (deleted
-// by this GC) is stored again first. The parents of a shallow commit are
-// not followed.
+// marked; phase names it in progress reports ("" for none). It follows
+// the links the scan kept in memory, and reads from the store (with
+// transfer.Walk, re-hashing and decoding) every object the scan did not
+// read or found damaged, and every object this GC deleted: one that is
+// absent but held in the quarantine is stored again first. The parents
+// of a shallow commit are not followed.
 func (g *gc) mark(ctx context.Context, phase string) (int, error) {
 	refs, err := g.kv.store.ListRefs(ctx, "")
 	if err != nil {
@@ -277,22 +364,72 @@ func (g *gc) mark(ctx context.Context, phase string) (int, error) {
 			heads = append(heads, r.Hash)
 		}
 	}
-	if len(heads) == 0 {
-		return 0, nil
+	n := 0
+	for len(heads) > 0 {
+		unknown := g.markLinks(heads, shallow, &n)
+		g.report(phase, n, 0)
+		if len(unknown) == 0 {
+			break
+		}
+		heads, err = g.walk(ctx, phase, unknown, shallow, &n)
+		if err != nil {
+			g.st.Marked += n
+			return n, fmt.Errorf("gc: %s: %w", phase, err)
+		}
 	}
-	g.done = 0
+	g.st.Marked += n
+	return n, nil
+}
+
+// markLinks marks, in memory, everything reachable from hs through the
+// links the scan kept, counting in *n, and returns the objects reached
+// whose links it does not hold.
+func (g *gc) markLinks(hs []Hash, shallow map[Hash]bool, n *int) []Hash {
+	var unknown []Hash
+	stack := slices.Clone(hs)
+	for len(stack) > 0 {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if g.marked[h] {
+			continue
+		}
+		kids, ok := g.links[h]
+		if !ok {
+			unknown = append(unknown, h)
+			continue
+		}
+		g.marked[h] = true
+		*n++
+		if shallow[h] && g.commits[h] && len(kids) > 0 {
+			kids = kids[:1] // the tree: the history is cut here by design
+		}
+		for _, k := range kids {
+			if !g.marked[k] {
+				stack = append(stack, k)
+			}
+		}
+	}
+	return unknown
+}
+
+// walk reads and marks everything reachable from hs that is not marked
+// and whose links the scan did not keep, with transfer.Walk, counting in
+// *n, and returns the objects it reached whose links are kept (to be
+// marked in memory).
+func (g *gc) walk(ctx context.Context, phase string, hs []Hash, shallow map[Hash]bool, n *int) ([]Hash, error) {
 	src := backend.ObjectStore(g.kv.store)
 	if g.q != nil && len(g.q.at) > 0 {
 		src = &restoring{ObjectStore: g.kv.store, g: g}
 	}
-	n := 0
-	err = transfer.Walk(ctx, src, heads, transfer.WalkOptions{
+	var kept []Hash
+	err := transfer.Walk(ctx, src, hs, transfer.WalkOptions{
 		Batch:    gcBatch,
 		Parallel: runtime.GOMAXPROCS(0),
 		Have: func(_ context.Context, hs []Hash) ([]bool, error) {
 			out := make([]bool, len(hs))
 			for i, h := range hs {
-				out[i] = g.marked[h]
+				_, known := g.links[h]
+				out[i] = g.marked[h] || known
 			}
 			return out, nil
 		},
@@ -302,18 +439,19 @@ func (g *gc) mark(ctx context.Context, phase string) (int, error) {
 			}
 			return c.Refs()
 		},
-		Visit: func(h Hash, _ []byte, _ []Hash) error {
+		Visit: func(h Hash, _ []byte, kids []Hash) error {
 			g.marked[h] = true
-			n++
+			*n++
+			for _, k := range kids {
+				if _, known := g.links[k]; known && !g.marked[k] {
+					kept = append(kept, k)
+				}
+			}
 			return nil
 		},
-		Batched: func() { g.report(phase, n, 0) },
+		Batched: func() { g.report(phase, *n, 0) },
 	})
-	g.st.Marked += n
-	if err != nil {
-		return n, fmt.Errorf("gc: %s: %w", phase, err)
-	}
-	return n, nil
+	return kept, err
 }
 
 // delete reads, copies aside and deletes the candidates in batches,
@@ -338,7 +476,8 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 		}
 		for j, h := range batch {
 			if datas[j] == nil {
-				continue // gone already (another GC): nothing to keep
+				delete(g.links, h) // a mark that reaches it must see it is gone
+				continue           // gone already (another GC): nothing to keep
 			}
 			if err := g.q.add(h, datas[j]); err != nil {
 				return err
@@ -360,6 +499,11 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 		}
 		if len(del) == 0 {
 			continue
+		}
+		// From now on a mark that reaches one reads it from the store
+		// (and stores it again from the quarantine).
+		for _, h := range del {
+			delete(g.links, h)
 		}
 		if err := d.DeleteObjects(ctx, del); err != nil {
 			return fmt.Errorf("gc: delete %d objects: %w", len(del), err)

@@ -79,6 +79,25 @@ type ObjectLister interface {
 	ListObjects(ctx context.Context, prefix []byte, fn func(Hash) error) error
 }
 
+// ObjectScanner is an optional upgrade of ObjectStore that reads every
+// stored object, bytes included, in one pass over the object key space:
+// sequential reads on a disk store, a cursor and batched reads on a
+// network store, instead of one random read per object. Garbage
+// collection uses it to mark without reading objects one by one.
+type ObjectScanner interface {
+	// ScanObjects calls fn with the hash and bytes of every stored
+	// object, each once, in no particular order (ascending hash order on
+	// an ordered backend). data is valid only until fn returns (a
+	// backend may reuse its buffer): fn copies what it keeps. fn runs
+	// on the calling goroutine, one call at a time, with no lock held,
+	// and may use the store; objects stored or deleted
+	// meanwhile may or may not be seen. The backend does not check that
+	// data hashes to h (backends never hash): the caller must. It stops
+	// and returns fn's error unchanged if fn returns one, and returns an
+	// error wrapping ctx.Err() if ctx is done before it finishes.
+	ScanObjects(ctx context.Context, fn func(h Hash, data []byte) error) error
+}
+
 // ObjectDeleter is an optional upgrade of ObjectStore that removes objects,
 // for garbage collection and repair. Deleting an absent object succeeds.
 type ObjectDeleter interface {

@@ -14,8 +14,9 @@ import (
 // GCFixture builds the store of issue 15's GC target in a new directory
 // under parent ("" means os.TempDir()): a bulk load of keys keys (layout
 // Nested) in one commit, then commits commits setting one random key each
-// (MakeHistory), on branch BranchName of an on-disk (Pebble) store. It
-// returns the store's directory; the caller removes it.
+// (MakeHistory), on branch BranchName of an on-disk (Pebble) store,
+// whose object key range is then compacted. It returns the store's
+// directory; the caller removes it.
 func GCFixture(ctx context.Context, parent string, keys, commits int) (string, error) {
 	dir, err := os.MkdirTemp(parent, "stratabench-gc-*")
 	if err != nil {
@@ -30,6 +31,12 @@ func GCFixture(ctx context.Context, parent string, keys, commits int) (string, e
 	d := Dataset{Layout: Nested, N: keys}
 	if _, err := t.Load(ctx, d); err == nil {
 		_, err = MakeHistory(ctx, t, d, rand.New(rand.NewPCG(15, 15)), commits, nil)
+	}
+	if err == nil {
+		// Settle the store as a long-lived one is: without this, Pebble
+		// goes on compacting the fresh tables in the background of the
+		// first measurements.
+		err = s.Compact(ctx)
 	}
 	if cerr := t.Close(); err == nil {
 		err = cerr

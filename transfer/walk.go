@@ -9,9 +9,7 @@ import (
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
-	"github.com/stratakv/strata/contents"
 	"github.com/stratakv/strata/internal/codec"
-	"github.com/stratakv/strata/node"
 )
 
 // WalkOptions configures Walk. Only Visit is required.
@@ -228,37 +226,9 @@ func (w *walker) read(ctx context.Context, hs []backend.Hash, level int, add fun
 // children decodes data and returns the objects it links to that are to
 // be walked too, and the decoded commit if it is one.
 func (w *walker) children(h backend.Hash, data []byte, level int) (*commit.Commit, []backend.Hash, error) {
-	tag, _ := codec.TagOf(data)
-	switch tag {
-	case codec.TagCommit:
-		c, err := commit.Decode(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		if w.opt.Children != nil {
-			return c, w.opt.Children(h, c, level), nil
-		}
-		return c, c.Refs(), nil
-	case codec.TagNode:
-		n, err := node.Decode(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, n.Refs(), nil
-	case codec.TagIndex:
-		x, err := node.DecodeIndex(data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, x.Refs(), nil
-	case codec.TagContents:
-		_, err := contents.Decode(data)
-		return nil, nil, err
-	case codec.TagGraph:
-		// A commit-graph run (a graph/ ref names one): derived data
-		// that lists commits but keeps none of them alive.
-		_, err := commit.DecodeRun(data)
-		return nil, nil, err
+	c, kids, err := links(data)
+	if err != nil || c == nil || w.opt.Children == nil {
+		return c, kids, err
 	}
-	return nil, nil, codec.Corruptf(tag, "not a stored object")
+	return c, w.opt.Children(h, c, level), nil
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 	}
 	_, isLister := probe.(backend.ObjectLister)
 	_, isDeleter := probe.(backend.ObjectDeleter)
+	_, isScanner := probe.(backend.ObjectScanner)
 	_, isBatchGetter := probe.(backend.BatchGetter)
 	_, isWatcher := probe.(backend.RefWatcher)
 	_, isCommitter := probe.(backend.RefCommitter)
@@ -53,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 		{"Model", true, modelTests},
 		{"ObjectLister", isLister, listerTests},
 		{"ObjectDeleter", isDeleter, deleterTests},
+		{"ObjectScanner", isScanner, scannerTests},
 		{"BatchGetter", isBatchGetter, batchGetterTests},
 		{"RefWatcher", isWatcher, watcherTests},
 		{"RefCommitter", isCommitter, committerTests},

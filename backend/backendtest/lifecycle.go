@@ -46,6 +46,13 @@ func calls(s backend.Store, a, b backend.Object, ref string) []call {
 			})
 		}})
 	}
+	if sc, ok := s.(backend.ObjectScanner); ok {
+		cs = append(cs, call{"ScanObjects", func(ctx context.Context) error {
+			return sc.ScanObjects(ctx, func(backend.Hash, []byte) error {
+				return errors.New("ScanObjects called fn although it had to fail")
+			})
+		}})
+	}
 	if d, ok := s.(backend.ObjectDeleter); ok {
 		cs = append(cs, call{"DeleteObjects", func(ctx context.Context) error {
 			return d.DeleteObjects(ctx, []backend.Hash{a.Hash})

@@ -2,7 +2,7 @@
 // in maps guarded by one sync.RWMutex and loses them when the process exits.
 //
 // It implements backend.Store and every optional interface of package
-// backend (ObjectLister, ObjectDeleter, BatchGetter, RefWatcher), and is the
+// backend (ObjectLister, ObjectScanner, ObjectDeleter, BatchGetter, RefWatcher), and is the
 // reference against which the conformance suite in package backendtest is
 // developed. Use it in tests, and for short-lived stores that need no
 // durability.

@@ -16,6 +16,7 @@ import (
 var (
 	_ backend.Store         = (*Store)(nil)
 	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectScanner = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
@@ -168,6 +169,46 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 			return fmt.Errorf("mem: list objects %x: %w", prefix, err)
 		}
 		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanObjects calls fn with the hash and a copy of the bytes of every
+// stored object (backend.ObjectScanner), in ascending bytewise order of
+// the hashes. It takes a snapshot of the hashes first and reads each
+// object's bytes just before its call, holding no lock while calling fn,
+// so fn may use the Store; an object deleted meanwhile is skipped, one
+// stored meanwhile is not reported. It stops and returns fn's error
+// unchanged if fn returns one, and returns an error wrapping ctx.Err() if
+// ctx is done before it finishes.
+func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	var hs []backend.Hash
+	if err := s.ListObjects(ctx, nil, func(h backend.Hash) error {
+		hs = append(hs, h)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("mem: scan objects: %w", err)
+		}
+		s.mu.RLock()
+		b, ok := s.objects[h]
+		closed := s.closed
+		if ok {
+			b = clone(b)
+		}
+		s.mu.RUnlock()
+		if closed {
+			return fmt.Errorf("mem: scan objects: %w", backend.ErrClosed)
+		}
+		if !ok {
+			continue
+		}
+		if err := fn(h, b); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +109,7 @@ func (o *Options) withDefaults() Options {
 }
 
 // Store is a backend.Store kept in a Pebble database in one directory. It
-// also implements backend.ObjectLister, backend.ObjectDeleter,
+// also implements backend.ObjectLister, backend.ObjectScanner, backend.ObjectDeleter,
 // backend.BatchGetter and backend.RefWatcher.
 //
 // A Store is safe for concurrent use by many goroutines. It holds the
@@ -140,6 +141,7 @@ var (
 	_ backend.RefCommitter  = (*Store)(nil)
 	_ backend.Store         = (*Store)(nil)
 	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectScanner = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
@@ -632,6 +634,181 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 		}
 		lower = append(objKey(hs[len(hs)-1]), 0)
 	}
+}
+
+// ScanObjects calls fn with the hash and bytes of every stored object
+// (backend.ObjectScanner), each once, in no particular order: the hash
+// space is split into up to four ranges (GOMAXPROCS), each read by its
+// own goroutine with one forward pass of an iterator (sequential reads
+// of the sstables), in chunks of up to listChunk objects or
+// scanChunkBytes bytes; fn runs on the calling goroutine, one call at a
+// time, with no lock held, and may call any method of s. data is valid
+// only until fn returns: the buffers are reused, so a scan of a large
+// store makes little garbage. Objects put or deleted meanwhile may or
+// may not be seen. It stops and returns fn's error unchanged if fn
+// returns one.
+func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	p := min(runtime.GOMAXPROCS(0), 4)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan *scanned, p)
+	errs := make([]error, p)
+	var wg sync.WaitGroup
+	for j := range p {
+		lower := []byte{objTag, byte(j * 256 / p)}
+		upper := []byte{objTag + 1}
+		if j < p-1 {
+			upper = []byte{objTag, byte((j + 1) * 256 / p)}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[j] = s.scanRange(ctx, lower, upper, func(c *scanned) error {
+				select {
+				case chunks <- c:
+					return nil
+				case <-ctx.Done():
+					c.release()
+					return ctx.Err()
+				}
+			})
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(chunks)
+	}()
+	var fnErr error
+	for c := range chunks {
+		for _, o := range c.objs {
+			if fnErr != nil {
+				break // drain, so the readers finish
+			}
+			if fnErr = fn(o.Hash, o.Data); fnErr != nil {
+				cancel()
+			}
+		}
+		c.release()
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanRange reads the objects of [lower, upper) in chunks and hands
+// each chunk to send, with no lock held; send releases it.
+func (s *Store) scanRange(ctx context.Context, lower, upper []byte, send func(*scanned) error) error {
+	const op = "scan objects"
+	for {
+		if err := s.acquire(ctx, op); err != nil {
+			return err
+		}
+		c, err := s.scanChunk(op, lower, upper)
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		if len(c.objs) == 0 {
+			c.release()
+			return nil
+		}
+		more, last := c.more, c.objs[len(c.objs)-1].Hash
+		if err := send(c); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		lower = append(objKey(last), 0)
+	}
+}
+
+// scanChunkBytes bounds the bytes of one chunk of ScanObjects, copied
+// into buffers of scanBufBytes taken from scanBufs.
+const (
+	scanChunkBytes = 4 << 20
+	scanBufBytes   = 512 << 10
+)
+
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 0, scanBufBytes); return &b }}
+
+// scanned is one chunk of ScanObjects: objects whose Data alias bufs.
+type scanned struct {
+	objs []backend.Object
+	bufs []*[]byte // from scanBufs, or larger than scanBufBytes (not pooled)
+	more bool      // the range may hold more after the last object
+}
+
+// release gives the chunk's buffers back; its objects' Data are invalid
+// afterwards.
+func (c *scanned) release() {
+	for _, b := range c.bufs {
+		if cap(*b) == scanBufBytes {
+			*b = (*b)[:0]
+			scanBufs.Put(b)
+		}
+	}
+	c.bufs, c.objs = nil, nil
+}
+
+// scanChunk returns the objects of the first chunk of [lower, upper),
+// and whether it was cut short. s.mu must be read-locked.
+func (s *Store) scanChunk(op string, lower, upper []byte) (_ *scanned, err error) {
+	c := &scanned{}
+	defer func() {
+		if err != nil {
+			c.release()
+		}
+	}()
+	defer s.recover(op, &err)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = s.fail(op, cerr)
+		}
+	}()
+	var buf *[]byte
+	size := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(c.objs) == listChunk || size >= scanChunkBytes {
+			c.more = true
+			break
+		}
+		h, herr := backend.HashFromBytes(it.Key()[1:])
+		if herr != nil {
+			return nil, s.errorf(op, fmt.Errorf("%w: object key %x: %v", backend.ErrCorrupt, it.Key(), herr))
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, s.fail(op+": object "+h.String(), err)
+		}
+		if buf == nil || len(v) > cap(*buf)-len(*buf) {
+			if len(v) > scanBufBytes {
+				b := make([]byte, 0, len(v))
+				buf = &b
+			} else {
+				buf = scanBufs.Get().(*[]byte)
+			}
+			c.bufs = append(c.bufs, buf)
+		}
+		start := len(*buf)
+		*buf = append(*buf, v...)
+		c.objs = append(c.objs, backend.Object{Hash: h, Data: (*buf)[start:len(*buf):len(*buf)]})
+		size += len(v)
+	}
+	if err := it.Error(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return c, nil
 }
 
 // listChunk returns up to listChunk hashes of objects in [lower, upper).

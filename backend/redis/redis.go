@@ -24,6 +24,7 @@ import (
 var (
 	_ backend.Store         = (*Store)(nil)
 	_ backend.ObjectLister  = (*Store)(nil)
+	_ backend.ObjectScanner = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
@@ -461,6 +462,48 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 	}
 	if err := <-scanErr; err != nil {
 		return s.fail(ctx, op, err)
+	}
+	return nil
+}
+
+// ScanObjects calls fn with the hash and bytes of every stored object
+// (backend.ObjectScanner), in no particular order, each once: it SCANs
+// the keys as ListObjects does and reads them in batches of scanCount
+// with GetMany (one MGET, or one pipeline on a cluster), while the SCAN
+// goes on in the background. An object deleted between its SCAN and its
+// read is skipped. fn is called from the calling goroutine, owns the
+// data and may use the Store. It stops and returns fn's error unchanged
+// if fn returns one.
+func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	batch := make([]backend.Hash, 0, scanCount)
+	flush := func() error {
+		datas, err := s.GetMany(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for i, h := range batch {
+			if datas[i] == nil {
+				continue // deleted since the SCAN saw it
+			}
+			if err := fn(h, datas[i]); err != nil {
+				return err
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := s.ListObjects(ctx, nil, func(h backend.Hash) error {
+		batch = append(batch, h)
+		if len(batch) < scanCount {
+			return nil
+		}
+		return flush()
+	})
+	if err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return flush()
 	}
 	return nil
 }
