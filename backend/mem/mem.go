@@ -14,12 +14,13 @@ import (
 
 // Compile-time checks that Store implements the backend interfaces.
 var (
-	_ backend.Store         = (*Store)(nil)
-	_ backend.ObjectLister  = (*Store)(nil)
-	_ backend.ObjectDeleter = (*Store)(nil)
-	_ backend.BatchGetter   = (*Store)(nil)
-	_ backend.RefWatcher    = (*Store)(nil)
-	_ backend.RefCommitter  = (*Store)(nil)
+	_ backend.Store          = (*Store)(nil)
+	_ backend.ObjectLister   = (*Store)(nil)
+	_ backend.ObjectDeleter  = (*Store)(nil)
+	_ backend.BatchGetter    = (*Store)(nil)
+	_ backend.RefWatcher     = (*Store)(nil)
+	_ backend.RefCommitter   = (*Store)(nil)
+	_ backend.OwnedCommitter = (*Store)(nil)
 )
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
@@ -244,17 +245,28 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) ([]backend.Ref, err
 // absent to absent, which changes nothing. A swap to the same value is
 // reported.
 func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
-	return s.swap(ctx, "compare-and-swap", nil, name, old, new)
+	return s.swap(ctx, "compare-and-swap", nil, false, name, old, new)
 }
 
 // PutAndSwapRef implements backend.RefCommitter: under one lock it checks
 // the ref, stores objs (copied) and moves the ref, or, if the ref is not at
 // old, stores nothing and returns an error wrapping backend.ErrConflict.
 func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
-	return s.swap(ctx, "commit", objs, name, old, new)
+	return s.swap(ctx, "commit", objs, false, name, old, new)
 }
 
-func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) error {
+// PutOwnedAndSwapRef implements backend.OwnedCommitter: it is
+// PutAndSwapRef, but it keeps the Data slices of the objects it stores
+// rather than copies (the caller hands them over: see
+// backend.OwnedCommitter). An empty Data is stored as a non-nil empty
+// slice, so an empty object is still told apart from a missing one.
+func (s *Store) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return s.swap(ctx, "commit", objs, true, name, old, new)
+}
+
+// swap moves ref name from old to new and stores objs with it, copies of
+// their bytes unless owned.
+func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owned bool, name string, old, new backend.Hash) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mem: %s ref %q: %w", op, name, err)
 	}
@@ -273,7 +285,11 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	}
 	for _, o := range objs {
 		if _, ok := s.objects[o.Hash]; !ok {
-			s.objects[o.Hash] = clone(o.Data)
+			b := o.Data
+			if !owned || b == nil {
+				b = clone(b)
+			}
+			s.objects[o.Hash] = b
 		}
 	}
 	if new.IsZero() {

@@ -196,3 +196,57 @@ func TestNoEventForAbsentToAbsent(t *testing.T) {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestPutOwnedKeepsBytes checks the difference between the two commits:
+// PutAndSwapRef stores a copy of each object, PutOwnedAndSwapRef the
+// caller's slice itself (seen here by breaking the ownership contract on
+// purpose after the call), while Get still returns a copy of it and an
+// empty object stays present.
+func TestPutOwnedKeepsBytes(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	copied := []byte("copied")
+	owned := []byte("owned")
+	hc, ho, he := backendtest.HashOf("c"), backendtest.HashOf("o"), backendtest.HashOf("e")
+	c1, c2 := backendtest.HashOf("commit 1"), backendtest.HashOf("commit 2")
+	if err := s.PutAndSwapRef(ctx, []backend.Object{{Hash: hc, Data: copied}}, "r", backend.ZeroHash, c1); err != nil {
+		t.Fatalf("PutAndSwapRef: %v", err)
+	}
+	if err := backend.PutOwnedAndSwapRef(ctx, s, []backend.Object{{Hash: ho, Data: owned}, {Hash: he}}, "r", c1, c2); err != nil {
+		t.Fatalf("PutOwnedAndSwapRef: %v", err)
+	}
+	copied[0], owned[0] = 'X', 'X'
+	got, err := s.GetMany(ctx, []backend.Hash{hc, ho, he})
+	if err != nil {
+		t.Fatalf("GetMany: %v", err)
+	}
+	want := [][]byte{[]byte("copied"), []byte("Xwned"), {}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetMany after writing to the put slices (-want +got):\n%s", diff)
+	}
+	if got[2] == nil {
+		t.Error("the empty owned object reads back as nil (missing)")
+	}
+	got[1][1] = 'Y' // Get's result is a copy: this changes nothing stored
+	if b, err := s.Get(ctx, ho); err != nil || string(b) != "Xwned" {
+		t.Errorf("Get(%s) = %q, %v; want %q", ho.Short(), b, err, "Xwned")
+	}
+	if ref, err := s.GetRef(ctx, "r"); err != nil || ref != c2 {
+		t.Errorf("GetRef(r) = %s, %v; want %s", ref.Short(), err, c2.Short())
+	}
+}
+
+// TestPutOwnedConflictStoresNothing checks that an owned commit whose ref
+// is not at old fails with ErrConflict and stores none of its objects.
+func TestPutOwnedConflictStoresNothing(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	h := backendtest.HashOf("x")
+	err := s.PutOwnedAndSwapRef(ctx, []backend.Object{{Hash: h, Data: []byte("x")}}, "r", backendtest.HashOf("old"), backendtest.HashOf("new"))
+	if !errors.Is(err, backend.ErrConflict) {
+		t.Fatalf("PutOwnedAndSwapRef on a missing ref = %v; want ErrConflict", err)
+	}
+	if has, err := s.Has(ctx, []backend.Hash{h}); err != nil || has[0] {
+		t.Errorf("Has after the failed commit = %v, %v; want [false]", has, err)
+	}
+}
