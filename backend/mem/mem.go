@@ -37,7 +37,7 @@ const WatchBuffer = watchhub.Buffer
 type Store struct {
 	mu       sync.RWMutex
 	closed   bool
-	objects  map[backend.Hash][]byte
+	objects  objects                 // see objects.go
 	refs     map[string]backend.Hash // never holds ZeroHash
 	watchers watchhub.Hub
 }
@@ -45,7 +45,7 @@ type Store struct {
 // New returns a new, empty Store.
 func New() *Store {
 	return &Store{
-		objects: make(map[backend.Hash][]byte),
+		objects: newObjects(),
 		refs:    make(map[string]backend.Hash),
 	}
 }
@@ -69,7 +69,7 @@ func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
 	if s.closed {
 		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrClosed)
 	}
-	b, ok := s.objects[h]
+	b, ok := s.objects.get(h)
 	if !ok {
 		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrNotFound)
 	}
@@ -93,9 +93,7 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 		return fmt.Errorf("mem: put %d objects: %w", len(objs), backend.ErrClosed)
 	}
 	for i, o := range objs {
-		if _, ok := s.objects[o.Hash]; !ok {
-			s.objects[o.Hash] = copies[i]
-		}
+		s.objects.put(o.Hash, copies[i])
 	}
 	return nil
 }
@@ -113,7 +111,7 @@ func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	}
 	has := make([]bool, len(hs))
 	for i, h := range hs {
-		_, has[i] = s.objects[h]
+		has[i] = s.objects.has(h)
 	}
 	return has, nil
 }
@@ -132,7 +130,7 @@ func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error
 	}
 	out := make([][]byte, len(hs))
 	for i, h := range hs {
-		if b, ok := s.objects[h]; ok {
+		if b, ok := s.objects.get(h); ok {
 			out[i] = clone(b)
 		}
 	}
@@ -156,11 +154,11 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 		return fmt.Errorf("mem: list objects %x: %w", prefix, backend.ErrClosed)
 	}
 	var hs []backend.Hash
-	for h := range s.objects {
+	s.objects.each(func(h backend.Hash) {
 		if bytes.HasPrefix(h[:], prefix) {
 			hs = append(hs, h)
 		}
-	}
+	})
 	s.mu.RUnlock()
 
 	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
@@ -187,7 +185,7 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
 		return fmt.Errorf("mem: delete %d objects: %w", len(hs), backend.ErrClosed)
 	}
 	for _, h := range hs {
-		delete(s.objects, h)
+		s.objects.del(h)
 	}
 	return nil
 }
@@ -284,12 +282,12 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owne
 		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	for _, o := range objs {
-		if _, ok := s.objects[o.Hash]; !ok {
+		if !s.objects.has(o.Hash) {
 			b := o.Data
 			if !owned || b == nil {
 				b = clone(b)
 			}
-			s.objects[o.Hash] = b
+			s.objects.put(o.Hash, b)
 		}
 	}
 	if new.IsZero() {
@@ -334,7 +332,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.watchers.Close()
-	s.objects, s.refs = nil, nil
+	s.objects, s.refs = objects{}, nil
 	return nil
 }
 
