@@ -127,6 +127,10 @@ type RefCommitter interface {
 // The backend never writes to them either, and Get and GetMany still
 // return copies. Only bytes built for this write and never modified again
 // may be passed (see the function PutOwnedAndSwapRef).
+//
+// A wrapper that embeds a concrete store implementing OwnedCommitter and
+// overrides PutAndSwapRef must override PutOwnedAndSwapRef too (routing it
+// to its own PutAndSwapRef, say), or owned commits bypass its override.
 type OwnedCommitter interface {
 	RefCommitter
 	PutOwnedAndSwapRef(ctx context.Context, objs []Object, name string, old, new Hash) error
