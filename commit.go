@@ -149,15 +149,21 @@ func buildCommit(tree Hash, parents []Hash, height uint64, co commitOptions) (ba
 }
 
 // land stores objs and moves branch name from old to new in one atomic
-// write (backend.PutAndSwapRef, through the branch store), then keeps
+// write (backend.PutOwnedAndSwapRef, through the branch store), then keeps
 // what the write taught: the decoded commit cm (if not nil; its object is
 // the last of objs) in the decoded-object cache, and new as the head this KV last wrote to the
 // branch, where its next write starts (see lastHead). Every move of a
 // branch head by a writer goes through here. A branch not at old returns
 // an error wrapping errLostRace (and ErrConflict); any other failure one
 // wrapping errCommitFailed, since the write may have landed.
+//
+// land hands objs' bytes over to the backend (see backend.OwnedCommitter):
+// every object passed here is freshly encoded for this write (tree
+// writer, commit and contents encoders, none of which reuses a buffer),
+// and nothing writes to those bytes afterwards; the decoded-object cache
+// and the group's overlay only read them.
 func (kv *KV) land(ctx context.Context, name string, old, new Hash, objs []backend.Object, cm *commit.Commit) error {
-	err := kv.branches.Commit(ctx, objs, name, old, new)
+	err := kv.branches.CommitOwned(ctx, objs, name, old, new)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrConflict):

@@ -43,6 +43,12 @@ func (g *gated) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	return g.Store.PutAndSwapRef(ctx, objs, name, old, new)
 }
 
+// PutOwnedAndSwapRef hides the embedded mem.Store's method (see
+// backend.OwnedCommitter), so owned commits pass the gate too.
+func (g *gated) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return g.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
 // waitQueued waits (without a clock) until n writes wait in branch name's
 // queue of kv.
 func waitQueued(kv *KV, name string, n int) {

@@ -66,6 +66,12 @@ func (c *counting) PutAndSwapRef(ctx context.Context, objs []backend.Object, nam
 	return c.Store.PutAndSwapRef(ctx, objs, name, old, new)
 }
 
+// PutOwnedAndSwapRef hides the embedded mem.Store's method (see
+// backend.OwnedCommitter), so owned commits are counted too.
+func (c *counting) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return c.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
 // take returns the counts so far and resets them.
 func (c *counting) take() writeCounts {
 	c.mu.Lock()

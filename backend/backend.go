@@ -133,6 +133,28 @@ type RefCommitter interface {
 	PutAndSwapRef(ctx context.Context, objs []Object, name string, old, new Hash) error
 }
 
+// OwnedCommitter is an optional upgrade of RefCommitter for a backend that
+// keeps objects in memory, so that a commit need not copy the bytes it
+// has just built. PutOwnedAndSwapRef does exactly what PutAndSwapRef does,
+// except that it may keep the objects' Data slices themselves instead of
+// copies.
+//
+// Ownership: by calling it the caller hands the Data slices over for good,
+// whatever the outcome. From the call on, neither the caller nor anyone it
+// shares them with may write to them (through any slice sharing their
+// backing array, spare capacity included); they may go on reading them.
+// The backend never writes to them either, and Get and GetMany still
+// return copies. Only bytes built for this write and never modified again
+// may be passed (see the function PutOwnedAndSwapRef).
+//
+// A wrapper that embeds a concrete store implementing OwnedCommitter and
+// overrides PutAndSwapRef must override PutOwnedAndSwapRef too (routing it
+// to its own PutAndSwapRef, say), or owned commits bypass its override.
+type OwnedCommitter interface {
+	RefCommitter
+	PutOwnedAndSwapRef(ctx context.Context, objs []Object, name string, old, new Hash) error
+}
+
 // RefEvent reports that a ref moved from Old to New. A ZeroHash Old means
 // the ref was created; a ZeroHash New means it was deleted.
 type RefEvent struct {
@@ -209,4 +231,16 @@ func PutAndSwapRef(ctx context.Context, s Store, objs []Object, name string, old
 		}
 	}
 	return s.CompareAndSwapRef(ctx, name, old, new)
+}
+
+// PutOwnedAndSwapRef is PutAndSwapRef for objects whose bytes the caller
+// hands over (see OwnedCommitter for exactly what that forbids): s may
+// keep objs' Data slices instead of copying them if it implements
+// OwnedCommitter; otherwise it is PutAndSwapRef, and the slices are the
+// caller's again once it returns.
+func PutOwnedAndSwapRef(ctx context.Context, s Store, objs []Object, name string, old, new Hash) error {
+	if c, ok := s.(OwnedCommitter); ok {
+		return c.PutOwnedAndSwapRef(ctx, objs, name, old, new)
+	}
+	return PutAndSwapRef(ctx, s, objs, name, old, new)
 }

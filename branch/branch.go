@@ -273,3 +273,18 @@ func (s *Store) Commit(ctx context.Context, objs []backend.Object, name string, 
 	}
 	return nil
 }
+
+// CommitOwned is Commit for objects whose bytes the caller hands over to
+// the store (see backend.OwnedCommitter: from the call on, nobody writes
+// to objs' Data slices; an in-memory backend keeps them instead of
+// copies). Use it only for objects built for this commit and never
+// modified again.
+func (s *Store) CommitOwned(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := backend.PutOwnedAndSwapRef(ctx, s.store, objs, RefPrefix+name, old, new); err != nil {
+		return fmt.Errorf("branch %q: %w", name, err)
+	}
+	return nil
+}

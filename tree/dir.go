@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/contents"
@@ -168,6 +169,35 @@ type pendingObj struct {
 }
 
 func newWriter(st *node.Store) *writer { return &writer{st: st, pending: make([]pendingObj, 0, 8)} }
+
+// writers holds small writers for reuse: a single-key commit needs one
+// each time, and its pending list is most of what the commit allocates
+// beside the objects themselves.
+var writers = sync.Pool{New: func() any { return newWriter(nil) }}
+
+// maxPooled is the longest pending list a writer kept for reuse may have:
+// a bulk write's writer is left to the garbage collector.
+const maxPooled = 64
+
+// getWriter returns an empty writer over st, new or reused.
+func getWriter(st *node.Store) *writer {
+	w := writers.Get().(*writer)
+	w.st = st
+	return w
+}
+
+// putWriter empties w and keeps it for reuse if it is small and never
+// made a parallel step. Nothing may use w afterwards; what its pending
+// objects referred to (the objects, the decoded directories) is not
+// touched, only w's references to them are dropped.
+func putWriter(w *writer) {
+	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled {
+		return
+	}
+	clear(w.pending)
+	*w = writer{pending: w.pending[:0]}
+	writers.Put(w)
+}
 
 // smallWriter is how many pending objects get looks up by scanning: a
 // single-key commit makes a handful, for which a map costs more than it

@@ -668,7 +668,8 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 	if len(b.root.order) == 0 && b.root.base == b.base {
 		return nil, b.base, nil
 	}
-	w := newWriter(b.st)
+	w := getWriter(b.st)
+	defer putWriter(w)
 	r, err := b.flush(ctx, w, b.root)
 	if err != nil {
 		return nil, backend.Hash{}, err

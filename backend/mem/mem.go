@@ -14,13 +14,14 @@ import (
 
 // Compile-time checks that Store implements the backend interfaces.
 var (
-	_ backend.Store         = (*Store)(nil)
-	_ backend.ObjectLister  = (*Store)(nil)
-	_ backend.ObjectScanner = (*Store)(nil)
-	_ backend.ObjectDeleter = (*Store)(nil)
-	_ backend.BatchGetter   = (*Store)(nil)
-	_ backend.RefWatcher    = (*Store)(nil)
-	_ backend.RefCommitter  = (*Store)(nil)
+	_ backend.Store          = (*Store)(nil)
+	_ backend.ObjectLister   = (*Store)(nil)
+	_ backend.ObjectScanner  = (*Store)(nil)
+	_ backend.ObjectDeleter  = (*Store)(nil)
+	_ backend.BatchGetter    = (*Store)(nil)
+	_ backend.RefWatcher     = (*Store)(nil)
+	_ backend.RefCommitter   = (*Store)(nil)
+	_ backend.OwnedCommitter = (*Store)(nil)
 )
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
@@ -37,7 +38,7 @@ const WatchBuffer = watchhub.Buffer
 type Store struct {
 	mu       sync.RWMutex
 	closed   bool
-	objects  map[backend.Hash][]byte
+	objects  objects                 // see objects.go
 	refs     map[string]backend.Hash // never holds ZeroHash
 	watchers watchhub.Hub
 }
@@ -45,7 +46,7 @@ type Store struct {
 // New returns a new, empty Store.
 func New() *Store {
 	return &Store{
-		objects: make(map[backend.Hash][]byte),
+		objects: newObjects(),
 		refs:    make(map[string]backend.Hash),
 	}
 }
@@ -69,7 +70,7 @@ func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
 	if s.closed {
 		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrClosed)
 	}
-	b, ok := s.objects[h]
+	b, ok := s.objects.get(h)
 	if !ok {
 		return nil, fmt.Errorf("mem: get %s: %w", h.Short(), backend.ErrNotFound)
 	}
@@ -93,9 +94,7 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 		return fmt.Errorf("mem: put %d objects: %w", len(objs), backend.ErrClosed)
 	}
 	for i, o := range objs {
-		if _, ok := s.objects[o.Hash]; !ok {
-			s.objects[o.Hash] = copies[i]
-		}
+		s.objects.put(o.Hash, copies[i])
 	}
 	return nil
 }
@@ -113,7 +112,7 @@ func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	}
 	has := make([]bool, len(hs))
 	for i, h := range hs {
-		_, has[i] = s.objects[h]
+		has[i] = s.objects.has(h)
 	}
 	return has, nil
 }
@@ -132,7 +131,7 @@ func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error
 	}
 	out := make([][]byte, len(hs))
 	for i, h := range hs {
-		if b, ok := s.objects[h]; ok {
+		if b, ok := s.objects.get(h); ok {
 			out[i] = clone(b)
 		}
 	}
@@ -156,11 +155,11 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 		return fmt.Errorf("mem: list objects %x: %w", prefix, backend.ErrClosed)
 	}
 	var hs []backend.Hash
-	for h := range s.objects {
+	s.objects.each(func(h backend.Hash) {
 		if bytes.HasPrefix(h[:], prefix) {
 			hs = append(hs, h)
 		}
-	}
+	})
 	s.mu.RUnlock()
 
 	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
@@ -196,7 +195,7 @@ func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) e
 			return fmt.Errorf("mem: scan objects: %w", err)
 		}
 		s.mu.RLock()
-		b, ok := s.objects[h]
+		b, ok := s.objects.get(h)
 		closed := s.closed
 		if ok {
 			b = clone(b)
@@ -227,7 +226,7 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
 		return fmt.Errorf("mem: delete %d objects: %w", len(hs), backend.ErrClosed)
 	}
 	for _, h := range hs {
-		delete(s.objects, h)
+		s.objects.del(h)
 	}
 	return nil
 }
@@ -285,17 +284,28 @@ func (s *Store) ListRefs(ctx context.Context, prefix string) ([]backend.Ref, err
 // absent to absent, which changes nothing. A swap to the same value is
 // reported.
 func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
-	return s.swap(ctx, "compare-and-swap", nil, name, old, new)
+	return s.swap(ctx, "compare-and-swap", nil, false, name, old, new)
 }
 
 // PutAndSwapRef implements backend.RefCommitter: under one lock it checks
 // the ref, stores objs (copied) and moves the ref, or, if the ref is not at
 // old, stores nothing and returns an error wrapping backend.ErrConflict.
 func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
-	return s.swap(ctx, "commit", objs, name, old, new)
+	return s.swap(ctx, "commit", objs, false, name, old, new)
 }
 
-func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) error {
+// PutOwnedAndSwapRef implements backend.OwnedCommitter: it is
+// PutAndSwapRef, but it keeps the Data slices of the objects it stores
+// rather than copies (the caller hands them over: see
+// backend.OwnedCommitter). An empty Data is stored as a non-nil empty
+// slice, so an empty object is still told apart from a missing one.
+func (s *Store) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return s.swap(ctx, "commit", objs, true, name, old, new)
+}
+
+// swap moves ref name from old to new and stores objs with it, copies of
+// their bytes unless owned.
+func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owned bool, name string, old, new backend.Hash) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mem: %s ref %q: %w", op, name, err)
 	}
@@ -313,8 +323,12 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	for _, o := range objs {
-		if _, ok := s.objects[o.Hash]; !ok {
-			s.objects[o.Hash] = clone(o.Data)
+		if !s.objects.has(o.Hash) {
+			b := o.Data
+			if !owned || b == nil {
+				b = clone(b)
+			}
+			s.objects.put(o.Hash, b)
 		}
 	}
 	if new.IsZero() {
@@ -359,7 +373,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.watchers.Close()
-	s.objects, s.refs = nil, nil
+	s.objects, s.refs = objects{}, nil
 	return nil
 }
 

@@ -196,3 +196,136 @@ func TestNoEventForAbsentToAbsent(t *testing.T) {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestPutOwnedKeepsBytes checks the difference between the two commits:
+// PutAndSwapRef stores a copy of each object, PutOwnedAndSwapRef the
+// caller's slice itself (seen here by breaking the ownership contract on
+// purpose after the call), while Get still returns a copy of it and an
+// empty object stays present.
+func TestPutOwnedKeepsBytes(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	copied := []byte("copied")
+	owned := []byte("owned")
+	hc, ho, he := backendtest.HashOf("c"), backendtest.HashOf("o"), backendtest.HashOf("e")
+	c1, c2 := backendtest.HashOf("commit 1"), backendtest.HashOf("commit 2")
+	if err := s.PutAndSwapRef(ctx, []backend.Object{{Hash: hc, Data: copied}}, "r", backend.ZeroHash, c1); err != nil {
+		t.Fatalf("PutAndSwapRef: %v", err)
+	}
+	if err := backend.PutOwnedAndSwapRef(ctx, s, []backend.Object{{Hash: ho, Data: owned}, {Hash: he}}, "r", c1, c2); err != nil {
+		t.Fatalf("PutOwnedAndSwapRef: %v", err)
+	}
+	copied[0], owned[0] = 'X', 'X'
+	got, err := s.GetMany(ctx, []backend.Hash{hc, ho, he})
+	if err != nil {
+		t.Fatalf("GetMany: %v", err)
+	}
+	want := [][]byte{[]byte("copied"), []byte("Xwned"), {}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetMany after writing to the put slices (-want +got):\n%s", diff)
+	}
+	if got[2] == nil {
+		t.Error("the empty owned object reads back as nil (missing)")
+	}
+	got[1][1] = 'Y' // Get's result is a copy: this changes nothing stored
+	if b, err := s.Get(ctx, ho); err != nil || string(b) != "Xwned" {
+		t.Errorf("Get(%s) = %q, %v; want %q", ho.Short(), b, err, "Xwned")
+	}
+	if ref, err := s.GetRef(ctx, "r"); err != nil || ref != c2 {
+		t.Errorf("GetRef(r) = %s, %v; want %s", ref.Short(), err, c2.Short())
+	}
+}
+
+// TestPutOwnedConflictStoresNothing checks that an owned commit whose ref
+// is not at old fails with ErrConflict and stores none of its objects.
+func TestPutOwnedConflictStoresNothing(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	h := backendtest.HashOf("x")
+	err := s.PutOwnedAndSwapRef(ctx, []backend.Object{{Hash: h, Data: []byte("x")}}, "r", backendtest.HashOf("old"), backendtest.HashOf("new"))
+	if !errors.Is(err, backend.ErrConflict) {
+		t.Fatalf("PutOwnedAndSwapRef on a missing ref = %v; want ErrConflict", err)
+	}
+	if has, err := s.Has(ctx, []backend.Hash{h}); err != nil || has[0] {
+		t.Errorf("Has after the failed commit = %v, %v; want [false]", has, err)
+	}
+}
+
+// TestSharedHashPrefix checks objects whose hashes share their first 8
+// bytes (the object table's key; see objects.go): each is stored, read,
+// listed and deleted on its own, whichever of them is deleted first.
+func TestSharedHashPrefix(t *testing.T) {
+	ctx := t.Context()
+	mk := func(last byte) backend.Hash {
+		var h backend.Hash
+		copy(h[:8], "samepref")
+		h[31] = last
+		return h
+	}
+	for _, firstDeleted := range []int{0, 1, 2} {
+		t.Run(fmt.Sprint("delete ", firstDeleted), func(t *testing.T) {
+			s := newStore(t)
+			hs := []backend.Hash{mk(1), mk(2), mk(3)}
+			for i, h := range hs {
+				if err := s.Put(ctx, []backend.Object{{Hash: h, Data: []byte{byte('a' + i)}}}); err != nil {
+					t.Fatalf("Put: %v", err)
+				}
+			}
+			// Putting again changes nothing.
+			if err := s.Put(ctx, []backend.Object{{Hash: hs[1], Data: []byte("other")}}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			got, err := s.GetMany(ctx, hs)
+			if err != nil {
+				t.Fatalf("GetMany: %v", err)
+			}
+			if diff := cmp.Diff([][]byte{[]byte("a"), []byte("b"), []byte("c")}, got); diff != "" {
+				t.Errorf("GetMany (-want +got):\n%s", diff)
+			}
+			if err := s.DeleteObjects(ctx, hs[firstDeleted:firstDeleted+1]); err != nil {
+				t.Fatalf("DeleteObjects: %v", err)
+			}
+			var listed []backend.Hash
+			if err := s.ListObjects(ctx, []byte("same"), func(h backend.Hash) error {
+				listed = append(listed, h)
+				return nil
+			}); err != nil {
+				t.Fatalf("ListObjects: %v", err)
+			}
+			var want []backend.Hash
+			for i, h := range hs {
+				if i != firstDeleted {
+					want = append(want, h)
+				}
+			}
+			if diff := cmp.Diff(want, listed); diff != "" {
+				t.Errorf("ListObjects after deleting %d (-want +got):\n%s", firstDeleted, diff)
+			}
+			has, err := s.Has(ctx, hs)
+			if err != nil {
+				t.Fatalf("Has: %v", err)
+			}
+			wantHas := []bool{true, true, true}
+			wantHas[firstDeleted] = false
+			if diff := cmp.Diff(wantHas, has); diff != "" {
+				t.Errorf("Has after deleting %d (-want +got):\n%s", firstDeleted, diff)
+			}
+			// A new object with the same prefix after the deletion.
+			h4 := mk(4)
+			if err := s.Put(ctx, []backend.Object{{Hash: h4, Data: []byte("d")}}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			if err := s.DeleteObjects(ctx, want); err != nil {
+				t.Fatalf("DeleteObjects: %v", err)
+			}
+			if b, err := s.Get(ctx, h4); err != nil || string(b) != "d" {
+				t.Errorf("Get(h4) = %q, %v; want \"d\"", b, err)
+			}
+			for _, h := range hs {
+				if _, err := s.Get(ctx, h); !errors.Is(err, backend.ErrNotFound) {
+					t.Errorf("Get of a deleted object = %v; want ErrNotFound", err)
+				}
+			}
+		})
+	}
+}

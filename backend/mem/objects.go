@@ -1,0 +1,123 @@
+package mem
+
+import (
+	"encoding/binary"
+
+	"github.com/stratakv/strata/backend"
+)
+
+// objects is the Store's object table: a map keyed by the first 8 bytes of
+// a hash (pointer-free, 16 bytes a slot, so the garbage collector never
+// scans it) to a slot holding the whole hash and the bytes. Slots live in
+// fixed chunks, never moved or copied as the table grows. Two hashes that
+// share their first 8 bytes are told apart by the slot's whole hash: the
+// later one goes to clash, an ordinary map that is empty unless someone
+// stores such hashes on purpose. About 40 bytes an object less than a map
+// keyed by the whole hash, and faster to probe. Not safe for concurrent
+// use: the Store's lock guards it.
+type objects struct {
+	index map[uint64]uint32       // key(h) → position in slots
+	slots [][]objSlot             // chunks of chunkSlots; data nil: free, listed in free
+	n     uint32                  // slots used or freed so far
+	free  []uint32                // free positions in slots
+	clash map[backend.Hash][]byte // objects whose key another hash has
+}
+
+type objSlot struct {
+	hash backend.Hash
+	data []byte // never nil for a stored object
+}
+
+// chunkSlots is the number of slots in a chunk (about 14 KB).
+const chunkSlots = 256
+
+// slot returns the slot at position i.
+func (o *objects) slot(i uint32) *objSlot { return &o.slots[i/chunkSlots][i%chunkSlots] }
+
+func newObjects() objects { return objects{index: make(map[uint64]uint32)} }
+
+func key(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
+
+// get returns the bytes stored under h (not a copy).
+func (o *objects) get(h backend.Hash) ([]byte, bool) {
+	if i, ok := o.index[key(h)]; ok {
+		if sl := o.slot(i); sl.hash == h {
+			return sl.data, true
+		}
+	}
+	if len(o.clash) > 0 {
+		b, ok := o.clash[h]
+		return b, ok
+	}
+	return nil, false
+}
+
+// has reports whether h is stored.
+func (o *objects) has(h backend.Hash) bool {
+	_, ok := o.get(h)
+	return ok
+}
+
+// put stores b (not nil) under h unless h is stored already.
+func (o *objects) put(h backend.Hash, b []byte) {
+	k := key(h)
+	if i, ok := o.index[k]; ok {
+		if o.slot(i).hash == h {
+			return
+		}
+		if _, ok := o.clash[h]; !ok {
+			if o.clash == nil {
+				o.clash = make(map[backend.Hash][]byte)
+			}
+			o.clash[h] = b
+		}
+		return
+	}
+	var i uint32
+	if n := len(o.free); n > 0 {
+		i, o.free = o.free[n-1], o.free[:n-1]
+	} else {
+		if o.n%chunkSlots == 0 {
+			o.slots = append(o.slots, make([]objSlot, chunkSlots))
+		}
+		i = o.n
+		o.n++
+	}
+	*o.slot(i) = objSlot{hash: h, data: b}
+	o.index[k] = i
+}
+
+// del removes h, if stored.
+func (o *objects) del(h backend.Hash) {
+	k := key(h)
+	i, ok := o.index[k]
+	if !ok || o.slot(i).hash != h {
+		delete(o.clash, h)
+		return
+	}
+	*o.slot(i) = objSlot{}
+	o.free = append(o.free, i)
+	delete(o.index, k)
+	// A clashing object with the same key takes the freed place.
+	for ch, b := range o.clash {
+		if key(ch) == k {
+			delete(o.clash, ch)
+			o.put(ch, b)
+			break
+		}
+	}
+}
+
+// each calls fn with every stored hash, in no particular order.
+func (o *objects) each(fn func(backend.Hash)) {
+	for _, c := range o.slots {
+		for i := range c {
+			if c[i].data != nil {
+				fn(c[i].hash)
+			}
+		}
+	}
+	for h := range o.clash {
+		fn(h)
+	}
+}
