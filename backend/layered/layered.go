@@ -640,11 +640,16 @@ func (w *watch) seen(name string, seq uint64, match func(seenEvent) bool) bool {
 
 // expect records an own swap of name from old to h, begun after event
 // number seq, unless the stream has already delivered it (its event can
-// overtake the swap's answer).
+// overtake the swap's answer). A delivered event from old to h proves
+// that only when no earlier own swap of name is still awaited and the
+// state holds h: with A→B→A swaps, an event from old to h can be an
+// earlier swap's, delivered late, and taking it for this one would let
+// the state answer with a value the back has left.
 func (w *watch) expect(name string, old, h backend.Hash, seq uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.seen(name, seq, func(e seenEvent) bool { return e.old == old && e.new == h }) {
+	if len(w.expects[name]) == 0 && w.refs[name] == h &&
+		w.seen(name, seq, func(e seenEvent) bool { return e.old == old && e.new == h }) {
 		return
 	}
 	if w.expects == nil {
