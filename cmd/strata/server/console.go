@@ -18,7 +18,7 @@ func (s *Server) consoleRoutes() {
 		Logger:   s.opts.Logger,
 	})
 	s.handlePublic("/", h)
-	s.register("GET /-/events", s.chain("GET /-/events", s.untilDrain(h), false, true))
+	s.register("GET /-/events", s.chain("GET /-/events", s.untilDrain(s.countStream(h)), false, true))
 }
 
 // untilDrain runs h with a request context that is also cancelled by

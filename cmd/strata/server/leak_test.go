@@ -27,6 +27,7 @@ func TestStreamsLeakNoGoroutines(t *testing.T) {
 	client := &http.Client{Transport: tr}
 	settle := func() int {
 		tr.CloseIdleConnections()
+		http.DefaultClient.CloseIdleConnections() // metric's requests
 		runtime.GC()
 		return runtime.NumGoroutine()
 	}
@@ -55,6 +56,10 @@ func TestStreamsLeakNoGoroutines(t *testing.T) {
 			}
 			defer resp.Body.Close()
 		}
+	}
+	// Every open stream, of every kind, is counted.
+	if m := metric(t, ts.URL, "strata_watch_clients"); m != "9" {
+		t.Errorf("strata_watch_clients = %s with 9 streams open, want 9", m)
 	}
 	if _, err := main.Set(context.Background(), "k", []byte("1")); err != nil {
 		t.Fatal(err)

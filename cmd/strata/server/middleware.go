@@ -51,7 +51,7 @@ func newMetrics() *metrics {
 		}),
 		watchClients: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "strata_watch_clients",
-			Help: "Open watch streams.",
+			Help: "Open watch streams: /v1/watch, the console's live updates (/-/events) and the HTTP store's ref watches (/v1/store/watch).",
 		}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.commits, m.objectsSent, m.watchClients,

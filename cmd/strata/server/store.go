@@ -27,7 +27,7 @@ func (s *Server) storeRoutes() {
 	// Like a stream: no time limit (its ref watches last as long as the
 	// client wants) and no body limit of the server's (the handler caps
 	// its batches itself; docs/PROTOCOL.md).
-	s.register("/v1/store/", s.chain("/v1/store/", s.requireToken(h), false, false))
+	s.register("/v1/store/", s.chain("/v1/store/", s.requireToken(s.countStoreWatch(h)), false, false))
 }
 
 // storeAccess authorizes a request to the HTTP store by the request's
@@ -63,4 +63,17 @@ func (s *Server) storeAccess(r *http.Request, a httpstore.Access) error {
 		}
 	}
 	return fmt.Errorf("%w: the token may not do this write", httpstore.ErrForbidden)
+}
+
+// countStoreWatch is h with the HTTP store's watch streams counted by
+// watching.
+func (s *Server) countStoreWatch(h http.Handler) http.Handler {
+	counted := s.countStream(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/store/watch" {
+			counted.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
