@@ -130,7 +130,7 @@ func New(k Kind, data []byte) (Contents, error) {
 		if err != nil {
 			return Contents{}, fmt.Errorf("%w: JSON: %v", ErrInvalidValue, err)
 		}
-		return Contents{Kind: k, Data: v.appendTo(nil)}, nil
+		return Contents{Kind: k, Data: appendJSON(nil, v)}, nil
 	case KindCounter:
 		n, err := strconv.ParseInt(string(data), 10, 64)
 		if err != nil {

@@ -1,146 +1,56 @@
 package contents
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
+
+	"github.com/stratakv/strata/internal/jsontree"
 )
 
 // maxJSONDepth bounds the nesting of a JSON document, so that a hostile
 // value cannot exhaust the stack of a reader.
 const maxJSONDepth = 1000
 
-// jsonValue is a parsed JSON value. Numbers keep their literal text, so
-// canonical form never changes a number's digits.
-type jsonValue struct {
-	kind    byte // '{' object, '[' array, '"' string, '0' number, 't', 'f', 'n'
-	text    string
-	members []jsonMember // for objects, sorted by name bytes, names unique
-	items   []*jsonValue // for arrays
-}
+// jsonValue is a parsed JSON value (see jsontree.Value): numbers keep
+// their literal text, so canonical form never changes a number's digits.
+type jsonValue = jsontree.Value
 
-type jsonMember struct {
-	name  string
-	value *jsonValue
-}
+type jsonMember = jsontree.Member
 
 // parseJSON parses exactly one JSON document.
 func parseJSON(data []byte) (*jsonValue, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	v, err := parseJSONValue(d, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		if err == nil {
-			return nil, errors.New("more than one value")
-		}
-		return nil, err
-	}
-	return v, nil
+	return jsontree.Parse(data, maxJSONDepth)
 }
 
-func parseJSONValue(d *json.Decoder, depth int) (*jsonValue, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("nested more than %d deep", maxJSONDepth)
-	}
-	tok, err := d.Token()
-	if err == io.EOF {
-		return nil, errors.New("no value")
-	}
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			v := &jsonValue{kind: '{'}
-			seen := map[string]bool{}
-			for d.More() {
-				k, err := d.Token()
-				if err != nil {
-					return nil, err
-				}
-				name := k.(string)
-				if seen[name] {
-					return nil, fmt.Errorf("object has two members named %q", name)
-				}
-				seen[name] = true
-				m, err := parseJSONValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.members = append(v.members, jsonMember{name, m})
-			}
-			if _, err := d.Token(); err != nil { // '}'
-				return nil, err
-			}
-			sort.Slice(v.members, func(i, j int) bool { return v.members[i].name < v.members[j].name })
-			return v, nil
-		case '[':
-			v := &jsonValue{kind: '['}
-			for d.More() {
-				m, err := parseJSONValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.items = append(v.items, m)
-			}
-			if _, err := d.Token(); err != nil { // ']'
-				return nil, err
-			}
-			return v, nil
-		}
-		return nil, fmt.Errorf("unexpected %q", t)
-	case string:
-		return &jsonValue{kind: '"', text: t}, nil
-	case json.Number:
-		return &jsonValue{kind: '0', text: string(t)}, nil
-	case bool:
-		if t {
-			return &jsonValue{kind: 't'}, nil
-		}
-		return &jsonValue{kind: 'f'}, nil
-	case nil:
-		return &jsonValue{kind: 'n'}, nil
-	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
-}
-
-// appendTo appends v's canonical encoding to b: no whitespace, members in
+// appendJSON appends v's canonical encoding to b: no whitespace, members in
 // name order, strings escaped minimally.
-func (v *jsonValue) appendTo(b []byte) []byte {
-	switch v.kind {
+func appendJSON(b []byte, v *jsonValue) []byte {
+	switch v.Kind {
 	case '{':
 		b = append(b, '{')
-		for i, m := range v.members {
+		for i, m := range v.Members {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, m.name)
+			b = appendJSONString(b, m.Name)
 			b = append(b, ':')
-			b = m.value.appendTo(b)
+			b = appendJSON(b, m.Value)
 		}
 		return append(b, '}')
 	case '[':
 		b = append(b, '[')
-		for i, it := range v.items {
+		for i, it := range v.Items {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = it.appendTo(b)
+			b = appendJSON(b, it)
 		}
 		return append(b, ']')
 	case '"':
-		return appendJSONString(b, v.text)
+		return appendJSONString(b, v.Text)
 	case '0':
-		return append(b, v.text...)
+		return append(b, v.Text...)
 	case 't':
 		return append(b, "true"...)
 	case 'f':
@@ -185,7 +95,7 @@ func jsonEqual(a, b *jsonValue) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return string(a.appendTo(nil)) == string(b.appendTo(nil))
+	return string(appendJSON(nil, a)) == string(appendJSON(nil, b))
 }
 
 // jsonPointer extends the JSON Pointer (RFC 6901) p with a member name.
@@ -214,23 +124,23 @@ func mergeJSONValue(base, ours, theirs *jsonValue, p string, prefer Side, cs *[]
 	case jsonEqual(base, theirs):
 		return ours
 	}
-	if ours != nil && theirs != nil && ours.kind == '{' && theirs.kind == '{' {
+	if ours != nil && theirs != nil && ours.Kind == '{' && theirs.Kind == '{' {
 		var bm []jsonMember
-		if base != nil && base.kind == '{' {
-			bm = base.members
+		if base != nil && base.Kind == '{' {
+			bm = base.Members
 		}
-		out := &jsonValue{kind: '{'}
+		out := &jsonValue{Kind: jsontree.Object}
 		find := func(ms []jsonMember, name string) *jsonValue {
-			i := sort.Search(len(ms), func(i int) bool { return ms[i].name >= name })
-			if i < len(ms) && ms[i].name == name {
-				return ms[i].value
+			i := sort.Search(len(ms), func(i int) bool { return ms[i].Name >= name })
+			if i < len(ms) && ms[i].Name == name {
+				return ms[i].Value
 			}
 			return nil
 		}
-		for _, name := range memberNames(bm, ours.members, theirs.members) {
-			v := mergeJSONValue(find(bm, name), find(ours.members, name), find(theirs.members, name), jsonPointer(p, name), prefer, cs)
+		for _, name := range memberNames(bm, ours.Members, theirs.Members) {
+			v := mergeJSONValue(find(bm, name), find(ours.Members, name), find(theirs.Members, name), jsonPointer(p, name), prefer, cs)
 			if v != nil {
-				out.members = append(out.members, jsonMember{name, v})
+				out.Members = append(out.Members, jsonMember{Name: name, Value: v})
 			}
 		}
 		return out
@@ -250,7 +160,7 @@ func memberNames(lists ...[]jsonMember) []string {
 	var names []string
 	for _, l := range lists {
 		for _, m := range l {
-			names = append(names, m.name)
+			names = append(names, m.Name)
 		}
 	}
 	sort.Strings(names)
@@ -295,7 +205,7 @@ func mergeJSON(base *Contents, ours, theirs Contents, prefer Side) (Contents, er
 	if v == nil { // prefer Base, and the base had no document: cannot happen
 		v = o // at the top level, since ours and theirs are both present
 	}
-	return Contents{Kind: KindJSON, Data: v.appendTo(nil)}, nil
+	return Contents{Kind: KindJSON, Data: appendJSON(nil, v)}, nil
 }
 
 func jsonPointers(cs []jsonConflict) []string {

@@ -1,12 +1,12 @@
 package doc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/stratakv/strata/internal/jsontree"
 )
 
 // DecodeJSON parses exactly one JSON document. Numbers keep their literal
@@ -14,89 +14,43 @@ import (
 // document nested deeper than MaxDepth, trailing data or a syntax error
 // return an error wrapping ErrSyntax (naming the byte offset).
 func DecodeJSON(data []byte) (*Value, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	v, err := decodeJSON(d, 0)
-	if err == nil {
-		if _, terr := d.Token(); terr != io.EOF {
-			err = errors.New("data after the document")
-			if terr != nil {
-				err = terr
-			}
-		}
-	}
+	t, err := jsontree.Parse(data, MaxDepth)
 	if err != nil {
-		return nil, fmt.Errorf("%w: JSON near byte %d: %v", ErrSyntax, d.InputOffset(), err)
+		var je *jsontree.Error
+		if !errors.As(err, &je) { // cannot happen: Parse returns *jsontree.Error
+			je = &jsontree.Error{Err: err}
+		}
+		return nil, fmt.Errorf("%w: JSON near byte %d: %v", ErrSyntax, je.Offset, je.Err)
 	}
-	return v, nil
+	return fromTree(t), nil
 }
 
-func decodeJSON(d *json.Decoder, depth int) (*Value, error) {
-	if depth > MaxDepth {
-		return nil, fmt.Errorf("nested more than %d deep", MaxDepth)
-	}
-	tok, err := d.Token()
-	if err == io.EOF {
-		return nil, errors.New("no value")
-	}
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			v := &Value{Kind: Object}
-			seen := map[string]bool{}
-			for d.More() {
-				k, err := d.Token()
-				if err != nil {
-					return nil, err
-				}
-				name, _ := k.(string)
-				if seen[name] {
-					return nil, fmt.Errorf("object has two members named %q", name)
-				}
-				seen[name] = true
-				m, err := decodeJSON(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.Members = append(v.Members, Member{name, m})
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
-			v.Members = sortedMembers(v.Members)
-			return v, nil
-		case '[':
-			v := &Value{Kind: Array, Items: []*Value{}}
-			for d.More() {
-				it, err := decodeJSON(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.Items = append(v.Items, it)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
-			return v, nil
+// fromTree converts a parsed JSON value to a Value (an array's Items are
+// never nil).
+func fromTree(t *jsontree.Value) *Value {
+	switch t.Kind {
+	case jsontree.Object:
+		v := &Value{Kind: Object}
+		for _, m := range t.Members {
+			v.Members = append(v.Members, Member{m.Name, fromTree(m.Value)})
 		}
-		return nil, fmt.Errorf("unexpected %q", rune(t))
-	case string:
-		return &Value{Kind: String, Text: t}, nil
-	case json.Number:
-		return &Value{Kind: Number, Text: t.String()}, nil
-	case bool:
-		if t {
-			return &Value{Kind: Bool, Text: "true"}, nil
+		return v
+	case jsontree.Array:
+		v := &Value{Kind: Array, Items: make([]*Value, 0, len(t.Items))}
+		for _, it := range t.Items {
+			v.Items = append(v.Items, fromTree(it))
 		}
-		return &Value{Kind: Bool, Text: "false"}, nil
-	case nil:
-		return &Value{Kind: Null}, nil
+		return v
+	case jsontree.String:
+		return &Value{Kind: String, Text: t.Text}
+	case jsontree.Number:
+		return &Value{Kind: Number, Text: t.Text}
+	case jsontree.True:
+		return &Value{Kind: Bool, Text: "true"}
+	case jsontree.False:
+		return &Value{Kind: Bool, Text: "false"}
 	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
+	return &Value{Kind: Null}
 }
 
 // AppendJSON appends v's compact JSON text to b (object members sorted by
