@@ -361,24 +361,69 @@ func newCommitJSON(c strata.Commit) commitJSON {
 	return j
 }
 
+// logAnswer is the answer of /v1/log.
+type logAnswer struct {
+	Commits []commitJSON `json:"commits"`
+	// Truncated is set when the answer stopped at a bound (Options.MaxLog
+	// commits, or Options.MaxLogWalk generations with ?path=) and older
+	// matching commits may exist: ask again with rev set to Next.
+	Truncated bool `json:"truncated,omitempty"`
+	// Next is, when Truncated, a revision to continue from: the oldest
+	// commit answered's first parent, or the commit where a ?path= walk
+	// stopped. On a history with merges, continuing from it may show
+	// commits already seen or leave out commits of other lines.
+	Next string `json:"next,omitempty"`
+}
+
 func (s *Server) log(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	n, err := intQuery(r, "n", defaultLogN)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var opts []strata.LogOption
-	if p := r.URL.Query().Get("path"); p != "" {
-		opts = append(opts, strata.PathFilter(p))
+	if n <= 0 || n > s.opts.MaxLog {
+		n = s.opts.MaxLog
 	}
-	cs, err := s.kv.Log(r.Context(), query(r, "rev", defaultBranch), n, opts...)
+	rev := query(r, "rev", defaultBranch)
+	path := r.URL.Query().Get("path")
+	var opts []strata.LogOption
+	if path != "" {
+		opts = append(opts, strata.PathFilter(path), strata.MaxDepth(s.opts.MaxLogWalk))
+	}
+	cs, err := s.kv.Log(ctx, rev, n+1, opts...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Commits []commitJSON `json:"commits"`
-	}{Commits: []commitJSON{}}
+	out := logAnswer{Commits: []commitJSON{}}
+	if len(cs) > n {
+		cs = cs[:n]
+		out.Truncated = true
+		if ps := cs[n-1].Parents; len(ps) > 0 {
+			out.Next = ps[0].String()
+		}
+	} else if path != "" {
+		// The walk may have stopped at MaxLogWalk generations below the
+		// tip (below B of a range A..B) with older history left.
+		tip := rev
+		if _, to, ok := strings.Cut(rev, ".."); ok {
+			tip = to
+		}
+		c, err := s.kv.Commit(ctx, tip)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if c.Height > uint64(s.opts.MaxLogWalk)+1 {
+			out.Truncated = true
+			// The first commit the walk did not visit on tip's first-parent line.
+			next, err := s.kv.Commit(ctx, fmt.Sprintf("%s~%d", c.Hash, s.opts.MaxLogWalk+1))
+			if err == nil {
+				out.Next = next.Hash.String()
+			}
+		}
+	}
 	for _, c := range cs {
 		out.Commits = append(out.Commits, newCommitJSON(c))
 	}
@@ -430,10 +475,17 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 	}
 	out := struct {
 		Changes []changeJSON `json:"changes"`
+		// Truncated is set when more than Options.MaxDiff changes
+		// differ: Changes holds the first MaxDiff of them by path.
+		Truncated bool `json:"truncated,omitempty"`
 	}{Changes: []changeJSON{}}
 	for _, c := range cs {
 		if !underPath(c.Path, path) {
 			continue
+		}
+		if len(out.Changes) == s.opts.MaxDiff {
+			out.Truncated = true
+			break
 		}
 		out.Changes = append(out.Changes, newChangeJSON(c))
 	}

@@ -30,6 +30,16 @@ type Options struct {
 	// WatchHeartbeat is the interval between the heartbeat comments of a
 	// watch stream (watch.go). Zero or negative means DefaultWatchHeartbeat.
 	WatchHeartbeat time.Duration
+	// MaxLog caps the commits one /v1/log answers (?n=0 and any larger n
+	// mean MaxLog). Zero or negative means DefaultMaxLog.
+	MaxLog int
+	// MaxLogWalk caps the generations a /v1/log?path= walks below its
+	// revision looking for commits that changed the path. Zero or
+	// negative means DefaultMaxLogWalk.
+	MaxLogWalk int
+	// MaxDiff caps the changes one /v1/diff answers. Zero or negative
+	// means DefaultMaxDiff.
+	MaxDiff int
 }
 
 // The defaults of Options.
@@ -37,6 +47,9 @@ const (
 	DefaultMaxBody        = 64 << 20
 	DefaultRequestTimeout = 5 * time.Minute
 	DefaultWatchHeartbeat = 15 * time.Second
+	DefaultMaxLog         = 10000
+	DefaultMaxLogWalk     = 100000
+	DefaultMaxDiff        = 10000
 )
 
 // Server serves one store over HTTP. It is safe for concurrent use.
@@ -67,6 +80,15 @@ func New(kv *strata.KV, opts Options) *Server {
 	}
 	if opts.WatchHeartbeat <= 0 {
 		opts.WatchHeartbeat = DefaultWatchHeartbeat
+	}
+	if opts.MaxLog <= 0 {
+		opts.MaxLog = DefaultMaxLog
+	}
+	if opts.MaxLogWalk <= 0 {
+		opts.MaxLogWalk = DefaultMaxLogWalk
+	}
+	if opts.MaxDiff <= 0 {
+		opts.MaxDiff = DefaultMaxDiff
 	}
 	s := &Server{kv: kv, opts: opts, mux: http.NewServeMux(), metrics: newMetrics(), draining: make(chan struct{})}
 	s.routes()
