@@ -138,17 +138,36 @@ func (c *console) session(w http.ResponseWriter, r *http.Request) (s *session, o
 	if c.opts.ReadOnly {
 		s.Grant.Write = false
 	}
-	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
-		s.SID = ck.Value
-	} else if w != nil {
-		b := make([]byte, 18)
-		_, _ = rand.Read(b)
-		s.SID = base64.RawURLEncoding.EncodeToString(b)
-		http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: s.SID, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	}
+	s.SID = browserID(w, r)
 	s.CSRF = c.csrfFor(s.SID, token)
 	return s, true
+}
+
+// browserID returns the value of r's per-browser cookie; if r has none
+// and w is not nil, it makes one and sets it on w ("" if w is nil).
+func browserID(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
+		return ck.Value
+	}
+	if w == nil {
+		return ""
+	}
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	sid := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: sid, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return sid
+}
+
+// signinCSRF is the pre-session CSRF token of the sign-in form of a
+// browser (sid): it keeps another site from signing a visitor in with the
+// other site's token (login CSRF).
+func (c *console) signinCSRF(sid string) string {
+	m := hmac.New(sha256.New, c.csrfKey)
+	m.Write([]byte("signin\x00"))
+	m.Write([]byte(sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // csrfFor is the CSRF token of a browser (sid) signed in with token.
@@ -205,10 +224,15 @@ func (c *console) write(fn pageFunc) http.Handler {
 	})
 }
 
+// signinPage serves the sign-in form, with a pre-session CSRF token bound
+// to the per-browser cookie, which it sets if the browser has none.
 func (c *console) signinPage(w http.ResponseWriter, r *http.Request) {
 	s, _ := c.session(w, r)
+	if s.SID == "" {
+		s.SID = browserID(w, r)
+	}
 	c.render(w, r, http.StatusOK, "signin", &page{Title: "Sign in", S: s, Data: map[string]any{
-		"Next": safeNext(r.URL.Query().Get("next")), "Error": "",
+		"Next": safeNext(r.URL.Query().Get("next")), "Error": "", "CSRF": c.signinCSRF(s.SID),
 	}})
 }
 
@@ -222,9 +246,15 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
+	s.SID = browserID(nil, r)
+	if got := r.PostForm.Get("csrf"); s.SID == "" || got == "" || !hmac.Equal([]byte(got), []byte(c.signinCSRF(s.SID))) {
+		c.fail(w, r, s, http.StatusForbidden, "Refused",
+			errors.New("the sign-in form's CSRF token is missing or wrong: reload the sign-in page and try again"))
+		return
+	}
 	if _, ok := c.opts.Tokens.Lookup(token); !ok {
 		c.render(w, r, http.StatusUnauthorized, "signin", &page{Title: "Sign in", S: s, Data: map[string]any{
-			"Next": next, "Error": "That token is not known to this server.",
+			"Next": next, "Error": "That token is not known to this server.", "CSRF": c.signinCSRF(s.SID),
 		}})
 		return
 	}

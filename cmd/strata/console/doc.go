@@ -23,6 +23,8 @@
 //
 // Writes are POST forms that carry a CSRF token: an HMAC, under a key made
 // for the process, of a random per-browser cookie and the signed-in token.
+// The sign-in form carries one too, bound to the cookie alone (GET /signin
+// sets it), so that another site cannot sign a visitor in with its token.
 // An edit carries the head it was rendered at; if the branch has moved
 // since, the edit is refused as a conflict and shown again, not applied.
 package console

@@ -168,7 +168,7 @@ func signedIn(t *testing.T, base, token string) *http.Client {
 	c := noRedirect()
 	c.Jar = jar
 	if token != "" {
-		code, body, hdr := fetch(t, c, "POST", base+"/signin", url.Values{"token": {token}, "next": {"/tree/main"}})
+		code, body, hdr := fetch(t, c, "POST", base+"/signin", url.Values{"csrf": {signinForm(t, c, base)}, "token": {token}, "next": {"/tree/main"}})
 		if code != http.StatusSeeOther || hdr.Get("Location") != "/tree/main" {
 			t.Fatalf("sign in: %d %s\n%s", code, hdr.Get("Location"), body)
 		}
@@ -180,6 +180,18 @@ func signedIn(t *testing.T, base, token string) *http.Client {
 		}
 	}
 	return c
+}
+
+// signinForm loads the sign-in page with c (which keeps the per-browser
+// cookie it sets) and returns the form's CSRF token.
+func signinForm(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	code, body, _ := fetch(t, c, "GET", base+"/signin", nil)
+	m := csrfRE.FindStringSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("GET /signin: %d, csrf field %v\n%s", code, m, body)
+	}
+	return m[1]
 }
 
 // editForm loads the edit page and returns its CSRF token and head.
@@ -196,6 +208,61 @@ func editForm(t *testing.T, c *http.Client, u string) (csrf, head string) {
 	return m[1], n[1]
 }
 
+// TestSignInCSRF checks that POST /signin needs the pre-session CSRF
+// token that GET /signin binds to the per-browser cookie, so that another
+// site cannot sign a visitor in with its own token (login CSRF).
+func TestSignInCSRF(t *testing.T) {
+	kv, _ := newStore(t)
+	srv := newServer(t, kv, console.Options{Tokens: testTokens(t)})
+	newClient := func() *http.Client {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := noRedirect()
+		c.Jar = jar
+		return c
+	}
+	signedInAs := func(c *http.Client) bool {
+		code, _, _ := fetch(t, c, "GET", srv.URL+"/tree/main", nil)
+		return code == 200
+	}
+	form := func(csrf string) url.Values {
+		v := url.Values{"token": {readToken}, "next": {"/tree/main"}}
+		if csrf != "" {
+			v.Set("csrf", csrf)
+		}
+		return v
+	}
+
+	// A cross-site post: no per-browser cookie, no token.
+	victim := newClient()
+	if code, body, hdr := fetch(t, victim, "POST", srv.URL+"/signin", form("")); code != http.StatusForbidden || hdr.Get("Set-Cookie") != "" {
+		t.Errorf("POST /signin without cookie or csrf: %d, Set-Cookie %q\n%s", code, hdr.Get("Set-Cookie"), body)
+	}
+	// The browser has the cookie (it saw the sign-in page) but the
+	// attacker's form cannot know the token.
+	csrf := signinForm(t, victim, srv.URL)
+	if code, _, _ := fetch(t, victim, "POST", srv.URL+"/signin", form("")); code != http.StatusForbidden {
+		t.Errorf("POST /signin without csrf: %d, want 403", code)
+	}
+	// Another browser's token does not fit this browser's cookie.
+	other := newClient()
+	if code, _, _ := fetch(t, victim, "POST", srv.URL+"/signin", form(signinForm(t, other, srv.URL))); code != http.StatusForbidden {
+		t.Errorf("POST /signin with another browser's csrf: %d, want 403", code)
+	}
+	if signedInAs(victim) {
+		t.Fatal("signed in after refused posts")
+	}
+	// With the form's own token: signed in.
+	if code, _, hdr := fetch(t, victim, "POST", srv.URL+"/signin", form(csrf)); code != http.StatusSeeOther || hdr.Get("Location") != "/tree/main" {
+		t.Fatalf("POST /signin with csrf: %d to %q", code, hdr.Get("Location"))
+	}
+	if !signedInAs(victim) {
+		t.Fatal("not signed in after a post with the csrf token")
+	}
+}
+
 func TestSignInAndGrants(t *testing.T) {
 	kv, _ := newStore(t)
 	srv := newServer(t, kv, console.Options{Tokens: testTokens(t)})
@@ -208,10 +275,10 @@ func TestSignInAndGrants(t *testing.T) {
 	if code, _, _ := fetch(t, anon, "GET", srv.URL+"/-/events?branch=main", nil); code != http.StatusUnauthorized {
 		t.Errorf("anonymous events: %d, want 401", code)
 	}
-	if code, body, _ := fetch(t, anon, "POST", srv.URL+"/signin", url.Values{"token": {"wrong"}}); code != http.StatusUnauthorized || !strings.Contains(body, "not known") {
+	if code, body, _ := fetch(t, anon, "POST", srv.URL+"/signin", url.Values{"csrf": {signinForm(t, anon, srv.URL)}, "token": {"wrong"}}); code != http.StatusUnauthorized || !strings.Contains(body, "not known") {
 		t.Errorf("sign in with a wrong token: %d", code)
 	}
-	if code, _, hdr := fetch(t, anon, "POST", srv.URL+"/signin", url.Values{"token": {readToken}, "next": {"//evil.example/"}}); code != http.StatusSeeOther || hdr.Get("Location") != "/" {
+	if code, _, hdr := fetch(t, anon, "POST", srv.URL+"/signin", url.Values{"csrf": {signinForm(t, anon, srv.URL)}, "token": {readToken}, "next": {"//evil.example/"}}); code != http.StatusSeeOther || hdr.Get("Location") != "/" {
 		t.Errorf("sign in with an off-site next: %d to %q, want 303 to /", code, hdr.Get("Location"))
 	}
 
