@@ -371,7 +371,9 @@ type logAnswer struct {
 	// Next is, when Truncated, a revision to continue from: the oldest
 	// commit answered's first parent, or the commit where a ?path= walk
 	// stopped. On a history with merges, continuing from it may show
-	// commits already seen or leave out commits of other lines.
+	// commits already seen or leave out commits of other lines. It is
+	// empty if there is no such commit (a first-parent line shorter than
+	// the walk's bound).
 	Next string `json:"next,omitempty"`
 }
 
