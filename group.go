@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/stratakv/strata/backend"
@@ -30,7 +31,11 @@ import (
 // ownChange). If the group's write fails otherwise, its outcome is
 // unknown, and every caller whose commit was in the group gets the same
 // error wrapping errCommitFailed. No caller sees success unless its commit
-// landed. See docs/ARCHITECTURE.md, "Group commit".
+// landed. A waiter whose context is done before a committer takes it into
+// a group leaves the queue at once with an error wrapping its context's,
+// nothing written for it (one handed the queue with its context done hands
+// it on); once in a group, it waits for the group's outcome, which may
+// land. See docs/ARCHITECTURE.md, "Group commit".
 
 // writeQueue is the queue of writes to one branch of one KV.
 type writeQueue struct {
@@ -78,11 +83,32 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		w.done = make(chan struct{})
 		q.waiting = append(q.waiting, w)
 		q.mu.Unlock()
-		<-w.done
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			q.mu.Lock()
+			if i := slices.Index(q.waiting, w); i >= 0 {
+				// No committer has taken w yet: it leaves, unwritten.
+				q.waiting = slices.Delete(q.waiting, i, i+1)
+				q.mu.Unlock()
+				return Hash{}, fmt.Errorf("branch %q: %w", b.name, ctx.Err())
+			}
+			q.mu.Unlock()
+			// A committer took w into its group, whose outcome w must
+			// wait for, or handed w the queue: done is closed, or soon.
+			<-w.done
+		}
 		if !w.lead {
 			return w.result()
 		}
 		q.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			// Handed the queue with nothing to commit of its own: w
+			// passes it on and leaves, unwritten.
+			q.handOff()
+			q.mu.Unlock()
+			return Hash{}, fmt.Errorf("branch %q: %w", b.name, err)
+		}
 	}
 	q.busy = true
 	w.self[0] = w
@@ -135,18 +161,24 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 			close(w.done)
 		}
 		q.mu.Lock()
-		if len(q.waiting) == 0 {
-			q.busy = false
-		} else {
-			next := q.waiting[0]
-			q.waiting = q.waiting[1:]
-			next.lead = true
-			close(next.done)
-		}
+		q.handOff()
 		q.mu.Unlock()
 	}()
 	b.commitGroup(ctx, group)
 	finished = true
+}
+
+// handOff hands the queue to the first writer waiting, if any, or leaves
+// it idle. q.mu is held.
+func (q *writeQueue) handOff() {
+	if len(q.waiting) == 0 {
+		q.busy = false
+		return
+	}
+	next := q.waiting[0]
+	q.waiting = q.waiting[1:]
+	next.lead = true
+	close(next.done)
 }
 
 // commitGroup sets the result of every write of ws: it commits their
