@@ -69,6 +69,18 @@ type branchRow struct {
 	Err    string
 }
 
+// refRow is the row of a branch or tag named name at commit head: the
+// commit's metadata, or why it could not be read.
+func (c *console) refRow(ctx context.Context, name string, head strata.Hash) branchRow {
+	row := branchRow{Name: name}
+	if cm, err := c.kv.Commit(ctx, head.String()); err != nil {
+		row.Err = err.Error()
+	} else {
+		row.Commit = cm
+	}
+	return row
+}
+
 func (c *console) branchesPage(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	bs, err := c.kv.Branches(ctx)
@@ -78,13 +90,7 @@ func (c *console) branchesPage(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	rows := make([]branchRow, 0, len(bs))
 	for _, b := range bs {
-		row := branchRow{Name: b.Name}
-		if cm, err := c.kv.Commit(ctx, b.Head.String()); err != nil {
-			row.Err = err.Error()
-		} else {
-			row.Commit = cm
-		}
-		rows = append(rows, row)
+		rows = append(rows, c.refRow(ctx, b.Name, b.Head))
 	}
 	tags, err := c.kv.Tags(ctx)
 	if err != nil {
@@ -93,13 +99,7 @@ func (c *console) branchesPage(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	trows := make([]branchRow, 0, len(tags))
 	for _, t := range tags {
-		row := branchRow{Name: t.Name}
-		if cm, err := c.kv.Commit(ctx, t.Commit.String()); err != nil {
-			row.Err = err.Error()
-		} else {
-			row.Commit = cm
-		}
-		trows = append(trows, row)
+		trows = append(trows, c.refRow(ctx, t.Name, t.Commit))
 	}
 	c.render(w, r, http.StatusOK, "branches", &page{Title: "Branches", S: s, Data: map[string]any{
 		"Branches": rows, "Tags": trows, "CanCreate": s.Grant.Write,
