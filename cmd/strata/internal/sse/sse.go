@@ -9,11 +9,16 @@ import (
 )
 
 // Start answers 200 with the headers of an event stream: its content
-// type, no caching, and no buffering in a reverse proxy.
+// type, Cache-Control: no-store, and no buffering in a reverse proxy.
+// no-store, not no-cache: Chromium keeps a page whose event stream allows
+// caching in its back/forward cache with the stream's connection open,
+// and with a few such pages the browser's six connections to the server
+// are used up and every new page waits (a minute, in the console's
+// browser test).
 func Start(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 }
