@@ -10,11 +10,11 @@ import (
 
 // Start answers 200 with the headers of an event stream: its content
 // type, Cache-Control: no-store, and no buffering in a reverse proxy.
-// no-store, not no-cache: Chromium keeps a page whose event stream allows
-// caching in its back/forward cache with the stream's connection open,
-// and with a few such pages the browser's six connections to the server
-// are used up and every new page waits (a minute, in the console's
-// browser test).
+// no-store, not no-cache: with no-cache, a page of the console's browser
+// test waited a minute to load after a few pages with streams, as if
+// Chromium kept those pages (back/forward cache) with their streams open
+// and had used up its six connections to the server; with no-store it
+// loads at once.
 func Start(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -24,8 +24,7 @@ func TestStream(t *testing.T) {
 	if ct := w.Header().Get("Content-Type"); ct != "text/event-stream" || !w.Flushed {
 		t.Errorf("Content-Type %q, flushed %v", ct, w.Flushed)
 	}
-	// no-store keeps a page with a stream out of the browser's
-	// back/forward cache, whose open streams would use up its connections.
+	// no-store, not no-cache: see Start.
 	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
