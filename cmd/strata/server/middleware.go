@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -75,10 +76,32 @@ func (s *Server) handle(pattern string, h http.Handler) {
 	s.register(pattern, s.chain(pattern, s.requireToken(h), true, true))
 }
 
-// handleStream is handle without the write deadline, for responses that
-// last as long as the client wants (the watch stream).
+// handleStream is handle for a long-lived response (the watch stream):
+// without the write deadline, and made a stream (see stream).
 func (s *Server) handleStream(pattern string, h http.Handler) {
-	s.register(pattern, s.chain(pattern, s.requireToken(h), false, true))
+	s.register(pattern, s.chain(pattern, s.requireToken(s.stream(h)), false, true))
+}
+
+// stream is h as a long-lived response that lasts until its request's
+// context is done: counted in the watch-clients gauge while it runs, and
+// with a context that Drain also cancels, so it ends when the server shuts
+// down. Every stream route goes through it: /v1/watch, the console's
+// /-/events and the HTTP store's /v1/store/watch.
+func (s *Server) stream(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.metrics.watchClients.Inc()
+		defer s.metrics.watchClients.Dec()
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-s.draining:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // handlePublic is handle without authentication, for /healthz, /metrics

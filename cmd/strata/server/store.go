@@ -65,10 +65,10 @@ func (s *Server) storeAccess(r *http.Request, a httpstore.Access) error {
 	return fmt.Errorf("%w: the token may not do this write", httpstore.ErrForbidden)
 }
 
-// countStoreWatch is h with the HTTP store's watch streams counted by
-// watching.
+// countStoreWatch is h with the HTTP store's watch requests made streams
+// (see stream).
 func (s *Server) countStoreWatch(h http.Handler) http.Handler {
-	counted := s.countStream(h)
+	counted := s.stream(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/store/watch" {
 			counted.ServeHTTP(w, r)

@@ -55,8 +55,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("watch: the connection cannot stream"))
 		return
 	}
-	defer s.watching()()
-	ctx := r.Context()
+	ctx := r.Context() // also done on Drain (handleStream)
 	opts := []strata.WatchOption{strata.WatchPrefix(r.URL.Query().Get("prefix"))}
 	since := r.URL.Query().Get("since")
 	if since == "" {
@@ -97,8 +96,6 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			err = sse.Comment(w, "ping")
 		case <-ctx.Done():
 			return
-		case <-s.draining:
-			return
 		}
 		if err != nil {
 			return // the client went away
@@ -119,20 +116,4 @@ func writeMove(w http.ResponseWriter, ev strata.Event) error {
 		e.Changes[i] = newChangeJSON(c)
 	}
 	return sse.Event(w, e.New, "move", e)
-}
-
-// watching counts an open watch stream (/v1/watch, the console's
-// /-/events, the HTTP store's /v1/store/watch) in the watch-clients gauge
-// and returns the function that uncounts it.
-func (s *Server) watching() (done func()) {
-	s.metrics.watchClients.Inc()
-	return s.metrics.watchClients.Dec
-}
-
-// countStream is h with every request counted by watching.
-func (s *Server) countStream(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer s.watching()()
-		h.ServeHTTP(w, r)
-	})
 }
