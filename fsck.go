@@ -254,7 +254,7 @@ func (f *fsck) tree(ctx context.Context, h Hash, where string) error {
 				return err
 			}
 		}
-		for _, c := range x.Children {
+		for c := range x.Children() {
 			// A part of the same directory: the path does not grow.
 			if err := f.tree(ctx, c.Hash, where); err != nil {
 				return err

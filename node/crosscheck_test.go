@@ -351,3 +351,103 @@ func TestEncodeRejectsLongInline(t *testing.T) {
 		t.Error("EncodeIndex with a 33-byte inline self value: no error")
 	}
 }
+
+// TestTrieMatchesIndex checks the encoded form of an index object against
+// the decoded one: NewTrie encodes exactly as EncodeIndex, DecodeTrie
+// reads what DecodeIndex reads, and every child read from the encoding
+// (by position, by byte, as refs) is the decoded one.
+func TestTrieMatchesIndex(t *testing.T) {
+	rng := seed(t)
+	for i := range 200 {
+		x := randIndex(rng)
+		want, err := node.EncodeIndex(x)
+		if err != nil {
+			t.Fatalf("index %d: %v", i, err)
+		}
+		kids := append([]node.Child(nil), x.Children...)
+		made, err := node.NewTrie(x.Prefix, x.Self, kids)
+		if err != nil {
+			t.Fatalf("index %d: NewTrie: %v", i, err)
+		}
+		clear(kids) // NewTrie must not keep the caller's slice
+		read, err := node.DecodeTrie(want)
+		if err != nil {
+			t.Fatalf("index %d: DecodeTrie: %v", i, err)
+		}
+		for name, tr := range map[string]*node.Trie{"NewTrie": made, "DecodeTrie": read} {
+			if !bytes.Equal(tr.Encoded(), want) {
+				t.Fatalf("index %d: %s encoding\n%x\nEncodeIndex\n%x", i, name, tr.Encoded(), want)
+			}
+			if o, _ := node.IndexObject(x); tr.Object().Hash != o.Hash {
+				t.Fatalf("index %d: %s hash %s, IndexObject %s", i, name, tr.Object().Hash, o.Hash)
+			}
+			if !cmp.Equal(x, tr.Index(), equateEmpty) {
+				t.Fatalf("index %d: %s decoded (-want +got):\n%s", i, name, cmp.Diff(x, tr.Index(), equateEmpty))
+			}
+			if tr.Prefix != x.Prefix || tr.Count != x.Count || !tr.Self.Equal(x.Self) || tr.NumChildren() != len(x.Children) {
+				t.Fatalf("index %d: %s header %q %d %v %d, want %q %d %v %d", i, name,
+					tr.Prefix, tr.Count, tr.Self, tr.NumChildren(), x.Prefix, x.Count, x.Self, len(x.Children))
+			}
+			for b := range 256 {
+				gc, gok := tr.ChildFor(byte(b))
+				wc, wok := x.ChildFor(byte(b))
+				if gc != wc || gok != wok {
+					t.Fatalf("index %d: %s ChildFor(%d) = %v %v, want %v %v", i, name, b, gc, gok, wc, wok)
+				}
+			}
+			var got []node.Child
+			for c := range tr.Children() {
+				got = append(got, c)
+			}
+			if !cmp.Equal(x.Children, got) {
+				t.Fatalf("index %d: %s Children (-want +got):\n%s", i, name, cmp.Diff(x.Children, got))
+			}
+			if !cmp.Equal(x.Refs(), tr.Refs()) {
+				t.Fatalf("index %d: %s Refs (-want +got):\n%s", i, name, cmp.Diff(x.Refs(), tr.Refs()))
+			}
+		}
+	}
+}
+
+// TestNewTrieRejects checks that NewTrie refuses what EncodeIndex refuses:
+// an index that is not canonical, or a self entry that cannot be encoded.
+func TestNewTrieRejects(t *testing.T) {
+	long := node.Entry{Name: "a", Kind: node.KindInline, Inline: make([]byte, node.MaxInline+1)}
+	ok := node.Entry{Name: "a", Kind: node.KindInline, Inline: []byte("v")}
+	for name, c := range map[string]struct {
+		prefix string
+		self   *node.Entry
+		kids   []node.Child
+	}{
+		"long inline self":   {"a", &long, []node.Child{{Byte: 'b', Count: 200}}},
+		"one child, no self": {"a", nil, []node.Child{{Byte: 'b', Count: 200}}},
+		"small":              {"a", &ok, []node.Child{{Byte: 'b', Count: 50}, {Byte: 'c', Count: 50}}},
+		"unsorted":           {"a", nil, []node.Child{{Byte: 'c', Count: 100}, {Byte: 'b', Count: 100}}},
+		"empty child":        {"a", nil, []node.Child{{Byte: 'b', Count: 200}, {Byte: 'c'}}},
+		"slash":              {"a", nil, []node.Child{{Byte: '/', Count: 100}, {Byte: 'c', Count: 100}}},
+		"overflow":           {"a", nil, []node.Child{{Byte: 'b', Count: 1 << 63}, {Byte: 'c', Count: 1 << 63}}},
+	} {
+		if _, err := node.NewTrie(c.prefix, c.self, c.kids); err == nil {
+			t.Errorf("%s: NewTrie: no error", name)
+		}
+		x := &node.Index{Prefix: c.prefix, Self: c.self, Children: c.kids}
+		if c.self != nil {
+			x.Count++
+		}
+		for _, k := range c.kids {
+			x.Count += k.Count
+		}
+		if _, err := node.EncodeIndex(x); err == nil {
+			t.Errorf("%s: EncodeIndex: no error (the case does not test NewTrie)", name)
+		}
+	}
+}
+
+// TestNewTrieAllocates checks that making a Trie allocates its encoding
+// and its header only.
+func TestNewTrieAllocates(t *testing.T) {
+	x := randIndex(seed(t))
+	if a := testing.AllocsPerRun(20, func() { _, _ = node.NewTrie(x.Prefix, x.Self, x.Children) }); a != 2 {
+		t.Errorf("%v allocations per NewTrie, want 2", a)
+	}
+}

@@ -111,20 +111,36 @@ func (x *Index) check() error {
 // hash bin32]...] sorted by byte. The result is a fresh slice the caller
 // owns, allocated once at its exact size.
 func EncodeIndex(x *Index) ([]byte, error) {
+	if err := x.checkEncodable(); err != nil {
+		return nil, err
+	}
+	return appendIndex(make([]byte, 0, indexSize(x)), x), nil
+}
+
+// checkEncodable returns the error EncodeIndex returns for x, if any.
+func (x *Index) checkEncodable() error {
 	if err := x.check(); err != nil {
-		return nil, fmt.Errorf("node: index: %v", err)
+		return fmt.Errorf("node: index: %v", err)
 	}
 	if x.Self != nil {
-		if err := checkInline(x.Self); err != nil {
-			return nil, err
-		}
+		return checkInline(x.Self)
 	}
+	return nil
+}
+
+// indexSize is the size of x's encoding.
+func indexSize(x *Index) int {
 	size := codec.SizeHeader(4) + codec.SizeString(len(x.Prefix)) + codec.SizeUint64 +
 		1 + codec.SizeArrayLen(len(x.Children)) + len(x.Children)*minChildSize
 	if x.Self != nil {
 		size += codec.SizeUint8 + refSize(x.Self)
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+// appendIndex appends x's encoding (x checked by checkEncodable) to b.
+// The children come last, each exactly minChildSize bytes (see Trie).
+func appendIndex(b []byte, x *Index) []byte {
 	b = codec.AppendHeader(b, codec.TagIndex, 4)
 	b = codec.AppendString(b, x.Prefix)
 	b = codec.AppendUint64(b, x.Count)
@@ -143,7 +159,7 @@ func EncodeIndex(x *Index) ([]byte, error) {
 		b = codec.AppendUint64(b, c.Count)
 		b = codec.AppendHash(b, &c.Hash)
 	}
-	return b, nil
+	return b
 }
 
 // minChildSize is the bytes an encoded index child takes: fixarray, a

@@ -12,11 +12,12 @@ import (
 	"github.com/stratakv/strata/internal/codec"
 )
 
-// Dir is a decoded directory object: exactly one of Leaf and Index is set.
-// Dirs returned by a Store are shared and must not be modified.
+// Dir is a decoded directory object: exactly one of Leaf (a node) and
+// Index (an index object) is set, each held as its encoding. Dirs returned
+// by a Store are shared and must not be modified.
 type Dir struct {
 	Leaf  *Leaf
-	Index *Index
+	Index *Trie
 }
 
 // Len returns the number of entries in the directory, in O(1).
@@ -85,7 +86,7 @@ func (s *Store) Load(ctx context.Context, h backend.Hash) (Dir, error) {
 	var d Dir
 	switch tag, _ := codec.TagOf(b); tag {
 	case codec.TagIndex:
-		d.Index, err = DecodeIndex(b)
+		d.Index, err = DecodeTrie(b)
 	default:
 		d.Leaf, err = DecodeLeaf(b)
 	}
@@ -109,14 +110,16 @@ func (s *Store) Remember(h backend.Hash, v any, size int) {
 	}
 }
 
-// RememberDir is Remember for a directory, without boxing it.
-func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
+// RememberDir is Remember for a directory, without boxing it. A Dir holds
+// its encoding, so its cost is measured from d itself; size is there for
+// symmetry with Remember and not otherwise used.
+func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 	if s.cache != nil {
 		var v any = d.Leaf // unboxed: a pointer in an interface
 		if d.Index != nil {
 			v = d.Index
 		}
-		s.cache.add(h, v, dirCost(d, size))
+		s.cache.add(h, v, dirCost(d))
 	}
 }
 
@@ -124,14 +127,14 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
 // slot and the map entry.
 const slotCost = 128
 
-// dirCost estimates the memory a cached directory object whose encoding
-// has size bytes holds: a leaf its encoding and offsets, an index about
-// twice its encoding once decoded.
-func dirCost(d Dir, size int) int64 {
+// dirCost estimates the memory a cached directory object holds: a leaf
+// its encoding and offsets, an index its encoding, a Trie and perhaps a
+// self entry.
+func dirCost(d Dir) int64 {
 	if d.Leaf != nil {
 		return int64(cap(d.Leaf.data)+4*cap(d.Leaf.offs)) + 48 + slotCost
 	}
-	return int64(size)*2 + slotCost
+	return int64(cap(d.Index.data)) + 64 + slotCost
 }
 
 // Cached returns the decoded object h if the cache holds it. Objects are
@@ -161,7 +164,7 @@ type cache struct {
 
 type cacheSlot struct {
 	h    backend.Hash
-	v    any // the decoded object: a *Leaf, an *Index or another
+	v    any // the decoded object: a *Leaf, a *Trie or another
 	size int32
 	used atomic.Bool // referenced since the sweep last passed
 	live bool
@@ -202,7 +205,7 @@ func (c *cache) get(h backend.Hash) (any, bool) {
 	switch v := sl.v.(type) {
 	case *Leaf:
 		return Dir{Leaf: v}, true
-	case *Index:
+	case *Trie:
 		return Dir{Index: v}, true
 	}
 	return sl.v, true
@@ -215,7 +218,7 @@ func (c *cache) getDir(h backend.Hash) (Dir, bool) {
 		switch v := sl.v.(type) {
 		case *Leaf:
 			return Dir{Leaf: v}, true
-		case *Index:
+		case *Trie:
 			return Dir{Index: v}, true
 		}
 	}

@@ -83,7 +83,7 @@ func checkDir(t *testing.T, st *node.Store, h backend.Hash, prefix string) []str
 	if x.Self != nil {
 		names = append(names, x.Self.Name)
 	}
-	for _, c := range x.Children {
+	for c := range x.Children() {
 		sub := checkDir(t, st, c.Hash, x.Prefix+string([]byte{c.Byte}))
 		if len(sub) != int(c.Count) {
 			t.Fatalf("child %q counts %d, holds %d", x.Prefix+string([]byte{c.Byte}), c.Count, len(sub))

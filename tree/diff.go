@@ -103,18 +103,18 @@ func pairs(ctx context.Context, st dirLoader, a, b backend.Hash, fn func(ea, eb 
 			if err := self(xa.Self, xb.Self); err != nil {
 				return err
 			}
-			i, j := 0, 0
-			for i < len(xa.Children) || j < len(xb.Children) {
+			i, j, na, nb := 0, 0, xa.NumChildren(), xb.NumChildren()
+			for i < na || j < nb {
 				var ha, hb backend.Hash
 				switch {
-				case j == len(xb.Children) || (i < len(xa.Children) && xa.Children[i].Byte < xb.Children[j].Byte):
-					ha = xa.Children[i].Hash
+				case j == nb || (i < na && xa.Child(i).Byte < xb.Child(j).Byte):
+					ha = xa.Child(i).Hash
 					i++
-				case i == len(xa.Children) || xb.Children[j].Byte < xa.Children[i].Byte:
-					hb = xb.Children[j].Hash
+				case i == na || xb.Child(j).Byte < xa.Child(i).Byte:
+					hb = xb.Child(j).Hash
 					j++
 				default:
-					ha, hb = xa.Children[i].Hash, xb.Children[j].Hash
+					ha, hb = xa.Child(i).Hash, xb.Child(j).Hash
 					i++
 					j++
 				}
@@ -130,7 +130,7 @@ func pairs(ctx context.Context, st dirLoader, a, b backend.Hash, fn func(ea, eb 
 			}
 			c := xb.Prefix[len(xa.Prefix)]
 			matched := false
-			for _, ch := range xa.Children {
+			for ch := range xa.Children() {
 				other := backend.Hash{}
 				if ch.Byte == c {
 					other, matched = b, true
@@ -150,7 +150,7 @@ func pairs(ctx context.Context, st dirLoader, a, b backend.Hash, fn func(ea, eb 
 			}
 			c := xa.Prefix[len(xb.Prefix)]
 			matched := false
-			for _, ch := range xb.Children {
+			for ch := range xb.Children() {
 				other := backend.Hash{}
 				if ch.Byte == c {
 					other, matched = a, true

@@ -116,7 +116,7 @@ func iterate(ctx context.Context, st dirLoader, h backend.Hash, after string, ha
 		}
 	}
 children:
-	for _, c := range x.Children {
+	for c := range x.Children() {
 		if int(c.Byte) < from {
 			continue
 		}
@@ -160,6 +160,11 @@ type writer struct {
 	pending []pendingObj         // in the order they were made
 	byHash  map[backend.Hash]int // index in pending; made once it is long (see get)
 	pool    *pool                // made by the first parallel step (see each)
+	// kids is a stack of index children under construction: apply
+	// pushes a level's new children above those of its callers' levels
+	// and pops them once the level's index is made, so a small write
+	// reuses one buffer for every level.
+	kids []node.Child
 }
 
 type pendingObj struct {
@@ -195,7 +200,7 @@ func putWriter(w *writer) {
 		return
 	}
 	clear(w.pending)
-	*w = writer{pending: w.pending[:0]}
+	*w = writer{pending: w.pending[:0], kids: w.kids[:0]}
 	writers.Put(w)
 }
 
@@ -298,8 +303,8 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 			if s := d.Index.Self; s != nil && s.Kind != node.KindInline {
 				mark(s.Hash)
 			}
-			for i := range d.Index.Children {
-				mark(d.Index.Children[i].Hash)
+			for i := range d.Index.NumChildren() {
+				mark(d.Index.Child(i).Hash)
 			}
 		}
 	}
@@ -406,12 +411,12 @@ func (w *writer) index(ctx context.Context, p string, self *node.Entry, children
 	case self == nil && len(live) == 1:
 		return ref{live[0].Hash, int(count)}, nil
 	}
-	x := &node.Index{Prefix: p, Count: count, Self: self, Children: live}
-	o, err := node.IndexObject(x)
+	t, err := node.NewTrie(p, self, live)
 	if err != nil {
 		return ref{}, err
 	}
-	w.add(o, node.Dir{Index: x})
+	o := t.Object()
+	w.add(o, node.Dir{Index: t})
 	return ref{o.Hash, int(count)}, nil
 }
 
@@ -473,45 +478,52 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		i++
 	}
 	rest := edits[i:]
-	// At most one child per old child and per edit.
-	children := make([]node.Child, 0, min(len(x.Children)+len(rest), 256))
-	ci := 0
-	for len(rest) > 0 || ci < len(x.Children) {
+	// The new children go on the writer's stack of children (see
+	// writer.kids), above those of the levels being applied around this
+	// one; the recursive calls below push and pop their own above them.
+	base := len(w.kids)
+	defer func() { w.kids = w.kids[:base] }()
+	ci, nc := 0, x.NumChildren()
+	for len(rest) > 0 || ci < nc {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0].Name, p) {
 			rest = rest[1:] // a deletion of a name outside the prefix
 			continue
 		}
+		var old node.Child
+		if ci < nc {
+			old = x.Child(ci)
+		}
 		var b byte
 		switch {
 		case len(rest) == 0:
-			b = x.Children[ci].Byte
-		case ci == len(x.Children) || rest[0].Name[len(p)] < x.Children[ci].Byte:
+			b = old.Byte
+		case ci == nc || rest[0].Name[len(p)] < old.Byte:
 			b = rest[0].Name[len(p)]
 		default:
-			b = x.Children[ci].Byte
+			b = old.Byte
 		}
 		j := 0
 		for j < len(rest) && strings.HasPrefix(rest[j].Name, p) && rest[j].Name[len(p)] == b {
 			j++
 		}
-		var old backend.Hash
-		if ci < len(x.Children) && x.Children[ci].Byte == b {
+		var oldHash backend.Hash
+		if ci < nc && old.Byte == b {
 			if j == 0 { // untouched: keep it as it is, without loading it
-				children = append(children, x.Children[ci])
+				w.kids = append(w.kids, old)
 				ci++
 				continue
 			}
-			old = x.Children[ci].Hash
+			oldHash = old.Hash
 			ci++
 		}
-		r, err := w.apply(ctx, old, rest[:j])
+		r, err := w.apply(ctx, oldHash, rest[:j])
 		if err != nil {
 			return ref{}, err
 		}
-		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
+		w.kids = append(w.kids, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
 		rest = rest[j:]
 	}
-	return w.index(ctx, p, self, children)
+	return w.index(ctx, p, self, w.kids[base:])
 }
 
 // around builds the directory whose names share only the prefix newP: the

@@ -159,11 +159,11 @@ func (w *writer) seed(o backend.Object) error {
 		}
 		w.add(o, node.Dir{Leaf: l})
 	case codec.TagIndex:
-		x, err := node.DecodeIndex(o.Data)
+		t, err := node.DecodeTrie(o.Data)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Hash, err)
 		}
-		w.add(o, node.Dir{Index: x})
+		w.add(o, node.Dir{Index: t})
 	default:
 		w.add(o, node.Dir{})
 	}

@@ -67,7 +67,7 @@ func (w *newObjs) parts(ctx context.Context, a backend.Hash, da node.Dir, b back
 			if err := w.entry(ctx, xa.Self, xb.Self); err != nil {
 				return err
 			}
-			for _, cb := range xb.Children {
+			for cb := range xb.Children() {
 				ca, _ := xa.ChildFor(cb.Byte)
 				if err := w.dir(ctx, ca.Hash, cb.Hash); err != nil {
 					return err
@@ -88,7 +88,7 @@ func (w *newObjs) parts(ctx context.Context, a backend.Hash, da node.Dir, b back
 				return err
 			}
 			c := xa.Prefix[len(xb.Prefix)]
-			for _, cb := range xb.Children {
+			for cb := range xb.Children() {
 				var ca backend.Hash
 				if cb.Byte == c {
 					ca = a
@@ -130,7 +130,7 @@ func (w *newObjs) all(ctx context.Context, a backend.Hash, d node.Dir, old map[s
 			return err
 		}
 	}
-	for _, c := range x.Children {
+	for c := range x.Children() {
 		if c.Hash == a || !w.visit(c.Hash) {
 			continue
 		}

@@ -1,0 +1,158 @@
+package node
+
+import (
+	"encoding/binary"
+	"iter"
+	"unsafe"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/internal/codec"
+)
+
+// Trie is an index object (one level of a large directory, see Index) held
+// as its canonical encoding: the form a Store caches and a tree edit
+// writes. Its prefix, count and self entry are decoded; its children are
+// read from the encoding on demand, without allocating, since every
+// encoded child has the same size and the children end the encoding. It
+// costs the encoded bytes and a small header, where a decoded Index costs
+// about twice that.
+//
+// A Trie is immutable and safe for concurrent use. Prefix, Count and Self
+// must not be modified; Self (nil if the directory has no entry named
+// Prefix) is shared.
+type Trie struct {
+	Prefix string // the longest common prefix of the names below it
+	Count  uint64 // entries in the whole directory below this index
+	Self   *Entry // the entry named Prefix, or nil
+	data   []byte // the canonical encoding (EncodeIndex)
+	n      int    // children
+}
+
+// Offsets within an encoded child: fixarray, 0xcc byte, 0xcf count (8
+// bytes), 0xc4 0x20 hash (32 bytes).
+const (
+	childByteAt  = 2
+	childCountAt = 4
+	childHashAt  = 14
+)
+
+// NewTrie encodes the index object made of self (nil for none) and
+// children (sorted by byte, none empty) under prefix, its count the sum of
+// theirs. It returns an error if EncodeIndex would for that Index. It
+// copies what it needs of children; self is kept, and must not be
+// modified afterwards.
+func NewTrie(prefix string, self *Entry, children []Child) (*Trie, error) {
+	var count uint64
+	if self != nil {
+		count++
+	}
+	for i := range children {
+		count += children[i].Count // an overflow fails the check below
+	}
+	x := Index{Prefix: prefix, Count: count, Self: self, Children: children}
+	if err := x.checkEncodable(); err != nil {
+		return nil, err
+	}
+	data := appendIndex(make([]byte, 0, indexSize(&x)), &x)
+	return newTrie(data, &x), nil
+}
+
+// newTrie returns the Trie of x, whose encoding is data; the prefix
+// aliases data.
+func newTrie(data []byte, x *Index) *Trie {
+	t := &Trie{Count: x.Count, Self: x.Self, data: data, n: len(x.Children)}
+	if n := len(x.Prefix); n > 0 {
+		at := codec.SizeHeader(4) + codec.SizeString(n) - n
+		t.Prefix = unsafe.String(&data[at], n)
+	}
+	return t
+}
+
+// DecodeTrie decodes an encoded Index as a Trie, checking it exactly as
+// DecodeIndex does; errors wrap backend.ErrCorrupt. The Trie keeps b: the
+// caller must not modify b afterwards.
+func DecodeTrie(b []byte) (*Trie, error) {
+	x, err := DecodeIndex(b)
+	if err != nil {
+		return nil, err
+	}
+	return newTrie(b, x), nil
+}
+
+// NumChildren returns the number of children.
+func (t *Trie) NumChildren() int { return t.n }
+
+// child returns the encoding of child i (0 <= i < NumChildren).
+func (t *Trie) child(i int) []byte {
+	at := len(t.data) - (t.n-i)*minChildSize
+	return t.data[at : at+minChildSize : at+minChildSize]
+}
+
+// Child returns child i (0 <= i < NumChildren), in byte order.
+func (t *Trie) Child(i int) Child {
+	c := t.child(i)
+	ch := Child{Byte: c[childByteAt], Count: binary.BigEndian.Uint64(c[childCountAt:])}
+	copy(ch.Hash[:], c[childHashAt:])
+	return ch
+}
+
+// Children yields every child in byte order, decoding each as it goes.
+func (t *Trie) Children() iter.Seq[Child] {
+	return func(yield func(Child) bool) {
+		for i := range t.n {
+			if !yield(t.Child(i)) {
+				return
+			}
+		}
+	}
+}
+
+// ChildFor returns the child holding names that continue Prefix with b.
+func (t *Trie) ChildFor(b byte) (Child, bool) {
+	lo, hi := 0, t.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.child(m)[childByteAt] < b {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < t.n && t.child(lo)[childByteAt] == b {
+		return t.Child(lo), true
+	}
+	return Child{}, false
+}
+
+// Refs returns the hashes t refers to (its self entry's, then its
+// children's), as Index.Refs does.
+func (t *Trie) Refs() []backend.Hash {
+	hs := make([]backend.Hash, 0, t.n+1)
+	if t.Self != nil && t.Self.Kind != KindInline {
+		hs = append(hs, t.Self.Hash)
+	}
+	for i := range t.n {
+		hs = append(hs, t.Child(i).Hash)
+	}
+	return hs
+}
+
+// Index returns t decoded, in a fresh Index the caller owns (its Self is
+// shared with t).
+func (t *Trie) Index() *Index {
+	x := &Index{Prefix: t.Prefix, Count: t.Count, Self: t.Self, Children: make([]Child, t.n)}
+	for i := range x.Children {
+		x.Children[i] = t.Child(i)
+	}
+	return x
+}
+
+// Encoded returns t's canonical encoding, whose BLAKE3 hash names it. The
+// bytes are shared and must not be modified.
+func (t *Trie) Encoded() []byte { return t.data }
+
+// Object returns t's encoding keyed by its hash, ready for
+// ObjectStore.Put. The Data is shared with t and must not be modified.
+func (t *Trie) Object() backend.Object {
+	return backend.Object{Hash: codec.Sum(t.data), Data: t.data}
+}
