@@ -94,7 +94,7 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 		return fmt.Errorf("mem: put %d objects: %w", len(objs), backend.ErrClosed)
 	}
 	for i, o := range objs {
-		s.objects.put(o.Hash, copies[i])
+		s.objects.put(o.Hash, copies[i], true)
 	}
 	return nil
 }
@@ -323,13 +323,7 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owne
 		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	for _, o := range objs {
-		if !s.objects.has(o.Hash) {
-			b := o.Data
-			if !owned || b == nil {
-				b = clone(b)
-			}
-			s.objects.put(o.Hash, b)
-		}
+		s.objects.put(o.Hash, o.Data, owned)
 	}
 	if new.IsZero() {
 		delete(s.refs, name)

@@ -58,8 +58,10 @@ func (o *objects) has(h backend.Hash) bool {
 	return ok
 }
 
-// put stores b (not nil) under h unless h is stored already.
-func (o *objects) put(h backend.Hash, b []byte) {
+// put stores b under h unless h is stored already, probing the table
+// once: b itself if owned (the table then owns it) and not nil, else a
+// copy (made only if h is new).
+func (o *objects) put(h backend.Hash, b []byte, owned bool) {
 	k := key(h)
 	if i, ok := o.index[k]; ok {
 		if o.slot(i).hash == h {
@@ -69,10 +71,11 @@ func (o *objects) put(h backend.Hash, b []byte) {
 			if o.clash == nil {
 				o.clash = make(map[backend.Hash][]byte)
 			}
-			o.clash[h] = b
+			o.clash[h] = own(b, owned)
 		}
 		return
 	}
+	b = own(b, owned)
 	var i uint32
 	if n := len(o.free); n > 0 {
 		i, o.free = o.free[n-1], o.free[:n-1]
@@ -102,7 +105,7 @@ func (o *objects) del(h backend.Hash) {
 	for ch, b := range o.clash {
 		if key(ch) == k {
 			delete(o.clash, ch)
-			o.put(ch, b)
+			o.put(ch, b, true)
 			break
 		}
 	}
@@ -120,4 +123,13 @@ func (o *objects) each(fn func(backend.Hash)) {
 	for h := range o.clash {
 		fn(h)
 	}
+}
+
+// own returns b if owned and not nil, else a copy of it (never nil: a
+// slot with nil data is free).
+func own(b []byte, owned bool) []byte {
+	if owned && b != nil {
+		return b
+	}
+	return clone(b)
 }
