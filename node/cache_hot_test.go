@@ -29,7 +29,7 @@ func TestCacheBound(t *testing.T) {
 		if c.size > c.max {
 			t.Fatalf("after %d adds: size %d > max %d", i, c.size, c.max)
 		}
-		if j, ok := c.items[cacheKey(hashN(i))]; !ok || c.slots[j].v != i { // look without reading
+		if j, ok := c.items[cacheKey(hashN(i))]; !ok || c.at(j).v != i { // look without reading
 			t.Fatalf("object %d just added is not cached", i)
 		}
 	}
@@ -92,8 +92,8 @@ func TestCacheKeyCollision(t *testing.T) {
 	if v, ok := c.get(a); ok {
 		t.Fatalf("get a = %v after b took its key; want a miss", v)
 	}
-	if c.size != 100 || len(c.items) != 1 || len(c.slots) != 1 || len(c.free) != 0 {
+	if c.size != 100 || len(c.items) != 1 || c.n != 1 || len(c.free) != 0 {
 		t.Fatalf("size %d, %d items, %d slots (%d free); want 100, 1, 1 (0): b reuses a's slot",
-			c.size, len(c.items), len(c.slots), len(c.free))
+			c.size, len(c.items), c.n, len(c.free))
 	}
 }

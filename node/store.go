@@ -157,10 +157,20 @@ type cache struct {
 	max   int64
 	size  int64
 	items map[uint64]int32 // cacheKey(hash) -> index in slots
-	slots []cacheSlot
+	// slots are held in fixed chunks, never moved or copied as the cache
+	// grows: growing costs each slot once, not about twice as doubling
+	// an array would.
+	slots []*[cacheChunk]cacheSlot
+	n     int32   // slots in use or free
 	free  []int32 // empty slots
-	hand  int     // the next slot the sweep looks at
+	hand  int32   // the next slot the sweep looks at
 }
+
+// cacheChunk is the number of slots in a chunk (14 KB).
+const cacheChunk = 256
+
+// at returns slot i (0 <= i < c.n).
+func (c *cache) at(i int32) *cacheSlot { return &c.slots[i/cacheChunk][i%cacheChunk] }
 
 type cacheSlot struct {
 	h    backend.Hash
@@ -185,10 +195,13 @@ func cacheKey(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) 
 // slot returns h's slot, marked used, or nil. The caller holds c.mu.
 func (c *cache) slot(h backend.Hash) *cacheSlot {
 	i, ok := c.items[cacheKey(h)]
-	if !ok || c.slots[i].h != h {
+	if !ok {
 		return nil
 	}
-	sl := &c.slots[i]
+	sl := c.at(i)
+	if sl.h != h {
+		return nil
+	}
 	if !sl.used.Load() {
 		sl.used.Store(true)
 	}
@@ -232,44 +245,37 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i, ok := c.items[cacheKey(h)]; ok {
-		if c.slots[i].h == h {
+		if c.at(i).h == h {
 			return
 		}
 		c.evict(i) // another hash with the same key
 	}
 	for c.size+size > c.max { // make room first: the new entry is never the one evicted
-		if c.hand >= len(c.slots) {
+		if c.hand >= c.n {
 			c.hand = 0
 		}
 		j := c.hand
 		c.hand++
-		sl := &c.slots[j]
+		sl := c.at(j)
 		switch {
 		case !sl.live:
 		case sl.used.Load():
 			sl.used.Store(false)
 		default:
-			c.evict(int32(j))
+			c.evict(j)
 		}
 	}
 	var i int32
 	if n := len(c.free); n > 0 {
 		i, c.free = c.free[n-1], c.free[:n-1]
 	} else {
-		// Slots hold an atomic.Bool, so they grow by hand, not by append.
-		if len(c.slots) == cap(c.slots) {
-			grown := make([]cacheSlot, len(c.slots), max(16, 2*cap(c.slots)))
-			for j := range c.slots {
-				o, g := &c.slots[j], &grown[j]
-				g.h, g.v, g.size, g.live = o.h, o.v, o.size, o.live
-				g.used.Store(o.used.Load())
-			}
-			c.slots = grown
+		if c.n%cacheChunk == 0 {
+			c.slots = append(c.slots, new([cacheChunk]cacheSlot))
 		}
-		c.slots = c.slots[:len(c.slots)+1]
-		i = int32(len(c.slots) - 1)
+		i = c.n
+		c.n++
 	}
-	sl := &c.slots[i]
+	sl := c.at(i)
 	sl.h, sl.v, sl.size, sl.live = h, v, int32(size), true
 	sl.used.Store(false)
 	c.items[cacheKey(h)] = i
@@ -278,7 +284,7 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 
 // evict empties the live slot i. The caller holds c.mu for writing.
 func (c *cache) evict(i int32) {
-	sl := &c.slots[i]
+	sl := c.at(i)
 	delete(c.items, cacheKey(sl.h))
 	c.size -= int64(sl.size)
 	sl.v, sl.live = nil, false
