@@ -149,7 +149,8 @@ func (g *graph) entry(ctx context.Context, h backend.Hash) (e GraphEntry, loaded
 	}
 	e = GraphEntry{Commit: h, Height: cm.Height, Parents: cm.Parents}
 	if !g.consume {
-		g.known[h] = &e
+		k := e // a copy, so that e itself stays off the heap
+		g.known[h] = &k
 	}
 	if g.refs != nil && cm.Height%RunLen == 0 {
 		if err := g.readRun(ctx, e); err != nil && ctx.Err() != nil {
@@ -169,6 +170,11 @@ func (g *graph) readRun(ctx context.Context, e GraphEntry) error {
 	if err != nil {
 		return err
 	}
+	return g.readRunAt(ctx, e, rh)
+}
+
+// readRunAt is readRun of the run object rh, which e's ref names.
+func (g *graph) readRunAt(ctx context.Context, e GraphEntry, rh backend.Hash) error {
 	b, err := codec.Read(ctx, g.s, rh)
 	if err != nil {
 		return err
@@ -237,7 +243,7 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 			return written, err
 		}
 		if e.Height%RunLen == 0 && !g.runs[h] && (loaded || g.readRun(ctx, e) != nil) {
-			ok, err := g.writeRun(ctx, s, e, shallow)
+			ok, err := g.writeRun(ctx, s, e, shallow, false)
 			if err != nil {
 				return written, err
 			}
@@ -260,19 +266,22 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 // ref races and damaged refs are handled as WriteGraph does; a missing
 // ancestor returns the error of Load and writes nothing.
 func WriteRun(ctx context.Context, s backend.Store, c Cache, h backend.Hash, shallow map[backend.Hash]bool) (bool, error) {
-	g := newGraph(s, c)
-	e, _, err := g.entry(ctx, h)
-	if err != nil || e.Height%RunLen != 0 || g.runs[h] {
+	cm, err := Load(ctx, s, c, h)
+	if err != nil || cm.Height%RunLen != 0 {
 		return false, err
 	}
-	return g.writeRun(ctx, s, e, shallow)
+	g := newGraph(s, c)
+	g.consume = true // each ancestor is asked for once
+	return g.writeRun(ctx, s, GraphEntry{Commit: h, Height: cm.Height, Parents: cm.Parents}, shallow, true)
 }
 
 // writeRun builds the run starting at e, stores it and points its ref at
 // it (replacing a damaged ref's value; leaving a concurrent writer's).
 // A ref whose value is damaged is left alone (searches ignore it; repair
-// it with the ref store's repair tools), and so reported by false.
-func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, shallow map[backend.Hash]bool) (bool, error) {
+// it with the ref store's repair tools), and so reported by false. With
+// check, a run the ref already names that agrees with e is kept, and
+// reported by false; without, the caller has found none.
+func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, shallow map[backend.Hash]bool, check bool) (bool, error) {
 	name := GraphRefPrefix + e.Commit.String()
 	old, err := s.GetRef(ctx, name)
 	switch {
@@ -282,8 +291,11 @@ func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, sha
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("commit-graph ref of %s: %w", e.Commit.Short(), err)
+	case check && g.readRunAt(ctx, e, old) == nil:
+		return false, nil
 	}
-	es := []GraphEntry{e}
+	es := make([]GraphEntry, 1, RunLen)
+	es[0] = e
 	for len(es) < RunLen && len(es[len(es)-1].Parents) > 0 {
 		if shallow[es[len(es)-1].Commit] {
 			return false, nil // a run past a cut would list absent commits
@@ -297,8 +309,8 @@ func (g *graph) writeRun(ctx context.Context, s backend.Store, e GraphEntry, sha
 	b := EncodeRun(es)
 	o := backend.Object{Hash: codec.Sum(b), Data: b}
 	// One atomic write (one sync on a durable backend) for the run and
-	// its ref.
-	if err := backend.PutAndSwapRef(ctx, s, []backend.Object{o}, name, old, o.Hash); err != nil {
+	// its ref; b is fresh and never written again, so it is handed over.
+	if err := backend.PutOwnedAndSwapRef(ctx, s, []backend.Object{o}, name, old, o.Hash); err != nil {
 		if errors.Is(err, backend.ErrConflict) {
 			return false, nil // another writer got there first
 		}
