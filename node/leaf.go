@@ -21,6 +21,7 @@ import (
 type Leaf struct {
 	data []byte   // the canonical encoding (Encode of its entries)
 	offs []uint32 // offs[i]: where entry i's name header starts in data
+	refs bool     // some entry may not be inline (false: none is)
 }
 
 // Len returns the number of entries.
@@ -120,6 +121,13 @@ func (l *Leaf) Refs() []backend.Hash {
 	return hs
 }
 
+// HasRefs reports whether some entry may refer to another object (a
+// contents object or a directory): false means every entry is an inline
+// value, so a walk of the object graph need not read the entries. It may
+// report true for a leaf made by Edit whose referring entries were all
+// replaced or deleted.
+func (l *Leaf) HasRefs() bool { return l.refs }
+
 // Object returns the leaf's encoding keyed by its hash, ready for
 // ObjectStore.Put. The Data is shared with the leaf and must not be
 // modified.
@@ -146,6 +154,9 @@ func NewLeaf(es []Entry) (*Leaf, error) {
 	l.data, err = encode(es, l.offs)
 	if err != nil {
 		return nil, err
+	}
+	for i := range es {
+		l.refs = l.refs || es[i].Kind != KindInline
 	}
 	return l, nil
 }
@@ -199,6 +210,8 @@ func DecodeLeaf(b []byte) (*Leaf, error) {
 				}
 			} else if _, err := r.Hash("entry hash"); err != nil {
 				return codec.Corruptf(codec.TagNode, "entry %q: %v", name, err)
+			} else {
+				l.refs = true
 			}
 		}
 		return nil
@@ -265,6 +278,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	out = codec.AppendHeader(out, codec.TagNode, 1)
 	out = codec.AppendArrayLen(out, n)
 	offs := make([]uint32, 0, n)
+	refs := l.refs          // may stay true if the edits remove every referring entry
 	i := 0                  // the next old entry to copy
 	copyTo := func(j int) { // copies old entries i..j-1
 		if i >= j {
@@ -291,10 +305,11 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 			out = append(out, 0x93) // fixarray of 3
 			offs = append(offs, uint32(len(out)))
 			out = appendEntry(out, &ed.Entry)
+			refs = refs || ed.Entry.Kind != KindInline
 		}
 	}
 	copyTo(len(l.offs))
-	return &Leaf{data: out, offs: offs}, true, nil
+	return &Leaf{data: out, offs: offs, refs: refs}, true, nil
 }
 
 // bodyStart returns where the first entry starts (its fixarray byte), or

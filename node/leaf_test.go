@@ -151,6 +151,9 @@ func TestLeafEdit(t *testing.T) {
 		if es := got.Entries(); !sameEntries(want, es) {
 			t.Fatalf("edited entries (-want +got):\n%s", cmp.Diff(want, es, cmpopts.EquateEmpty()))
 		}
+		if l.HasRefs() != hasRef(n.Entries) || hasRef(want) && !got.HasRefs() {
+			t.Fatalf("HasRefs: %v before (want %v), %v after (refs: %v)", l.HasRefs(), hasRef(n.Entries), got.HasRefs(), hasRef(want))
+		}
 	}
 	t.Logf("fits %d, overflows %d", fits, overflows)
 	// A full leaf: replacing an entry fits, adding one does not.
@@ -256,4 +259,57 @@ func sameEntries(a, b []node.Entry) bool {
 		}
 	}
 	return true
+}
+
+func hasRef(es []node.Entry) bool {
+	for _, e := range es {
+		if e.Kind != node.KindInline {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLeafHasRefs checks that a leaf of inline values only says so,
+// however it was made, and one with a contents object or a directory
+// entry does not.
+func TestLeafHasRefs(t *testing.T) {
+	inline := []node.Entry{{Name: "a", Kind: node.KindInline, Inline: []byte("1")}, {Name: "b", Kind: node.KindInline}}
+	l, err := node.NewLeaf(inline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := node.DecodeLeaf(l.Encoded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, _, err := l.Edit([]node.Edit{{Name: "c", Entry: node.Entry{Name: "c", Kind: node.KindInline}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]*node.Leaf{"NewLeaf": l, "DecodeLeaf": back, "Edit": same} {
+		if l.HasRefs() {
+			t.Errorf("%s of inline values only: HasRefs true", name)
+		}
+	}
+	for _, k := range []node.Kind{node.KindContents, node.KindNode} {
+		ed := node.Edit{Name: "c", Entry: node.Entry{Name: "c", Kind: k, Hash: backend.Hash{1}}}
+		withRef, _, err := l.Edit([]node.Edit{ed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := node.DecodeLeaf(withRef.Encoded())
+		if err != nil {
+			t.Fatal(err)
+		}
+		made, err := node.NewLeaf(append(append([]node.Entry(nil), inline...), ed.Entry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, l := range map[string]*node.Leaf{"NewLeaf": made, "DecodeLeaf": back, "Edit": withRef} {
+			if !l.HasRefs() {
+				t.Errorf("%s with a kind %d entry: HasRefs false", name, k)
+			}
+		}
+	}
 }

@@ -293,7 +293,7 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 		n++
 		// The objects a directory refers to, read from its decoded form.
 		switch d := p.dir; {
-		case d.Leaf != nil:
+		case d.Leaf != nil && d.Leaf.HasRefs():
 			for i := range d.Leaf.Len() {
 				if e := d.Leaf.Entry(i); e.Kind != node.KindInline {
 					mark(e.Hash)
