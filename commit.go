@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -183,10 +184,30 @@ func (kv *KV) land(ctx context.Context, name string, old, new Hash, objs []backe
 }
 
 // lastHead returns the head this KV last wrote to branch name, if any.
-func (kv *KV) lastHead(name string) (Hash, bool) {
-	v, ok := kv.heads.Load(name)
-	if !ok {
-		return Hash{}, false
+func (kv *KV) lastHead(name string) (Hash, bool) { return kv.heads.Load(name) }
+
+// lastHeads maps branch names to heads (see lastHead). It is safe for
+// concurrent use, and storing a branch's head again allocates nothing
+// (a sync.Map boxes every value it stores).
+type lastHeads struct {
+	mu sync.Mutex
+	m  map[string]Hash
+}
+
+// Store records h as branch name's head.
+func (l *lastHeads) Store(name string, h Hash) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = make(map[string]Hash)
 	}
-	return v.(Hash), true
+	l.m[name] = h
+}
+
+// Load returns the head recorded for branch name, if any.
+func (l *lastHeads) Load(name string) (Hash, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h, ok := l.m[name]
+	return h, ok
 }

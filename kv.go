@@ -55,8 +55,8 @@ import (
 // processes) may share a backend that supports it: all shared state lives
 // in the backend, and branches move only by compare-and-swap.
 type KV struct {
-	heads    sync.Map // branch name -> Hash: the head this KV last wrote
-	queues   sync.Map // branch name -> *writeQueue: see group.go
+	heads    lastHeads // branch name -> the head this KV last wrote
+	queues   sync.Map  // branch name -> *writeQueue: see group.go
 	store    backend.Store
 	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store
