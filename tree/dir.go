@@ -163,8 +163,10 @@ type writer struct {
 	// kids is a stack of index children under construction: apply
 	// pushes a level's new children above those of its callers' levels
 	// and pops them once the level's index is made, so a small write
-	// reuses one buffer for every level.
-	kids []node.Child
+	// reuses one buffer for every level. edits is the same for the
+	// edits Builder.flush gives apply, one directory level at a time.
+	kids  []node.Child
+	edits []edit
 }
 
 type pendingObj struct {
@@ -180,8 +182,9 @@ func newWriter(st *node.Store) *writer { return &writer{st: st, pending: make([]
 // beside the objects themselves.
 var writers = sync.Pool{New: func() any { return newWriter(nil) }}
 
-// maxPooled is the longest pending list a writer kept for reuse may have:
-// a bulk write's writer is left to the garbage collector.
+// maxPooled is the longest pending list (and edit stack; 4× for the
+// children stack) a writer kept for reuse may have: a bulk write's writer
+// is left to the garbage collector.
 const maxPooled = 64
 
 // getWriter returns an empty writer over st, new or reused.
@@ -196,11 +199,11 @@ func getWriter(st *node.Store) *writer {
 // objects referred to (the objects, the decoded directories) is not
 // touched, only w's references to them are dropped.
 func putWriter(w *writer) {
-	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled {
+	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.kids) > 4*maxPooled {
 		return
 	}
 	clear(w.pending)
-	*w = writer{pending: w.pending[:0], kids: w.kids[:0]}
+	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0]}
 	writers.Put(w)
 }
 

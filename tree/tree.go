@@ -703,12 +703,18 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			return ref{}, err
 		}
 	}
-	edits := make([]edit, 0, len(kids))
+	// The edits go on the writer's stack of edits, above those of the
+	// directories being flushed around this one (see writer.edits).
+	base := len(w.edits)
+	defer func() {
+		clear(w.edits[base:]) // they refer to values: do not keep them alive
+		w.edits = w.edits[:base]
+	}()
 	for _, c := range kids {
 		name := c.name
 		switch {
 		case c.deleted:
-			edits = append(edits, edit{Name: name, Del: true})
+			w.edits = append(w.edits, edit{Name: name, Del: true})
 		case c.dir != nil:
 			var r ref
 			var err error
@@ -721,15 +727,15 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 				return ref{}, err
 			}
 			if r.count == 0 {
-				edits = append(edits, edit{Name: name, Del: true})
+				w.edits = append(w.edits, edit{Name: name, Del: true})
 			} else {
-				edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
+				w.edits = append(w.edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
 			}
 		case !c.stored.IsZero():
-			edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindContents, Hash: c.stored}})
+			w.edits = append(w.edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindContents, Hash: c.stored}})
 		default:
-			edits = append(edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
+			w.edits = append(w.edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
 		}
 	}
-	return w.apply(ctx, d.base, edits)
+	return w.apply(ctx, d.base, w.edits[base:])
 }
