@@ -246,13 +246,17 @@ type Edit struct {
 // an entry is one Encode refuses.
 func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	n := len(l.offs)
-	grow := 0 // bytes the new entries add
+	grow := 0         // bytes the new entries add
+	var found8 [8]int // where the first 8 edits go, so the copy below need not search again
 	for k := range edits {
 		ed := &edits[k]
 		if k > 0 && edits[k-1].Name >= ed.Name {
 			return nil, false, fmt.Errorf("node: edits %q and %q are not sorted and unique", edits[k-1].Name, ed.Name)
 		}
 		i := l.Search(ed.Name)
+		if k < len(found8) {
+			found8[k] = i
+		}
 		found := i < len(l.offs) && l.Name(i) == ed.Name
 		switch {
 		case ed.Del && found:
@@ -296,7 +300,12 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	}
 	for k := range edits {
 		ed := &edits[k]
-		j := l.Search(ed.Name)
+		var j int
+		if k < len(found8) {
+			j = found8[k]
+		} else {
+			j = l.Search(ed.Name)
+		}
 		copyTo(j)
 		if i < len(l.offs) && l.Name(i) == ed.Name {
 			i++ // replaced or deleted
