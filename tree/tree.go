@@ -172,7 +172,9 @@ func (t *Tree) SubtreeHash(ctx context.Context, path []string) (backend.Hash, bo
 
 // Builder returns a new mutable overlay on t.
 func (t *Tree) Builder() *Builder {
-	return &Builder{st: t.st, base: t.root, root: &mdir{base: t.root}}
+	b := &Builder{st: t.st, base: t.root, first: mdir{base: t.root}}
+	b.root = &b.first
+	return b
 }
 
 func notFound(path []string, why string) error {
@@ -189,9 +191,10 @@ func notDir(path []string, why string) error {
 // Builder records changes to a tree in memory. It is not safe for
 // concurrent use. Reads through a Builder see its own changes.
 type Builder struct {
-	st   *node.Store
-	base backend.Hash
-	root *mdir
+	st    *node.Store
+	base  backend.Hash
+	root  *mdir
+	first mdir // the root's first state, allocated with the Builder
 }
 
 // mdir is a directory in a Builder's overlay: a stored base directory (the
@@ -630,9 +633,24 @@ func (d *mdir) kid(name string) *change {
 	if n := len(d.order); n > 0 && name < d.order[n-1].name {
 		d.shuffled = true
 	}
+	if d.order == nil {
+		// The first change and the list holding it in one allocation:
+		// most directories a write changes get one change.
+		f := &firstChange{c: change{name: name}}
+		f.list[0] = &f.c
+		d.order = f.list[:]
+		return &f.c
+	}
 	c := &change{name: name}
 	d.order = append(d.order, c)
 	return c
+}
+
+// firstChange is a directory's first change record with room for the
+// pointer to it in mdir.order.
+type firstChange struct {
+	c    change
+	list [1]*change
 }
 
 // sortedKids returns d's changes in name order.
