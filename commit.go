@@ -121,15 +121,18 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 // reads commits where a run is missing, and WriteCommitGraph fills the
 // gaps). Runs of commits that arrive otherwise (fetch, fast-forward) are
 // written by WriteCommitGraph.
+//
+// It does not list the shallow cuts (kv.shallowSet), which costs a scan of
+// every ref on mem and Redis, and so grows with the history (one graph ref
+// per commit.RunLen commits): a run that would reach past a cut needs the
+// cut's parents, which are absent by design, so writing it fails there
+// and is ignored. Should a cut's parent be stored after all, the run lists
+// true heights and parents, and searches never go past a cut anyway.
 func (kv *KV) keepGraph(ctx context.Context, h Hash, height uint64) {
 	if height%commit.RunLen != 0 || ctx.Err() != nil {
 		return
 	}
-	shallow, err := kv.shallowSet(ctx)
-	if err != nil {
-		return
-	}
-	_, _ = commit.WriteRun(ctx, kv.store, kv.nodes, h, shallow)
+	_, _ = commit.WriteRun(ctx, kv.store, kv.nodes, h, nil)
 }
 
 // buildCommit builds the commit object of tree with parents at height,

@@ -122,3 +122,56 @@ func TestCommitGraphKeptByCommits(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitGraphKeptPastShallowCut: commits on a shallow clone keep the
+// commit graph without listing the shallow cuts, and so write no run that
+// would reach past a cut (its ancestors are absent): the run of the first
+// commit whose run would start above the cut and end below it is not
+// written, a later one that fits above the cut is, and the clone stays
+// clean (fsck, merge bases).
+func TestCommitGraphKeptPastShallowCut(t *testing.T) {
+	src := openMem(t)
+	for i := range 100 {
+		if _, err := src.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%7), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := openMem(t)
+	if _, err := strata.Clone(ctx, src, dst, strata.Depth(10)); err != nil { // the cut is at height 91
+		t.Fatal(err)
+	}
+	main := dst.Branch("main")
+	for i := range 100 { // heights 101 to 200: runs would start at 128 (reaching 65) and 192 (reaching 129)
+		if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%7), []byte(fmt.Sprint(1000+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := dst.Log(ctx, "main", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, c := range log {
+		if c.Height == 192 {
+			want = append(want, commit.GraphRefPrefix+c.Hash.String())
+		}
+	}
+	refs, err := dst.Backend().ListRefs(ctx, commit.GraphRefPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, r := range refs {
+		got = append(got, r.Name)
+	}
+	if len(want) != 1 {
+		t.Fatalf("no commit at height 192 in the log (%d commits)", len(log))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("commit-graph refs (-the run above the cut +refs):\n%s", diff)
+	}
+	if _, err := dst.MergeBase(ctx, "main", "main~50"); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, dst)
+}

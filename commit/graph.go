@@ -264,7 +264,8 @@ func WriteGraph(ctx context.Context, s backend.Store, c Cache, heads []backend.H
 // commit adds, reading the RunLen-1 first-parent ancestors it lists (from
 // c when they are cached) and not the rest of the history. Shallow, run
 // ref races and damaged refs are handled as WriteGraph does; a missing
-// ancestor returns the error of Load and writes nothing.
+// ancestor returns the error of Load and writes nothing. A nil shallow
+// checks no cuts: a run past one then fails at the cut's absent parent.
 func WriteRun(ctx context.Context, s backend.Store, c Cache, h backend.Hash, shallow map[backend.Hash]bool) (bool, error) {
 	cm, err := Load(ctx, s, c, h)
 	if err != nil || cm.Height%RunLen != 0 {
