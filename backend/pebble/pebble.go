@@ -518,24 +518,15 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) (err error) {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	setObjects(b, objs)
+	for _, o := range objs {
+		if err := b.Set(objKey(o.Hash), o.Data, nil); err != nil {
+			return s.fail(op, err)
+		}
+	}
 	if err := b.Commit(pdb.Sync); err != nil {
 		return s.fail(op, err)
 	}
 	return nil
-}
-
-// setObjects adds a Set of every object of objs, under its object key, to
-// b, which must not be indexed. Each key and value is copied straight into
-// the batch's buffer.
-func setObjects(b *pdb.Batch, objs []backend.Object) {
-	for _, o := range objs {
-		d := b.SetDeferred(1+backend.HashSize, len(o.Data))
-		d.Key[0] = objTag
-		copy(d.Key[1:], o.Hash[:])
-		copy(d.Value, o.Data)
-		_ = d.Finish() // only an indexed batch can fail here
-	}
 }
 
 // Has reports, for each hash, whether it is stored; the result has len(hs)
@@ -1030,7 +1021,11 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 
 	b := s.db.NewBatch()
 	defer b.Close()
-	setObjects(b, objs)
+	for _, o := range objs {
+		if err := b.Set(objKey(o.Hash), o.Data, nil); err != nil {
+			return s.fail(op, err)
+		}
+	}
 	switch {
 	case cur == new:
 		// Already in place, and durable: every write here is synced.
