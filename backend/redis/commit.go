@@ -12,34 +12,39 @@ import (
 var _ backend.RefCommitter = (*Store)(nil)
 
 // commitMaxObjects and commitMaxBytes bound the commits that PutAndSwapRef
-// sends as one script: a script blocks the server while it runs, so a large
-// commit (a bulk load) goes out as a pipeline and a separate swap instead.
+// sends as one MSET and script: MSET blocks the server while it runs, and
+// the script takes every object key as an argument, so a large commit (a
+// bulk load) goes out as Put's pipeline and a separate swap instead.
 const (
 	commitMaxObjects = 256
 	commitMaxBytes   = 1 << 20
 )
 
-// commitScript is casScript that first checks the ref and then stores the
-// objects of the commit: KEYS[1] is the refs hash and KEYS[2..] the object
-// keys; ARGV is the ref name, the old and new hashes, the events channel,
-// then the objects' bytes in the order of their keys. It returns what
-// casScript returns; on a conflict it stores nothing.
+// commitScript moves the ref of a commit whose objects the MSET sent just
+// before it on the same connection has stored: KEYS[1] is the refs hash
+// and KEYS[2..] the object keys; ARGV is the ref name, the old and new
+// hashes and the events channel, as for casScript. It checks the ref as
+// casScript does (returning the current value on a conflict), then that
+// every object key exists (returning 0, and moving nothing, if one does
+// not: the MSET failed), then moves the ref as casScript does and
+// returns 1.
 var commitScript = goredis.NewScript(commitLua)
 
 // commitLua is the source of commitScript, quoted in docs/FORMAT.md: the
-// ref check, the objects, then the ref move.
+// ref check, the objects' check, then the ref move.
 const commitLua = luaCheckRef + `
-for i = 2, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i + 3])
-end
+if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) ~= #KEYS - 1 then return 0 end
 ` + luaMoveRef
 
 // PutAndSwapRef implements backend.RefCommitter. On a single server, a
-// small commit (at most 256 objects and 1 MiB) is one script that checks
-// the ref, stores the objects and moves the ref atomically: one round
-// trip, and on a conflict nothing is stored. A larger commit, a Cluster
-// (whose objects live on other nodes than the refs key) and a store with
-// wait=N take two round trips: Put's pipeline, then CompareAndSwapRef.
+// small commit (at most 256 objects and 1 MiB) is one round trip: a
+// pipeline of one MSET of the objects and commitScript, which checks the
+// ref, checks that the objects are stored and moves the ref, atomically.
+// The objects are stored whether or not the ref moves (on a conflict they
+// stay, unreferenced, for garbage collection); the ref moves only if every
+// object is stored. A larger commit, a Cluster (whose objects live on
+// other nodes than the refs key) and a store with wait=N take two round
+// trips: Put's pipeline, then CompareAndSwapRef.
 func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
 	size := 0
 	for _, o := range objs {
@@ -57,17 +62,33 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	}
 	keys := make([]string, 1, 1+len(objs))
 	keys[0] = s.refsKey
-	args := make([]any, 4, 4+len(objs))
-	args[0], args[1], args[2], args[3] = name, old[:], new[:], s.channel
+	pairs := make([]any, 0, 2*len(objs))
 	for _, o := range objs {
-		keys = append(keys, s.objKey(o.Hash))
+		k := s.objKey(o.Hash)
 		data := o.Data
 		if data == nil {
 			data = []byte{}
 		}
-		args = append(args, data)
+		keys = append(keys, k)
+		pairs = append(pairs, k, data)
 	}
-	res, err := commitScript.Run(ctx, s.client, keys, args...).Result()
+	args := []any{name, old[:], new[:], s.channel}
+	pipe := s.client.Pipeline()
+	var mset *goredis.StatusCmd
+	if len(objs) > 0 {
+		mset = pipe.MSet(ctx, pairs...)
+	}
+	move := commitScript.EvalSha(ctx, pipe, keys, args...)
+	_, _ = pipe.Exec(ctx) // the first error of the two commands, checked one by one
+	if mset != nil {
+		if err := mset.Err(); err != nil {
+			return s.fail(ctx, op+": store objects", err)
+		}
+	}
+	res, err := move.Result()
+	if goredis.HasErrorPrefix(err, "NOSCRIPT") { // the script did not run: send its source
+		res, err = commitScript.Eval(ctx, s.client, keys, args...).Result()
+	}
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}

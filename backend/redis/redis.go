@@ -675,12 +675,16 @@ func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new bac
 }
 
 // swapResult turns the reply of casScript or commitScript into an error:
-// nil for success (1), and for a conflict (the current value) an error
+// nil for success (1); for a conflict (the current value) an error
 // wrapping backend.ErrConflict (backend.ErrExists if old is the zero hash)
-// that names both values.
+// that names both values; for commitScript's missing objects (0) an error
+// saying the ref did not move.
 func (s *Store) swapResult(op string, res any, old backend.Hash) error {
 	switch v := res.(type) {
 	case int64:
+		if v != 1 {
+			return fmt.Errorf("redis %s: %s: objects of the commit are not stored; the ref did not move", s.addr, op)
+		}
 		return nil
 	case string:
 		cur, herr := backend.HashFromBytes([]byte(v))

@@ -513,3 +513,30 @@ func TestNewFromClient(t *testing.T) {
 
 // raw returns the 32 bytes of h as a string, as Redis stores them.
 func raw(h backend.Hash) string { return string(h[:]) }
+
+// TestCommitNeedsItsObjects checks that a small commit's ref moves only
+// if its objects are stored: when the MSET before the commit script fails
+// (here, a user whose ACL forbids MSET), PutAndSwapRef returns the error
+// and the script leaves the ref where it was.
+func TestCommitNeedsItsObjects(t *testing.T) {
+	srv := redistest.Start(t)
+	if _, err := srv.Do("ACL", "SETUSER", "nomset", "on", ">Corr3ct-Horse", "~*", "&*", "+@all", "-mset"); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	ctx := t.Context()
+	s := open(t, "redis://nomset:Corr3ct-Horse@"+srv.Addr()+"/0?prefix="+randomPrefix())
+	a := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
+	b := backend.Object{Hash: backendtest.HashOf("b"), Data: []byte("b")}
+	// Without objects there is no MSET: the ref moves (and the server
+	// learns the script, so that the next commit runs it).
+	if err := s.PutAndSwapRef(ctx, nil, "heads/main", backend.ZeroHash, a.Hash); err != nil {
+		t.Fatalf("PutAndSwapRef of no objects: %v", err)
+	}
+	err := s.PutAndSwapRef(ctx, []backend.Object{b}, "heads/main", a.Hash, b.Hash)
+	if err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Fatalf("PutAndSwapRef without MSET permission: %v, want a NOPERM error", err)
+	}
+	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != a.Hash {
+		t.Errorf("ref after a commit whose objects were not stored: %s, %v; want %s", h.Describe(), err, a.Hash.Short())
+	}
+}
