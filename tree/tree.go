@@ -182,8 +182,11 @@ func notFound(path []string, why string) error {
 	return fmt.Errorf("%q %s: %w", JoinPath(path), why, backend.ErrNotFound)
 }
 
-func notDir(path []string, why string) error {
-	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, JoinPath(path), why, ErrNotDir)
+func notDir(path []string, why string) error { return notDirName(JoinPath(path), why) }
+
+// notDirName is notDir for a path given joined.
+func notDirName(path, why string) error {
+	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, path, why, ErrNotDir)
 }
 
 // Builder records changes to a tree in memory. It is not safe for
@@ -192,7 +195,61 @@ type Builder struct {
 	st   *node.Store
 	base backend.Hash
 	root *mdir
+
+	// For a bulk load: change records and copied values are carved out
+	// of shared blocks once a write has made slabAfter changes (a small
+	// write allocates them one by one, as before), and SetPath remembers
+	// the last directory it walked to (lastDir, lastPath), since sorted
+	// keys come directory by directory. lastDir is dropped by every
+	// change that could replace a directory's record (see forget).
+	made     int      // change records made
+	slab     []change // the current block of change records
+	arena    []byte   // the current block of value bytes
+	lastDir  *mdir
+	lastPath string
 }
+
+// slabAfter is how many change records a Builder allocates one by one
+// before it allocates them in blocks (of up to maxSlab); maxArena is the
+// size of a block of value bytes, and values longer than maxArenaValue
+// are always copied on their own.
+const (
+	slabAfter     = 8
+	maxSlab       = 1024
+	maxArena      = 32 << 10
+	maxArenaValue = 1 << 10
+)
+
+// newChange returns a new, zero change record.
+func (b *Builder) newChange() *change {
+	b.made++
+	if b.made <= slabAfter {
+		return &change{}
+	}
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]change, 0, min(b.made, maxSlab))
+	}
+	b.slab = b.slab[:len(b.slab)+1]
+	return &b.slab[len(b.slab)-1]
+}
+
+// copyValue returns a copy of v that nothing else refers to (a value is
+// never modified once recorded, so copies may share a block).
+func (b *Builder) copyValue(v []byte) []byte {
+	if b.made <= slabAfter || len(v) > maxArenaValue {
+		return append([]byte{}, v...)
+	}
+	if len(v) > cap(b.arena)-len(b.arena) {
+		b.arena = make([]byte, 0, maxArena)
+	}
+	n := len(b.arena)
+	b.arena = append(b.arena, v...)
+	return b.arena[n:len(b.arena):len(b.arena)]
+}
+
+// forget drops the directory SetPath remembers: called by every change
+// that may replace a directory's change record or the root.
+func (b *Builder) forget() { b.lastDir, b.lastPath = nil, "" }
 
 // mdir is a directory in a Builder's overlay: a stored base directory (the
 // zero hash for a new one) plus the children changed since.
@@ -447,21 +504,82 @@ func (b *Builder) SetContents(ctx context.Context, path []string, c contents.Con
 		return err
 	}
 	for i, seg := range path[:len(path)-1] {
-		next, err := b.descend(ctx, d, seg, path[:i+1])
+		next, err := b.descend(ctx, d, seg)
+		if err == errIsValue {
+			err = notDir(path[:i+1], whyIsValue)
+		}
 		if err != nil {
 			return err
 		}
 		d = next
 	}
-	name := path[len(path)-1]
+	err := b.setIn(ctx, d, path[len(path)-1], c)
+	if err == errIsDir {
+		err = notDir(path, whyIsDir)
+	}
+	return err
+}
+
+// SetPath records the bytes data as a raw value at path, as Set does with
+// path's segments; path is a path as CheckPath returns it (checked,
+// without leading or trailing "/"). It allocates no segments, and while
+// keys come directory by directory (a sorted bulk load) it walks to each
+// directory once.
+func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
+	if path == "" {
+		return notDir(nil, "is the root directory")
+	}
+	dir, name := "", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, name = path[:i], path[i+1:]
+	}
+	d := b.lastDir
+	if d == nil || dir != b.lastPath {
+		d = b.root
+		if err := b.ensureCount(ctx, d); err != nil {
+			return err
+		}
+		for end := 0; end < len(dir); {
+			seg, _, _ := strings.Cut(dir[end:], "/")
+			end += len(seg)
+			next, err := b.descend(ctx, d, seg)
+			if err == errIsValue {
+				err = notDirName(dir[:end], whyIsValue)
+			}
+			if err != nil {
+				return err
+			}
+			d, end = next, end+1
+		}
+		b.lastDir, b.lastPath = d, dir
+	}
+	err := b.setIn(ctx, d, name, contents.Raw(data))
+	if err == errIsDir {
+		err = notDirName(path, whyIsDir)
+	}
+	return err
+}
+
+// errIsDir is returned by setIn for a name that is a directory; the
+// caller, which knows the path, reports notDir with whyIsDir.
+var errIsDir = errors.New("is a directory")
+
+const whyIsDir = "is a directory; delete it first to store a value there"
+
+// setIn records c as the value called name in d, copying its bytes. It
+// returns errIsDir if name is a directory.
+func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return err
 	}
 	if l.exists && l.isDir {
-		return notDir(path, "is a directory; delete it first to store a value there")
+		return errIsDir
 	}
-	*d.kid(name) = change{name: name, value: append([]byte{}, c.Data...), kind: c.Kind}
+	if l.ch != nil && l.ch.dir != nil {
+		b.forget() // an emptied directory becomes a value
+	}
+	*b.kid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -485,7 +603,7 @@ func (b *Builder) SetStored(ctx context.Context, path []string, h backend.Hash) 
 	if err != nil {
 		return err
 	}
-	d.kid(path[len(path)-1]).stored = h
+	b.kid(d, path[len(path)-1]).stored = h
 	return nil
 }
 
@@ -502,6 +620,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if dir.IsZero() {
 		dir = node.Empty
 	}
+	b.forget()
 	if len(path) == 0 {
 		nd := &mdir{base: dir}
 		if err := b.ensureCount(ctx, nd); err != nil {
@@ -515,7 +634,10 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 		return err
 	}
 	for i, seg := range path[:len(path)-1] {
-		next, err := b.descend(ctx, d, seg, path[:i+1])
+		next, err := b.descend(ctx, d, seg)
+		if err == errIsValue {
+			err = notDir(path[:i+1], whyIsValue)
+		}
 		if err != nil {
 			return err
 		}
@@ -530,7 +652,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if err != nil {
 		return err
 	}
-	*d.kid(name) = change{name: name, dir: nd}
+	*b.kid(d, name) = change{name: name, dir: nd}
 	switch {
 	case !l.exists && nd.count > 0:
 		d.addCount(1)
@@ -540,16 +662,23 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	return nil
 }
 
+// errIsValue is returned by descend for a name that is a value; the
+// caller, which knows the path, reports notDir with whyIsValue.
+var errIsValue = errors.New("is a value")
+
+const whyIsValue = "is a value; delete it first to make it a directory"
+
 // descend returns the changed directory for name in d, creating it (and
-// recording the change) as needed. d's count must be known.
-func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []string) (*mdir, error) {
+// recording the change) as needed. d's count must be known. It returns
+// errIsValue if name is a value.
+func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, error) {
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case l.exists && !l.isDir:
-		return nil, notDir(path, "is a value; delete it first to make it a directory")
+		return nil, errIsValue
 	case l.ch != nil && l.ch.dir != nil:
 		return l.ch.dir, nil // changed before (possibly emptied)
 	}
@@ -561,13 +690,14 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []stri
 			return nil, err
 		}
 	}
-	*d.kid(name) = change{name: name, dir: nd}
+	*b.kid(d, name) = change{name: name, dir: nd}
 	return nd, nil
 }
 
 // Delete removes the value or whole directory at path. It reports whether
 // anything was there. Deleting the root removes everything.
 func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
+	b.forget()
 	if len(path) == 0 {
 		if err := b.ensureCount(ctx, b.root); err != nil {
 			return false, err
@@ -588,7 +718,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 		if !l.exists || !l.isDir {
 			return false, nil
 		}
-		if d, err = b.descend(ctx, d, seg, nil); err != nil {
+		if d, err = b.descend(ctx, d, seg); err != nil {
 			return false, err
 		}
 	}
@@ -597,7 +727,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if err != nil || !l.exists {
 		return false, err
 	}
-	*d.kid(name) = change{name: name, deleted: true}
+	*b.kid(d, name) = change{name: name, deleted: true}
 	d.addCount(-1)
 	return true, nil
 }
@@ -621,16 +751,17 @@ func (d *mdir) lookupKid(name string) (*change, bool) {
 	return c, ok
 }
 
-// kid returns the change record for name, creating an empty one. Callers
+// kid returns d's change record for name, creating an empty one. Callers
 // overwrite it whole; records are never replaced, so order stays valid.
-func (d *mdir) kid(name string) *change {
+func (b *Builder) kid(d *mdir, name string) *change {
 	if c, ok := d.lookupKid(name); ok {
 		return c
 	}
 	if n := len(d.order); n > 0 && name < d.order[n-1].name {
 		d.shuffled = true
 	}
-	c := &change{name: name}
+	c := b.newChange()
+	c.name = name
 	d.order = append(d.order, c)
 	return c
 }
@@ -703,12 +834,20 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			return ref{}, err
 		}
 	}
-	edits := make([]edit, 0, len(kids))
+	// A new directory (a bulk load's) is built from its entries directly;
+	// a changed one by applying edits to its base.
+	fresh := isEmpty(d.base)
+	var es []node.Entry
+	var edits []edit
+	if fresh {
+		es = make([]node.Entry, 0, len(kids))
+	} else {
+		edits = make([]edit, 0, len(kids))
+	}
 	for _, c := range kids {
-		name := c.name
+		e := node.Entry{Name: c.name}
 		switch {
 		case c.deleted:
-			edits = append(edits, edit{Name: name, Del: true})
 		case c.dir != nil:
 			var r ref
 			var err error
@@ -720,16 +859,24 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			if err != nil {
 				return ref{}, err
 			}
-			if r.count == 0 {
-				edits = append(edits, edit{Name: name, Del: true})
-			} else {
-				edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
+			if r.count > 0 {
+				e.Kind, e.Hash = node.KindNode, r.hash
 			}
 		case !c.stored.IsZero():
-			edits = append(edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindContents, Hash: c.stored}})
+			e.Kind, e.Hash = node.KindContents, c.stored
 		default:
-			edits = append(edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
+			e = w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
 		}
+		del := e.Kind == 0 // deleted, or an emptied directory
+		switch {
+		case !fresh:
+			edits = append(edits, edit{Name: c.name, Del: del, Entry: e})
+		case !del:
+			es = append(es, e)
+		}
+	}
+	if fresh {
+		return w.build(es)
 	}
 	return w.apply(ctx, d.base, edits)
 }
