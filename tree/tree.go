@@ -204,6 +204,7 @@ type Builder struct {
 	// change that could replace a directory's record (see forget).
 	made     int      // change records made
 	slab     []change // the current block of change records
+	dirSlab  []mdir   // the current block of new directories
 	arena    []byte   // the current block of value bytes
 	lastDir  *mdir
 	lastPath string
@@ -231,6 +232,24 @@ func (b *Builder) newChange() *change {
 	}
 	b.slab = b.slab[:len(b.slab)+1]
 	return &b.slab[len(b.slab)-1]
+}
+
+// newDir returns a new directory for name in d (counted and empty), its
+// first change recorded in the directory itself.
+func (b *Builder) newDir(d *mdir) *mdir {
+	var nd *mdir
+	if b.made <= slabAfter {
+		nd = &mdir{}
+	} else {
+		if len(b.dirSlab) == cap(b.dirSlab) {
+			b.dirSlab = make([]mdir, 0, min(b.made/8+1, maxSlab/8))
+		}
+		b.dirSlab = b.dirSlab[:len(b.dirSlab)+1]
+		nd = &b.dirSlab[len(b.dirSlab)-1]
+	}
+	nd.parent, nd.counted = d, true
+	nd.order = nd.first[:0]
+	return nd
 }
 
 // copyValue returns a copy of v that nothing else refers to (a value is
@@ -262,17 +281,24 @@ type mdir struct {
 	parent   *mdir
 	count    int // live entries, valid if counted
 	counted  bool
+	first    [1]*change // order's first array, for a new directory (see newDir)
 }
 
 // change is the new state of one child: deleted, a new value (of a
 // kind), or a directory with changes of its own.
 type change struct {
 	name    string
-	deleted bool
-	value   []byte
-	kind    contents.Kind
-	stored  backend.Hash // a value already encoded as this contents object (see SetStored)
+	value   []byte // the value's bytes; if stored, the hash of its contents object (see SetStored)
 	dir     *mdir
+	kind    contents.Kind
+	deleted bool
+	stored  bool
+}
+
+// storedHash returns the hash of the contents object of a stored value.
+func (c *change) storedHash() (h backend.Hash) {
+	copy(h[:], c.value)
+	return h
 }
 
 func (c *change) live() bool { return !c.deleted && (c.dir == nil || c.dir.count > 0) }
@@ -377,8 +403,8 @@ func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Cont
 		return contents.Contents{}, notFound(path, "does not exist")
 	case l.isDir:
 		return contents.Contents{}, notFound(path, "is a directory, not a value")
-	case l.ch != nil && !l.ch.stored.IsZero():
-		return Contents(ctx, b.st.Objects(), node.Entry{Name: l.ch.name, Kind: node.KindContents, Hash: l.ch.stored}, JoinPath(path))
+	case l.ch != nil && l.ch.stored:
+		return Contents(ctx, b.st.Objects(), node.Entry{Name: l.ch.name, Kind: node.KindContents, Hash: l.ch.storedHash()}, JoinPath(path))
 	case l.ch != nil:
 		return contents.Contents{Kind: l.ch.kind, Data: append([]byte{}, l.ch.value...)}, nil
 	}
@@ -603,7 +629,8 @@ func (b *Builder) SetStored(ctx context.Context, path []string, h backend.Hash) 
 	if err != nil {
 		return err
 	}
-	b.kid(d, path[len(path)-1]).stored = h
+	c := b.kid(d, path[len(path)-1])
+	c.value, c.stored = b.copyValue(h[:]), true
 	return nil
 }
 
@@ -682,7 +709,7 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, err
 	case l.ch != nil && l.ch.dir != nil:
 		return l.ch.dir, nil // changed before (possibly emptied)
 	}
-	nd := &mdir{parent: d, counted: true}
+	nd := b.newDir(d)
 	if l.exists {
 		nd.base = l.entry.Hash
 		nd.counted = false
@@ -862,8 +889,8 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			if r.count > 0 {
 				e.Kind, e.Hash = node.KindNode, r.hash
 			}
-		case !c.stored.IsZero():
-			e.Kind, e.Hash = node.KindContents, c.stored
+		case c.stored:
+			e.Kind, e.Hash = node.KindContents, c.storedHash()
 		default:
 			e = w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
 		}
