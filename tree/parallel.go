@@ -88,7 +88,7 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 // absorb takes over the pending objects of s, in s's order.
 func (w *writer) absorb(s *writer) {
 	if len(w.pending) == 0 { // nothing to deduplicate against: take s's lists
-		w.pending, w.byHash = s.pending, s.byHash
+		w.pending, w.byHash, w.clashes = s.pending, s.byHash, s.clashes
 		return
 	}
 	for i := range s.pending {
