@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/stratakv/strata/backend"
@@ -21,6 +22,58 @@ import (
 type Leaf struct {
 	data []byte   // the canonical encoding (Encode of its entries)
 	offs []uint32 // offs[i]: where entry i's name header starts in data
+
+	// A leaf read often (see keyAfter) gets a compact search key per
+	// entry, so that a search touches an array of 8-byte keys rather
+	// than the names spread over the encoding.
+	keys     atomic.Pointer[leafKeys]
+	searches atomic.Int32 // Search calls before keys were made
+}
+
+// leafKeys are the search keys of a leaf's entries: every name starts
+// with prefix (the longest prefix all share), and keys[i] is the 8 bytes
+// of name i after it, big-endian, padded with zero bytes. Names hold no
+// NUL byte, so keys are in the order of the names (a ≤ b gives key(a) ≤
+// key(b)); names longer than prefix + 8 bytes may share a key.
+type leafKeys struct {
+	prefix string
+	keys   []uint64
+}
+
+// Keyed search: a leaf of at least minKeyed entries makes its keys on its
+// keyAfter-th Search (a leaf a commit rewrites is searched a few times
+// and then replaced; one read again and again gets them). They cost 8
+// bytes per entry.
+const (
+	minKeyed = 32
+	keyAfter = 16
+)
+
+// nameKey returns the search key of s, a name's bytes after the prefix.
+func nameKey(s string) uint64 {
+	var k uint64
+	for i := 0; i < 8; i++ {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
+}
+
+// makeKeys makes l's search keys.
+func (l *Leaf) makeKeys() *leafKeys {
+	n := len(l.offs)
+	first, last := l.Name(0), l.Name(n-1)
+	p := 0
+	for p < len(first) && p < len(last) && first[p] == last[p] {
+		p++
+	}
+	k := &leafKeys{prefix: string(first[:p]), keys: make([]uint64, n)}
+	for i := range k.keys {
+		k.keys[i] = nameKey(l.Name(i)[p:])
+	}
+	return k
 }
 
 // Len returns the number of entries.
@@ -73,9 +126,57 @@ func (l *Leaf) Entry(i int) Entry {
 }
 
 // Search returns the index of the first entry whose name is at least name
-// (Len if there is none), by binary search.
+// (Len if there is none), by binary search. It is safe for concurrent
+// use; a leaf searched often makes its search keys (see leafKeys), once,
+// and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
-	lo, hi := 0, len(l.offs)
+	if k := l.keys.Load(); k != nil {
+		return l.searchKeys(k, name)
+	}
+	if len(l.offs) >= minKeyed && l.searches.Add(1) == keyAfter {
+		k := l.makeKeys()
+		l.keys.Store(k)
+		return l.searchKeys(k, name)
+	}
+	return l.searchNames(name, 0, len(l.offs))
+}
+
+// search is Search without counting toward making keys: for edits, which
+// search a leaf that is then replaced.
+func (l *Leaf) search(name string) int {
+	if k := l.keys.Load(); k != nil {
+		return l.searchKeys(k, name)
+	}
+	return l.searchNames(name, 0, len(l.offs))
+}
+
+// searchKeys is Search over keys k: a binary search of the keys, then of
+// the names among those sharing name's key, if any.
+func (l *Leaf) searchKeys(k *leafKeys, name string) int {
+	if len(name) < len(k.prefix) || name[:len(k.prefix)] != k.prefix {
+		return l.searchNames(name, 0, len(l.offs)) // before or after every entry
+	}
+	kn := nameKey(name[len(k.prefix):])
+	keys := k.keys
+	lo, hi := 0, len(keys)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if keys[m] < kn {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	end := lo
+	for end < len(keys) && keys[end] == kn {
+		end++
+	}
+	return l.searchNames(name, lo, end)
+}
+
+// searchNames returns the first index in [lo, hi) whose name is at least
+// name, or hi, by binary search of the names.
+func (l *Leaf) searchNames(name string, lo, hi int) int {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s, _ := l.nameAt(l.offs[m]); s < name {
@@ -239,7 +340,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		if k > 0 && edits[k-1].Name >= ed.Name {
 			return nil, false, fmt.Errorf("node: edits %q and %q are not sorted and unique", edits[k-1].Name, ed.Name)
 		}
-		i := l.Search(ed.Name)
+		i := l.search(ed.Name)
 		found := i < len(l.offs) && l.Name(i) == ed.Name
 		switch {
 		case ed.Del && found:
@@ -282,7 +383,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	}
 	for k := range edits {
 		ed := &edits[k]
-		j := l.Search(ed.Name)
+		j := l.search(ed.Name)
 		copyTo(j)
 		if i < len(l.offs) && l.Name(i) == ed.Name {
 			i++ // replaced or deleted

@@ -125,11 +125,16 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, size int) {
 const slotCost = 128
 
 // dirCost estimates the memory a cached directory object whose encoding
-// has size bytes holds: a leaf its encoding and offsets, an index about
-// twice its encoding once decoded.
+// has size bytes holds: a leaf its encoding, offsets and (if it is large
+// enough to get them once read often) search keys, an index about twice
+// its encoding once decoded.
 func dirCost(d Dir, size int) int64 {
-	if d.Leaf != nil {
-		return int64(cap(d.Leaf.data)+4*cap(d.Leaf.offs)) + 48 + slotCost
+	if l := d.Leaf; l != nil {
+		keys := 0
+		if len(l.offs) >= minKeyed {
+			keys = 8 * len(l.offs)
+		}
+		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64 + slotCost
 	}
 	return int64(size)*2 + slotCost
 }
