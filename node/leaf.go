@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -25,21 +26,18 @@ type Leaf struct {
 
 	// A leaf read often (see keyAfter) gets a compact search key per
 	// entry, so that a search touches an array of 8-byte keys rather
-	// than the names spread over the encoding.
-	keys     atomic.Pointer[leafKeys]
+	// than the names spread over the encoding. keys points to the first
+	// of Len()+1 words (see keysOf), once made.
+	keys     atomic.Pointer[uint64]
 	searches atomic.Int32 // Search calls before keys were made
 }
 
-// leafKeys are the search keys of a leaf's entries: every name starts
-// with prefix (the longest prefix all share), and keys[i] is the 8 bytes
-// of name i after it, big-endian, padded with zero bytes. Names hold no
-// NUL byte, so keys are in the order of the names (a ≤ b gives key(a) ≤
-// key(b)); names longer than prefix + 8 bytes may share a key.
-type leafKeys struct {
-	prefix string
-	keys   []uint64
-}
-
+// The search keys of a leaf are Len()+1 words: the length p of the
+// longest prefix every name shares, then for each entry the 8 bytes of
+// its name after that prefix, big-endian, padded with zero bytes. Names
+// hold no NUL byte, so keys are in the order of the names (a ≤ b gives
+// key(a) ≤ key(b)); names longer than p + 8 bytes may share a key.
+//
 // Keyed search: a leaf of at least minKeyed entries makes its keys on its
 // keyAfter-th Search (a leaf a commit rewrites is searched a few times
 // and then replaced; one read again and again gets them). They cost 8
@@ -61,19 +59,29 @@ func nameKey(s string) uint64 {
 	return k
 }
 
-// makeKeys makes l's search keys.
-func (l *Leaf) makeKeys() *leafKeys {
+// makeKeys makes l's search keys and returns them.
+func (l *Leaf) makeKeys() []uint64 {
 	n := len(l.offs)
 	first, last := l.Name(0), l.Name(n-1)
 	p := 0
 	for p < len(first) && p < len(last) && first[p] == last[p] {
 		p++
 	}
-	k := &leafKeys{prefix: string(first[:p]), keys: make([]uint64, n)}
-	for i := range k.keys {
-		k.keys[i] = nameKey(l.Name(i)[p:])
+	k := make([]uint64, n+1)
+	k[0] = uint64(p)
+	for i := range n {
+		k[i+1] = nameKey(l.Name(i)[p:])
 	}
+	l.keys.Store(&k[0])
 	return k
+}
+
+// keysOf returns l's search keys, or nil if they are not made.
+func (l *Leaf) keysOf() []uint64 {
+	if p := l.keys.Load(); p != nil {
+		return unsafe.Slice(p, len(l.offs)+1)
+	}
+	return nil
 }
 
 // Len returns the number of entries.
@@ -130,13 +138,11 @@ func (l *Leaf) Entry(i int) Entry {
 // use; a leaf searched often makes its search keys (see leafKeys), once,
 // and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
-	if k := l.keys.Load(); k != nil {
+	if k := l.keysOf(); k != nil {
 		return l.searchKeys(k, name)
 	}
 	if len(l.offs) >= minKeyed && l.searches.Add(1) == keyAfter {
-		k := l.makeKeys()
-		l.keys.Store(k)
-		return l.searchKeys(k, name)
+		return l.searchKeys(l.makeKeys(), name)
 	}
 	return l.searchNames(name, 0, len(l.offs))
 }
@@ -144,20 +150,20 @@ func (l *Leaf) Search(name string) int {
 // search is Search without counting toward making keys: for edits, which
 // search a leaf that is then replaced.
 func (l *Leaf) search(name string) int {
-	if k := l.keys.Load(); k != nil {
+	if k := l.keysOf(); k != nil {
 		return l.searchKeys(k, name)
 	}
 	return l.searchNames(name, 0, len(l.offs))
 }
 
 // searchKeys is Search over keys k: a binary search of the keys, then of
-// the names among those sharing name's key, if any.
-func (l *Leaf) searchKeys(k *leafKeys, name string) int {
-	if len(name) < len(k.prefix) || name[:len(k.prefix)] != k.prefix {
-		return l.searchNames(name, 0, len(l.offs)) // before or after every entry
-	}
-	kn := nameKey(name[len(k.prefix):])
-	keys := k.keys
+// the names among those sharing name's key, if any. name is checked
+// against the shared prefix only at the end, on the name of the entry
+// found, which Find reads next anyway.
+func (l *Leaf) searchKeys(k []uint64, name string) int {
+	p := int(k[0])
+	keys := k[1:]
+	kn := nameKey(name[min(p, len(name)):])
 	lo, hi := 0, len(keys)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -166,6 +172,13 @@ func (l *Leaf) searchKeys(k *leafKeys, name string) int {
 		} else {
 			hi = m
 		}
+	}
+	// Every name starts with the same p bytes: a name that does not comes
+	// before or after them all.
+	if c := strings.Compare(name[:min(p, len(name))], l.Name(min(lo, len(keys)-1))[:p]); c < 0 {
+		return 0
+	} else if c > 0 {
+		return len(keys)
 	}
 	end := lo
 	for end < len(keys) && keys[end] == kn {
