@@ -212,7 +212,7 @@ type Builder struct {
 
 // slabAfter is how many change records a Builder allocates one by one
 // before it allocates them in blocks (of up to maxSlab); maxArena is the
-// size of a block of value bytes, and values longer than maxArenaValue
+// largest block of value bytes, and values longer than maxArenaValue
 // are always copied on their own.
 const (
 	slabAfter     = 8
@@ -259,7 +259,10 @@ func (b *Builder) copyValue(v []byte) []byte {
 		return append([]byte{}, v...)
 	}
 	if len(v) > cap(b.arena)-len(b.arena) {
-		b.arena = make([]byte, 0, maxArena)
+		// Blocks grow with the changes made, as the change records'
+		// do, so that a write of a few more than slabAfter changes
+		// (a group commit) does not allocate a whole maxArena.
+		b.arena = make([]byte, 0, min(max(b.made*len(v), maxArenaValue), maxArena))
 	}
 	n := len(b.arena)
 	b.arena = append(b.arena, v...)
