@@ -196,13 +196,18 @@ type Builder struct {
 	base backend.Hash
 	root *mdir
 
-	// For a bulk load: change records and copied values are carved out
-	// of shared blocks once a write has made slabAfter changes (a small
-	// write allocates them one by one, as before), and SetPath remembers
-	// the last directory it walked to (lastDir, lastPath), since sorted
-	// keys come directory by directory. lastDir is dropped by every
-	// change that could replace a directory's record (see forget).
-	made     int      // change records made
+	made int   // change records made
+	bulk *bulk // once made passes slabAfter
+}
+
+// bulk is what a Builder keeps for a bulk load, once it has made
+// slabAfter changes (a small write allocates its records one by one and
+// walks every path): change records, new directories and copied values
+// are carved out of shared blocks, and SetPath remembers the last
+// directory it walked to (lastDir, lastPath), since sorted keys come
+// directory by directory. lastDir is dropped by every change that could
+// replace a directory's record (see forget).
+type bulk struct {
 	slab     []change // the current block of change records
 	dirSlab  []mdir   // the current block of new directories
 	arena    []byte   // the current block of value bytes
@@ -227,25 +232,29 @@ func (b *Builder) newChange() *change {
 	if b.made <= slabAfter {
 		return &change{}
 	}
-	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]change, 0, min(b.made, maxSlab))
+	if b.bulk == nil {
+		b.bulk = &bulk{}
 	}
-	b.slab = b.slab[:len(b.slab)+1]
-	return &b.slab[len(b.slab)-1]
+	k := b.bulk
+	if len(k.slab) == cap(k.slab) {
+		k.slab = make([]change, 0, min(b.made, maxSlab))
+	}
+	k.slab = k.slab[:len(k.slab)+1]
+	return &k.slab[len(k.slab)-1]
 }
 
 // newDir returns a new directory for name in d (counted and empty), its
 // first change recorded in the directory itself.
 func (b *Builder) newDir(d *mdir) *mdir {
 	var nd *mdir
-	if b.made <= slabAfter {
+	if k := b.bulk; k == nil {
 		nd = &mdir{}
 	} else {
-		if len(b.dirSlab) == cap(b.dirSlab) {
-			b.dirSlab = make([]mdir, 0, min(b.made/8+1, maxSlab/8))
+		if len(k.dirSlab) == cap(k.dirSlab) {
+			k.dirSlab = make([]mdir, 0, min(b.made/8+1, maxSlab/8))
 		}
-		b.dirSlab = b.dirSlab[:len(b.dirSlab)+1]
-		nd = &b.dirSlab[len(b.dirSlab)-1]
+		k.dirSlab = k.dirSlab[:len(k.dirSlab)+1]
+		nd = &k.dirSlab[len(k.dirSlab)-1]
 	}
 	nd.parent, nd.counted = d, true
 	nd.order = nd.first[:0]
@@ -255,23 +264,28 @@ func (b *Builder) newDir(d *mdir) *mdir {
 // copyValue returns a copy of v that nothing else refers to (a value is
 // never modified once recorded, so copies may share a block).
 func (b *Builder) copyValue(v []byte) []byte {
-	if b.made <= slabAfter || len(v) > maxArenaValue {
+	k := b.bulk
+	if k == nil || len(v) > maxArenaValue {
 		return append([]byte{}, v...)
 	}
-	if len(v) > cap(b.arena)-len(b.arena) {
+	if len(v) > cap(k.arena)-len(k.arena) {
 		// Blocks grow with the changes made, as the change records'
 		// do, so that a write of a few more than slabAfter changes
 		// (a group commit) does not allocate a whole maxArena.
-		b.arena = make([]byte, 0, min(max(b.made*len(v), maxArenaValue), maxArena))
+		k.arena = make([]byte, 0, min(max(b.made*len(v), maxArenaValue), maxArena))
 	}
-	n := len(b.arena)
-	b.arena = append(b.arena, v...)
-	return b.arena[n:len(b.arena):len(b.arena)]
+	n := len(k.arena)
+	k.arena = append(k.arena, v...)
+	return k.arena[n:len(k.arena):len(k.arena)]
 }
 
 // forget drops the directory SetPath remembers: called by every change
 // that may replace a directory's change record or the root.
-func (b *Builder) forget() { b.lastDir, b.lastPath = nil, "" }
+func (b *Builder) forget() {
+	if b.bulk != nil {
+		b.bulk.lastDir, b.bulk.lastPath = nil, ""
+	}
+}
 
 // mdir is a directory in a Builder's overlay: a stored base directory (the
 // zero hash for a new one) plus the children changed since.
@@ -562,8 +576,10 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i], path[i+1:]
 	}
-	d := b.lastDir
-	if d == nil || dir != b.lastPath {
+	var d *mdir
+	if k := b.bulk; k != nil && k.lastDir != nil && dir == k.lastPath {
+		d = k.lastDir
+	} else {
 		d = b.root
 		if err := b.ensureCount(ctx, d); err != nil {
 			return err
@@ -580,7 +596,9 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 			}
 			d, end = next, end+1
 		}
-		b.lastDir, b.lastPath = d, dir
+		if k := b.bulk; k != nil {
+			k.lastDir, k.lastPath = d, dir
+		}
 	}
 	err := b.setIn(ctx, d, name, contents.Raw(data))
 	if err == errIsDir {
