@@ -33,11 +33,11 @@ func (tx *Tx) Set(path string, value []byte) error {
 	if err := tx.kv.alive(); err != nil {
 		return tx.fail(err)
 	}
-	segs, err := tree.ParsePath(path)
+	p, err := tree.CheckPath(path)
 	if err != nil {
 		return tx.fail(err)
 	}
-	if err := tx.t.Set(tx.ctx, segs, value); err != nil {
+	if err := tx.t.SetPath(tx.ctx, p, value); err != nil {
 		return tx.fail(err)
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/stratakv/strata/backend"
@@ -22,6 +24,65 @@ type Leaf struct {
 	data []byte   // the canonical encoding (Encode of its entries)
 	offs []uint32 // offs[i]: where entry i's name header starts in data
 	refs bool     // some entry may not be inline (false: none is)
+
+	// A leaf read often (see keyAfter) gets a compact search key per
+	// entry, so that a search touches an array of 8-byte keys rather
+	// than the names spread over the encoding. keys points to the first
+	// of Len()+1 words (see keysOf), once made.
+	keys     atomic.Pointer[uint64]
+	searches atomic.Int32 // Search calls before keys were made
+}
+
+// The search keys of a leaf are Len()+1 words: the length p of the
+// longest prefix every name shares, then for each entry the 8 bytes of
+// its name after that prefix, big-endian, padded with zero bytes. Names
+// hold no NUL byte, so keys are in the order of the names (a ≤ b gives
+// key(a) ≤ key(b)); names longer than p + 8 bytes may share a key.
+//
+// Keyed search: a leaf of at least minKeyed entries makes its keys on its
+// keyAfter-th Search (a leaf a commit rewrites is searched a few times
+// and then replaced; one read again and again gets them). They cost 8
+// bytes per entry.
+const (
+	minKeyed = 32
+	keyAfter = 16
+)
+
+// nameKey returns the search key of s, a name's bytes after the prefix.
+func nameKey(s string) uint64 {
+	var k uint64
+	for i := 0; i < 8; i++ {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
+}
+
+// makeKeys makes l's search keys and returns them.
+func (l *Leaf) makeKeys() []uint64 {
+	n := len(l.offs)
+	first, last := l.Name(0), l.Name(n-1)
+	p := 0
+	for p < len(first) && p < len(last) && first[p] == last[p] {
+		p++
+	}
+	k := make([]uint64, n+1)
+	k[0] = uint64(p)
+	for i := range n {
+		k[i+1] = nameKey(l.Name(i)[p:])
+	}
+	l.keys.Store(&k[0])
+	return k
+}
+
+// keysOf returns l's search keys, or nil if they are not made.
+func (l *Leaf) keysOf() []uint64 {
+	if p := l.keys.Load(); p != nil {
+		return unsafe.Slice(p, len(l.offs)+1)
+	}
+	return nil
 }
 
 // Len returns the number of entries.
@@ -74,9 +135,62 @@ func (l *Leaf) Entry(i int) Entry {
 }
 
 // Search returns the index of the first entry whose name is at least name
-// (Len if there is none), by binary search.
+// (Len if there is none), by binary search. It is safe for concurrent
+// use; a leaf searched often makes its search keys (see leafKeys), once,
+// and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
-	lo, hi := 0, len(l.offs)
+	if k := l.keysOf(); k != nil {
+		return l.searchKeys(k, name)
+	}
+	if len(l.offs) >= minKeyed && l.searches.Add(1) == keyAfter {
+		return l.searchKeys(l.makeKeys(), name)
+	}
+	return l.searchNames(name, 0, len(l.offs))
+}
+
+// search is Search without counting toward making keys: for edits, which
+// search a leaf that is then replaced.
+func (l *Leaf) search(name string) int {
+	if k := l.keysOf(); k != nil {
+		return l.searchKeys(k, name)
+	}
+	return l.searchNames(name, 0, len(l.offs))
+}
+
+// searchKeys is Search over keys k: a binary search of the keys, then of
+// the names among those sharing name's key, if any. name is checked
+// against the shared prefix only at the end, on the name of the entry
+// found, which Find reads next anyway.
+func (l *Leaf) searchKeys(k []uint64, name string) int {
+	p := int(k[0])
+	keys := k[1:]
+	kn := nameKey(name[min(p, len(name)):])
+	lo, hi := 0, len(keys)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if keys[m] < kn {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	// Every name starts with the same p bytes: a name that does not comes
+	// before or after them all.
+	if c := strings.Compare(name[:min(p, len(name))], l.Name(min(lo, len(keys)-1))[:p]); c < 0 {
+		return 0
+	} else if c > 0 {
+		return len(keys)
+	}
+	end := lo
+	for end < len(keys) && keys[end] == kn {
+		end++
+	}
+	return l.searchNames(name, lo, end)
+}
+
+// searchNames returns the first index in [lo, hi) whose name is at least
+// name, or hi, by binary search of the names.
+func (l *Leaf) searchNames(name string, lo, hi int) int {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s, _ := l.nameAt(l.offs[m]); s < name {
@@ -253,7 +367,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		if k > 0 && edits[k-1].Name >= ed.Name {
 			return nil, false, fmt.Errorf("node: edits %q and %q are not sorted and unique", edits[k-1].Name, ed.Name)
 		}
-		i := l.Search(ed.Name)
+		i := l.search(ed.Name)
 		if k < len(found8) {
 			found8[k] = i
 		}
@@ -304,7 +418,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		if k < len(found8) {
 			j = found8[k]
 		} else {
-			j = l.Search(ed.Name)
+			j = l.search(ed.Name)
 		}
 		copyTo(j)
 		if i < len(l.offs) && l.Name(i) == ed.Name {

@@ -128,11 +128,16 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 const slotCost = 128
 
 // dirCost estimates the memory a cached directory object holds: a leaf
-// its encoding and offsets, an index its encoding, a Trie and perhaps a
-// self entry.
+// its encoding, offsets and (if it is large enough to get them once read
+// often) search keys; an index its encoding, a Trie and perhaps a self
+// entry.
 func dirCost(d Dir) int64 {
-	if d.Leaf != nil {
-		return int64(cap(d.Leaf.data)+4*cap(d.Leaf.offs)) + 48 + slotCost
+	if l := d.Leaf; l != nil {
+		keys := 0
+		if len(l.offs) >= minKeyed {
+			keys = 8 * len(l.offs)
+		}
+		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64 + slotCost
 	}
 	return int64(cap(d.Index.data)) + 64 + slotCost
 }

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"encoding/binary"
 	"sort"
 	"strings"
 	"sync"
@@ -157,9 +158,10 @@ type ref struct {
 // stored.
 type writer struct {
 	st      *node.Store
-	pending []pendingObj         // in the order they were made
-	byHash  map[backend.Hash]int // index in pending; made once it is long (see get)
-	pool    *pool                // made by the first parallel step (see each)
+	pending []pendingObj           // in the order they were made
+	byHash  map[uint64]int32       // index in pending by the hash's first 8 bytes; made once it is long (see get)
+	clashes map[backend.Hash]int32 // index in pending of a hash whose first 8 bytes are another's in byHash
+	pool    *pool                  // made by the first parallel step (see each)
 	// kids is a stack of index children under construction: apply
 	// pushes a level's new children above those of its callers' levels
 	// and pops them once the level's index is made, so a small write
@@ -222,10 +224,29 @@ func (w *writer) get(h backend.Hash) *pendingObj {
 		}
 		return nil
 	}
-	if i, ok := w.byHash[h]; ok {
+	if i, ok := w.byHash[hashKey(h)]; ok && w.pending[i].obj.Hash == h {
+		return &w.pending[i]
+	}
+	if i, ok := w.clashes[h]; ok {
 		return &w.pending[i]
 	}
 	return nil
+}
+
+// hashKey is the key of h in byHash.
+func hashKey(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
+
+// indexHash records that pending[i] is the object h, which is not pending yet.
+func (w *writer) indexHash(h backend.Hash, i int) {
+	k := hashKey(h)
+	if _, ok := w.byHash[k]; !ok {
+		w.byHash[k] = int32(i)
+		return
+	}
+	if w.clashes == nil {
+		w.clashes = make(map[backend.Hash]int32)
+	}
+	w.clashes[h] = int32(i)
 }
 
 // push appends p, which is not pending yet.
@@ -233,11 +254,11 @@ func (w *writer) push(p pendingObj) {
 	w.pending = append(w.pending, p)
 	switch n := len(w.pending); {
 	case w.byHash != nil:
-		w.byHash[p.obj.Hash] = n - 1
+		w.indexHash(p.obj.Hash, n-1)
 	case n > smallWriter:
-		w.byHash = make(map[backend.Hash]int, 2*n)
+		w.byHash = make(map[uint64]int32, 2*n)
 		for i := range w.pending {
-			w.byHash[w.pending[i].obj.Hash] = i
+			w.indexHash(w.pending[i].obj.Hash, i)
 		}
 	}
 }

@@ -22,10 +22,31 @@ var parallelism = runtime.GOMAXPROCS(0)
 
 // Work below these sizes is not worth a goroutine: a subtree of fewer
 // entries (build), or a directory with fewer changed children (flush).
+// Small subtrees or subdirectories next to each other are handed to one
+// goroutine together, in batches of about parMinEntries entries or
+// changes, so that a write of many small directories does not start a
+// goroutine (and a writer) for each.
 const (
 	parMinEntries = 4 * 256
 	parMinKids    = 16
 )
+
+// batches splits [0, n) into consecutive ranges of at least min total
+// size (the last one may be smaller), size(i) being the size of item i;
+// it returns the end of each range.
+func batches(n, min int, size func(i int) int) []int {
+	var ends []int
+	sum := 0
+	for i := 0; i < n; i++ {
+		if sum += size(i); sum >= min {
+			ends, sum = append(ends, i+1), 0
+		}
+	}
+	if sum > 0 {
+		ends = append(ends, n)
+	}
+	return ends
+}
 
 // pool hands out the extra goroutines of one write.
 type pool struct{ tokens chan struct{} }
@@ -66,6 +87,10 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 
 // absorb takes over the pending objects of s, in s's order.
 func (w *writer) absorb(s *writer) {
+	if len(w.pending) == 0 { // nothing to deduplicate against: take s's lists
+		w.pending, w.byHash, w.clashes = s.pending, s.byHash, s.clashes
+		return
+	}
 	for i := range s.pending {
 		if w.get(s.pending[i].obj.Hash) == nil {
 			w.push(s.pending[i])
@@ -86,10 +111,20 @@ func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
 		groups = append(groups, es[:j])
 		es = es[j:]
 	}
-	err := w.each(len(groups), func(i int, w *writer) error {
-		r, err := w.build(groups[i])
-		children[i].Count, children[i].Hash = uint64(r.count), r.hash
-		return err
+	ends := batches(len(groups), parMinEntries, func(i int) int { return len(groups[i]) })
+	err := w.each(len(ends), func(k int, w *writer) error {
+		i := 0
+		if k > 0 {
+			i = ends[k-1]
+		}
+		for ; i < ends[k]; i++ {
+			r, err := w.build(groups[i])
+			if err != nil {
+				return err
+			}
+			children[i].Count, children[i].Hash = uint64(r.count), r.hash
+		}
+		return nil
 	})
 	return children, err
 }
@@ -107,10 +142,24 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 	if len(subs) < parMinKids {
 		return nil, nil
 	}
+	// A subdirectory's size is its own changes (those of its
+	// subdirectories, if many, are batched again when it is flushed).
+	ends := batches(len(subs), parMinEntries, func(i int) int { return 1 + len(kids[subs[i]].dir.order) })
+	if len(ends) < 2 {
+		return nil, nil
+	}
 	refs := make([]ref, len(subs))
-	err := w.each(len(subs), func(i int, w *writer) (err error) {
-		refs[i], err = b.flush(ctx, w, kids[subs[i]].dir)
-		return err
+	err := w.each(len(ends), func(k int, w *writer) (err error) {
+		i := 0
+		if k > 0 {
+			i = ends[k-1]
+		}
+		for ; i < ends[k]; i++ {
+			if refs[i], err = b.flush(ctx, w, kids[subs[i]].dir); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return refs, err
 }

@@ -184,8 +184,11 @@ func notFound(path []string, why string) error {
 	return fmt.Errorf("%q %s: %w", JoinPath(path), why, backend.ErrNotFound)
 }
 
-func notDir(path []string, why string) error {
-	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, JoinPath(path), why, ErrNotDir)
+func notDir(path []string, why string) error { return notDirName(JoinPath(path), why) }
+
+// notDirName is notDir for a path given joined.
+func notDirName(path, why string) error {
+	return fmt.Errorf("%w: %q %s (%w)", ErrInvalidPath, path, why, ErrNotDir)
 }
 
 // Builder records changes to a tree in memory. It is not safe for
@@ -195,6 +198,96 @@ type Builder struct {
 	base  backend.Hash
 	root  *mdir
 	first mdir // the root's first state, allocated with the Builder
+
+	made int   // change records made
+	bulk *bulk // once made passes slabAfter
+}
+
+// bulk is what a Builder keeps for a bulk load, once it has made
+// slabAfter changes (a small write allocates its records one by one and
+// walks every path): change records, new directories and copied values
+// are carved out of shared blocks, and SetPath remembers the last
+// directory it walked to (lastDir, lastPath), since sorted keys come
+// directory by directory. lastDir is dropped by every change that could
+// replace a directory's record (see forget).
+type bulk struct {
+	slab     []change // the current block of change records
+	dirSlab  []mdir   // the current block of new directories
+	arena    []byte   // the current block of value bytes
+	lastDir  *mdir
+	lastPath string
+}
+
+// slabAfter is how many change records a Builder allocates one by one
+// before it allocates them in blocks (of up to maxSlab); maxArena is the
+// largest block of value bytes, and values longer than maxArenaValue
+// are always copied on their own.
+const (
+	slabAfter     = 8
+	maxSlab       = 1024
+	maxArena      = 32 << 10
+	maxArenaValue = 1 << 10
+)
+
+// newChange returns a new, zero change record.
+func (b *Builder) newChange() *change {
+	b.made++
+	if b.made <= slabAfter {
+		return &change{}
+	}
+	if b.bulk == nil {
+		b.bulk = &bulk{}
+	}
+	k := b.bulk
+	if len(k.slab) == cap(k.slab) {
+		k.slab = make([]change, 0, min(b.made, maxSlab))
+	}
+	k.slab = k.slab[:len(k.slab)+1]
+	return &k.slab[len(k.slab)-1]
+}
+
+// newDir returns a new directory for name in d (counted and empty), its
+// first change recorded in the directory itself.
+func (b *Builder) newDir(d *mdir) *mdir {
+	var nd *mdir
+	if k := b.bulk; k == nil {
+		nd = &mdir{}
+	} else {
+		if len(k.dirSlab) == cap(k.dirSlab) {
+			k.dirSlab = make([]mdir, 0, min(b.made/8+1, maxSlab/8))
+		}
+		k.dirSlab = k.dirSlab[:len(k.dirSlab)+1]
+		nd = &k.dirSlab[len(k.dirSlab)-1]
+	}
+	nd.parent, nd.counted = d, true
+	nd.order = nd.first[:0]
+	return nd
+}
+
+// copyValue returns a copy of v that nothing else refers to (a value is
+// never modified once recorded, so copies may share a block).
+func (b *Builder) copyValue(v []byte) []byte {
+	k := b.bulk
+	if k == nil || len(v) > maxArenaValue {
+		return append([]byte{}, v...)
+	}
+	if len(v) > cap(k.arena)-len(k.arena) {
+		// Blocks grow with the changes made, as the change records'
+		// do, so that a write of a few more than slabAfter changes
+		// (a group commit) does not allocate a whole maxArena.
+		k.arena = make([]byte, 0, min(max(b.made*len(v), maxArenaValue), maxArena))
+	}
+	n := len(k.arena)
+	k.arena = append(k.arena, v...)
+	return k.arena[n:len(k.arena):len(k.arena)]
+}
+
+// forget drops the directory SetPath remembers: called by every change
+// that may replace a directory's change record or the root.
+func (b *Builder) forget() {
+	if b.bulk != nil {
+		b.bulk.lastDir, b.bulk.lastPath = nil, ""
+	}
 }
 
 // mdir is a directory in a Builder's overlay: a stored base directory (the
@@ -208,17 +301,24 @@ type mdir struct {
 	parent   *mdir
 	count    int // live entries, valid if counted
 	counted  bool
+	first    [1]*change // order's first array (see kid and newDir)
 }
 
 // change is the new state of one child: deleted, a new value (of a
 // kind), or a directory with changes of its own.
 type change struct {
 	name    string
-	deleted bool
-	value   []byte
-	kind    contents.Kind
-	stored  backend.Hash // a value already encoded as this contents object (see SetStored)
+	value   []byte // the value's bytes; if stored, the hash of its contents object (see SetStored)
 	dir     *mdir
+	kind    contents.Kind
+	deleted bool
+	stored  bool
+}
+
+// storedHash returns the hash of the contents object of a stored value.
+func (c *change) storedHash() (h backend.Hash) {
+	copy(h[:], c.value)
+	return h
 }
 
 func (c *change) live() bool { return !c.deleted && (c.dir == nil || c.dir.count > 0) }
@@ -323,8 +423,8 @@ func (b *Builder) GetContents(ctx context.Context, path []string) (contents.Cont
 		return contents.Contents{}, notFound(path, "does not exist")
 	case l.isDir:
 		return contents.Contents{}, notFound(path, "is a directory, not a value")
-	case l.ch != nil && !l.ch.stored.IsZero():
-		return Contents(ctx, b.st.Objects(), node.Entry{Name: l.ch.name, Kind: node.KindContents, Hash: l.ch.stored}, JoinPath(path))
+	case l.ch != nil && l.ch.stored:
+		return Contents(ctx, b.st.Objects(), node.Entry{Name: l.ch.name, Kind: node.KindContents, Hash: l.ch.storedHash()}, JoinPath(path))
 	case l.ch != nil:
 		return contents.Contents{Kind: l.ch.kind, Data: append([]byte{}, l.ch.value...)}, nil
 	}
@@ -450,21 +550,86 @@ func (b *Builder) SetContents(ctx context.Context, path []string, c contents.Con
 		return err
 	}
 	for i, seg := range path[:len(path)-1] {
-		next, err := b.descend(ctx, d, seg, path[:i+1])
+		next, err := b.descend(ctx, d, seg)
+		if err == errIsValue {
+			err = notDir(path[:i+1], whyIsValue)
+		}
 		if err != nil {
 			return err
 		}
 		d = next
 	}
-	name := path[len(path)-1]
+	err := b.setIn(ctx, d, path[len(path)-1], c)
+	if err == errIsDir {
+		err = notDir(path, whyIsDir)
+	}
+	return err
+}
+
+// SetPath records the bytes data as a raw value at path, as Set does with
+// path's segments; path is a path as CheckPath returns it (checked,
+// without leading or trailing "/"). It allocates no segments, and while
+// keys come directory by directory (a sorted bulk load) it walks to each
+// directory once.
+func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
+	if path == "" {
+		return notDir(nil, "is the root directory")
+	}
+	dir, name := "", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, name = path[:i], path[i+1:]
+	}
+	var d *mdir
+	if k := b.bulk; k != nil && k.lastDir != nil && dir == k.lastPath {
+		d = k.lastDir
+	} else {
+		d = b.root
+		if err := b.ensureCount(ctx, d); err != nil {
+			return err
+		}
+		for end := 0; end < len(dir); {
+			seg, _, _ := strings.Cut(dir[end:], "/")
+			end += len(seg)
+			next, err := b.descend(ctx, d, seg)
+			if err == errIsValue {
+				err = notDirName(dir[:end], whyIsValue)
+			}
+			if err != nil {
+				return err
+			}
+			d, end = next, end+1
+		}
+		if k := b.bulk; k != nil {
+			k.lastDir, k.lastPath = d, dir
+		}
+	}
+	err := b.setIn(ctx, d, name, contents.Raw(data))
+	if err == errIsDir {
+		err = notDirName(path, whyIsDir)
+	}
+	return err
+}
+
+// errIsDir is returned by setIn for a name that is a directory; the
+// caller, which knows the path, reports notDir with whyIsDir.
+var errIsDir = errors.New("is a directory")
+
+const whyIsDir = "is a directory; delete it first to store a value there"
+
+// setIn records c as the value called name in d, copying its bytes. It
+// returns errIsDir if name is a directory.
+func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return err
 	}
 	if l.exists && l.isDir {
-		return notDir(path, "is a directory; delete it first to store a value there")
+		return errIsDir
 	}
-	*d.kid(name) = change{name: name, value: append([]byte{}, c.Data...), kind: c.Kind}
+	if l.ch != nil && l.ch.dir != nil {
+		b.forget() // an emptied directory becomes a value
+	}
+	*b.kid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -488,7 +653,8 @@ func (b *Builder) SetStored(ctx context.Context, path []string, h backend.Hash) 
 	if err != nil {
 		return err
 	}
-	d.kid(path[len(path)-1]).stored = h
+	c := b.kid(d, path[len(path)-1])
+	c.value, c.stored = b.copyValue(h[:]), true
 	return nil
 }
 
@@ -505,6 +671,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if dir.IsZero() {
 		dir = node.Empty
 	}
+	b.forget()
 	if len(path) == 0 {
 		nd := &mdir{base: dir}
 		if err := b.ensureCount(ctx, nd); err != nil {
@@ -518,7 +685,10 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 		return err
 	}
 	for i, seg := range path[:len(path)-1] {
-		next, err := b.descend(ctx, d, seg, path[:i+1])
+		next, err := b.descend(ctx, d, seg)
+		if err == errIsValue {
+			err = notDir(path[:i+1], whyIsValue)
+		}
 		if err != nil {
 			return err
 		}
@@ -533,7 +703,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if err != nil {
 		return err
 	}
-	*d.kid(name) = change{name: name, dir: nd}
+	*b.kid(d, name) = change{name: name, dir: nd}
 	switch {
 	case !l.exists && nd.count > 0:
 		d.addCount(1)
@@ -543,20 +713,27 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	return nil
 }
 
+// errIsValue is returned by descend for a name that is a value; the
+// caller, which knows the path, reports notDir with whyIsValue.
+var errIsValue = errors.New("is a value")
+
+const whyIsValue = "is a value; delete it first to make it a directory"
+
 // descend returns the changed directory for name in d, creating it (and
-// recording the change) as needed. d's count must be known.
-func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []string) (*mdir, error) {
+// recording the change) as needed. d's count must be known. It returns
+// errIsValue if name is a value.
+func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, error) {
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case l.exists && !l.isDir:
-		return nil, notDir(path, "is a value; delete it first to make it a directory")
+		return nil, errIsValue
 	case l.ch != nil && l.ch.dir != nil:
 		return l.ch.dir, nil // changed before (possibly emptied)
 	}
-	nd := &mdir{parent: d, counted: true}
+	nd := b.newDir(d)
 	if l.exists {
 		nd.base = l.entry.Hash
 		nd.counted = false
@@ -564,13 +741,14 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string, path []stri
 			return nil, err
 		}
 	}
-	*d.kid(name) = change{name: name, dir: nd}
+	*b.kid(d, name) = change{name: name, dir: nd}
 	return nd, nil
 }
 
 // Delete removes the value or whole directory at path. It reports whether
 // anything was there. Deleting the root removes everything.
 func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
+	b.forget()
 	if len(path) == 0 {
 		if err := b.ensureCount(ctx, b.root); err != nil {
 			return false, err
@@ -591,7 +769,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 		if !l.exists || !l.isDir {
 			return false, nil
 		}
-		if d, err = b.descend(ctx, d, seg, nil); err != nil {
+		if d, err = b.descend(ctx, d, seg); err != nil {
 			return false, err
 		}
 	}
@@ -600,7 +778,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if err != nil || !l.exists {
 		return false, err
 	}
-	*d.kid(name) = change{name: name, deleted: true}
+	*b.kid(d, name) = change{name: name, deleted: true}
 	d.addCount(-1)
 	return true, nil
 }
@@ -624,9 +802,9 @@ func (d *mdir) lookupKid(name string) (*change, bool) {
 	return c, ok
 }
 
-// kid returns the change record for name, creating an empty one. Callers
+// kid returns d's change record for name, creating an empty one. Callers
 // overwrite it whole; records are never replaced, so order stays valid.
-func (d *mdir) kid(name string) *change {
+func (b *Builder) kid(d *mdir, name string) *change {
 	if c, ok := d.lookupKid(name); ok {
 		return c
 	}
@@ -634,23 +812,12 @@ func (d *mdir) kid(name string) *change {
 		d.shuffled = true
 	}
 	if d.order == nil {
-		// The first change and the list holding it in one allocation:
-		// most directories a write changes get one change.
-		f := &firstChange{c: change{name: name}}
-		f.list[0] = &f.c
-		d.order = f.list[:]
-		return &f.c
+		d.order = d.first[:0] // the list's first array is the directory's own
 	}
-	c := &change{name: name}
+	c := b.newChange()
+	c.name = name
 	d.order = append(d.order, c)
 	return c
-}
-
-// firstChange is a directory's first change record with room for the
-// pointer to it in mdir.order.
-type firstChange struct {
-	c    change
-	list [1]*change
 }
 
 // sortedKids returns d's changes in name order.
@@ -721,18 +888,25 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			return ref{}, err
 		}
 	}
-	// The edits go on the writer's stack of edits, above those of the
-	// directories being flushed around this one (see writer.edits).
+	// A new directory (a bulk load's) is built from its entries directly;
+	// a changed one by applying edits to its base. The edits go on the
+	// writer's stack of edits, above those of the directories being
+	// flushed around this one (see writer.edits).
+	fresh := isEmpty(d.base)
+	var es []node.Entry
 	base := len(w.edits)
-	defer func() {
-		clear(w.edits[base:]) // they refer to values: do not keep them alive
-		w.edits = w.edits[:base]
-	}()
+	if fresh {
+		es = make([]node.Entry, 0, len(kids))
+	} else {
+		defer func() {
+			clear(w.edits[base:]) // they refer to values: do not keep them alive
+			w.edits = w.edits[:base]
+		}()
+	}
 	for _, c := range kids {
-		name := c.name
+		e := node.Entry{Name: c.name}
 		switch {
 		case c.deleted:
-			w.edits = append(w.edits, edit{Name: name, Del: true})
 		case c.dir != nil:
 			var r ref
 			var err error
@@ -744,16 +918,24 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			if err != nil {
 				return ref{}, err
 			}
-			if r.count == 0 {
-				w.edits = append(w.edits, edit{Name: name, Del: true})
-			} else {
-				w.edits = append(w.edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindNode, Hash: r.hash}})
+			if r.count > 0 {
+				e.Kind, e.Hash = node.KindNode, r.hash
 			}
-		case !c.stored.IsZero():
-			w.edits = append(w.edits, edit{Name: name, Entry: node.Entry{Name: name, Kind: node.KindContents, Hash: c.stored}})
+		case c.stored:
+			e.Kind, e.Hash = node.KindContents, c.storedHash()
 		default:
-			w.edits = append(w.edits, edit{Name: name, Entry: w.contents(name, contents.Contents{Kind: c.kind, Data: c.value})})
+			e = w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
 		}
+		del := e.Kind == 0 // deleted, or an emptied directory
+		switch {
+		case !fresh:
+			w.edits = append(w.edits, edit{Name: c.name, Del: del, Entry: e})
+		case !del:
+			es = append(es, e)
+		}
+	}
+	if fresh {
+		return w.build(es)
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }

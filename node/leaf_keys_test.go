@@ -1,0 +1,115 @@
+package node_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stratakv/strata/node"
+)
+
+// TestLeafKeyedSearch: once a leaf is searched often enough to make its
+// search keys, Search, Find and Edit answer exactly as a binary search of
+// the names does, for leaves whose names share long prefixes, differ only
+// beyond the 8 bytes a key holds, or are prefixes of each other, and for
+// searched names inside, before, after and between the entries (NUL bytes
+// included), from several goroutines at once (run with -race).
+func TestLeafKeyedSearch(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	alphabet := "ab\x01~"
+	randName := func(prefix string) string {
+		var b strings.Builder
+		b.WriteString(prefix)
+		for n := rng.IntN(14); n > 0; n-- {
+			b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+		}
+		if b.Len() == 0 || b.String() == "." || b.String() == ".." {
+			b.WriteByte('z')
+		}
+		return b.String()
+	}
+	for round := 0; round < 200; round++ {
+		prefix := []string{"", "k", "k00123", "a-long-shared-prefix/"[:rng.IntN(20)]}[rng.IntN(4)]
+		prefix = strings.ReplaceAll(prefix, "/", "_")
+		set := map[string]bool{}
+		for n := 32 + rng.IntN(node.MaxEntries-32); len(set) < n; {
+			set[randName(prefix)] = true
+		}
+		names := make([]string, 0, len(set))
+		for n := range set {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		es := make([]node.Entry, len(names))
+		for i, n := range names {
+			es[i] = node.Entry{Name: n, Kind: node.KindInline, Inline: []byte(fmt.Sprint(i))}
+		}
+		l, err := node.NewLeaf(es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ { // enough searches to make the keys
+			l.Search(names[0])
+		}
+		queries := append([]string{"", "\x00", "~~~~~~~~~~~~~~~~~~~", prefix, prefix + "\x00", prefix + "\x00\x00\x00\x00\x00\x00\x00\x00\x00"}, names...)
+		for i := 0; i < 100; i++ {
+			q := randName(prefix)
+			if rng.IntN(4) == 0 {
+				q += "\x00"
+			}
+			queries = append(queries, q, names[rng.IntN(len(names))]+string(alphabet[rng.IntN(len(alphabet))]))
+		}
+		done := make(chan string, 2)
+		for g := 0; g < 2; g++ {
+			go func() {
+				for _, q := range queries {
+					want := sort.SearchStrings(names, q)
+					if got := l.Search(q); got != want {
+						done <- fmt.Sprintf("seed %d: Search(%q) = %d, want %d (names %q)", seed, q, got, want, names)
+						return
+					}
+					e, ok := l.Find(q)
+					if found := want < len(names) && names[want] == q; ok != found || ok && e.Name != q {
+						done <- fmt.Sprintf("seed %d: Find(%q) = %q, %v; want found %v", seed, q, e.Name, ok, found)
+						return
+					}
+				}
+				done <- ""
+			}()
+		}
+		for g := 0; g < 2; g++ {
+			if msg := <-done; msg != "" {
+				t.Fatal(msg)
+			}
+		}
+		// An edit of a keyed leaf makes the leaf NewLeaf makes.
+		k := rng.IntN(len(names))
+		add := randName(prefix) + "\x01x"
+		edits := []node.Edit{{Name: names[k], Del: true}}
+		if !set[add] {
+			edits = append(edits, node.Edit{Name: add, Entry: node.Entry{Name: add, Kind: node.KindInline, Inline: []byte("new")}})
+			slices.SortFunc(edits, func(a, b node.Edit) int { return strings.Compare(a.Name, b.Name) })
+		}
+		got, ok, err := l.Edit(edits)
+		if err != nil || !ok {
+			t.Fatalf("seed %d: Edit: %v %v", seed, ok, err)
+		}
+		want := slices.DeleteFunc(slices.Clone(es), func(e node.Entry) bool { return e.Name == names[k] })
+		if !set[add] {
+			want = append(want, node.Entry{Name: add, Kind: node.KindInline, Inline: []byte("new")})
+			slices.SortFunc(want, func(a, b node.Entry) int { return strings.Compare(a.Name, b.Name) })
+		}
+		wl, err := node.NewLeaf(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Encoded()) != string(wl.Encoded()) {
+			t.Fatalf("seed %d: Edit of a keyed leaf differs from NewLeaf", seed)
+		}
+	}
+}
