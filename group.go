@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
@@ -42,6 +44,11 @@ type writeQueue struct {
 	mu      sync.Mutex
 	busy    bool          // a committer is at work
 	waiting []*groupWrite // in arrival order
+
+	// The last group committed: how many writes it had and how long it
+	// took (see gather).
+	last     int
+	lastTook time.Duration
 }
 
 // groupWrite is one caller's write in a queue: its change, and once done,
@@ -111,12 +118,34 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		}
 	}
 	q.busy = true
+	q.gather()
 	w.self[0] = w
 	group := append(w.self[:1], q.waiting...)
 	q.waiting = nil
 	q.mu.Unlock()
 	q.commit(ctx, b, group)
 	return w.result()
+}
+
+// gather gives the writers of the last group, woken with their results, a
+// moment to queue again before a new committer takes the waiting writes,
+// so that writers that write one after another form one group per atomic
+// write instead of two groups in turn (one being written while the other
+// fills up). Until as many writes wait as the last group had, it yields
+// the processor, for at most a tenth of the time the last group took to
+// commit: a writer that does not come back costs at most that, and a lone
+// writer (a last group of one) nothing. q.mu is held; gather releases it
+// while it yields.
+func (q *writeQueue) gather() {
+	if q.last <= 1 {
+		return
+	}
+	deadline := time.Now().Add(q.lastTook / 10)
+	for len(q.waiting)+1 < q.last && time.Now().Before(deadline) {
+		q.mu.Unlock()
+		runtime.Gosched()
+		q.mu.Lock()
+	}
 }
 
 // errPanicked is w.err of a write whose change's function panicked; its
@@ -164,8 +193,13 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 		q.handOff()
 		q.mu.Unlock()
 	}()
+	start := time.Now()
 	b.commitGroup(ctx, group)
 	finished = true
+	took := time.Since(start)
+	q.mu.Lock()
+	q.last, q.lastTook = len(group), took
+	q.mu.Unlock()
 }
 
 // handOff hands the queue to the first writer waiting, if any, or leaves
