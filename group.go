@@ -25,6 +25,10 @@ import (
 // stored and the head moved from the old head to the last of them in one
 // atomic write (one backend.PutAndSwapRef). A lone writer finds the queue
 // idle and commits on its own goroutine, as it would without a queue.
+// Before a committer (either kind) takes the waiting writes, it gives the
+// writers of the last group, just woken, a moment to queue again (see
+// gather): writers that write one after another then form one group per
+// atomic write, not two groups in turn.
 //
 // A change that fails on its own (its error, or nothing to change) is left
 // out of the group and decides only its caller. A group that loses the
