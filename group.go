@@ -179,11 +179,12 @@ func (w *groupWrite) make(kv *KV, st *node.Store, cur Hash) (objs []backend.Obje
 }
 
 // commit commits group (whose first write is the committer's own), wakes
-// the others with their results, and hands the queue to the first writer
-// waiting, if any. If a change's function panics, the others are woken
-// with an error and the panic goes on up the committer's stack.
+// the others with their results, notes the group's size and time (see
+// gather), and hands the queue to the first writer waiting, if any. If a
+// change's function panics, the others are woken with an error and the
+// panic goes on up the committer's stack.
 func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite) {
-	finished := false
+	finished, took := false, time.Duration(0)
 	defer func() {
 		if !finished {
 			for _, w := range group[1:] {
@@ -194,16 +195,14 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 			close(w.done)
 		}
 		q.mu.Lock()
+		q.last, q.lastTook = len(group), took
 		q.handOff()
 		q.mu.Unlock()
 	}()
 	start := time.Now()
 	b.commitGroup(ctx, group)
 	finished = true
-	took := time.Since(start)
-	q.mu.Lock()
-	q.last, q.lastTook = len(group), took
-	q.mu.Unlock()
+	took = time.Since(start)
 }
 
 // handOff hands the queue to the first writer waiting, if any, or leaves
