@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/commit"
@@ -23,6 +25,10 @@ import (
 // stored and the head moved from the old head to the last of them in one
 // atomic write (one backend.PutAndSwapRef). A lone writer finds the queue
 // idle and commits on its own goroutine, as it would without a queue.
+// Before a committer (either kind) takes the waiting writes, it gives the
+// writers of the last group, just woken, a moment to queue again (see
+// gather): writers that write one after another then form one group per
+// atomic write, not two groups in turn.
 //
 // A change that fails on its own (its error, or nothing to change) is left
 // out of the group and decides only its caller. A group that loses the
@@ -42,6 +48,11 @@ type writeQueue struct {
 	mu      sync.Mutex
 	busy    bool          // a committer is at work
 	waiting []*groupWrite // in arrival order
+
+	// The last group committed: how many writes it had and how long it
+	// took (see gather).
+	last     int
+	lastTook time.Duration
 }
 
 // groupWrite is one caller's write in a queue: its change, and once done,
@@ -111,12 +122,34 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		}
 	}
 	q.busy = true
+	q.gather()
 	w.self[0] = w
 	group := append(w.self[:1], q.waiting...)
 	q.waiting = nil
 	q.mu.Unlock()
 	q.commit(ctx, b, group)
 	return w.result()
+}
+
+// gather gives the writers of the last group, woken with their results, a
+// moment to queue again before a new committer takes the waiting writes,
+// so that writers that write one after another form one group per atomic
+// write instead of two groups in turn (one being written while the other
+// fills up). Until as many writes wait as the last group had, it yields
+// the processor, for at most a tenth of the time the last group took to
+// commit: a writer that does not come back costs at most that, and a lone
+// writer (a last group of one) nothing. q.mu is held; gather releases it
+// while it yields.
+func (q *writeQueue) gather() {
+	if q.last <= 1 {
+		return
+	}
+	deadline := time.Now().Add(q.lastTook / 10)
+	for len(q.waiting)+1 < q.last && time.Now().Before(deadline) {
+		q.mu.Unlock()
+		runtime.Gosched()
+		q.mu.Lock()
+	}
 }
 
 // errPanicked is w.err of a write whose change's function panicked; its
@@ -146,11 +179,12 @@ func (w *groupWrite) make(kv *KV, st *node.Store, cur Hash) (objs []backend.Obje
 }
 
 // commit commits group (whose first write is the committer's own), wakes
-// the others with their results, and hands the queue to the first writer
-// waiting, if any. If a change's function panics, the others are woken
-// with an error and the panic goes on up the committer's stack.
+// the others with their results, notes the group's size and time (see
+// gather), and hands the queue to the first writer waiting, if any. If a
+// change's function panics, the others are woken with an error and the
+// panic goes on up the committer's stack.
 func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite) {
-	finished := false
+	finished, took := false, time.Duration(0)
 	defer func() {
 		if !finished {
 			for _, w := range group[1:] {
@@ -161,11 +195,14 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 			close(w.done)
 		}
 		q.mu.Lock()
+		q.last, q.lastTook = len(group), took
 		q.handOff()
 		q.mu.Unlock()
 	}()
+	start := time.Now()
 	b.commitGroup(ctx, group)
 	finished = true
+	took = time.Since(start)
 }
 
 // handOff hands the queue to the first writer waiting, if any, or leaves

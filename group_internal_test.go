@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -320,5 +321,84 @@ func TestGroupCommitterCancelled(t *testing.T) {
 	}
 	if _, err := main.Get(ctx, "b"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("the cancelled write's value: %v, want ErrNotFound", err)
+	}
+}
+
+// TestGroupGathersTheLastGroup: a new committer waits for as many writes
+// as the last group had before it takes the waiting ones, so writers that
+// come back one after another form one group (one atomic write); when
+// they do not come back it waits no longer than its bound.
+func TestGroupGathersTheLastGroup(t *testing.T) {
+	ctx := context.Background()
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	q := kv.queue("main")
+	q.mu.Lock()
+	q.last, q.lastTook = 3, time.Hour // as if a group of 3 had just committed
+	q.mu.Unlock()
+	var wg sync.WaitGroup
+	hashes := make([]Hash, 3)
+	done := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
+	set := func(i int) {
+		defer wg.Done()
+		defer close(done[i])
+		h, err := main.Set(ctx, fmt.Sprintf("k%d", i), []byte("v"))
+		if err != nil {
+			t.Error(err)
+		}
+		hashes[i] = h
+	}
+	wg.Add(3)
+	go set(0)
+	for { // until the first writer is the committer, gathering (or, if it did not wait, is done)
+		q.mu.Lock()
+		busy := q.busy
+		q.mu.Unlock()
+		select {
+		case <-done[0]:
+			busy = true
+		default:
+		}
+		if busy {
+			break
+		}
+		runtime.Gosched()
+	}
+	go set(1)
+	for { // until it waits, one short of the last group (or, if the committer did not wait, is done)
+		q.mu.Lock()
+		queued := len(q.waiting) == 1
+		q.mu.Unlock()
+		select {
+		case <-done[1]:
+			queued = true
+		default:
+		}
+		if queued {
+			break
+		}
+		runtime.Gosched()
+	}
+	go set(2)
+	wg.Wait()
+	if store.atomic != 1 {
+		t.Errorf("%d atomic writes, want 1: the committer did not wait for the other two", store.atomic)
+	}
+	if chain := chainOf(t, kv); !cmp.Equal(chain, hashes) {
+		t.Errorf("chain %v, want the writes' commits in arrival order %v", chain, hashes)
+	}
+
+	// The last group's writers do not come back: a lone writer waits at
+	// most a tenth of that group's commit time, then commits alone.
+	q.mu.Lock()
+	q.last, q.lastTook = 8, time.Millisecond
+	q.mu.Unlock()
+	if _, err := main.Set(ctx, "alone", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if store.atomic != 2 {
+		t.Errorf("%d atomic writes, want 2", store.atomic)
 	}
 }
