@@ -329,3 +329,11 @@ func TestSharedHashPrefix(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPutAndSwapRef is the backend's part of one small commit (see
+// backendtest.BenchPutAndSwapRef), with no I/O at all.
+func BenchmarkPutAndSwapRef(b *testing.B) {
+	s := mem.New()
+	b.Cleanup(func() { _ = s.Close() })
+	backendtest.BenchPutAndSwapRef(b, s)
+}

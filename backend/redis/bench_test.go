@@ -86,28 +86,8 @@ func openBench(b *testing.B) *redis.Store {
 	return s
 }
 
-// BenchmarkPutAndSwapRef is the backend's part of one small commit: five
-// new objects (one 2.3 KB leaf, three 0.5 KB index objects and a commit,
-// the objects of a single-key commit at 100,000 keys) stored and the
-// branch moved, in one round trip.
+// BenchmarkPutAndSwapRef is the backend's part of one small commit (see
+// backendtest.BenchPutAndSwapRef), in one round trip.
 func BenchmarkPutAndSwapRef(b *testing.B) {
-	s := openBench(b)
-	sizes := []int{2300, 520, 510, 480, 300}
-	objs := make([]backend.Object, len(sizes))
-	for j, size := range sizes {
-		objs[j].Data = make([]byte, size)
-	}
-	head := backend.ZeroHash
-	var n uint64
-	for b.Loop() {
-		for j := range objs {
-			n++
-			binary.LittleEndian.PutUint64(objs[j].Hash[:], n)
-		}
-		next := objs[len(objs)-1].Hash
-		if err := s.PutAndSwapRef(b.Context(), objs, "heads/main", head, next); err != nil {
-			b.Fatal(err)
-		}
-		head = next
-	}
+	backendtest.BenchPutAndSwapRef(b, openBench(b))
 }
