@@ -49,11 +49,16 @@ type writeQueue struct {
 	busy    bool          // a committer is at work
 	waiting []*groupWrite // in arrival order
 
-	// The last group committed: how many writes it had and how long it
-	// took (see gather).
+	// The last group committed: how many writes it had, how long it took
+	// and when it ended (see gather).
 	last     int
 	lastTook time.Duration
+	lastEnd  time.Time
 }
+
+// maxGather bounds the moment gather waits (a variable so that tests can
+// lengthen it).
+var maxGather = time.Millisecond
 
 // groupWrite is one caller's write in a queue: its change, and once done,
 // its result.
@@ -122,7 +127,7 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 		}
 	}
 	q.busy = true
-	q.gather()
+	q.gather(ctx)
 	w.self[0] = w
 	group := append(w.self[:1], q.waiting...)
 	q.waiting = nil
@@ -136,16 +141,18 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 // so that writers that write one after another form one group per atomic
 // write instead of two groups in turn (one being written while the other
 // fills up). Until as many writes wait as the last group had, it yields
-// the processor, for at most a tenth of the time the last group took to
-// commit: a writer that does not come back costs at most that, and a lone
-// writer (a last group of one) nothing. q.mu is held; gather releases it
-// while it yields.
-func (q *writeQueue) gather() {
+// the processor, until a tenth of the time the last group took to commit,
+// and at most maxGather, has passed since that group ended: a writer that
+// does not come back costs at most that, a writer that comes after the
+// moment has passed or after a group of one nothing, and one whose
+// context is done stops waiting. q.mu is held; gather releases it while it
+// yields.
+func (q *writeQueue) gather(ctx context.Context) {
 	if q.last <= 1 {
 		return
 	}
-	deadline := time.Now().Add(q.lastTook / 10)
-	for len(q.waiting)+1 < q.last && time.Now().Before(deadline) {
+	deadline := q.lastEnd.Add(min(q.lastTook/10, maxGather))
+	for len(q.waiting)+1 < q.last && time.Now().Before(deadline) && ctx.Err() == nil {
 		q.mu.Unlock()
 		runtime.Gosched()
 		q.mu.Lock()
@@ -195,7 +202,7 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 			close(w.done)
 		}
 		q.mu.Lock()
-		q.last, q.lastTook = len(group), took
+		q.last, q.lastTook, q.lastEnd = len(group), took, time.Now()
 		q.handOff()
 		q.mu.Unlock()
 	}()

@@ -335,8 +335,10 @@ func TestGroupGathersTheLastGroup(t *testing.T) {
 	t.Cleanup(func() { kv.Close() })
 	main := kv.Branch("main")
 	q := kv.queue("main")
+	defer func(d time.Duration) { maxGather = d }(maxGather)
+	maxGather = time.Hour // so that the test's writers surely come in time
 	q.mu.Lock()
-	q.last, q.lastTook = 3, time.Hour // as if a group of 3 had just committed
+	q.last, q.lastTook, q.lastEnd = 3, time.Hour, time.Now() // as if a group of 3 had just committed
 	q.mu.Unlock()
 	var wg sync.WaitGroup
 	hashes := make([]Hash, 3)
@@ -393,12 +395,25 @@ func TestGroupGathersTheLastGroup(t *testing.T) {
 	// The last group's writers do not come back: a lone writer waits at
 	// most a tenth of that group's commit time, then commits alone.
 	q.mu.Lock()
-	q.last, q.lastTook = 8, time.Millisecond
+	q.last, q.lastTook, q.lastEnd = 8, time.Millisecond, time.Now()
 	q.mu.Unlock()
 	if _, err := main.Set(ctx, "alone", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if store.atomic != 2 {
 		t.Errorf("%d atomic writes, want 2", store.atomic)
+	}
+
+	// A group that ended long ago: its writers are not coming back, and a
+	// lone writer does not wait for them (with maxGather an hour, a wait
+	// measured from now would hang the test until its deadline).
+	q.mu.Lock()
+	q.last, q.lastTook, q.lastEnd = 8, time.Hour, time.Now().Add(-time.Hour)
+	q.mu.Unlock()
+	if _, err := main.Set(ctx, "later", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if store.atomic != 3 {
+		t.Errorf("%d atomic writes, want 3", store.atomic)
 	}
 }
