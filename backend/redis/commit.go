@@ -80,14 +80,22 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	}
 	move := commitScript.EvalSha(ctx, pipe, keys, args...)
 	_, _ = pipe.Exec(ctx) // the first error of the two commands, checked one by one
+	var msetErr error
 	if mset != nil {
-		if err := mset.Err(); err != nil {
-			return s.fail(ctx, op+": store objects", err)
-		}
+		msetErr = mset.Err()
 	}
+	// The script's answer decides: the ref moved (the objects were all
+	// stored, whatever MSET answered: they may have been stored before),
+	// or it is another (a conflict, whatever MSET answered), or the
+	// objects are not all stored, which MSET's error explains if it failed.
 	res, err := move.Result()
 	if goredis.HasErrorPrefix(err, "NOSCRIPT") { // the script did not run: send its source
 		res, err = commitScript.Eval(ctx, s.client, keys, args...).Result()
+	}
+	if msetErr != nil {
+		if v, ok := res.(int64); err != nil || ok && v != 1 {
+			return s.fail(ctx, op+": store objects", msetErr)
+		}
 	}
 	if err != nil {
 		return s.fail(ctx, op, err)

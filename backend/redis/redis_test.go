@@ -524,7 +524,8 @@ func TestCommitNeedsItsObjects(t *testing.T) {
 		t.Fatalf("ACL SETUSER: %v", err)
 	}
 	ctx := t.Context()
-	s := open(t, "redis://nomset:Corr3ct-Horse@"+srv.Addr()+"/0?prefix="+randomPrefix())
+	prefix := randomPrefix()
+	s := open(t, "redis://nomset:Corr3ct-Horse@"+srv.Addr()+"/0?prefix="+prefix)
 	a := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
 	b := backend.Object{Hash: backendtest.HashOf("b"), Data: []byte("b")}
 	// Without objects there is no MSET: the ref moves (and the server
@@ -538,5 +539,23 @@ func TestCommitNeedsItsObjects(t *testing.T) {
 	}
 	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != a.Hash {
 		t.Errorf("ref after a commit whose objects were not stored: %s, %v; want %s", h.Describe(), err, a.Hash.Short())
+	}
+
+	// MSET fails again, but b is stored by then (by a user who may): the
+	// script finds every object and moves the ref, so the commit has
+	// landed and must not be reported as failed.
+	admin := open(t, srv.URL(prefix))
+	if err := admin.Put(ctx, []backend.Object{b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAndSwapRef(ctx, []backend.Object{b}, "heads/main", a.Hash, b.Hash); err != nil {
+		t.Fatalf("PutAndSwapRef of stored objects without MSET permission: %v, want nil (the ref moved)", err)
+	}
+	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != b.Hash {
+		t.Errorf("ref after the commit: %s, %v; want %s", h.Describe(), err, b.Hash.Short())
+	}
+	// From a stale head it is a conflict, whatever MSET answered.
+	if err := s.PutAndSwapRef(ctx, []backend.Object{b}, "heads/main", a.Hash, b.Hash); !errors.Is(err, backend.ErrConflict) {
+		t.Errorf("PutAndSwapRef from a stale head without MSET permission: %v, want ErrConflict", err)
 	}
 }
