@@ -142,9 +142,10 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 	if len(subs) < parMinKids {
 		return nil, nil
 	}
-	// A subdirectory's size is its own changes (those of its
-	// subdirectories, if many, are batched again when it is flushed).
-	ends := batches(len(subs), parMinEntries, func(i int) int { return 1 + len(kids[subs[i]].dir.order) })
+	// A subdirectory's size is the changes in its whole subtree, so that
+	// a few directories with many changes deep below each still get a
+	// goroutine of their own.
+	ends := batches(len(subs), parMinEntries, func(i int) int { return kids[subs[i]].dir.changes() })
 	if len(ends) < 2 {
 		return nil, nil
 	}
@@ -162,4 +163,16 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 		return nil
 	})
 	return refs, err
+}
+
+// changes returns 1 plus the number of change records in d's subtree. It
+// visits d's changed subdirectories, not its changed values.
+func (d *mdir) changes() int {
+	n := 1 + len(d.order)
+	for _, c := range d.order {
+		if c.dir != nil && !c.deleted {
+			n += c.dir.changes()
+		}
+	}
+	return n
 }
