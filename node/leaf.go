@@ -15,9 +15,10 @@ import (
 // Leaf is a directory node (at most MaxEntries entries) held as its
 // canonical encoding plus where each entry starts: the form a Store caches
 // and a tree edit rewrites. It costs the encoded bytes and 4 bytes per
-// entry, and reading an entry decodes it on demand without allocating.
+// entry (12 once it is searched often enough to get search keys), and
+// reading an entry decodes it on demand without allocating.
 //
-// A Leaf is immutable and safe for concurrent use. The entries it returns
+// A Leaf's entries are immutable and it is safe for concurrent use. The entries it returns
 // alias its encoding: their Name and Inline must not be modified, and may
 // be kept for as long as needed (they keep the encoding alive).
 type Leaf struct {
@@ -136,7 +137,7 @@ func (l *Leaf) Entry(i int) Entry {
 
 // Search returns the index of the first entry whose name is at least name
 // (Len if there is none), by binary search. It is safe for concurrent
-// use; a leaf searched often makes its search keys (see leafKeys), once,
+// use; a leaf searched often makes its search keys (see keyAfter and makeKeys), once,
 // and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
 	if k := l.keysOf(); k != nil {
