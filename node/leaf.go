@@ -137,8 +137,8 @@ func (l *Leaf) Entry(i int) Entry {
 
 // Search returns the index of the first entry whose name is at least name
 // (Len if there is none), by binary search. It is safe for concurrent
-// use; a leaf searched often makes its search keys (see keyAfter and makeKeys), once,
-// and searches them from then on without allocating.
+// use; a leaf searched often makes its search keys (see keyAfter and
+// makeKeys), once, and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
 	if k := l.keysOf(); k != nil {
 		return l.searchKeys(k, name)
