@@ -94,10 +94,10 @@ type GCStats struct {
 //
 //  1. list every stored object (the set S); an object stored later is
 //     never deleted by this run. On a backend that can scan its objects
-//     (backend.ObjectScanner: mem, Pebble and Redis) the listing reads
-//     every object's bytes in one pass over the key space, re-hashes and
-//     decodes each one, and keeps the links (child hashes) of those that
-//     verify in memory (GCStats.Scanned);
+//     (backend.ObjectScanner: mem, Pebble, Redis, and a layered store over
+//     one of them) the listing reads every object's bytes in one pass over
+//     the key space, re-hashes and decodes each one, and keeps the links
+//     (child hashes) of those that verify in memory (GCStats.Scanned);
 //  2. mark: read every ref and walk down from each, following the links
 //     kept in memory, and reading, re-hashing and decoding every
 //     reachable object the scan did not read (stored after it, or
@@ -171,11 +171,17 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	markStart := time.Now()
 	if sc, ok := kv.store.(backend.ObjectScanner); ok && !o.noScan {
 		var err error
-		if listed, err = g.scan(ctx, sc); err != nil {
+		switch listed, err = g.scan(ctx, sc); {
+		case err == nil:
+			st.Scanned = true
+		case errors.Is(err, errors.ErrUnsupported):
+			// A wrapper whose store under it cannot scan: list instead.
+			g.links, g.commits = nil, nil
+		default:
 			return st, err
 		}
-		st.Scanned = true
-	} else {
+	}
+	if !st.Scanned {
 		err := lister.ListObjects(ctx, nil, func(h Hash) error {
 			listed = append(listed, h)
 			if len(listed)%gcBatch == 0 {

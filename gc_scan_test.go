@@ -3,11 +3,14 @@ package strata_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/internal/redistest"
 	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
@@ -128,6 +131,46 @@ func TestGCScanVerifies(t *testing.T) {
 					t.Errorf("objects after GC are not those main reaches (-want +got):\n%s", diff)
 				}
 			})
+		})
+	}
+}
+
+// TestGCLayered: GC through a layered store (?cache=DIR) scans the back
+// when the back can (Redis), lists and walks when it cannot (the HTTP
+// store), and either way finds what a walk finds and leaves exactly what
+// the branches reach.
+func TestGCLayered(t *testing.T) {
+	stores := map[string]struct {
+		url  func(t *testing.T) string
+		scan bool
+	}{
+		"redis": {func(t *testing.T) string { return redistest.Start(t).URL("gc") }, true},
+		"http":  {func(t *testing.T) string { u, _ := serveStore(t); return u }, false},
+	}
+	for name, c := range stores {
+		t.Run(name, func(t *testing.T) {
+			u := c.url(t)
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			kv := open(t, u+sep+"cache="+filepath.Join(t.TempDir(), "cache"))
+			gcGarbage(t, kv)
+			live := reachableFromBranches(t, kv)
+			walked := must[*strata.GCStats](t)(kv.GC(ctx, strata.DryRun(), strata.GCNoScan()))
+			st := must[*strata.GCStats](t)(kv.GC(ctx, strata.DryRun()))
+			if st.Scanned != c.scan {
+				t.Errorf("Scanned %v, want %v", st.Scanned, c.scan)
+			}
+			if st.Listed != walked.Listed || st.Marked != walked.Marked || st.Deleted != walked.Deleted || st.Deleted == 0 {
+				t.Errorf("GC listed, marked, would delete %d, %d, %d; a walk %d, %d, %d (some to delete)",
+					st.Listed, st.Marked, st.Deleted, walked.Listed, walked.Marked, walked.Deleted)
+			}
+			must[*strata.GCStats](t)(kv.GC(ctx, strata.GCGrace(0)))
+			if diff := cmp.Diff(live, objectSet(t, kv)); diff != "" {
+				t.Errorf("objects after GC are not those main reaches (-want +got):\n%s", diff)
+			}
+			fsckClean(t, kv)
 		})
 	}
 }

@@ -94,7 +94,9 @@ type ObjectScanner interface {
 	// meanwhile may or may not be seen. The backend does not check that
 	// data hashes to h (backends never hash): the caller must. It stops
 	// and returns fn's error unchanged if fn returns one, and returns an
-	// error wrapping ctx.Err() if ctx is done before it finishes.
+	// error wrapping ctx.Err() if ctx is done before it finishes. A
+	// wrapper whose store under it cannot scan returns an error wrapping
+	// errors.ErrUnsupported before calling fn.
 	ScanObjects(ctx context.Context, fn func(h Hash, data []byte) error) error
 }
 

@@ -39,6 +39,14 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 	_, isWatcher := probe.(backend.RefWatcher)
 	_, isCommitter := probe.(backend.RefCommitter)
 	_, isRepairer := probe.(backend.RefRepairer)
+	if sc, ok := probe.(backend.ObjectScanner); ok {
+		// A wrapper may scan only if the store under it can.
+		err := sc.ScanObjects(t.Context(), func(backend.Hash, []byte) error { return nil })
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Logf("%T cannot scan objects here: %v", probe, err)
+			isScanner = false
+		}
+	}
 	if err := probe.Close(); err != nil {
 		t.Fatalf("Close of a new, empty %T: %v", probe, err)
 	}

@@ -400,6 +400,21 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 	return l.ListObjects(ctx, prefix, fn)
 }
 
+// ScanObjects implements backend.ObjectScanner by scanning the back (the
+// front holds only copies of some of its objects). If the back cannot, it
+// returns an error wrapping errors.ErrUnsupported before calling fn, and
+// a caller falls back to listing and reading objects.
+func (s *Store) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	if err := s.alive(ctx); err != nil {
+		return err
+	}
+	sc, ok := s.back.(backend.ObjectScanner)
+	if !ok {
+		return fmt.Errorf("layered store: scanning objects: the back %T cannot: %w", s.back, errors.ErrUnsupported)
+	}
+	return sc.ScanObjects(ctx, fn)
+}
+
 // DeleteObjects implements backend.ObjectDeleter: from the back, then
 // from the front.
 func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
