@@ -510,15 +510,24 @@ func scrubber(secrets []string) func(string) string {
 		q := strconv.Quote(s)
 		add(q[1 : len(q)-1])
 	}
-	// Longest first, so that a secret inside another is not replaced
-	// before the one that holds it.
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	return func(msg string) string {
-		for _, f := range forms {
-			msg = strings.ReplaceAll(msg, f, "xxxxx")
-		}
-		return msg
+	if len(forms) == 0 {
+		return func(msg string) string { return msg }
 	}
+	// One pass over the message (a secret is never looked for in what
+	// replaced another: a password "x" would otherwise grow each "xxxxx"
+	// fivefold per form, without bound), longest form first, so that a
+	// secret inside another is not replaced instead of the one that holds
+	// it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(forms))
+	seen := make(map[string]bool, len(forms))
+	for _, f := range forms {
+		if !seen[f] {
+			seen[f] = true
+			pairs = append(pairs, f, "xxxxx")
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace
 }
 
 // quotesUserinfo reports whether the message detail of a url.Error quotes
