@@ -1,10 +1,8 @@
 package node
 
 import (
-	"bytes"
 	"encoding/binary"
 	"iter"
-	"strings"
 	"unsafe"
 
 	"github.com/stratakv/strata/backend"
@@ -41,14 +39,11 @@ const (
 // NewTrie encodes the index object made of self (nil for none) and
 // children (sorted by byte, none empty) under prefix, its count the sum of
 // theirs. It returns an error if EncodeIndex would for that Index. It
-// copies what it needs of children and of self: a cached Trie keeps no
-// memory of its caller's alive.
+// copies what it needs of children; self is kept (with what its name and
+// inline value refer to), and must not be modified afterwards.
 func NewTrie(prefix string, self *Entry, children []Child) (*Trie, error) {
 	var count uint64
 	if self != nil {
-		e := *self
-		e.Name, e.Inline = strings.Clone(e.Name), bytes.Clone(e.Inline)
-		self = &e
 		count++
 	}
 	for i := range children {
