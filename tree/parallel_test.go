@@ -20,9 +20,7 @@ import (
 // with big values and over an existing base). Run it with -race.
 func TestParallelBuildMatchesSerial(t *testing.T) {
 	ctx := context.Background()
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := rand.New(rand.NewPCG(seedOf(t), 0))
 	type op struct {
 		path []string
 		val  []byte

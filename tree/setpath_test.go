@@ -20,8 +20,7 @@ import (
 // remembered one. Both builders must then read and write the same tree.
 func TestSetPathMatchesSet(t *testing.T) {
 	ctx := context.Background()
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	seed := seedOf(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	st := node.NewStore(mem.New(), 0)
 
