@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -30,6 +31,9 @@ const (
 // returns 1.
 var commitScript = goredis.NewScript(commitLua)
 
+// commitSHA is the SHA-1 of commitLua, boxed once for commitArgs.
+var commitSHA any = commitScript.Hash()
+
 // commitLua is the source of commitScript, quoted in docs/FORMAT.md: the
 // ref check, the objects' check, then the ref move.
 const commitLua = luaCheckRef + `
@@ -56,29 +60,21 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 		}
 		return s.CompareAndSwapRef(ctx, name, old, new)
 	}
-	op := fmt.Sprintf("commit %d objects and ref %q", len(objs), name)
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	keys := make([]string, 1, 1+len(objs))
-	keys[0] = s.refsKey
-	pairs := make([]any, 0, 2*len(objs))
-	for _, o := range objs {
-		k := s.objKey(o.Hash)
-		data := o.Data
-		if data == nil {
-			data = []byte{}
+	op := func() string { return fmt.Sprintf("commit %d objects and ref %q", len(objs), name) }
+	if ctx.Err() != nil || s.closed.Load() {
+		if err := s.begin(ctx, op()); err != nil {
+			return err
 		}
-		keys = append(keys, k)
-		pairs = append(pairs, k, data)
 	}
-	args := []any{name, old[:], new[:], s.channel}
+	msetArgs, evalArgs := s.commitArgs(objs, name, old, new)
 	pipe := s.client.Pipeline()
 	var mset *goredis.StatusCmd
 	if len(objs) > 0 {
-		mset = pipe.MSet(ctx, pairs...)
+		mset = goredis.NewStatusCmd(ctx, msetArgs...)
+		_ = pipe.Process(ctx, mset)
 	}
-	move := commitScript.EvalSha(ctx, pipe, keys, args...)
+	move := goredis.NewCmd(ctx, evalArgs...)
+	_ = pipe.Process(ctx, move)
 	_, _ = pipe.Exec(ctx) // the first error of the two commands, checked one by one
 	var msetErr error
 	if mset != nil {
@@ -89,16 +85,57 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	// or it is another (a conflict, whatever MSET answered), or the
 	// objects are not all stored, which MSET's error explains if it failed.
 	res, err := move.Result()
+	if v, ok := res.(int64); ok && v == 1 && err == nil {
+		return nil
+	}
 	if goredis.HasErrorPrefix(err, "NOSCRIPT") { // the script did not run: send its source
-		res, err = commitScript.Eval(ctx, s.client, keys, args...).Result()
+		evalArgs[0], evalArgs[1] = "eval", commitLua
+		res, err = s.client.Do(ctx, evalArgs...).Result()
 	}
 	if msetErr != nil {
 		if v, ok := res.(int64); err != nil || ok && v != 1 {
-			return s.fail(ctx, op+": store objects", msetErr)
+			return s.fail(ctx, op()+": store objects", msetErr)
 		}
 	}
 	if err != nil {
-		return s.fail(ctx, op, err)
+		return s.fail(ctx, op(), err)
 	}
-	return s.swapResult(op, res, old)
+	return s.swapResult(op(), res, old)
+}
+
+// commitArgs returns the arguments of PutAndSwapRef's two commands: MSET
+// of objs, and EVALSHA of commitScript with the refs key and the object
+// keys as KEYS and name, old, new and the events channel as ARGV. Every
+// object key is made in one string, and each key and value is boxed once,
+// the key's box serving both commands: the arguments take a few
+// allocations and two per object, not four per object as go-redis's MSet
+// and Script.EvalSha would make.
+func (s *Store) commitArgs(objs []backend.Object, name string, old, new backend.Hash) (msetArgs, evalArgs []any) {
+	n := len(objs)
+	keyLen := len(s.objPrefix) + backend.HashSize
+	var sb strings.Builder
+	sb.Grow(n * keyLen)
+	for _, o := range objs {
+		sb.WriteString(s.objPrefix)
+		sb.Write(o.Hash[:])
+	}
+	keys := sb.String()
+	args := make([]any, 1+2*n+4+n+4)
+	msetArgs, evalArgs = args[:1+2*n], args[1+2*n:]
+	msetArgs[0] = "mset"
+	evalArgs[0], evalArgs[1], evalArgs[2], evalArgs[3] = "evalsha", commitSHA, 1+n, s.refsKey
+	for i, o := range objs {
+		k := any(keys[i*keyLen : (i+1)*keyLen])
+		data := o.Data
+		if data == nil {
+			data = []byte{}
+		}
+		msetArgs[1+2*i], msetArgs[2+2*i] = k, data
+		evalArgs[4+i] = k
+	}
+	hs := make([]byte, 2*backend.HashSize)
+	copy(hs, old[:])
+	copy(hs[backend.HashSize:], new[:])
+	evalArgs[4+n], evalArgs[5+n], evalArgs[6+n], evalArgs[7+n] = name, hs[:backend.HashSize], hs[backend.HashSize:], s.channel
+	return msetArgs, evalArgs
 }

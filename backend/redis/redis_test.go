@@ -559,3 +559,45 @@ func TestCommitNeedsItsObjects(t *testing.T) {
 		t.Errorf("PutAndSwapRef from a stale head without MSET permission: %v, want ErrConflict", err)
 	}
 }
+
+// TestCommitAfterScriptFlush checks that a small commit still lands, its
+// objects stored under their keys, when the server has forgotten the
+// commit script (SCRIPT FLUSH, or a restart) between two commits: the
+// EVALSHA fails with NOSCRIPT and PutAndSwapRef sends the script's source.
+func TestCommitAfterScriptFlush(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	s := open(t, srv.URL(randomPrefix()))
+	head := backend.ZeroHash
+	for i := range 3 {
+		objs := []backend.Object{
+			{Hash: backendtest.HashOf(fmt.Sprint("leaf", i)), Data: []byte(fmt.Sprint("leaf ", i))},
+			{Hash: backendtest.HashOf(fmt.Sprint("empty", i))},
+			{Hash: backendtest.HashOf(fmt.Sprint("commit", i)), Data: []byte(fmt.Sprint("commit ", i))},
+		}
+		next := objs[len(objs)-1].Hash
+		if _, err := srv.Do("SCRIPT", "FLUSH"); err != nil {
+			t.Fatalf("SCRIPT FLUSH: %v", err)
+		}
+		if err := s.PutAndSwapRef(ctx, objs, "heads/main", head, next); err != nil {
+			t.Fatalf("commit %d after SCRIPT FLUSH: %v", i, err)
+		}
+		if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != next {
+			t.Fatalf("ref after commit %d: %s, %v; want %s", i, h.Describe(), err, next.Short())
+		}
+		got, err := s.GetMany(ctx, hashesOf(objs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, o := range objs {
+			if got[j] == nil || string(got[j]) != string(o.Data) {
+				t.Errorf("commit %d, object %d: stored %q, want %q", i, j, got[j], o.Data)
+			}
+		}
+		// From the old head it is a conflict naming the new one.
+		if err := s.PutAndSwapRef(ctx, objs, "heads/main", head, next); !errors.Is(err, backend.ErrConflict) && !errors.Is(err, backend.ErrExists) {
+			t.Errorf("commit %d again from the old head: %v, want a conflict", i, err)
+		}
+		head = next
+	}
+}
