@@ -25,6 +25,47 @@ type dirLoader interface {
 	Load(ctx context.Context, h backend.Hash) (node.Dir, error)
 }
 
+// recent is a dirLoader that remembers the last few directories it
+// loaded, for one Builder: a write reads every directory on its path when
+// it records the change (Builder.find) and again when it writes it
+// (writer.apply), and a lookup in the node cache costs more than a scan of
+// a few hashes. Not safe for concurrent use.
+type recent struct {
+	st   *node.Store
+	hs   [recentDirs]backend.Hash
+	dirs [recentDirs]node.Dir
+	next int // the slot the next directory loaded takes
+}
+
+// recents holds recents for reuse (see Builder.loader).
+var recents = sync.Pool{New: func() any { return new(recent) }}
+
+// putRecent empties r, dropping what it refers to, and keeps it for reuse.
+func putRecent(r *recent) {
+	*r = recent{}
+	recents.Put(r)
+}
+
+// recentDirs is how many directories a recent keeps: enough for a path
+// through a large directory (its index levels and leaf) and its parents.
+const recentDirs = 8
+
+// Load returns directory h, remembered or loaded (and then remembered).
+func (r *recent) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
+	for i := range r.hs {
+		if r.hs[i] == h && (r.dirs[i].Leaf != nil || r.dirs[i].Index != nil) {
+			return r.dirs[i], nil
+		}
+	}
+	d, err := r.st.Load(ctx, h)
+	if err != nil {
+		return node.Dir{}, err
+	}
+	r.hs[r.next], r.dirs[r.next] = h, d
+	r.next = (r.next + 1) % recentDirs
+	return d, nil
+}
+
 func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 	if isEmpty(h) {
 		return node.EmptyDir, nil
@@ -158,6 +199,7 @@ type ref struct {
 // stored.
 type writer struct {
 	st      *node.Store
+	recent  *recent                // the Builder's, if any: where Load looks before st
 	pending []pendingObj           // in the order they were made
 	byHash  map[uint64]int32       // index in pending by the hash's first 8 bytes; made once it is long (see get)
 	clashes map[backend.Hash]int32 // index in pending of a hash whose first 8 bytes are another's in byHash
@@ -267,6 +309,9 @@ func (w *writer) push(p pendingObj) {
 func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
 	if p := w.get(h); p != nil && (p.dir.Leaf != nil || p.dir.Index != nil) {
 		return p.dir, nil
+	}
+	if w.recent != nil {
+		return w.recent.Load(ctx, h)
 	}
 	return w.st.Load(ctx, h)
 }
