@@ -552,6 +552,31 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 	// one; the recursive calls below push and pop their own above them.
 	base := len(w.kids)
 	defer func() { w.kids = w.kids[:base] }()
+	if b, ok := oneChild(p, rest); ok && self == x.Self {
+		if old, ok := x.ChildFor(b); ok {
+			// A small write's usual case: every edit is below one
+			// child. The new index is the old one with that child
+			// rewritten, unless it no longer makes an index.
+			r, err := w.apply(ctx, old.Hash, rest)
+			if err != nil {
+				return ref{}, err
+			}
+			c := node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash}
+			if t, ok := x.WithChild(c); ok {
+				o := t.Object()
+				w.add(o, node.Dir{Index: t})
+				return ref{o.Hash, int(t.Count)}, nil
+			}
+			for k := range x.NumChildren() {
+				if k := x.Child(k); k.Byte != b {
+					w.kids = append(w.kids, k)
+				} else {
+					w.kids = append(w.kids, c)
+				}
+			}
+			return w.index(ctx, p, self, w.kids[base:])
+		}
+	}
 	ci, nc := 0, x.NumChildren()
 	for len(rest) > 0 || ci < nc {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0].Name, p) {
@@ -593,6 +618,21 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		rest = rest[j:]
 	}
 	return w.index(ctx, p, self, w.kids[base:])
+}
+
+// oneChild reports whether every edit is of a name that continues the
+// prefix p with the same byte, and returns that byte.
+func oneChild(p string, edits []edit) (byte, bool) {
+	if len(edits) == 0 || len(edits[0].Name) <= len(p) {
+		return 0, false
+	}
+	b := edits[0].Name[len(p)]
+	for _, e := range edits {
+		if len(e.Name) <= len(p) || e.Name[len(p)] != b || !strings.HasPrefix(e.Name, p) {
+			return 0, false
+		}
+	}
+	return b, true
 }
 
 // around builds the directory whose names share only the prefix newP: the
