@@ -352,8 +352,21 @@ const (
 // maxRemembered).
 func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
+	// A bit for each pending object's first hash byte (mod 64): most of
+	// the children of an index a small write rewrites are not pending,
+	// and the bit tells so without a search.
+	filter := ^uint64(0)
+	if w.byHash == nil {
+		filter = 0
+		for i := range w.pending {
+			filter |= 1 << (w.pending[i].obj.Hash[0] & 63)
+		}
+	}
 	var mark func(h backend.Hash)
 	mark = func(h backend.Hash) {
+		if filter&(1<<(h[0]&63)) == 0 {
+			return
+		}
 		p := w.get(h)
 		if p == nil || p.reach {
 			return
