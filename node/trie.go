@@ -68,6 +68,48 @@ func newTrie(data []byte, x *Index) *Trie {
 	return t
 }
 
+// WithChild returns t with its child for c.Byte replaced by c and its
+// count changed to match: the Trie NewTrie makes of the same prefix, self
+// entry and children, made by copying t's encoding and rewriting the two
+// counts and the hash (a commit that changes one name in a large
+// directory changes one child of each index on its path). It returns ok
+// false, and no Trie, if t has no child for c.Byte, c is empty, or the
+// new count overflows or would fit in one node (NewTrie refuses those).
+func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
+	lo, hi := 0, t.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.child(m)[childByteAt] < c.Byte {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == t.n || t.child(lo)[childByteAt] != c.Byte || c.Count == 0 {
+		return nil, false
+	}
+	old := binary.BigEndian.Uint64(t.child(lo)[childCountAt:])
+	count := t.Count - old + c.Count
+	if count <= MaxEntries || count < c.Count { // fits in a node, or overflows
+		return nil, false
+	}
+	data := append(make([]byte, 0, len(t.data)), t.data...)
+	at := t.countAt()
+	binary.BigEndian.PutUint64(data[at:], count)
+	ch := data[len(data)-(t.n-lo)*minChildSize:]
+	binary.BigEndian.PutUint64(ch[childCountAt:], c.Count)
+	copy(ch[childHashAt:childHashAt+backend.HashSize], c.Hash[:])
+	nt := &Trie{Count: count, Self: t.Self, data: data, n: t.n}
+	if n := len(t.Prefix); n > 0 {
+		nt.Prefix = unsafe.String(&data[at-1-n], n) // it ends at the count's 0xcf
+	}
+	return nt, true
+}
+
+// countAt returns where the count's 8 bytes start in t's encoding: after
+// the header, the prefix and the count's 0xcf byte.
+func (t *Trie) countAt() int { return codec.SizeHeader(4) + codec.SizeString(len(t.Prefix)) + 1 }
+
 // DecodeTrie decodes an encoded Index as a Trie, checking it exactly as
 // DecodeIndex does; errors wrap backend.ErrCorrupt. The Trie keeps b: the
 // caller must not modify b afterwards.

@@ -25,6 +25,47 @@ type dirLoader interface {
 	Load(ctx context.Context, h backend.Hash) (node.Dir, error)
 }
 
+// recent is a dirLoader that remembers the last few directories it
+// loaded, for one Builder: a write reads every directory on its path when
+// it records the change (Builder.find) and again when it writes it
+// (writer.apply), and a lookup in the node cache costs more than a scan of
+// a few hashes. Not safe for concurrent use.
+type recent struct {
+	st   *node.Store
+	hs   [recentDirs]backend.Hash
+	dirs [recentDirs]node.Dir
+	next int // the slot the next directory loaded takes
+}
+
+// recents holds recents for reuse (see Builder.loader).
+var recents = sync.Pool{New: func() any { return new(recent) }}
+
+// putRecent empties r, dropping what it refers to, and keeps it for reuse.
+func putRecent(r *recent) {
+	*r = recent{}
+	recents.Put(r)
+}
+
+// recentDirs is how many directories a recent keeps: enough for a path
+// through a large directory (its index levels and leaf) and its parents.
+const recentDirs = 8
+
+// Load returns directory h, remembered or loaded (and then remembered).
+func (r *recent) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
+	for i := range r.hs {
+		if r.hs[i] == h && (r.dirs[i].Leaf != nil || r.dirs[i].Index != nil) {
+			return r.dirs[i], nil
+		}
+	}
+	d, err := r.st.Load(ctx, h)
+	if err != nil {
+		return node.Dir{}, err
+	}
+	r.hs[r.next], r.dirs[r.next] = h, d
+	r.next = (r.next + 1) % recentDirs
+	return d, nil
+}
+
 func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 	if isEmpty(h) {
 		return node.EmptyDir, nil
@@ -158,6 +199,7 @@ type ref struct {
 // stored.
 type writer struct {
 	st      *node.Store
+	recent  *recent                // the Builder's, if any: where Load looks before st
 	pending []pendingObj           // in the order they were made
 	byHash  map[uint64]int32       // index in pending by the hash's first 8 bytes; made once it is long (see get)
 	clashes map[backend.Hash]int32 // index in pending of a hash whose first 8 bytes are another's in byHash
@@ -268,6 +310,9 @@ func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
 	if p := w.get(h); p != nil && (p.dir.Leaf != nil || p.dir.Index != nil) {
 		return p.dir, nil
 	}
+	if w.recent != nil {
+		return w.recent.Load(ctx, h)
+	}
 	return w.st.Load(ctx, h)
 }
 
@@ -307,8 +352,21 @@ const (
 // maxRemembered).
 func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
+	// A bit for each pending object's first hash byte (mod 64): most of
+	// the children of an index a small write rewrites are not pending,
+	// and the bit tells so without a search.
+	filter := ^uint64(0)
+	if w.byHash == nil {
+		filter = 0
+		for i := range w.pending {
+			filter |= 1 << (w.pending[i].obj.Hash[0] & 63)
+		}
+	}
 	var mark func(h backend.Hash)
 	mark = func(h backend.Hash) {
+		if filter&(1<<(h[0]&63)) == 0 {
+			return
+		}
 		p := w.get(h)
 		if p == nil || p.reach {
 			return
@@ -507,6 +565,31 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 	// one; the recursive calls below push and pop their own above them.
 	base := len(w.kids)
 	defer func() { w.kids = w.kids[:base] }()
+	if b, ok := oneChild(p, rest); ok && self == x.Self {
+		if old, ok := x.ChildFor(b); ok {
+			// A small write's usual case: every edit is below one
+			// child. The new index is the old one with that child
+			// rewritten, unless it no longer makes an index.
+			r, err := w.apply(ctx, old.Hash, rest)
+			if err != nil {
+				return ref{}, err
+			}
+			c := node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash}
+			if t, ok := x.WithChild(c); ok {
+				o := t.Object()
+				w.add(o, node.Dir{Index: t})
+				return ref{o.Hash, int(t.Count)}, nil
+			}
+			for k := range x.NumChildren() {
+				if k := x.Child(k); k.Byte != b {
+					w.kids = append(w.kids, k)
+				} else {
+					w.kids = append(w.kids, c)
+				}
+			}
+			return w.index(ctx, p, self, w.kids[base:])
+		}
+	}
 	ci, nc := 0, x.NumChildren()
 	for len(rest) > 0 || ci < nc {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0].Name, p) {
@@ -548,6 +631,21 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		rest = rest[j:]
 	}
 	return w.index(ctx, p, self, w.kids[base:])
+}
+
+// oneChild reports whether every edit is of a name that continues the
+// prefix p with the same byte, and returns that byte.
+func oneChild(p string, edits []edit) (byte, bool) {
+	if len(edits) == 0 || len(edits[0].Name) <= len(p) {
+		return 0, false
+	}
+	b := edits[0].Name[len(p)]
+	for _, e := range edits {
+		if len(e.Name) <= len(p) || e.Name[len(p)] != b || !strings.HasPrefix(e.Name, p) {
+			return 0, false
+		}
+	}
+	return b, true
 }
 
 // around builds the directory whose names share only the prefix newP: the

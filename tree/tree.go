@@ -199,8 +199,19 @@ type Builder struct {
 	root  *mdir
 	first mdir // the root's first state, allocated with the Builder
 
-	made int   // change records made
-	bulk *bulk // once made passes slabAfter
+	made   int     // change records made
+	bulk   *bulk   // once made passes slabAfter
+	recent *recent // the directories find loaded last, for flush to reuse (see loader)
+}
+
+// loader returns b's recent directories, taking a pooled recent if b has
+// none: Objects gives it back, so a Builder per small write costs none.
+func (b *Builder) loader() *recent {
+	if b.recent == nil {
+		b.recent = recents.Get().(*recent)
+		b.recent.st = b.st
+	}
+	return b.recent
 }
 
 // bulk is what a Builder keeps for a bulk load, once it has made
@@ -328,7 +339,7 @@ func (b *Builder) ensureCount(ctx context.Context, d *mdir) error {
 	if d.counted {
 		return nil
 	}
-	n, err := dirLen(ctx, b.st, d.base)
+	n, err := dirLen(ctx, b.loader(), d.base)
 	if err != nil {
 		return err
 	}
@@ -369,7 +380,7 @@ func (b *Builder) find(ctx context.Context, d *mdir, name string) (lookup, error
 		}
 		return lookup{exists: true, isDir: c.dir != nil, ch: c}, nil
 	}
-	e, ok, err := find(ctx, b.st, d.base, name)
+	e, ok, err := find(ctx, b.loader(), d.base, name)
 	if err != nil || !ok {
 		return lookup{}, err
 	}
@@ -854,7 +865,12 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 		return nil, b.base, nil
 	}
 	w := getWriter(b.st)
-	defer putWriter(w)
+	w.recent = b.loader()
+	defer func() {
+		putWriter(w)
+		putRecent(b.recent)
+		b.recent = nil
+	}()
 	r, err := b.flush(ctx, w, b.root)
 	if err != nil {
 		return nil, backend.Hash{}, err

@@ -6,9 +6,10 @@ import (
 	"github.com/stratakv/strata/backend"
 )
 
-// objects is the Store's object table: a map keyed by the first 8 bytes of
-// a hash (pointer-free, 16 bytes a slot, so the garbage collector never
-// scans it) to a slot holding the whole hash and the bytes. Slots live in
+// objects is the Store's object table: an index keyed by the first 8
+// bytes of a hash (a flat, pointer-free table, see table.go, so the
+// garbage collector never scans it) to a slot holding the whole hash and
+// the bytes. Slots live in
 // fixed chunks, never moved or copied as the table grows. Two hashes that
 // share their first 8 bytes are told apart by the slot's whole hash: the
 // later one goes to clash, an ordinary map that is empty unless someone
@@ -16,7 +17,7 @@ import (
 // keyed by the whole hash, and faster to probe. Not safe for concurrent
 // use: the Store's lock guards it.
 type objects struct {
-	index map[uint64]uint32       // key(h) → position in slots
+	index table                   // key(h) → position in slots
 	slots [][]objSlot             // chunks of chunkSlots; data nil: free, listed in free
 	n     uint32                  // slots used or freed so far
 	free  []uint32                // free positions in slots
@@ -34,13 +35,13 @@ const chunkSlots = 256
 // slot returns the slot at position i.
 func (o *objects) slot(i uint32) *objSlot { return &o.slots[i/chunkSlots][i%chunkSlots] }
 
-func newObjects() objects { return objects{index: make(map[uint64]uint32)} }
+func newObjects() objects { return objects{} }
 
 func key(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
 // get returns the bytes stored under h (not a copy).
 func (o *objects) get(h backend.Hash) ([]byte, bool) {
-	if i, ok := o.index[key(h)]; ok {
+	if i, ok := o.index.get(key(h)); ok {
 		if sl := o.slot(i); sl.hash == h {
 			return sl.data, true
 		}
@@ -63,7 +64,7 @@ func (o *objects) has(h backend.Hash) bool {
 // copy (made only if h is new).
 func (o *objects) put(h backend.Hash, b []byte, owned bool) {
 	k := key(h)
-	if i, ok := o.index[k]; ok {
+	if i, ok := o.index.get(k); ok {
 		if o.slot(i).hash == h {
 			return
 		}
@@ -87,20 +88,20 @@ func (o *objects) put(h backend.Hash, b []byte, owned bool) {
 		o.n++
 	}
 	*o.slot(i) = objSlot{hash: h, data: b}
-	o.index[k] = i
+	o.index.add(k, i)
 }
 
 // del removes h, if stored.
 func (o *objects) del(h backend.Hash) {
 	k := key(h)
-	i, ok := o.index[k]
+	i, ok := o.index.get(k)
 	if !ok || o.slot(i).hash != h {
 		delete(o.clash, h)
 		return
 	}
 	*o.slot(i) = objSlot{}
 	o.free = append(o.free, i)
-	delete(o.index, k)
+	o.index.del(k)
 	// A clashing object with the same key takes the freed place.
 	for ch, b := range o.clash {
 		if key(ch) == k {

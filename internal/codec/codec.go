@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/zeebo/blake3"
 
@@ -62,10 +63,29 @@ func TagOf(data []byte) (Tag, bool) {
 }
 
 // Sum returns the BLAKE3-256 hash of data: the key of an object whose
-// encoding is data.
+// encoding is data. It is safe for concurrent use.
 func Sum(data []byte) backend.Hash {
-	return backend.Hash(blake3.Sum256(data))
+	if len(data) <= blake3ChunkLen {
+		return backend.Hash(blake3.Sum256(data))
+	}
+	// blake3.Sum256 of more than one chunk zeroes a new hasher of about
+	// 11 KB first, which costs as much as hashing a few KB: a reused
+	// one is only reset.
+	h := hashers.Get().(*blake3.Hasher)
+	h.Write(data)
+	var sum backend.Hash
+	h.Sum(sum[:0])
+	h.Reset()
+	hashers.Put(h)
+	return sum
 }
+
+// blake3ChunkLen is BLAKE3's chunk length: blake3.Sum256 hashes an input
+// of at most one chunk without a hasher.
+const blake3ChunkLen = 1024
+
+// hashers holds BLAKE3 hashers for Sum to reuse, each reset.
+var hashers = sync.Pool{New: func() any { return blake3.New() }}
 
 // Decode checks an encoded object's header (an array of 2+n fields, tag,
 // format version), calls body to read the n fields from a Reader, and checks

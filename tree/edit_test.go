@@ -1,0 +1,116 @@
+package tree_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/tree"
+)
+
+// TestSetReadsPathOnce checks that a set in a large directory and its
+// write read each directory on the path once, with no node cache to hide
+// a second read: the Builder's writer reuses what the set loaded.
+func TestSetReadsPathOnce(t *testing.T) {
+	c := &counting{ObjectStore: mem.New()}
+	b := tree.Empty(ns(c)).Builder()
+	for i := 0; i < 5000; i++ {
+		mustSet(t, b, fmt.Sprintf("d/k%05d", i), "v")
+	}
+	h, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"d/k01234", "d/k04999x", "d/a"} {
+		c.gets.Store(0)
+		if _, err := tree.New(ns(c), h).Get(ctx, p("d/k01234")); err != nil {
+			t.Fatal(err)
+		}
+		path := c.gets.Load() // the directories from the root to the leaf
+		if path < 4 {
+			t.Fatalf("the path to d/k01234 is %d objects: the directory is not an index", path)
+		}
+		c.gets.Store(0)
+		b := tree.New(ns(c), h).Builder()
+		mustSet(t, b, name, "new")
+		if _, err := b.Write(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// A new name may land in another leaf, or beside the index
+		// ("d/a"), but never on a longer path.
+		if got := c.gets.Load(); got > path {
+			t.Errorf("set %s and write read %d objects, the path is %d", name, got, path)
+		}
+	}
+}
+
+// TestSingleEditsMatchRebuild makes one change per write to a directory
+// that is an index (sets under an existing child, sets of new child
+// bytes and of the prefix itself, deletions that empty a child or shrink
+// the directory back to one node) and checks after each that the root is
+// the one a fresh build of the same entries gives: the index a single
+// write rewrites child by child (Trie.WithChild) is the canonical one.
+func TestSingleEditsMatchRebuild(t *testing.T) {
+	seed := seedOf(t)
+	r := rand.New(rand.NewPCG(seed, 0))
+	c := &counting{ObjectStore: mem.New()}
+	st := ns(c)
+	want := map[string]string{}
+	b := tree.Empty(st).Builder()
+	for i := range 300 {
+		k := fmt.Sprintf("k%03d", i)
+		want[k] = "v"
+		mustSet(t, b, "d/"+k, "v")
+	}
+	h, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"k", "z1", "k1", "k15", "a"} // the prefix, new child bytes, self entries of inner indexes
+	for i := range 300 {
+		names = append(names, fmt.Sprintf("k%03d", i))
+	}
+	// First sets and deletions mixed, then deletions of every name in a
+	// random order, down to an empty directory.
+	ops := make([]string, 0, 700)
+	for range 400 {
+		ops = append(ops, names[r.IntN(len(names))])
+	}
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	ops = append(ops, names...)
+	for step, name := range ops {
+		b := tree.New(st, h).Builder()
+		_, exists := want[name]
+		switch {
+		case exists && (step >= 400 || r.IntN(3) == 0):
+			delete(want, name)
+			if _, err := b.Delete(ctx, p("d/"+name)); err != nil {
+				t.Fatal(err)
+			}
+		case step < 400:
+			v := fmt.Sprintf("v%d", step)
+			want[name] = v
+			mustSet(t, b, "d/"+name, v)
+		default:
+			continue
+		}
+		if h, err = b.Write(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fresh := tree.Empty(st).Builder()
+		for k, v := range want {
+			mustSet(t, fresh, "d/"+k, v)
+		}
+		fh, err := fresh.Write(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fh != h {
+			t.Fatalf("step %d (%s, %d entries left): root %s, a fresh build gives %s", step, name, len(want), h.Short(), fh.Short())
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d entries left", len(want))
+	}
+}
