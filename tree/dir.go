@@ -166,9 +166,11 @@ type writer struct {
 	// pushes a level's new children above those of its callers' levels
 	// and pops them once the level's index is made, so a small write
 	// reuses one buffer for every level. edits is the same for the
-	// edits Builder.flush gives apply, one directory level at a time.
+	// edits Builder.flush gives apply, one directory level at a time,
+	// and ents the same for the entries of a new directory it builds.
 	kids  []node.Child
 	edits []edit
+	ents  []node.Entry
 }
 
 type pendingObj struct {
@@ -201,11 +203,11 @@ func getWriter(st *node.Store) *writer {
 // objects referred to (the objects, the decoded directories) is not
 // touched, only w's references to them are dropped.
 func putWriter(w *writer) {
-	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.kids) > 4*maxPooled {
+	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.ents) > maxPooled || cap(w.kids) > 4*maxPooled {
 		return
 	}
 	clear(w.pending)
-	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0]}
+	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0], ents: w.ents[:0]}
 	writers.Put(w)
 }
 
@@ -369,7 +371,8 @@ func (w *writer) addLeaf(l *node.Leaf) ref {
 }
 
 // build stores the sorted, unique entries es as a directory in canonical
-// form: one node if they fit, else an index trie.
+// form: one node if they fit, else an index trie. It does not keep es
+// (what the entries' names and values refer to is kept).
 func (w *writer) build(es []node.Entry) (ref, error) {
 	if len(es) <= node.MaxEntries {
 		return w.leaf(es)
@@ -377,7 +380,8 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 	p := lcp(es[0].Name, es[len(es)-1].Name)
 	var self *node.Entry
 	if es[0].Name == p {
-		self, es = &es[0], es[1:]
+		e := es[0] // the index keeps its self entry: a copy, since es is not kept
+		self, es = &e, es[1:]
 	}
 	var children []node.Child
 	if parallelism > 1 && len(es) >= parMinEntries {

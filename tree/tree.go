@@ -369,6 +369,9 @@ func (b *Builder) find(ctx context.Context, d *mdir, name string) (lookup, error
 		}
 		return lookup{exists: true, isDir: c.dir != nil, ch: c}, nil
 	}
+	if isEmpty(d.base) { // a new directory (a bulk load's): nothing stored to read
+		return lookup{}, nil
+	}
 	e, ok, err := find(ctx, b.st, d.base, name)
 	if err != nil || !ok {
 		return lookup{}, err
@@ -629,7 +632,7 @@ func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Co
 	if l.ch != nil && l.ch.dir != nil {
 		b.forget() // an emptied directory becomes a value
 	}
-	*b.kid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
+	*b.record(d, l, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -703,7 +706,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if err != nil {
 		return err
 	}
-	*b.kid(d, name) = change{name: name, dir: nd}
+	*b.record(d, l, name) = change{name: name, dir: nd}
 	switch {
 	case !l.exists && nd.count > 0:
 		d.addCount(1)
@@ -741,7 +744,7 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, err
 			return nil, err
 		}
 	}
-	*b.kid(d, name) = change{name: name, dir: nd}
+	*b.record(d, l, name) = change{name: name, dir: nd}
 	return nd, nil
 }
 
@@ -778,7 +781,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if err != nil || !l.exists {
 		return false, err
 	}
-	*b.kid(d, name) = change{name: name, deleted: true}
+	*b.record(d, l, name) = change{name: name, deleted: true}
 	d.addCount(-1)
 	return true, nil
 }
@@ -808,11 +811,32 @@ func (b *Builder) kid(d *mdir, name string) *change {
 	if c, ok := d.lookupKid(name); ok {
 		return c
 	}
-	if n := len(d.order); n > 0 && name < d.order[n-1].name {
+	return b.addKid(d, name)
+}
+
+// record is kid for a name just looked up (l, from find, with nothing
+// changed in d since): it does not search d's changes again.
+func (b *Builder) record(d *mdir, l lookup, name string) *change {
+	if l.ch != nil {
+		return l.ch
+	}
+	return b.addKid(d, name)
+}
+
+// addKid appends a new change record for name, which has none in d.
+func (b *Builder) addKid(d *mdir, name string) *change {
+	n := len(d.order)
+	switch {
+	case n == 0:
+		d.order = d.first[:0] // the list's first array is the directory's own
+	case name < d.order[n-1].name:
 		d.shuffled = true
 	}
-	if d.order == nil {
-		d.order = d.first[:0] // the list's first array is the directory's own
+	if n == cap(d.order) && n >= len(d.first) {
+		// Double, where append would grow a long list by a quarter at a
+		// time: a bulk load's directory of a million names copies its
+		// list about twice rather than five times.
+		d.order = append(make([]*change, 0, 2*n), d.order...)
 	}
 	c := b.newChange()
 	c.name = name
@@ -892,17 +916,19 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	// a changed one by applying edits to its base. The edits go on the
 	// writer's stack of edits, above those of the directories being
 	// flushed around this one (see writer.edits).
+	// The entries of a new directory go on the writer's stack of entries
+	// in the same way (build does not keep them).
 	fresh := isEmpty(d.base)
-	var es []node.Entry
-	base := len(w.edits)
+	base, ebase := len(w.edits), len(w.ents)
 	if fresh {
-		es = make([]node.Entry, 0, len(kids))
-	} else {
-		defer func() {
-			clear(w.edits[base:]) // they refer to values: do not keep them alive
-			w.edits = w.edits[:base]
-		}()
+		w.ents = slices.Grow(w.ents, len(kids))
 	}
+	defer func() {
+		clear(w.edits[base:]) // they refer to values: do not keep them alive
+		w.edits = w.edits[:base]
+		clear(w.ents[ebase:])
+		w.ents = w.ents[:ebase]
+	}()
 	for _, c := range kids {
 		e := node.Entry{Name: c.name}
 		switch {
@@ -931,11 +957,11 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		case !fresh:
 			w.edits = append(w.edits, edit{Name: c.name, Del: del, Entry: e})
 		case !del:
-			es = append(es, e)
+			w.ents = append(w.ents, e)
 		}
 	}
 	if fresh {
-		return w.build(es)
+		return w.build(w.ents[ebase:])
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }
