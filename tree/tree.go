@@ -582,15 +582,19 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i], path[i+1:]
 	}
-	var d *mdir
-	if k := b.bulk; k != nil && k.lastDir != nil && dir == k.lastPath {
-		d = k.lastDir
-	} else {
-		d = b.root
+	d, end := b.root, 0 // the walk starts in d, at dir[end:]
+	if k := b.bulk; k != nil && k.lastDir != nil {
+		if d, end = k.climb(dir); d == nil {
+			d, end = b.root, 0
+		}
+	}
+	if d == b.root {
 		if err := b.ensureCount(ctx, d); err != nil {
 			return err
 		}
-		for end := 0; end < len(dir); {
+	}
+	if end < len(dir) {
+		for end < len(dir) {
 			seg, _, _ := strings.Cut(dir[end:], "/")
 			end += len(seg)
 			next, err := b.descend(ctx, d, seg)
@@ -611,6 +615,44 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 		err = notDirName(path, whyIsDir)
 	}
 	return err
+}
+
+// climb returns the deepest directory on the way to dir that SetPath
+// walked through to lastDir (lastDir itself if dir is lastPath), found by
+// climbing from lastDir, and where the rest of dir starts (len(dir) if
+// nothing is left to walk). The directories above lastDir are still those
+// of their paths: every change that could replace one drops lastDir.
+func (k *bulk) climb(dir string) (*mdir, int) {
+	last := k.lastPath
+	if dir == last {
+		return k.lastDir, len(dir)
+	}
+	// i: the end of the segments dir and last share.
+	i := 0
+	for j := 0; ; j++ {
+		endDir, endLast := j == len(dir) || dir[j] == '/', j == len(last) || last[j] == '/'
+		if endDir && endLast {
+			i = j
+		}
+		if j == len(dir) || j == len(last) || dir[j] != last[j] {
+			break
+		}
+	}
+	d := k.lastDir
+	up := strings.Count(last[i:], "/") // one per segment below the shared ones
+	if i == 0 && last != "" {
+		up++
+	}
+	for ; up > 0 && d != nil; up-- {
+		d = d.parent
+	}
+	if d == nil { // not expected: walk from the root
+		return nil, 0
+	}
+	if i > 0 && i < len(dir) {
+		i++ // the "/" before the rest
+	}
+	return d, i
 }
 
 // errIsDir is returned by setIn for a name that is a directory; the
