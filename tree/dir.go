@@ -207,6 +207,7 @@ func putWriter(w *writer) {
 		return
 	}
 	clear(w.pending)
+	clear(w.ents[:cap(w.ents)]) // Builder.flush pops entries without clearing them
 	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0], ents: w.ents[:0]}
 	writers.Put(w)
 }

@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -55,7 +56,9 @@ type pool struct{ tokens chan struct{} }
 // store, running calls on other goroutines while the pool has room and on
 // the caller's otherwise; then w takes over the writers' objects in the
 // order of i. It returns the error of the smallest i that failed.
-func (w *writer) each(n int, fn func(i int, w *writer) error) error {
+// objects(i), if not nil, is the fewest objects call i makes: its writer
+// is made with room for them.
+func (w *writer) each(n int, objects func(i int) int, fn func(i int, w *writer) error) error {
 	if w.pool == nil { // the first parallel step of this write
 		w.pool = &pool{tokens: make(chan struct{}, max(parallelism-1, 0))}
 	}
@@ -64,6 +67,9 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		subs[i] = &writer{st: w.st, pool: w.pool}
+		if objects != nil {
+			subs[i].reserve(objects(i))
+		}
 		select {
 		case w.pool.tokens <- struct{}{}:
 			wg.Add(1)
@@ -76,13 +82,50 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 		}
 	}
 	wg.Wait()
-	for i, s := range subs {
-		if errs[i] != nil {
-			return errs[i]
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
+	}
+	if len(w.pending) == 0 { // w takes the first writer's lists whole
+		w.absorb(subs[0])
+		subs = subs[1:]
+	}
+	more := 0
+	for _, s := range subs {
+		more += len(s.pending)
+	}
+	w.reserve(more)
+	for _, s := range subs {
 		w.absorb(s)
 	}
 	return nil
+}
+
+// reserve makes room in w for n more pending objects, so that pushing
+// them grows neither the list nor its index (grown one object at a time,
+// both are copied, and rehashed, again and again).
+func (w *writer) reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	total := len(w.pending) + n
+	w.pending = slices.Grow(w.pending, n)
+	if total <= smallWriter || w.byHash != nil && len(w.byHash) >= total/2 {
+		return // a map grows (doubles) once at most
+	}
+	m := make(map[uint64]int32, total)
+	if w.byHash == nil {
+		w.byHash = m
+		for i := range w.pending {
+			w.indexHash(w.pending[i].obj.Hash, i)
+		}
+		return
+	}
+	for k, i := range w.byHash {
+		m[k] = i
+	}
+	w.byHash = m
 }
 
 // absorb takes over the pending objects of s, in s's order.
@@ -112,7 +155,7 @@ func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
 		es = es[j:]
 	}
 	ends := batches(len(groups), parMinEntries, func(i int) int { return len(groups[i]) })
-	err := w.each(len(ends), func(k int, w *writer) error {
+	err := w.each(len(ends), nil, func(k int, w *writer) error {
 		i := 0
 		if k > 0 {
 			i = ends[k-1]
@@ -150,7 +193,13 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 		return nil, nil
 	}
 	refs := make([]ref, len(subs))
-	err := w.each(len(ends), func(k int, w *writer) (err error) {
+	dirs := func(k int) int { // each subdirectory is at least one object
+		if k == 0 {
+			return ends[0]
+		}
+		return ends[k] - ends[k-1]
+	}
+	err := w.each(len(ends), dirs, func(k int, w *writer) (err error) {
 		i := 0
 		if k > 0 {
 			i = ends[k-1]

@@ -968,8 +968,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	defer func() {
 		clear(w.edits[base:]) // they refer to values: do not keep them alive
 		w.edits = w.edits[:base]
-		clear(w.ents[ebase:])
-		w.ents = w.ents[:ebase]
+		w.ents = w.ents[:ebase] // a writer kept for reuse is cleared by putWriter
 	}()
 	for _, c := range kids {
 		e := node.Entry{Name: c.name}
