@@ -664,6 +664,11 @@ const whyIsDir = "is a directory; delete it first to store a value there"
 // setIn records c as the value called name in d, copying its bytes. It
 // returns errIsDir if name is a directory.
 func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
+	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+		*b.appendKid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
+		d.addCount(1)
+		return nil
+	}
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return err
@@ -832,10 +837,10 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 // arrive in increasing name order (a sorted bulk load), a name after the
 // last one cannot have a change, and no map is needed at all.
 func (d *mdir) lookupKid(name string) (*change, bool) {
-	n := len(d.order)
-	if n == 0 || (!d.shuffled && name > d.order[n-1].name) {
+	if d.after(name) {
 		return nil, false
 	}
+	n := len(d.order)
 	if d.kids == nil {
 		d.kids = make(map[string]*change, n)
 	}
@@ -845,6 +850,13 @@ func (d *mdir) lookupKid(name string) (*change, bool) {
 	}
 	c, ok := d.kids[name]
 	return c, ok
+}
+
+// after reports whether name comes after every name d has a change for,
+// while changes came in name order: then it has none.
+func (d *mdir) after(name string) bool {
+	n := len(d.order)
+	return n == 0 || !d.shuffled && name > d.order[n-1].name
 }
 
 // kid returns d's change record for name, creating an empty one. Callers
@@ -867,12 +879,18 @@ func (b *Builder) record(d *mdir, l lookup, name string) *change {
 
 // addKid appends a new change record for name, which has none in d.
 func (b *Builder) addKid(d *mdir, name string) *change {
-	n := len(d.order)
-	switch {
-	case n == 0:
-		d.order = d.first[:0] // the list's first array is the directory's own
-	case name < d.order[n-1].name:
+	if n := len(d.order); n > 0 && name < d.order[n-1].name {
 		d.shuffled = true
+	}
+	return b.appendKid(d, name)
+}
+
+// appendKid is addKid for a name known to come after d's others (or
+// with d.shuffled already set).
+func (b *Builder) appendKid(d *mdir, name string) *change {
+	n := len(d.order)
+	if n == 0 {
+		d.order = d.first[:0] // the list's first array is the directory's own
 	}
 	if n == cap(d.order) && n >= len(d.first) {
 		// Double, where append would grow a long list by a quarter at a
