@@ -145,14 +145,20 @@ func (w *writer) absorb(s *writer) {
 // than their common prefix p), one per byte after p, in parallel, and
 // returns them as index children.
 func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
+	return buildGroupsOf(w, p, es, func(e *node.Entry) string { return e.Name }, (*writer).build)
+}
+
+// buildGroupsOf is buildGroups of any sorted items with names: it builds
+// each group of xs (one per byte after p) with build, in parallel.
+func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, build func(*writer, []T) (ref, error)) ([]node.Child, error) {
 	var children []node.Child
-	var groups [][]node.Entry
-	for len(es) > 0 {
-		b := es[0].Name[len(p)]
-		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
+	var groups [][]T
+	for len(xs) > 0 {
+		b := name(&xs[0])[len(p)]
+		j := sort.Search(len(xs), func(i int) bool { return name(&xs[i])[len(p)] > b })
 		children = append(children, node.Child{Byte: b})
-		groups = append(groups, es[:j])
-		es = es[j:]
+		groups = append(groups, xs[:j])
+		xs = xs[j:]
 	}
 	ends := batches(len(groups), parMinEntries, func(i int) int { return len(groups[i]) })
 	err := w.each(len(ends), nil, func(k int, w *writer) error {
@@ -161,7 +167,7 @@ func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
 			i = ends[k-1]
 		}
 		for ; i < ends[k]; i++ {
-			r, err := w.build(groups[i])
+			r, err := build(w, groups[i])
 			if err != nil {
 				return err
 			}
@@ -170,6 +176,42 @@ func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
 		return nil
 	})
 	return children, err
+}
+
+// entryBufs holds the entry buffers of buildValues, which runs on many
+// short-lived writers (one per batch of groups).
+var entryBufs = sync.Pool{New: func() any { return new([]node.Entry) }}
+
+// buildValues builds a new directory whose changes (kids, sorted by name)
+// are all values, as writer.build builds their entries, but makes the
+// entries of one group of about parMinEntries at a time, on the group's
+// writer: a directory of a million keys neither holds a million entries
+// at once nor makes them on one goroutine. The objects are those build
+// makes (the same with any parallelism, in the same order).
+func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
+	if len(kids) < parMinEntries {
+		bp := entryBufs.Get().(*[]node.Entry)
+		es := slices.Grow((*bp)[:0], len(kids))
+		for _, c := range kids {
+			es = append(es, w.valueEntry(c))
+		}
+		r, err := w.build(es)
+		clear(es) // they refer to values
+		*bp = es[:0]
+		entryBufs.Put(bp)
+		return r, err
+	}
+	p := lcp(kids[0].name, kids[len(kids)-1].name)
+	var self *node.Entry
+	if kids[0].name == p {
+		e := w.valueEntry(kids[0]) // the index keeps it
+		self, kids = &e, kids[1:]
+	}
+	children, err := buildGroupsOf(w, p, kids, func(c **change) string { return (*c).name }, b.buildValues)
+	if err != nil {
+		return ref{}, err
+	}
+	return w.index(context.Background(), p, self, children)
 }
 
 // flushKids flushes the changed subdirectories among kids in parallel if

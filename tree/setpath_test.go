@@ -145,8 +145,8 @@ func TestSetPathEmptiedDirBecomesValue(t *testing.T) {
 // writer's stacks, in parallel) makes the root that writing the same keys
 // one commit at a time makes (each an edit of the stored tree). Names
 // that are prefixes of others ("k1", "k10", ...) give index objects a
-// self entry, and directories of one key and of several hundred keys sit
-// side by side. Every value then reads back through the same store,
+// self entry, and directories of one key, of several hundred and of
+// thousands of keys sit side by side. Every value then reads back through the same store,
 // whose cache holds the bulk write's index objects.
 func TestBulkLoadMatchesOneByOne(t *testing.T) {
 	ctx := context.Background()
@@ -155,14 +155,16 @@ func TestBulkLoadMatchesOneByOne(t *testing.T) {
 	keys := map[string][]byte{}
 	for d := 0; d < 60; d++ {
 		n := 1 // most directories hold one key
-		switch rng.IntN(4) {
+		switch rng.IntN(6) {
 		case 0:
 			n = 1 + rng.IntN(700)
 		case 1:
 			n = 2 + rng.IntN(10)
+		case 2:
+			n = 1000 + rng.IntN(3000) // built a group at a time (buildValues)
 		}
 		for i := 0; i < n; i++ {
-			name := fmt.Sprint("k", rng.IntN(2000)) // "k1" is a prefix of "k10"…
+			name := fmt.Sprint("k", rng.IntN(4*n)) // "k1" is a prefix of "k10"…
 			if rng.IntN(3) == 0 {
 				name = fmt.Sprint("k", i) // a run of prefixes
 			}

@@ -956,6 +956,24 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 
 func byName(a, b *change) int { return strings.Compare(a.name, b.name) }
 
+// valueEntry returns the entry of c, a value.
+func (w *writer) valueEntry(c *change) node.Entry {
+	if c.stored {
+		return node.Entry{Name: c.name, Kind: node.KindContents, Hash: c.storedHash()}
+	}
+	return w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
+}
+
+// values reports whether every change in kids is a value.
+func values(kids []*change) bool {
+	for _, c := range kids {
+		if c.deleted || c.dir != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // flush writes d's changed descendants and then d.
 func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	if len(d.order) == 0 {
@@ -963,6 +981,9 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
+	if isEmpty(d.base) && len(kids) >= parMinEntries && values(kids) {
+		return b.buildValues(w, kids)
+	}
 	// Subdirectories with changes of their own are flushed first, in
 	// parallel for a bulk write.
 	var refs []ref
@@ -1006,10 +1027,8 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			if r.count > 0 {
 				e.Kind, e.Hash = node.KindNode, r.hash
 			}
-		case c.stored:
-			e.Kind, e.Hash = node.KindContents, c.storedHash()
 		default:
-			e = w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
+			e = w.valueEntry(c)
 		}
 		del := e.Kind == 0 // deleted, or an emptied directory
 		switch {
