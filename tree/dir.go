@@ -166,11 +166,9 @@ type writer struct {
 	// pushes a level's new children above those of its callers' levels
 	// and pops them once the level's index is made, so a small write
 	// reuses one buffer for every level. edits is the same for the
-	// edits Builder.flush gives apply, one directory level at a time,
-	// and ents the same for the entries of a new directory it builds.
+	// edits Builder.flush gives apply, one directory level at a time.
 	kids  []node.Child
 	edits []edit
-	ents  []node.Entry
 }
 
 type pendingObj struct {
@@ -203,12 +201,11 @@ func getWriter(st *node.Store) *writer {
 // objects referred to (the objects, the decoded directories) is not
 // touched, only w's references to them are dropped.
 func putWriter(w *writer) {
-	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.ents) > maxPooled || cap(w.kids) > 4*maxPooled {
+	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.kids) > 4*maxPooled {
 		return
 	}
 	clear(w.pending)
-	clear(w.ents[:cap(w.ents)]) // Builder.flush pops entries without clearing them
-	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0], ents: w.ents[:0]}
+	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0]}
 	writers.Put(w)
 }
 

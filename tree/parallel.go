@@ -178,9 +178,26 @@ func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, bui
 	return children, err
 }
 
-// entryBufs holds the entry buffers of buildValues, which runs on many
-// short-lived writers (one per batch of groups).
-var entryBufs = sync.Pool{New: func() any { return new([]node.Entry) }}
+// entryBufs holds the buffers in which Builder.flush and buildValues make
+// the entries of a new directory for writer.build (which does not keep
+// them): a bulk load builds many directories, on many short-lived writers.
+var entryBufs = sync.Pool{New: func() any { return new(entryBuf) }}
+
+type entryBuf struct{ es []node.Entry }
+
+// getEntries returns an empty buffer with room for n entries.
+func getEntries(n int) *entryBuf {
+	b := entryBufs.Get().(*entryBuf)
+	b.es = slices.Grow(b.es[:0], n)
+	return b
+}
+
+// putEntries clears b (its entries refer to values) and keeps it for reuse.
+func putEntries(b *entryBuf) {
+	clear(b.es)
+	b.es = b.es[:0]
+	entryBufs.Put(b)
+}
 
 // buildValues builds a new directory whose changes (kids, sorted by name)
 // are all values, as writer.build builds their entries, but makes the
@@ -190,16 +207,12 @@ var entryBufs = sync.Pool{New: func() any { return new([]node.Entry) }}
 // makes (the same with any parallelism, in the same order).
 func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 	if len(kids) < parMinEntries {
-		bp := entryBufs.Get().(*[]node.Entry)
-		es := slices.Grow((*bp)[:0], len(kids))
+		buf := getEntries(len(kids))
+		defer putEntries(buf)
 		for _, c := range kids {
-			es = append(es, w.valueEntry(c))
+			buf.es = append(buf.es, w.valueEntry(c))
 		}
-		r, err := w.build(es)
-		clear(es) // they refer to values
-		*bp = es[:0]
-		entryBufs.Put(bp)
-		return r, err
+		return w.build(buf.es)
 	}
 	p := lcp(kids[0].name, kids[len(kids)-1].name)
 	var self *node.Entry

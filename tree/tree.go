@@ -996,19 +996,20 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	// A new directory (a bulk load's) is built from its entries directly;
 	// a changed one by applying edits to its base. The edits go on the
 	// writer's stack of edits, above those of the directories being
-	// flushed around this one (see writer.edits).
-	// The entries of a new directory go on the writer's stack of entries
-	// in the same way (build does not keep them).
+	// flushed around this one (see writer.edits); the entries of a new
+	// one go in a pooled buffer (build does not keep them).
 	fresh := isEmpty(d.base)
-	base, ebase := len(w.edits), len(w.ents)
+	var buf *entryBuf
+	base := len(w.edits)
 	if fresh {
-		w.ents = slices.Grow(w.ents, len(kids))
+		buf = getEntries(len(kids))
+		defer putEntries(buf)
+	} else {
+		defer func() {
+			clear(w.edits[base:]) // they refer to values: do not keep them alive
+			w.edits = w.edits[:base]
+		}()
 	}
-	defer func() {
-		clear(w.edits[base:]) // they refer to values: do not keep them alive
-		w.edits = w.edits[:base]
-		w.ents = w.ents[:ebase] // a writer kept for reuse is cleared by putWriter
-	}()
 	for _, c := range kids {
 		e := node.Entry{Name: c.name}
 		switch {
@@ -1035,11 +1036,11 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		case !fresh:
 			w.edits = append(w.edits, edit{Name: c.name, Del: del, Entry: e})
 		case !del:
-			w.ents = append(w.ents, e)
+			buf.es = append(buf.es, e)
 		}
 	}
 	if fresh {
-		return w.build(w.ents[ebase:])
+		return w.build(buf.es)
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }
