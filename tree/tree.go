@@ -665,7 +665,8 @@ const whyIsDir = "is a directory; delete it first to store a value there"
 // returns errIsDir if name is a directory.
 func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
 	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
-		*b.appendKid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
+		r := b.appendKid(d, name) // a zero record but for its name
+		r.value, r.kind = b.copyValue(c.Data), c.Kind
 		d.addCount(1)
 		return nil
 	}
