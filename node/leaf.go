@@ -250,6 +250,10 @@ func (l *Leaf) Object() backend.Object {
 	return backend.Object{Hash: codec.Sum(l.data), Data: l.data}
 }
 
+// oneOff is the offsets of every leaf of one entry: its name header
+// follows the header, the array length and the entry's fixarray byte.
+var oneOff = []uint32{uint32(codec.SizeHeader(1) + codec.SizeArrayLen(1) + 1)}
+
 // EmptyLeaf is the leaf with no entries (its hash is Empty). It is shared.
 var EmptyLeaf = mustLeaf(nil)
 
@@ -264,12 +268,25 @@ func mustLeaf(es []Entry) *Leaf {
 // NewLeaf encodes es (sorted, unique, validly named, as Encode requires)
 // as a Leaf. It returns an error if Encode would.
 func NewLeaf(es []Entry) (*Leaf, error) {
-	l := &Leaf{offs: make([]uint32, len(es))}
-	var err error
-	l.data, err = encode(es, l.offs)
+	// A leaf's offsets are never modified: every leaf of one entry (one
+	// of many small directories) shares oneOff.
+	var (
+		data []byte
+		offs []uint32
+		err  error
+	)
+	if len(es) == 1 {
+		var one [1]uint32
+		data, err = encode(es, one[:])
+		offs = oneOff
+	} else {
+		offs = make([]uint32, len(es))
+		data, err = encode(es, offs)
+	}
 	if err != nil {
 		return nil, err
 	}
+	l := &Leaf{data: data, offs: offs}
 	for i := range es {
 		l.refs = l.refs || es[i].Kind != KindInline
 	}

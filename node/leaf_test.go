@@ -313,3 +313,40 @@ func TestLeafHasRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestOneEntryLeaf: a leaf of one entry (whose offsets are shared by every
+// such leaf) reads back its entry, for names whose string headers differ
+// in size, is edited like any leaf, and costs two allocations: the Leaf
+// and its encoding.
+func TestOneEntryLeaf(t *testing.T) {
+	for _, n := range []int{1, 31, 32, 255, 256, 1000} {
+		name := string(bytes.Repeat([]byte{'n'}, n))
+		for _, e := range []node.Entry{
+			{Name: name, Kind: node.KindInline, Inline: []byte("value")},
+			{Name: name, Kind: node.KindContents, Hash: backend.Hash{1, 2, 3}},
+		} {
+			l, err := node.NewLeaf([]node.Entry{e})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Entries(); !sameEntries([]node.Entry{e}, got) || l.Name(0) != name {
+				t.Fatalf("name of %d bytes: entries %+v, want %+v", n, got, e)
+			}
+			if f, ok := l.Find(name); !ok || !f.Equal(&e) {
+				t.Fatalf("name of %d bytes: Find = %+v, %v", n, f, ok)
+			}
+			add := node.Entry{Name: "a", Kind: node.KindInline}
+			l2, ok, err := l.Edit([]node.Edit{{Name: "a", Entry: add}})
+			if err != nil || !ok {
+				t.Fatalf("Edit: %v, %v", ok, err)
+			}
+			if got := l2.Entries(); !sameEntries([]node.Entry{add, e}, got) {
+				t.Fatalf("name of %d bytes: edited entries %+v", n, got)
+			}
+			es := []node.Entry{e}
+			if a := testing.AllocsPerRun(20, func() { node.NewLeaf(es) }); a != 2 {
+				t.Errorf("NewLeaf of one entry: %v allocations, want 2", a)
+			}
+		}
+	}
+}

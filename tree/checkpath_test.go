@@ -1,10 +1,13 @@
 package tree
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratakv/strata/node"
 )
 
 // TestCheckPath: CheckPath accepts exactly what ParsePath accepts, with
@@ -27,6 +30,38 @@ func TestCheckPath(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(10, func() { _, _ = CheckPath("/a/b/c/") }); n != 0 {
 			t.Errorf("CheckPath of a valid path: %v allocations, want 0", n)
+		}
+	}
+}
+
+// TestValidPath: CheckPath's one-pass check accepts exactly the paths
+// whose segments ParsePath's rules accept (valid names, at most
+// MaxPathSegments), for random strings over the bytes that matter.
+func TestValidPath(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	model := func(s string) bool {
+		segs := strings.Split(s, "/")
+		for _, seg := range segs {
+			if !node.ValidName(seg) {
+				return false
+			}
+		}
+		return len(segs) <= MaxPathSegments
+	}
+	cases := []string{"a", ".", "..", "...", ".a", "a.", "a/.", "./a", "a/../b", "a//b", "/a", "a/", "a\x00",
+		strings.Repeat("d/", MaxPathSegments-1) + "d", strings.Repeat("d/", MaxPathSegments) + "d"}
+	for range 20000 {
+		b := make([]byte, 1+rng.IntN(12))
+		for i := range b {
+			b[i] = "ab./.\x00"[rng.IntN(6)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if got, want := validPath(s), model(s); got != want {
+			t.Fatalf("seed %d: validPath(%q) = %v, want %v", seed, s, got, want)
 		}
 	}
 }

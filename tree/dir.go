@@ -427,7 +427,8 @@ func (w *writer) addLeaf(l *node.Leaf) ref {
 }
 
 // build stores the sorted, unique entries es as a directory in canonical
-// form: one node if they fit, else an index trie.
+// form: one node if they fit, else an index trie. It does not keep es
+// (what the entries' names and values refer to is kept).
 func (w *writer) build(es []node.Entry) (ref, error) {
 	if len(es) <= node.MaxEntries {
 		return w.leaf(es)
@@ -435,7 +436,8 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 	p := lcp(es[0].Name, es[len(es)-1].Name)
 	var self *node.Entry
 	if es[0].Name == p {
-		self, es = &es[0], es[1:]
+		e := es[0] // the index keeps its self entry: a copy, since es is not kept
+		self, es = &e, es[1:]
 	}
 	var children []node.Child
 	if parallelism > 1 && len(es) >= parMinEntries {

@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -55,7 +56,9 @@ type pool struct{ tokens chan struct{} }
 // store, running calls on other goroutines while the pool has room and on
 // the caller's otherwise; then w takes over the writers' objects in the
 // order of i. It returns the error of the smallest i that failed.
-func (w *writer) each(n int, fn func(i int, w *writer) error) error {
+// objects(i), if not nil, is the fewest objects call i makes: its writer
+// is made with room for them.
+func (w *writer) each(n int, objects func(i int) int, fn func(i int, w *writer) error) error {
 	if w.pool == nil { // the first parallel step of this write
 		w.pool = &pool{tokens: make(chan struct{}, max(parallelism-1, 0))}
 	}
@@ -64,6 +67,9 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		subs[i] = &writer{st: w.st, pool: w.pool}
+		if objects != nil {
+			subs[i].reserve(objects(i))
+		}
 		select {
 		case w.pool.tokens <- struct{}{}:
 			wg.Add(1)
@@ -76,13 +82,50 @@ func (w *writer) each(n int, fn func(i int, w *writer) error) error {
 		}
 	}
 	wg.Wait()
-	for i, s := range subs {
-		if errs[i] != nil {
-			return errs[i]
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
+	}
+	if len(w.pending) == 0 { // w takes the first writer's lists whole
+		w.absorb(subs[0])
+		subs = subs[1:]
+	}
+	more := 0
+	for _, s := range subs {
+		more += len(s.pending)
+	}
+	w.reserve(more)
+	for _, s := range subs {
 		w.absorb(s)
 	}
 	return nil
+}
+
+// reserve makes room in w for n more pending objects, so that pushing
+// them grows neither the list nor its index (grown one object at a time,
+// both are copied, and rehashed, again and again).
+func (w *writer) reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	total := len(w.pending) + n
+	w.pending = slices.Grow(w.pending, n)
+	if total <= smallWriter || w.byHash != nil && len(w.byHash) >= total/2 {
+		return // a map grows (doubles) once at most
+	}
+	m := make(map[uint64]int32, total)
+	if w.byHash == nil {
+		w.byHash = m
+		for i := range w.pending {
+			w.indexHash(w.pending[i].obj.Hash, i)
+		}
+		return
+	}
+	for k, i := range w.byHash {
+		m[k] = i
+	}
+	w.byHash = m
 }
 
 // absorb takes over the pending objects of s, in s's order.
@@ -102,23 +145,29 @@ func (w *writer) absorb(s *writer) {
 // than their common prefix p), one per byte after p, in parallel, and
 // returns them as index children.
 func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
+	return buildGroupsOf(w, p, es, func(e *node.Entry) string { return e.Name }, (*writer).build)
+}
+
+// buildGroupsOf is buildGroups of any sorted items with names: it builds
+// each group of xs (one per byte after p) with build, in parallel.
+func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, build func(*writer, []T) (ref, error)) ([]node.Child, error) {
 	var children []node.Child
-	var groups [][]node.Entry
-	for len(es) > 0 {
-		b := es[0].Name[len(p)]
-		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
+	var groups [][]T
+	for len(xs) > 0 {
+		b := name(&xs[0])[len(p)]
+		j := sort.Search(len(xs), func(i int) bool { return name(&xs[i])[len(p)] > b })
 		children = append(children, node.Child{Byte: b})
-		groups = append(groups, es[:j])
-		es = es[j:]
+		groups = append(groups, xs[:j])
+		xs = xs[j:]
 	}
 	ends := batches(len(groups), parMinEntries, func(i int) int { return len(groups[i]) })
-	err := w.each(len(ends), func(k int, w *writer) error {
+	err := w.each(len(ends), nil, func(k int, w *writer) error {
 		i := 0
 		if k > 0 {
 			i = ends[k-1]
 		}
 		for ; i < ends[k]; i++ {
-			r, err := w.build(groups[i])
+			r, err := build(w, groups[i])
 			if err != nil {
 				return err
 			}
@@ -127,6 +176,55 @@ func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
 		return nil
 	})
 	return children, err
+}
+
+// entryBufs holds the buffers in which Builder.flush and buildValues make
+// the entries of a new directory for writer.build (which does not keep
+// them): a bulk load builds many directories, on many short-lived writers.
+var entryBufs = sync.Pool{New: func() any { return new(entryBuf) }}
+
+type entryBuf struct{ es []node.Entry }
+
+// getEntries returns an empty buffer with room for n entries.
+func getEntries(n int) *entryBuf {
+	b := entryBufs.Get().(*entryBuf)
+	b.es = slices.Grow(b.es[:0], n)
+	return b
+}
+
+// putEntries clears b (its entries refer to values) and keeps it for reuse.
+func putEntries(b *entryBuf) {
+	clear(b.es)
+	b.es = b.es[:0]
+	entryBufs.Put(b)
+}
+
+// buildValues builds a new directory whose changes (kids, sorted by name)
+// are all values, as writer.build builds their entries, but makes the
+// entries of one group of about parMinEntries at a time, on the group's
+// writer: a directory of a million keys neither holds a million entries
+// at once nor makes them on one goroutine. The objects are those build
+// makes (the same with any parallelism, in the same order).
+func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
+	if len(kids) < parMinEntries {
+		buf := getEntries(len(kids))
+		defer putEntries(buf)
+		for _, c := range kids {
+			buf.es = append(buf.es, w.valueEntry(c))
+		}
+		return w.build(buf.es)
+	}
+	p := lcp(kids[0].name, kids[len(kids)-1].name)
+	var self *node.Entry
+	if kids[0].name == p {
+		e := w.valueEntry(kids[0]) // the index keeps it
+		self, kids = &e, kids[1:]
+	}
+	children, err := buildGroupsOf(w, p, kids, func(c **change) string { return (*c).name }, b.buildValues)
+	if err != nil {
+		return ref{}, err
+	}
+	return w.index(context.Background(), p, self, children)
 }
 
 // flushKids flushes the changed subdirectories among kids in parallel if
@@ -150,7 +248,13 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 		return nil, nil
 	}
 	refs := make([]ref, len(subs))
-	err := w.each(len(ends), func(k int, w *writer) (err error) {
+	dirs := func(k int) int { // each subdirectory is at least one object
+		if k == 0 {
+			return ends[0]
+		}
+		return ends[k] - ends[k-1]
+	}
+	err := w.each(len(ends), dirs, func(k int, w *writer) (err error) {
 		i := 0
 		if k > 0 {
 			i = ends[k-1]

@@ -26,7 +26,7 @@ func TestParallelBuildMatchesSerial(t *testing.T) {
 		val  []byte
 		del  bool
 	}
-	randomOps := func(n, dirs, depth int) []op {
+	randomOps := func(n, dirs, depth int, noDel bool) []op {
 		ops := make([]op, n)
 		for i := range ops {
 			var path []string
@@ -41,7 +41,7 @@ func TestParallelBuildMatchesSerial(t *testing.T) {
 					val[j] = byte(rng.Uint32())
 				}
 			}
-			ops[i] = op{path: path, val: val, del: i > 0 && rng.IntN(20) == 0}
+			ops[i] = op{path: path, val: val, del: !noDel && i > 0 && rng.IntN(20) == 0}
 		}
 		return ops
 	}
@@ -68,25 +68,26 @@ func TestParallelBuildMatchesSerial(t *testing.T) {
 	for _, c := range []struct {
 		name           string
 		n, dirs, depth int
-		onBase         bool
+		onBase, noDel  bool
 	}{
-		{"flat", 20000, 1, 1, false},
-		{"nested", 20000, 40, 2, false},
-		{"deep", 8000, 3, 6, false},
-		{"many-dirs", 5000, 2000, 2, false},
-		{"on-base", 10000, 30, 3, true},
+		{"flat", 20000, 1, 1, false, false},
+		{"flat-sets", 20000, 1, 1, false, true}, // only values: Builder.buildValues
+		{"nested", 20000, 40, 2, false, false},
+		{"deep", 8000, 3, 6, false, false},
+		{"many-dirs", 5000, 2000, 2, false, false},
+		{"on-base", 10000, 30, 3, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := node.NewStore(mem.New(), 0)
 			base := node.Empty
 			if c.onBase {
-				objs, root := write(1, st, base, randomOps(c.n, c.dirs, c.depth))
+				objs, root := write(1, st, base, randomOps(c.n, c.dirs, c.depth, c.noDel))
 				if err := st.Objects().Put(ctx, objs); err != nil {
 					t.Fatal(err)
 				}
 				base = root
 			}
-			ops := randomOps(c.n, c.dirs, c.depth)
+			ops := randomOps(c.n, c.dirs, c.depth, c.noDel)
 			serial, sroot := write(1, st, base, ops)
 			par, proot := write(8, st, base, ops)
 			if sroot != proot {

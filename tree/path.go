@@ -52,6 +52,9 @@ func CheckPath(p string) (string, error) {
 		}
 		return "", nil
 	}
+	if validPath(s) {
+		return s, nil
+	}
 	if n := strings.Count(s, "/") + 1; n > MaxPathSegments {
 		return "", fmt.Errorf("%w: %q... has %d segments; the limit is %d", ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
 	}
@@ -72,6 +75,30 @@ func CheckPath(p string) (string, error) {
 		}
 		rest = tail
 	}
+}
+
+// validPath reports, in one pass over its bytes, whether s (not empty,
+// within MaxPathBytes) is a valid path without leading or trailing "/":
+// the common case of CheckPath, which finds what is wrong otherwise.
+func validPath(s string) bool {
+	segs, start := 1, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			if c := s[i]; c != '/' {
+				if c == 0 {
+					return false
+				}
+				continue
+			}
+			segs++
+		}
+		switch seg := s[start:i]; {
+		case len(seg) == 0, seg[0] == '.' && (len(seg) == 1 || len(seg) == 2 && seg[1] == '.'):
+			return false
+		}
+		start = i + 1
+	}
+	return segs <= MaxPathSegments
 }
 
 func invalidPath(p, why string) error {

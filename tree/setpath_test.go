@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +136,83 @@ func TestSetPathEmptiedDirBecomesValue(t *testing.T) {
 		got, err := b.Get(ctx, strings.Split(p, "/"))
 		if err != nil || string(got) != want {
 			t.Errorf("%s: %q, %v; want %q", p, got, err, want)
+		}
+	}
+}
+
+// TestBulkLoadMatchesOneByOne: a bulk load (sorted keys set with SetPath
+// in one Builder: new directories built from their entries, on the
+// writer's stacks, in parallel) makes the root that writing the same keys
+// one commit at a time makes (each an edit of the stored tree). Names
+// that are prefixes of others ("k1", "k10", ...) give index objects a
+// self entry, and directories of one key, of several hundred and of
+// thousands of keys sit side by side. Every value then reads back through the same store,
+// whose cache holds the bulk write's index objects.
+func TestBulkLoadMatchesOneByOne(t *testing.T) {
+	ctx := context.Background()
+	seed := seedOf(t)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	keys := map[string][]byte{}
+	for d := 0; d < 60; d++ {
+		n := 1 // most directories hold one key
+		switch rng.IntN(6) {
+		case 0:
+			n = 1 + rng.IntN(700)
+		case 1:
+			n = 2 + rng.IntN(10)
+		case 2:
+			n = 1000 + rng.IntN(3000) // built a group at a time (buildValues)
+		}
+		for i := 0; i < n; i++ {
+			name := fmt.Sprint("k", rng.IntN(4*n)) // "k1" is a prefix of "k10"…
+			if rng.IntN(3) == 0 {
+				name = fmt.Sprint("k", i) // a run of prefixes
+			}
+			v := []byte(fmt.Sprint("v", d, "/", i))
+			if rng.IntN(40) == 0 {
+				v = make([]byte, 40+rng.IntN(100)) // a contents object
+				v[0] = byte(i)
+			}
+			keys[fmt.Sprintf("d%02d/%s", d, name)] = v
+		}
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+
+	st := node.NewStore(mem.New(), 0)
+	b := tree.Empty(st).Builder()
+	for _, k := range sorted {
+		if err := b.SetPath(ctx, k, keys[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bulk, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	one := node.Empty
+	st2 := node.NewStore(mem.New(), 0)
+	for _, i := range rng.Perm(len(sorted)) {
+		b := tree.New(st2, one).Builder()
+		if err := b.SetPath(ctx, sorted[i], keys[sorted[i]]); err != nil {
+			t.Fatal(err)
+		}
+		if one, err = b.Write(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if bulk != one {
+		t.Fatalf("seed %d: %d keys: bulk load's root %s, one by one %s", seed, len(keys), bulk, one)
+	}
+	tr := tree.New(st, bulk)
+	for _, k := range sorted {
+		got, err := tr.GetPath(ctx, k)
+		if err != nil || string(got) != string(keys[k]) {
+			t.Fatalf("seed %d: %s: %q, %v; want %q", seed, k, got, err, keys[k])
 		}
 	}
 }

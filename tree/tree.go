@@ -380,6 +380,9 @@ func (b *Builder) find(ctx context.Context, d *mdir, name string) (lookup, error
 		}
 		return lookup{exists: true, isDir: c.dir != nil, ch: c}, nil
 	}
+	if isEmpty(d.base) { // a new directory (a bulk load's): nothing stored to read
+		return lookup{}, nil
+	}
 	e, ok, err := find(ctx, b.loader(), d.base, name)
 	if err != nil || !ok {
 		return lookup{}, err
@@ -590,15 +593,19 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i], path[i+1:]
 	}
-	var d *mdir
-	if k := b.bulk; k != nil && k.lastDir != nil && dir == k.lastPath {
-		d = k.lastDir
-	} else {
-		d = b.root
+	d, end := b.root, 0 // the walk starts in d, at dir[end:]
+	if k := b.bulk; k != nil && k.lastDir != nil {
+		if d, end = k.climb(dir); d == nil {
+			d, end = b.root, 0
+		}
+	}
+	if d == b.root {
 		if err := b.ensureCount(ctx, d); err != nil {
 			return err
 		}
-		for end := 0; end < len(dir); {
+	}
+	if end < len(dir) {
+		for end < len(dir) {
 			seg, _, _ := strings.Cut(dir[end:], "/")
 			end += len(seg)
 			next, err := b.descend(ctx, d, seg)
@@ -621,6 +628,44 @@ func (b *Builder) SetPath(ctx context.Context, path string, data []byte) error {
 	return err
 }
 
+// climb returns the deepest directory on the way to dir that SetPath
+// walked through to lastDir (lastDir itself if dir is lastPath), found by
+// climbing from lastDir, and where the rest of dir starts (len(dir) if
+// nothing is left to walk). The directories above lastDir are still those
+// of their paths: every change that could replace one drops lastDir.
+func (k *bulk) climb(dir string) (*mdir, int) {
+	last := k.lastPath
+	if dir == last {
+		return k.lastDir, len(dir)
+	}
+	// i: the end of the segments dir and last share.
+	i := 0
+	for j := 0; ; j++ {
+		endDir, endLast := j == len(dir) || dir[j] == '/', j == len(last) || last[j] == '/'
+		if endDir && endLast {
+			i = j
+		}
+		if j == len(dir) || j == len(last) || dir[j] != last[j] {
+			break
+		}
+	}
+	d := k.lastDir
+	up := strings.Count(last[i:], "/") // one per segment below the shared ones
+	if i == 0 && last != "" {
+		up++
+	}
+	for ; up > 0 && d != nil; up-- {
+		d = d.parent
+	}
+	if d == nil { // not expected: walk from the root
+		return nil, 0
+	}
+	if i > 0 && i < len(dir) {
+		i++ // the "/" before the rest
+	}
+	return d, i
+}
+
 // errIsDir is returned by setIn for a name that is a directory; the
 // caller, which knows the path, reports notDir with whyIsDir.
 var errIsDir = errors.New("is a directory")
@@ -630,6 +675,12 @@ const whyIsDir = "is a directory; delete it first to store a value there"
 // setIn records c as the value called name in d, copying its bytes. It
 // returns errIsDir if name is a directory.
 func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
+	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+		r := b.appendKid(d, name) // a zero record but for its name
+		r.value, r.kind = b.copyValue(c.Data), c.Kind
+		d.addCount(1)
+		return nil
+	}
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return err
@@ -640,7 +691,7 @@ func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Co
 	if l.ch != nil && l.ch.dir != nil {
 		b.forget() // an emptied directory becomes a value
 	}
-	*b.kid(d, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
+	*b.record(d, l, name) = change{name: name, value: b.copyValue(c.Data), kind: c.Kind}
 	if !l.exists {
 		d.addCount(1)
 	}
@@ -714,7 +765,7 @@ func (b *Builder) SetTree(ctx context.Context, path []string, dir backend.Hash) 
 	if err != nil {
 		return err
 	}
-	*b.kid(d, name) = change{name: name, dir: nd}
+	*b.record(d, l, name) = change{name: name, dir: nd}
 	switch {
 	case !l.exists && nd.count > 0:
 		d.addCount(1)
@@ -752,7 +803,7 @@ func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, err
 			return nil, err
 		}
 	}
-	*b.kid(d, name) = change{name: name, dir: nd}
+	*b.record(d, l, name) = change{name: name, dir: nd}
 	return nd, nil
 }
 
@@ -789,7 +840,7 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 	if err != nil || !l.exists {
 		return false, err
 	}
-	*b.kid(d, name) = change{name: name, deleted: true}
+	*b.record(d, l, name) = change{name: name, deleted: true}
 	d.addCount(-1)
 	return true, nil
 }
@@ -798,10 +849,10 @@ func (b *Builder) Delete(ctx context.Context, path []string) (bool, error) {
 // arrive in increasing name order (a sorted bulk load), a name after the
 // last one cannot have a change, and no map is needed at all.
 func (d *mdir) lookupKid(name string) (*change, bool) {
-	n := len(d.order)
-	if n == 0 || (!d.shuffled && name > d.order[n-1].name) {
+	if d.after(name) {
 		return nil, false
 	}
+	n := len(d.order)
 	if d.kids == nil {
 		d.kids = make(map[string]*change, n)
 	}
@@ -813,17 +864,51 @@ func (d *mdir) lookupKid(name string) (*change, bool) {
 	return c, ok
 }
 
+// after reports whether name comes after every name d has a change for,
+// while changes came in name order: then it has none.
+func (d *mdir) after(name string) bool {
+	n := len(d.order)
+	return n == 0 || !d.shuffled && name > d.order[n-1].name
+}
+
 // kid returns d's change record for name, creating an empty one. Callers
 // overwrite it whole; records are never replaced, so order stays valid.
 func (b *Builder) kid(d *mdir, name string) *change {
 	if c, ok := d.lookupKid(name); ok {
 		return c
 	}
+	return b.addKid(d, name)
+}
+
+// record is kid for a name just looked up (l, from find, with nothing
+// changed in d since): it does not search d's changes again.
+func (b *Builder) record(d *mdir, l lookup, name string) *change {
+	if l.ch != nil {
+		return l.ch
+	}
+	return b.addKid(d, name)
+}
+
+// addKid appends a new change record for name, which has none in d.
+func (b *Builder) addKid(d *mdir, name string) *change {
 	if n := len(d.order); n > 0 && name < d.order[n-1].name {
 		d.shuffled = true
 	}
-	if d.order == nil {
+	return b.appendKid(d, name)
+}
+
+// appendKid is addKid for a name known to come after d's others (or
+// with d.shuffled already set).
+func (b *Builder) appendKid(d *mdir, name string) *change {
+	n := len(d.order)
+	if n == 0 {
 		d.order = d.first[:0] // the list's first array is the directory's own
+	}
+	if n == cap(d.order) && n >= len(d.first) {
+		// Double, where append would grow a long list by a quarter at a
+		// time: a bulk load's directory of a million names copies its
+		// list about twice rather than five times.
+		d.order = append(make([]*change, 0, 2*n), d.order...)
 	}
 	c := b.newChange()
 	c.name = name
@@ -888,6 +973,24 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 
 func byName(a, b *change) int { return strings.Compare(a.name, b.name) }
 
+// valueEntry returns the entry of c, a value.
+func (w *writer) valueEntry(c *change) node.Entry {
+	if c.stored {
+		return node.Entry{Name: c.name, Kind: node.KindContents, Hash: c.storedHash()}
+	}
+	return w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
+}
+
+// values reports whether every change in kids is a value.
+func values(kids []*change) bool {
+	for _, c := range kids {
+		if c.deleted || c.dir != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // flush writes d's changed descendants and then d.
 func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	if len(d.order) == 0 {
@@ -895,6 +998,9 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
+	if isEmpty(d.base) && len(kids) >= parMinEntries && values(kids) {
+		return b.buildValues(w, kids)
+	}
 	// Subdirectories with changes of their own are flushed first, in
 	// parallel for a bulk write.
 	var refs []ref
@@ -907,12 +1013,14 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	// A new directory (a bulk load's) is built from its entries directly;
 	// a changed one by applying edits to its base. The edits go on the
 	// writer's stack of edits, above those of the directories being
-	// flushed around this one (see writer.edits).
+	// flushed around this one (see writer.edits); the entries of a new
+	// one go in a pooled buffer (build does not keep them).
 	fresh := isEmpty(d.base)
-	var es []node.Entry
+	var buf *entryBuf
 	base := len(w.edits)
 	if fresh {
-		es = make([]node.Entry, 0, len(kids))
+		buf = getEntries(len(kids))
+		defer putEntries(buf)
 	} else {
 		defer func() {
 			clear(w.edits[base:]) // they refer to values: do not keep them alive
@@ -937,21 +1045,19 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 			if r.count > 0 {
 				e.Kind, e.Hash = node.KindNode, r.hash
 			}
-		case c.stored:
-			e.Kind, e.Hash = node.KindContents, c.storedHash()
 		default:
-			e = w.contents(c.name, contents.Contents{Kind: c.kind, Data: c.value})
+			e = w.valueEntry(c)
 		}
 		del := e.Kind == 0 // deleted, or an emptied directory
 		switch {
 		case !fresh:
 			w.edits = append(w.edits, edit{Name: c.name, Del: del, Entry: e})
 		case !del:
-			es = append(es, e)
+			buf.es = append(buf.es, e)
 		}
 	}
 	if fresh {
-		return w.build(es)
+		return w.build(buf.es)
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }
