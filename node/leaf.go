@@ -123,6 +123,12 @@ func (l *Leaf) Name(i int) string {
 // Entry returns entry i (0 <= i < Len), without allocating.
 func (l *Leaf) Entry(i int) Entry {
 	name, j := l.nameAt(l.offs[i])
+	return l.entryAt(name, j)
+}
+
+// entryAt returns the entry called name whose kind byte follows its name
+// at j.
+func (l *Leaf) entryAt(name string, j int) Entry {
 	d := l.data
 	// j: 0xcc kind, then the reference as bin8: 0xc4 length body.
 	e := Entry{Name: name, Kind: Kind(d[j+1])}
@@ -177,12 +183,24 @@ func (l *Leaf) searchKeys(k []uint64, name string) int {
 	}
 	// Every name starts with the same p bytes: a name that does not comes
 	// before or after them all.
-	if c := strings.Compare(name[:min(p, len(name))], l.Name(min(lo, len(keys)-1))[:p]); c < 0 {
+	s := l.Name(min(lo, len(keys)-1))
+	if c := strings.Compare(name[:min(p, len(name))], s[:p]); c < 0 {
 		return 0
 	} else if c > 0 {
 		return len(keys)
 	}
-	end := lo
+	switch {
+	case lo == len(keys) || keys[lo] != kn:
+		return lo // no name shares name's key: lo's is the first above it
+	case lo+1 == len(keys) || keys[lo+1] != kn:
+		// Only s shares name's key: the names before it are below name,
+		// those after it above.
+		if name <= s {
+			return lo
+		}
+		return lo + 1
+	}
+	end := lo + 2
 	for end < len(keys) && keys[end] == kn {
 		end++
 	}
@@ -206,8 +224,10 @@ func (l *Leaf) searchNames(name string, lo, hi int) int {
 // Find returns the entry called name, using binary search, without
 // allocating.
 func (l *Leaf) Find(name string) (Entry, bool) {
-	if i := l.Search(name); i < len(l.offs) && l.Name(i) == name {
-		return l.Entry(i), true
+	if i := l.Search(name); i < len(l.offs) {
+		if s, j := l.nameAt(l.offs[i]); s == name {
+			return l.entryAt(s, j), true
+		}
 	}
 	return Entry{}, false
 }
