@@ -224,3 +224,17 @@ func TestCacheConcurrentTable(t *testing.T) {
 	wg.Wait()
 	c.check(t)
 }
+
+// TestHotStructsFitALine: a Leaf and a Trie, read on every lookup, are 64
+// bytes each, so the allocator gives each one cache line.
+func TestHotStructsFitALine(t *testing.T) {
+	if n := unsafe.Sizeof(Leaf{}); n != 64 {
+		t.Errorf("a Leaf is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(Trie{}); n != 64 {
+		t.Errorf("a Trie is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(cacheSlot{}); n != 64 {
+		t.Errorf("a cache slot is %d bytes, want 64", n)
+	}
+}

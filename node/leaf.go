@@ -22,16 +22,16 @@ import (
 // alias its encoding: their Name and Inline must not be modified, and may
 // be kept for as long as needed (they keep the encoding alive).
 type Leaf struct {
-	data []byte   // the canonical encoding (Encode of its entries)
-	offs []uint32 // offs[i]: where entry i's name header starts in data
-	refs bool     // some entry may not be inline (false: none is)
-
 	// A leaf read often (see keyAfter) gets a compact search key per
 	// entry, so that a search touches an array of 8-byte keys rather
 	// than the names spread over the encoding. keys points to the first
 	// of Len()+1 words (see keysOf), once made.
 	keys     atomic.Pointer[uint64]
 	searches atomic.Int32 // Search calls before keys were made
+	refs     bool         // some entry may not be inline (false: none is)
+	data     []byte       // the canonical encoding (Encode of its entries)
+	offs     []uint32     // offs[i]: where entry i's name header starts in data
+	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 
 // The search keys of a leaf are Len()+1 words: the length p of the

@@ -285,29 +285,37 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.tab.Load()
-	for i := w[0] & t.mask; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+	i := w[0] & t.mask
+	for ; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
 		if w == t.slots[i].words() {
 			return
 		}
 	}
+	evicted := false
 	for c.size+size > c.max { // make room first: the new entry is never the one evicted
-		i := c.hand & t.mask
+		j := c.hand & t.mask
 		c.hand++
-		sl := &t.slots[i]
+		sl := &t.slots[j]
 		switch {
 		case atomic.LoadPointer(&sl.typ) == nil:
 		case sl.used.Load():
 			sl.used.Store(false)
 		default:
-			c.evict(t, i)
-			c.hand-- // evict moved a later entry into slot i, or emptied it
+			c.evict(t, j)
+			c.hand-- // evict moved a later entry into slot j, or emptied it
+			evicted = true
 		}
 	}
 	if uint64(c.live+1)*2 > t.mask+1 { // keep the table at most half full
 		t = c.grow(t)
+		evicted = true
+	}
+	if evicted { // the free slot found above may have moved
+		for i = w[0] & t.mask; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+		}
 	}
 	e := efaceOf(v)
-	c.put(t, w, e.typ, e.data, int32(size), false)
+	t.slots[i].set(w, e.typ, e.data, int32(size), false)
 	c.live++
 	c.size += size
 }
@@ -331,26 +339,29 @@ func (sl *cacheSlot) set(w [4]uint64, typ, data unsafe.Pointer, size int32, used
 	sl.seq.Add(1)
 }
 
-// put stores an entry in the first free slot of its probe in t (which
-// has one). The caller holds c.mu.
-func (c *cache) put(t *cacheTable, w [4]uint64, typ, data unsafe.Pointer, size int32, used bool) {
-	i := w[0] & t.mask
-	for atomic.LoadPointer(&t.slots[i].typ) != nil {
-		i = (i + 1) & t.mask
-	}
-	t.slots[i].set(w, typ, data, size, used)
-}
-
 // grow replaces t with a table twice its size holding the same entries.
-// The caller holds c.mu.
+// The caller holds c.mu. The new table is written with plain stores, as
+// no reader sees it before it is published.
 func (c *cache) grow(t *cacheTable) *cacheTable {
 	n := 2 * (t.mask + 1)
 	nt := &cacheTable{slots: make([]cacheSlot, n), mask: n - 1}
 	for i := range t.slots {
 		sl := &t.slots[i]
-		if typ := atomic.LoadPointer(&sl.typ); typ != nil {
-			c.put(nt, sl.words(), typ, atomic.LoadPointer(&sl.data), sl.size, sl.used.Load())
+		typ := atomic.LoadPointer(&sl.typ)
+		if typ == nil {
+			continue
 		}
+		w := sl.words()
+		j := w[0] & nt.mask
+		for nt.slots[j].typ != nil {
+			j = (j + 1) & nt.mask
+		}
+		to := &nt.slots[j]
+		for k := range w {
+			*(*uint64)(unsafe.Pointer(&to.h[k])) = w[k]
+		}
+		to.typ, to.data, to.size = typ, atomic.LoadPointer(&sl.data), sl.size
+		*(*bool)(unsafe.Pointer(&to.used)) = sl.used.Load()
 	}
 	c.tab.Store(nt)
 	c.hand = 0
