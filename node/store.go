@@ -136,7 +136,7 @@ func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
 		keys := 0
 		if len(l.offs) >= minKeyed {
-			keys = 8 * len(l.offs)
+			keys = 8 * keyWords(len(l.offs))
 		}
 		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64 + slotCost
 	}
