@@ -234,9 +234,12 @@ func (c *cache) lookup(h *backend.Hash) eface {
 	for i, n := w[0]&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
 		sl := &t.slots[i]
 		seq := sl.seq.Load()
+		if seq&1 != 0 {
+			continue // being written: if it was h's, this is a miss
+		}
 		typ := atomic.LoadPointer(&sl.typ)
-		if typ == nil || seq&1 != 0 {
-			return eface{} // the end of the probe (or a slot being written: a miss)
+		if typ == nil {
+			return eface{} // the end of the probe
 		}
 		if sl.h[0].Load() != w[0] || sl.h[1].Load() != w[1] || sl.h[2].Load() != w[2] || sl.h[3].Load() != w[3] {
 			continue
