@@ -34,14 +34,15 @@ type Leaf struct {
 	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 
-// The search keys of a leaf are the length p of the longest prefix every
-// name shares, then for each entry the 8 bytes of its name after that
-// prefix, big-endian, padded with zero bytes, then a summary: every
-// keyStride-th of those keys. Names hold no NUL byte, so keys are in the
-// order of the names (a ≤ b gives key(a) ≤ key(b)); names longer than
-// p + 8 bytes may share a key. A search reads the summary, then at most
-// keyStride keys: about 3 cache lines where a binary search of all the
-// keys reads 5 or more.
+// The search keys of a leaf are, for each entry, the 8 bytes of its name
+// after p, the longest prefix every name shares, big-endian, padded with
+// zero bytes; then a summary: the greatest key of each group of
+// keyStride (the keys a 64-byte cache line holds); then p. Names hold no
+// NUL byte, so keys are in the order of the names (a ≤ b gives key(a) ≤
+// key(b)); names longer than p + 8 bytes may share a key. A search reads
+// the summary, then one group: about 3 cache lines where a binary search
+// of all the keys reads 5 or more (an array of keys over 512 bytes is
+// allocated on a 64-byte boundary, so a group is one line).
 //
 // Keyed search: a leaf of at least minKeyed entries makes its keys on its
 // keyAfter-th Search (a leaf a commit rewrites is searched a few times
@@ -54,7 +55,7 @@ const (
 )
 
 // keyWords is the number of words of the search keys of n entries.
-func keyWords(n int) int { return 1 + n + (n+keyStride-1)/keyStride }
+func keyWords(n int) int { return n + (n+keyStride-1)/keyStride + 1 }
 
 // nameKey returns the search key of s, a name's bytes after the prefix.
 func nameKey(s string) uint64 {
@@ -77,13 +78,13 @@ func (l *Leaf) makeKeys() []uint64 {
 		p++
 	}
 	k := make([]uint64, keyWords(n))
-	k[0] = uint64(p)
 	for i := range n {
-		k[i+1] = nameKey(l.Name(i)[p:])
+		k[i] = nameKey(l.Name(i)[p:])
 	}
-	for i, j := 0, n+1; i < n; i, j = i+keyStride, j+1 {
-		k[j] = k[i+1]
+	for g, j := 0, n; j < len(k)-1; g, j = g+1, j+1 {
+		k[j] = k[min(g*keyStride+keyStride, n)-1]
 	}
+	k[len(k)-1] = uint64(p)
 	l.keys.Store(&k[0])
 	return k
 }
@@ -179,11 +180,11 @@ func (l *Leaf) search(name string) int {
 // against the shared prefix only at the end, on the name of the entry
 // found, which Find reads next anyway.
 func (l *Leaf) searchKeys(k []uint64, name string) int {
-	p, n := int(k[0]), len(l.offs)
-	keys, sum := k[1:1+n], k[1+n:]
+	n := len(l.offs)
+	keys, sum, p := k[:n], k[n:len(k)-1], int(k[len(k)-1])
 	kn := nameKey(name[min(p, len(name)):])
-	// The first summary key at least kn, j, bounds the first key at
-	// least kn to (keyStride*(j-1), keyStride*j].
+	// The first group whose greatest key is at least kn holds the first
+	// key at least kn.
 	lo, hi := 0, len(sum)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -193,11 +194,7 @@ func (l *Leaf) searchKeys(k []uint64, name string) int {
 			hi = m
 		}
 	}
-	if lo > 0 {
-		lo, hi = keyStride*(lo-1)+1, min(keyStride*lo, n)
-	} else {
-		hi = 0
-	}
+	lo, hi = min(lo*keyStride, n), min(lo*keyStride+keyStride, n)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if keys[m] < kn {
