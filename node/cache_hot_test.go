@@ -1,8 +1,11 @@
 package node
 
 import (
+	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/stratakv/strata/backend"
 )
@@ -29,11 +32,11 @@ func TestCacheBound(t *testing.T) {
 		if c.size > c.max {
 			t.Fatalf("after %d adds: size %d > max %d", i, c.size, c.max)
 		}
-		if j, ok := c.items[cacheKey(hashN(i))]; !ok || c.at(j).v != i { // look without reading
+		if v, ok := c.peek(hashN(i)); !ok || v != i {
 			t.Fatalf("object %d just added is not cached", i)
 		}
 	}
-	if n := len(c.items); n != 10 {
+	if n := c.live; n != 10 {
 		t.Errorf("%d items of 100 bytes in a 1000-byte cache, want 10", n)
 	}
 	if _, ok := c.get(hashN(1)); ok {
@@ -72,28 +75,166 @@ func TestCacheConcurrent(t *testing.T) {
 	}
 }
 
-// TestCacheKeyCollision: two hashes that share the cache's map key (their
-// first 8 bytes) never answer for each other: adding one evicts the other.
+// peek returns the object h without marking it used (a test's look that
+// does not change what is evicted).
+func (c *cache) peek(h backend.Hash) (any, bool) {
+	t := c.tab.Load()
+	w := hashWords(&h)
+	for i := range t.slots {
+		sl := &t.slots[i]
+		if sl.typ != nil && sl.words() == w {
+			return *(*any)(unsafe.Pointer(&eface{sl.typ, sl.data})), true
+		}
+	}
+	return nil, false
+}
+
+// check verifies the table's invariants: every entry is reachable from
+// its home slot without crossing an empty one, and live and size count
+// the entries held.
+func (c *cache) check(t *testing.T) {
+	t.Helper()
+	tab := c.tab.Load()
+	live, size := 0, int64(0)
+	for i := range tab.slots {
+		sl := &tab.slots[i]
+		if sl.typ == nil {
+			continue
+		}
+		live++
+		size += int64(sl.size)
+		for j := sl.words()[0] & tab.mask; j != uint64(i); j = (j + 1) & tab.mask {
+			if tab.slots[j].typ == nil {
+				t.Fatalf("slot %d: entry unreachable from its home slot (slot %d is empty)", i, j)
+			}
+		}
+	}
+	if live != c.live || size != c.size {
+		t.Fatalf("table holds %d entries of %d bytes; cache counts %d of %d", live, size, c.live, c.size)
+	}
+	if uint64(live)*2 > tab.mask+1 {
+		t.Fatalf("%d entries in %d slots: more than half full", live, tab.mask+1)
+	}
+}
+
+// TestCacheKeyCollision: hashes that share the table key (their first 8
+// bytes, so one home slot) are held side by side and never answer for
+// each other, and evicting one leaves the others reachable.
 func TestCacheKeyCollision(t *testing.T) {
 	c := newCache(1 << 20)
-	a, b := hashN(1), hashN(1)
+	a, b, d := hashN(1), hashN(1), hashN(1)
 	b[31] ^= 0xff
-	if cacheKey(a) != cacheKey(b) || a == b {
-		t.Fatal("test hashes should share a key and differ")
-	}
+	d[9] ^= 0x01
 	c.add(a, "a", 100)
 	if v, ok := c.get(b); ok {
 		t.Fatalf("get b = %v before b was added", v)
 	}
 	c.add(b, "b", 100)
-	if v, ok := c.get(b); !ok || v != "b" {
-		t.Fatalf("get b = %v, %v; want b", v, ok)
+	c.add(d, "d", 100)
+	c.add(b, "b2", 100) // already held: kept as it is
+	for h, want := range map[backend.Hash]string{a: "a", b: "b", d: "d"} {
+		if v, ok := c.get(h); !ok || v != want {
+			t.Fatalf("get %x = %v, %v; want %s", h[:2], v, ok, want)
+		}
 	}
+	c.check(t)
+	tab := c.tab.Load()
+	c.mu.Lock()
+	c.evict(tab, hashWords(&a)[0]&tab.mask) // a, in its home slot
+	c.mu.Unlock()
+	c.check(t)
 	if v, ok := c.get(a); ok {
-		t.Fatalf("get a = %v after b took its key; want a miss", v)
+		t.Fatalf("get a = %v after a was evicted", v)
 	}
-	if c.size != 100 || len(c.items) != 1 || c.n != 1 || len(c.free) != 0 {
-		t.Fatalf("size %d, %d items, %d slots (%d free); want 100, 1, 1 (0): b reuses a's slot",
-			c.size, len(c.items), c.n, len(c.free))
+	for h, want := range map[backend.Hash]string{b: "b", d: "d"} {
+		if v, ok := c.get(h); !ok || v != want {
+			t.Fatalf("after evicting a: get %x = %v, %v; want %s", h[:2], v, ok, want)
+		}
+	}
+	if c.size != 200 || c.live != 2 {
+		t.Fatalf("size %d, %d entries; want 200, 2", c.size, c.live)
+	}
+}
+
+// TestCacheTable: random adds and gets (growth, wrap-around probes,
+// eviction moving entries back) keep the table's invariants, and every
+// object the cache reports holding is the one added under that hash.
+// Hashes share a few home slots, to make long probes.
+func TestCacheTable(t *testing.T) {
+	seed := uint64(time.Now().UnixNano()) // to replay a failure, set it to the seed logged
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for _, max := range []int64{1000, 20_000, 1 << 20} {
+		c := newCache(max)
+		held := map[backend.Hash]bool{}
+		hashOf := func(i int) backend.Hash {
+			h := hashN(i)
+			h[8] = byte(i % 7)                 // the key (first 8 bytes) differs...
+			h[0], h[1], h[2] = 0, 0, byte(i%5) // ...but few home slots
+			h[20], h[21] = byte(i), byte(i>>8)
+			return h
+		}
+		for k := 0; k < 5000; k++ {
+			i := rng.IntN(3000)
+			h := hashOf(i)
+			if rng.IntN(2) == 0 {
+				c.add(h, i, 10+int64(rng.IntN(90)))
+				held[h] = true
+			} else if v, ok := c.get(h); ok && (v != i || !held[h]) {
+				t.Fatalf("get of object %d = %v", i, v)
+			}
+			if k%499 == 0 {
+				c.check(t)
+			}
+			if c.size > c.max {
+				t.Fatalf("size %d > max %d", c.size, c.max)
+			}
+		}
+		c.check(t)
+		if max == 1<<20 && c.live != len(held) {
+			t.Fatalf("a cache big enough for all holds %d of %d", c.live, len(held))
+		}
+	}
+}
+
+// TestCacheConcurrentTable: readers probing while writers add, evict and
+// grow never get another object than the one asked for (run with -race).
+func TestCacheConcurrentTable(t *testing.T) {
+	c := newCache(30_000)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5000; i++ {
+				k := (i*7 + g*13) % 2000
+				h := hashN(k)
+				h[9], h[1] = h[1], 0 // few home slots
+				if v, ok := c.get(h); ok {
+					if v != k {
+						t.Errorf("get of object %d = %v", k, v)
+						return
+					}
+				} else {
+					c.add(h, k, 100)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	c.check(t)
+}
+
+// TestHotStructsFitALine: a Leaf and a Trie, read on every lookup, are 64
+// bytes each, so the allocator gives each one cache line.
+func TestHotStructsFitALine(t *testing.T) {
+	if n := unsafe.Sizeof(Leaf{}); n != 64 {
+		t.Errorf("a Leaf is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(Trie{}); n != 64 {
+		t.Errorf("a Trie is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(cacheSlot{}); n != 64 {
+		t.Errorf("a cache slot is %d bytes, want 64", n)
 	}
 }

@@ -212,9 +212,15 @@ func randIndex(rng *rand.Rand) *node.Index {
 		x.Count = 1
 	}
 	var bytes []byte
-	for b := 1; b < 256; b++ {
-		if b != '/' && rng.IntN(4) == 0 {
+	if rng.IntN(3) == 0 { // consecutive bytes (a Trie finds them without searching)
+		for b := 48 + rng.IntN(200); len(bytes) < 2+rng.IntN(20) && b < 256; b++ {
 			bytes = append(bytes, byte(b))
+		}
+	} else {
+		for b := 1; b < 256; b++ {
+			if b != '/' && rng.IntN(4) == 0 {
+				bytes = append(bytes, byte(b))
+			}
 		}
 	}
 	if len(bytes) < 2 {

@@ -15,39 +15,47 @@ import (
 // Leaf is a directory node (at most MaxEntries entries) held as its
 // canonical encoding plus where each entry starts: the form a Store caches
 // and a tree edit rewrites. It costs the encoded bytes and 4 bytes per
-// entry (12 once it is searched often enough to get search keys), and
+// entry (13 once it is searched often enough to get search keys), and
 // reading an entry decodes it on demand without allocating.
 //
 // A Leaf's entries are immutable and it is safe for concurrent use. The entries it returns
 // alias its encoding: their Name and Inline must not be modified, and may
 // be kept for as long as needed (they keep the encoding alive).
 type Leaf struct {
-	data []byte   // the canonical encoding (Encode of its entries)
-	offs []uint32 // offs[i]: where entry i's name header starts in data
-	refs bool     // some entry may not be inline (false: none is)
-
 	// A leaf read often (see keyAfter) gets a compact search key per
 	// entry, so that a search touches an array of 8-byte keys rather
 	// than the names spread over the encoding. keys points to the first
-	// of Len()+1 words (see keysOf), once made.
+	// of keyWords(Len()) words (see keysOf), once made.
 	keys     atomic.Pointer[uint64]
 	searches atomic.Int32 // Search calls before keys were made
+	refs     bool         // some entry may not be inline (false: none is)
+	data     []byte       // the canonical encoding (Encode of its entries)
+	offs     []uint32     // offs[i]: where entry i's name header starts in data
+	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 
-// The search keys of a leaf are Len()+1 words: the length p of the
-// longest prefix every name shares, then for each entry the 8 bytes of
-// its name after that prefix, big-endian, padded with zero bytes. Names
-// hold no NUL byte, so keys are in the order of the names (a ≤ b gives
-// key(a) ≤ key(b)); names longer than p + 8 bytes may share a key.
+// The search keys of a leaf are, for each entry, the 8 bytes of its name
+// after p, the longest prefix every name shares, big-endian, padded with
+// zero bytes; then a summary: the greatest key of each group of
+// keyStride (the keys a 64-byte cache line holds); then p. Names hold no
+// NUL byte, so keys are in the order of the names (a ≤ b gives key(a) ≤
+// key(b)); names longer than p + 8 bytes may share a key. A search reads
+// the summary, then one group: about 3 cache lines where a binary search
+// of all the keys reads 5 or more (an array of keys over 512 bytes is
+// allocated on a 64-byte boundary, so a group is one line).
 //
 // Keyed search: a leaf of at least minKeyed entries makes its keys on its
 // keyAfter-th Search (a leaf a commit rewrites is searched a few times
-// and then replaced; one read again and again gets them). They cost 8
+// and then replaced; one read again and again gets them). They cost 9
 // bytes per entry.
 const (
-	minKeyed = 32
-	keyAfter = 16
+	minKeyed  = 32
+	keyAfter  = 16
+	keyStride = 8
 )
+
+// keyWords is the number of words of the search keys of n entries.
+func keyWords(n int) int { return n + (n+keyStride-1)/keyStride + 1 }
 
 // nameKey returns the search key of s, a name's bytes after the prefix.
 func nameKey(s string) uint64 {
@@ -69,11 +77,14 @@ func (l *Leaf) makeKeys() []uint64 {
 	for p < len(first) && p < len(last) && first[p] == last[p] {
 		p++
 	}
-	k := make([]uint64, n+1)
-	k[0] = uint64(p)
+	k := make([]uint64, keyWords(n))
 	for i := range n {
-		k[i+1] = nameKey(l.Name(i)[p:])
+		k[i] = nameKey(l.Name(i)[p:])
 	}
+	for g, j := 0, n; j < len(k)-1; g, j = g+1, j+1 {
+		k[j] = k[min(g*keyStride+keyStride, n)-1]
+	}
+	k[len(k)-1] = uint64(p)
 	l.keys.Store(&k[0])
 	return k
 }
@@ -81,7 +92,7 @@ func (l *Leaf) makeKeys() []uint64 {
 // keysOf returns l's search keys, or nil if they are not made.
 func (l *Leaf) keysOf() []uint64 {
 	if p := l.keys.Load(); p != nil {
-		return unsafe.Slice(p, len(l.offs)+1)
+		return unsafe.Slice(p, keyWords(len(l.offs)))
 	}
 	return nil
 }
@@ -123,6 +134,12 @@ func (l *Leaf) Name(i int) string {
 // Entry returns entry i (0 <= i < Len), without allocating.
 func (l *Leaf) Entry(i int) Entry {
 	name, j := l.nameAt(l.offs[i])
+	return l.entryAt(name, j)
+}
+
+// entryAt returns the entry called name whose kind byte follows its name
+// at j.
+func (l *Leaf) entryAt(name string, j int) Entry {
 	d := l.data
 	// j: 0xcc kind, then the reference as bin8: 0xc4 length body.
 	e := Entry{Name: name, Kind: Kind(d[j+1])}
@@ -163,10 +180,21 @@ func (l *Leaf) search(name string) int {
 // against the shared prefix only at the end, on the name of the entry
 // found, which Find reads next anyway.
 func (l *Leaf) searchKeys(k []uint64, name string) int {
-	p := int(k[0])
-	keys := k[1:]
+	n := len(l.offs)
+	keys, sum, p := k[:n], k[n:len(k)-1], int(k[len(k)-1])
 	kn := nameKey(name[min(p, len(name)):])
-	lo, hi := 0, len(keys)
+	// The first group whose greatest key is at least kn holds the first
+	// key at least kn.
+	lo, hi := 0, len(sum)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if sum[m] < kn {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	lo, hi = min(lo*keyStride, n), min(lo*keyStride+keyStride, n)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if keys[m] < kn {
@@ -177,12 +205,24 @@ func (l *Leaf) searchKeys(k []uint64, name string) int {
 	}
 	// Every name starts with the same p bytes: a name that does not comes
 	// before or after them all.
-	if c := strings.Compare(name[:min(p, len(name))], l.Name(min(lo, len(keys)-1))[:p]); c < 0 {
+	s := l.Name(min(lo, len(keys)-1))
+	if c := strings.Compare(name[:min(p, len(name))], s[:p]); c < 0 {
 		return 0
 	} else if c > 0 {
 		return len(keys)
 	}
-	end := lo
+	switch {
+	case lo == len(keys) || keys[lo] != kn:
+		return lo // no name shares name's key: lo's is the first above it
+	case lo+1 == len(keys) || keys[lo+1] != kn:
+		// Only s shares name's key: the names before it are below name,
+		// those after it above.
+		if name <= s {
+			return lo
+		}
+		return lo + 1
+	}
+	end := lo + 2
 	for end < len(keys) && keys[end] == kn {
 		end++
 	}
@@ -206,8 +246,10 @@ func (l *Leaf) searchNames(name string, lo, hi int) int {
 // Find returns the entry called name, using binary search, without
 // allocating.
 func (l *Leaf) Find(name string) (Entry, bool) {
-	if i := l.Search(name); i < len(l.offs) && l.Name(i) == name {
-		return l.Entry(i), true
+	if i := l.Search(name); i < len(l.offs) {
+		if s, j := l.nameAt(l.offs[i]); s == name {
+			return l.entryAt(s, j), true
+		}
 	}
 	return Entry{}, false
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/internal/codec"
@@ -123,8 +124,8 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 	}
 }
 
-// slotCost estimates the bytes a cache entry costs beyond its object: the
-// slot and the map entry.
+// slotCost estimates the bytes a cache entry costs beyond its object: its
+// 64-byte table slot, in a table between a quarter and half full.
 const slotCost = 128
 
 // dirCost estimates the memory a cached directory object holds: a leaf
@@ -135,7 +136,7 @@ func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
 		keys := 0
 		if len(l.offs) >= minKeyed {
-			keys = 8 * len(l.offs)
+			keys = 8 * keyWords(len(l.offs))
 		}
 		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64 + slotCost
 	}
@@ -152,146 +153,243 @@ func (s *Store) Cached(h backend.Hash) (any, bool) {
 	return s.cache.get(h)
 }
 
-// cache holds decoded objects up to a total estimated size, evicting by
-// the CLOCK approximation of LRU: a hit only sets its slot's reference
-// bit (under the read lock, without moving anything), and eviction
-// sweeps the slots, sparing once each one referenced since the last
-// sweep. Directories are kept unboxed.
+// cache holds decoded objects up to a total estimated size in a flat
+// open-addressing table (linear probing) keyed by the first 8 bytes of
+// the hash, evicting by the CLOCK approximation of LRU: a hit only sets
+// its slot's reference bit, and eviction sweeps the slots, sparing once
+// each one referenced since the last sweep.
+//
+// Reads take no lock. Every slot field a reader looks at is accessed
+// atomically, and a slot's seq is odd while a writer (holding mu) changes
+// it, so a reader that sees the same even seq before and after reading a
+// slot has read one consistent entry (a seqlock). A reader that meets a
+// slot being written, or an entry moved under it by a deletion, may miss
+// an object the cache holds; it never returns another object than the
+// one asked for, since it compares the whole hash. A miss only costs a
+// read from the object store. The table grows by copying into a new one
+// published atomically; readers still probing the old one see entries
+// that were valid when it was replaced (objects are immutable).
+//
+// An entry keeps its object as the two words of an interface value (the
+// type and the data pointer), so that a directory (a *Leaf or a *Trie) or
+// any other object is held without boxing or allocating.
 type cache struct {
-	mu    sync.RWMutex
-	max   int64
-	size  int64
-	items map[uint64]int32 // cacheKey(hash) -> index in slots
-	// slots are held in fixed chunks, never moved or copied as the cache
-	// grows: growing costs each slot once, not about twice as doubling
-	// an array would.
-	slots []*[cacheChunk]cacheSlot
-	n     int32   // slots in use or free
-	free  []int32 // empty slots
-	hand  int32   // the next slot the sweep looks at
+	tab  atomic.Pointer[cacheTable]
+	mu   sync.Mutex // held by writers (add), never by readers
+	max  int64
+	size int64  // estimated bytes of the entries held
+	live int    // entries held
+	hand uint64 // the next slot the CLOCK sweep looks at
 }
 
-// cacheChunk is the number of slots in a chunk (14 KB).
-const cacheChunk = 256
+type cacheTable struct {
+	slots []cacheSlot
+	mask  uint64 // len(slots)-1, a power of two minus one
+}
 
-// at returns slot i (0 <= i < c.n).
-func (c *cache) at(i int32) *cacheSlot { return &c.slots[i/cacheChunk][i%cacheChunk] }
-
+// cacheSlot is one 64-byte table slot. typ is nil in an empty slot.
 type cacheSlot struct {
-	h    backend.Hash
-	v    any // the decoded object: a *Leaf, a *Trie or another
-	size int32
-	used atomic.Bool // referenced since the sweep last passed
-	live bool
+	seq  atomic.Uint64    // odd while a writer changes the slot
+	h    [4]atomic.Uint64 // the hash, as 4 little-endian words
+	typ  unsafe.Pointer   // the object's interface type word (atomic)
+	data unsafe.Pointer   // the object's interface data word (atomic)
+	used atomic.Bool      // referenced since the sweep last passed
+	size int32            // the entry's estimated cost (writers only)
 }
+
+// eface is the layout of an interface value (any).
+type eface struct{ typ, data unsafe.Pointer }
+
+func efaceOf(v any) eface { return *(*eface)(unsafe.Pointer(&v)) }
+
+// The interface type words of the directory objects.
+var (
+	leafType = efaceOf((*Leaf)(nil)).typ
+	trieType = efaceOf((*Trie)(nil)).typ
+)
+
+// minCacheSlots is the size of a new cache's table (16 KB).
+const minCacheSlots = 256
 
 func newCache(max int64) *cache {
-	return &cache{max: max, items: make(map[uint64]int32)}
+	c := &cache{max: max}
+	c.tab.Store(&cacheTable{slots: make([]cacheSlot, minCacheSlots), mask: minCacheSlots - 1})
+	return c
 }
 
-// cacheKey is the map key of h: its first 8 bytes. Hashes are BLAKE3
-// outputs, so these are as good a map key as all 32 and make a smaller,
-// faster map. Two hashes that share them (which someone could contrive)
-// share one map entry: a slot is found only if its whole hash matches,
-// and adding one evicts the other, so a collision costs cache hits, never
-// a wrong answer.
-func cacheKey(h backend.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
+// hashWords returns h as the 4 words a slot holds; the first is its table
+// key. Hashes are BLAKE3 outputs, so its bits are as good as any.
+func hashWords(h *backend.Hash) [4]uint64 {
+	return [4]uint64{
+		binary.LittleEndian.Uint64(h[0:]), binary.LittleEndian.Uint64(h[8:]),
+		binary.LittleEndian.Uint64(h[16:]), binary.LittleEndian.Uint64(h[24:]),
+	}
+}
 
-// slot returns h's slot, marked used, or nil. The caller holds c.mu.
-func (c *cache) slot(h backend.Hash) *cacheSlot {
-	i, ok := c.items[cacheKey(h)]
-	if !ok {
-		return nil
+// lookup returns the object h (its interface words; typ nil if the cache
+// does not hold it) and marks it used. It takes no lock (see cache).
+func (c *cache) lookup(h *backend.Hash) eface {
+	t := c.tab.Load()
+	w := hashWords(h)
+	for i, n := w[0]&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
+		sl := &t.slots[i]
+		seq := sl.seq.Load()
+		if seq&1 != 0 {
+			continue // being written: if it was h's, this is a miss
+		}
+		typ := atomic.LoadPointer(&sl.typ)
+		if typ == nil {
+			return eface{} // the end of the probe
+		}
+		if sl.h[0].Load() != w[0] || sl.h[1].Load() != w[1] || sl.h[2].Load() != w[2] || sl.h[3].Load() != w[3] {
+			continue
+		}
+		data := atomic.LoadPointer(&sl.data)
+		if sl.seq.Load() != seq {
+			return eface{} // changed while read
+		}
+		if !sl.used.Load() {
+			sl.used.Store(true)
+		}
+		return eface{typ, data}
 	}
-	sl := c.at(i)
-	if sl.h != h {
-		return nil
-	}
-	if !sl.used.Load() {
-		sl.used.Store(true)
-	}
-	return sl
+	return eface{}
 }
 
 func (c *cache) get(h backend.Hash) (any, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	sl := c.slot(h)
-	if sl == nil {
+	e := c.lookup(&h)
+	if e.typ == nil {
 		return nil, false
 	}
-	switch v := sl.v.(type) {
-	case *Leaf:
-		return Dir{Leaf: v}, true
-	case *Trie:
-		return Dir{Index: v}, true
+	switch e.typ {
+	case leafType:
+		return Dir{Leaf: (*Leaf)(e.data)}, true
+	case trieType:
+		return Dir{Index: (*Trie)(e.data)}, true
 	}
-	return sl.v, true
+	return *(*any)(unsafe.Pointer(&e)), true
 }
 
 func (c *cache) getDir(h backend.Hash) (Dir, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if sl := c.slot(h); sl != nil {
-		switch v := sl.v.(type) {
-		case *Leaf:
-			return Dir{Leaf: v}, true
-		case *Trie:
-			return Dir{Index: v}, true
-		}
+	switch e := c.lookup(&h); e.typ {
+	case leafType:
+		return Dir{Leaf: (*Leaf)(e.data)}, true
+	case trieType:
+		return Dir{Index: (*Trie)(e.data)}, true
 	}
 	return Dir{}, false
 }
 
 func (c *cache) add(h backend.Hash, v any, size int64) {
-	if size > c.max/4 || size > math.MaxInt32 {
+	if size > c.max/4 || size > math.MaxInt32 || v == nil {
 		return // too big to be worth evicting everything else for
 	}
+	w := hashWords(&h)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if i, ok := c.items[cacheKey(h)]; ok {
-		if c.at(i).h == h {
+	t := c.tab.Load()
+	i := w[0] & t.mask
+	for ; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+		if w == t.slots[i].words() {
 			return
 		}
-		c.evict(i) // another hash with the same key
 	}
+	evicted := false
 	for c.size+size > c.max { // make room first: the new entry is never the one evicted
-		if c.hand >= c.n {
-			c.hand = 0
-		}
-		j := c.hand
+		j := c.hand & t.mask
 		c.hand++
-		sl := c.at(j)
+		sl := &t.slots[j]
 		switch {
-		case !sl.live:
+		case atomic.LoadPointer(&sl.typ) == nil:
 		case sl.used.Load():
 			sl.used.Store(false)
 		default:
-			c.evict(j)
+			c.evict(t, j)
+			c.hand-- // evict moved a later entry into slot j, or emptied it
+			evicted = true
 		}
 	}
-	var i int32
-	if n := len(c.free); n > 0 {
-		i, c.free = c.free[n-1], c.free[:n-1]
-	} else {
-		if c.n%cacheChunk == 0 {
-			c.slots = append(c.slots, new([cacheChunk]cacheSlot))
-		}
-		i = c.n
-		c.n++
+	if uint64(c.live+1)*2 > t.mask+1 { // keep the table at most half full
+		t = c.grow(t)
+		evicted = true
 	}
-	sl := c.at(i)
-	sl.h, sl.v, sl.size, sl.live = h, v, int32(size), true
-	sl.used.Store(false)
-	c.items[cacheKey(h)] = i
+	if evicted { // the free slot found above may have moved
+		for i = w[0] & t.mask; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+		}
+	}
+	e := efaceOf(v)
+	t.slots[i].set(w, e.typ, e.data, int32(size), false)
+	c.live++
 	c.size += size
 }
 
-// evict empties the live slot i. The caller holds c.mu for writing.
-func (c *cache) evict(i int32) {
-	sl := c.at(i)
-	delete(c.items, cacheKey(sl.h))
-	c.size -= int64(sl.size)
-	sl.v, sl.live = nil, false
-	c.free = append(c.free, i)
+// words returns the hash a slot holds. The caller holds c.mu.
+func (sl *cacheSlot) words() [4]uint64 {
+	return [4]uint64{sl.h[0].Load(), sl.h[1].Load(), sl.h[2].Load(), sl.h[3].Load()}
+}
+
+// set writes slot sl (typ nil: empties it) so that readers see either
+// the old or the new entry, never a mix. The caller holds c.mu.
+func (sl *cacheSlot) set(w [4]uint64, typ, data unsafe.Pointer, size int32, used bool) {
+	sl.seq.Add(1)
+	atomic.StorePointer(&sl.typ, typ)
+	for k := range w {
+		sl.h[k].Store(w[k])
+	}
+	atomic.StorePointer(&sl.data, data)
+	sl.used.Store(used)
+	sl.size = size
+	sl.seq.Add(1)
+}
+
+// grow replaces t with a table twice its size holding the same entries.
+// The caller holds c.mu. The new table is written with plain stores, as
+// no reader sees it before it is published.
+func (c *cache) grow(t *cacheTable) *cacheTable {
+	n := 2 * (t.mask + 1)
+	nt := &cacheTable{slots: make([]cacheSlot, n), mask: n - 1}
+	for i := range t.slots {
+		sl := &t.slots[i]
+		typ := atomic.LoadPointer(&sl.typ)
+		if typ == nil {
+			continue
+		}
+		w := sl.words()
+		j := w[0] & nt.mask
+		for nt.slots[j].typ != nil {
+			j = (j + 1) & nt.mask
+		}
+		to := &nt.slots[j]
+		for k := range w {
+			*(*uint64)(unsafe.Pointer(&to.h[k])) = w[k]
+		}
+		to.typ, to.data, to.size = typ, atomic.LoadPointer(&sl.data), sl.size
+		*(*bool)(unsafe.Pointer(&to.used)) = sl.used.Load()
+	}
+	c.tab.Store(nt)
+	c.hand = 0
+	return nt
+}
+
+// evict empties the full slot i of t, moving later entries of its probe
+// back so that every entry stays reachable from its home slot (deletion
+// without tombstones). The caller holds c.mu.
+func (c *cache) evict(t *cacheTable, i uint64) {
+	c.size -= int64(t.slots[i].size)
+	c.live--
+	for j := (i + 1) & t.mask; ; j = (j + 1) & t.mask {
+		sl := &t.slots[j]
+		typ := atomic.LoadPointer(&sl.typ)
+		if typ == nil {
+			break
+		}
+		w := sl.words()
+		// The entry at j may move to i if its home slot is not in (i, j]
+		// cyclically.
+		if home := w[0] & t.mask; (j-home)&t.mask >= (j-i)&t.mask {
+			t.slots[i].set(w, typ, atomic.LoadPointer(&sl.data), sl.size, sl.used.Load())
+			i = j
+		}
+	}
+	t.slots[i].set([4]uint64{}, nil, nil, 0, false)
 }

@@ -24,41 +24,50 @@ func TestTrieWithChild(t *testing.T) {
 			if self != nil && prefix == "" {
 				continue
 			}
-			children := []node.Child{{Byte: 'a', Count: 100, Hash: hash(1)}, {Byte: 'b', Count: 50, Hash: hash(2)}, {Byte: 'z', Count: 7, Hash: hash(3)}}
-			x, err := node.NewTrie(prefix, self, children)
-			if err != nil {
-				t.Fatal(err)
-			}
-			orig, origCount := bytes.Clone(x.Encoded()), x.Count
-			for i, c := range children {
-				name := fmt.Sprintf("prefix %d bytes, self %v, child %c", len(prefix), self != nil, c.Byte)
-				c.Count, c.Hash = c.Count+1000, hash(100+i)
-				got, ok := x.WithChild(c)
-				if !ok {
-					t.Fatalf("%s: refused", name)
-				}
-				changed := append([]node.Child{}, children...)
-				changed[i] = c
-				want, err := node.NewTrie(prefix, self, changed)
+			for _, last := range []byte{'z', 'c'} { // 'c': consecutive child bytes, found without a search
+				children := []node.Child{{Byte: 'a', Count: 100, Hash: hash(1)}, {Byte: 'b', Count: 50, Hash: hash(2)}, {Byte: last, Count: 7, Hash: hash(3)}}
+				x, err := node.NewTrie(prefix, self, children)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got.Encoded(), want.Encoded()) || got.Prefix != prefix || got.Count != want.Count ||
-					got.Self != self || got.NumChildren() != 3 || got.Child(i) != c {
-					t.Errorf("%s: got %x (prefix %q, count %d), want %x", name, got.Encoded(), got.Prefix, got.Count, want.Encoded())
+				orig, origCount := bytes.Clone(x.Encoded()), x.Count
+				for i, c := range children {
+					name := fmt.Sprintf("prefix %d bytes, self %v, child %c", len(prefix), self != nil, c.Byte)
+					c.Count, c.Hash = c.Count+1000, hash(100+i)
+					got, ok := x.WithChild(c)
+					if !ok {
+						t.Fatalf("%s: refused", name)
+					}
+					changed := append([]node.Child{}, children...)
+					changed[i] = c
+					want, err := node.NewTrie(prefix, self, changed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got.Encoded(), want.Encoded()) || got.Prefix != prefix || got.Count != want.Count ||
+						got.Self != self || got.NumChildren() != 3 || got.Child(i) != c {
+						t.Errorf("%s: got %x (prefix %q, count %d), want %x", name, got.Encoded(), got.Prefix, got.Count, want.Encoded())
+					}
+					for b := range 256 {
+						gc, gok := got.ChildFor(byte(b))
+						wc, wok := want.ChildFor(byte(b))
+						if gc != wc || gok != wok {
+							t.Errorf("%s: ChildFor(%q) = %v, %v; NewTrie's %v, %v", name, byte(b), gc, gok, wc, wok)
+						}
+					}
+					if !bytes.Equal(x.Encoded(), orig) || x.Count != origCount {
+						t.Errorf("%s: the old trie's encoding changed", name)
+					}
 				}
-				if !bytes.Equal(x.Encoded(), orig) || x.Count != origCount {
-					t.Errorf("%s: the old trie's encoding changed", name)
-				}
-			}
-			for _, c := range []node.Child{
-				{Byte: 'c', Count: 5, Hash: hash(4)},          // no such child
-				{Byte: 'a', Count: 0},                         // empty
-				{Byte: 'a', Count: 1, Hash: hash(5)},          // 1+50+7 (+1) fits in a node
-				{Byte: 'z', Count: ^uint64(0), Hash: hash(6)}, // overflows
-			} {
-				if got, ok := x.WithChild(c); ok || got != nil {
-					t.Errorf("prefix %d bytes: WithChild(%c, %d) = %v, %v, want a refusal", len(prefix), c.Byte, c.Count, got, ok)
+				for _, c := range []node.Child{
+					{Byte: 'y', Count: 5, Hash: hash(4)},           // no such child
+					{Byte: 'a', Count: 0},                          // empty
+					{Byte: 'a', Count: 1, Hash: hash(5)},           // 1+50+7 (+1) fits in a node
+					{Byte: last, Count: ^uint64(0), Hash: hash(6)}, // overflows
+				} {
+					if got, ok := x.WithChild(c); ok || got != nil {
+						t.Errorf("prefix %d bytes: WithChild(%c, %d) = %v, %v, want a refusal", len(prefix), c.Byte, c.Count, got, ok)
+					}
 				}
 			}
 		}

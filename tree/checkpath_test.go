@@ -65,3 +65,28 @@ func TestValidPath(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanPath: CheckPath's one-pass check of a valid path accepts
+// exactly the paths its careful check accepts, with the same result, on
+// random paths over an alphabet of the bytes that matter.
+func TestCleanPath(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	paths := []string{strings.Repeat("a/", MaxPathSegments), strings.Repeat("a/", MaxPathSegments) + "a",
+		"/" + strings.Repeat("a/", MaxPathSegments), strings.Repeat("x", MaxPathBytes), strings.Repeat("x", MaxPathBytes+1)}
+	for range 20000 {
+		b := make([]byte, rng.IntN(9))
+		for i := range b {
+			b[i] = "a./\x00"[rng.IntN(4)]
+		}
+		paths = append(paths, string(b))
+	}
+	for _, p := range paths {
+		want, werr := checkPath(p)
+		got, ok := cleanPath(p)
+		if ok != (werr == nil) || (ok && got != want) {
+			t.Fatalf("%q: cleanPath = %q, %v; the careful check %q, %v", p, got, ok, want, werr)
+		}
+	}
+}

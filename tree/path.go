@@ -41,6 +41,34 @@ func ParsePath(p string) ([]string, error) {
 // root): the segments ParsePath would return, joined by "/". It allocates
 // nothing for a valid path; Tree.GetPath takes its result.
 func CheckPath(p string) (string, error) {
+	if s, ok := cleanPath(p); ok {
+		return s, nil
+	}
+	return checkPath(p)
+}
+
+// cleanPath is CheckPath for a valid path, in one pass over its bytes:
+// it returns p without its one leading and one trailing "/", and false
+// if p is not valid (checkPath then says why).
+func cleanPath(p string) (string, bool) {
+	if len(p) > MaxPathBytes {
+		return "", false
+	}
+	s := p
+	if len(s) > 0 && s[0] == '/' {
+		s = s[1:]
+	}
+	if len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	if s == "" {
+		return "", true // p is "", "/" or "//"
+	}
+	return s, validPath(s)
+}
+
+// checkPath is CheckPath's careful path, which names what is wrong.
+func checkPath(p string) (string, error) {
 	if len(p) > MaxPathBytes {
 		return "", fmt.Errorf("%w: %q... is %d bytes long; the limit is %d", ErrInvalidPath, p[:32], len(p), MaxPathBytes)
 	}
@@ -51,9 +79,6 @@ func CheckPath(p string) (string, error) {
 			return "", invalidPath(p, "contains a NUL byte")
 		}
 		return "", nil
-	}
-	if validPath(s) {
-		return s, nil
 	}
 	if n := strings.Count(s, "/") + 1; n > MaxPathSegments {
 		return "", fmt.Errorf("%w: %q... has %d segments; the limit is %d", ErrInvalidPath, p[:min(len(p), 32)], n, MaxPathSegments)
