@@ -72,6 +72,7 @@ type groupWrite struct {
 
 	done chan struct{} // closed when hash and err are set, or lead is
 	lead bool          // the caller is to commit the next group
+	next *groupWrite   // the write its caller wakes once woken with its result (see commit)
 
 	hash     Hash
 	err      error
@@ -115,6 +116,9 @@ func (q *writeQueue) do(ctx context.Context, b *Branch, w *groupWrite) (Hash, er
 			<-w.done
 		}
 		if !w.lead {
+			if w.next != nil {
+				close(w.next.done)
+			}
 			return w.result()
 		}
 		q.mu.Lock()
@@ -189,7 +193,10 @@ func (w *groupWrite) make(kv *KV, st *node.Store, cur Hash) (objs []backend.Obje
 // the others with their results, notes the group's size and time (see
 // gather), and hands the queue to the first writer waiting, if any. If a
 // change's function panics, the others are woken with an error and the
-// panic goes on up the committer's stack.
+// panic goes on up the committer's stack. It wakes only the second write's
+// caller, and each caller woken wakes the next one's (groupWrite.next), so
+// the committer goes on at once (to its caller's next write) instead of
+// waking them all first, and the callers come back one after another.
 func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite) {
 	finished, took := false, time.Duration(0)
 	defer func() {
@@ -198,8 +205,11 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 				w.hash, w.err = Hash{}, fmt.Errorf("branch %q: %w: a write in the same group panicked", b.name, errCommitFailed)
 			}
 		}
-		for _, w := range group[1:] {
-			close(w.done)
+		for i := 1; i+1 < len(group); i++ {
+			group[i].next = group[i+1]
+		}
+		if len(group) > 1 {
+			close(group[1].done)
 		}
 		q.mu.Lock()
 		q.last, q.lastTook, q.lastEnd = len(group), took, time.Now()

@@ -417,3 +417,69 @@ func TestGroupGathersTheLastGroup(t *testing.T) {
 		t.Errorf("%d atomic writes, want 3", store.atomic)
 	}
 }
+
+// TestGroupWakesThroughCancelled: the callers of a group are woken one by
+// the one before; a caller whose context is cancelled after the group took
+// it (here by the change before it) gets its context's error only, nothing
+// written for it, and still wakes the caller after it, whose write lands
+// parented on the one before the cancelled one.
+func TestGroupWakesThroughCancelled(t *testing.T) {
+	ctx := context.Background()
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	gate, entered := make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	var wg sync.WaitGroup
+	var first, a, b, c result
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		first.hash, first.err = main.Set(ctx, "first", []byte("0"))
+	}()
+	<-entered
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	go func() {
+		defer wg.Done()
+		a.hash, a.err = main.Update(ctx, func(tx *Tx) error {
+			cancelB() // b is queued behind a, in a's group
+			return tx.Set("a", []byte("a"))
+		})
+	}()
+	waitQueued(kv, "main", 1)
+	go func() {
+		defer wg.Done()
+		b.hash, b.err = main.Set(bctx, "b", []byte("b"))
+	}()
+	waitQueued(kv, "main", 2)
+	go func() {
+		defer wg.Done()
+		c.hash, c.err = main.Set(ctx, "c", []byte("c"))
+	}()
+	waitQueued(kv, "main", 3)
+	close(gate)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // a stall, not a speed bound
+		t.Fatal("a caller was not woken")
+	}
+	if first.err != nil || a.err != nil || c.err != nil {
+		t.Fatalf("first %v, a %v, c %v; want no errors", first.err, a.err, c.err)
+	}
+	if !errors.Is(b.err, context.Canceled) || !b.hash.IsZero() {
+		t.Errorf("the cancelled write: %s, %v; want context.Canceled", b.hash.Short(), b.err)
+	}
+	if _, err := main.Get(ctx, "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the cancelled write's value: %v, want ErrNotFound", err)
+	}
+	if diff := cmp.Diff([]Hash{first.hash, a.hash, c.hash}, chainOf(t, kv)); diff != "" {
+		t.Errorf("chain (-want +got):\n%s", diff)
+	}
+	if store.atomic != 2 {
+		t.Errorf("%d atomic writes, want 2 (the first write, then the group)", store.atomic)
+	}
+}

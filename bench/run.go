@@ -378,8 +378,14 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		if string(v) != string(d.Value(i0, 0)) {
 			return fail(WGet, fmt.Errorf("key %s: got %q, want %q", d.Key(i0), v, d.Value(i0, 0)))
 		}
-		if err := r.measure(ctx, f, d, base, WGet, "", func() (int, error) {
-			_, err := t.Get(ctx, d.Key(rng.IntN(d.N)))
+		var keys []string
+		if err := r.measure(ctx, f, d, base, WGet, "", func(n int) {
+			keys = keys[:0]
+			for range n {
+				keys = append(keys, d.Key(rng.IntN(d.N)))
+			}
+		}, func(i int) (int, error) {
+			_, err := t.Get(ctx, keys[i])
 			return 0, err
 		}, -1); err != nil {
 			return fail(WGet, err)
@@ -391,7 +397,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		if d.Layout == Nested {
 			wantNames = min(r.o.ListLimit, d.Dirs())
 		}
-		if err := r.measure(ctx, f, d, base, WLs, "", func() (int, error) {
+		if err := r.measure(ctx, f, d, base, WLs, "", nil, func(int) (int, error) {
 			names, err := t.List(ctx, Dir, r.o.ListLimit)
 			return len(names), err
 		}, wantNames); err != nil {
@@ -430,7 +436,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		if why != "" {
 			skip(WLog, why)
 		} else {
-			if err := r.measure(ctx, f, d, base, WLog, "", func() (int, error) {
+			if err := r.measure(ctx, f, d, base, WLog, "", nil, func(int) (int, error) {
 				return t.LogPath(ctx, d.Key(k))
 			}, 1+r.o.LogCommits/10); err != nil {
 				return fail(WLog, err)
@@ -445,7 +451,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			return fail(WDiff, err)
 		}
 		to := head
-		if err := r.measure(ctx, f, d, base, WDiff, "", func() (int, error) {
+		if err := r.measure(ctx, f, d, base, WDiff, "", nil, func(int) (int, error) {
 			return t.Diff(ctx, from, to)
 		}, len(cs)); err != nil {
 			return fail(WDiff, err)
@@ -454,11 +460,23 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 
 	if want[WSet] {
 		gen := 2_000_000
-		if err := r.measure(ctx, f, d, base, WSet, "", func() (int, error) {
-			i := rng.IntN(d.N)
-			gen++
-			_, err := t.Commit(ctx, []Change{{d.Key(i), d.Value(i, gen)}})
-			return 0, err
+		var cs []Change
+		set := func(cs []Change) error {
+			_, err := t.Commit(ctx, cs)
+			return err
+		}
+		if s, ok := t.(Setter); ok {
+			set = func(cs []Change) error { return s.Set(ctx, cs[0].Key, cs[0].Value) }
+		}
+		if err := r.measure(ctx, f, d, base, WSet, "", func(n int) {
+			cs = cs[:0]
+			for range n {
+				i := rng.IntN(d.N)
+				gen++
+				cs = append(cs, Change{d.Key(i), d.Value(i, gen)})
+			}
+		}, func(i int) (int, error) {
+			return 0, set(cs[i : i+1])
 		}, -1); err != nil {
 			return fail(WSet, err)
 		}
@@ -619,8 +637,11 @@ func DiffChanges(d Dataset, rng *rand.Rand, n int) []Change {
 }
 
 // measure times op and emits the result. wantCount >= 0 is the count every
-// call must return; a wrong count is an error.
-func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result, w, note string, op func() (int, error), wantCount int) error {
+// call must return; a wrong count is an error. If prepare is not nil, it
+// is called untimed (and outside the allocation count) before every run
+// of n calls of op, which are op(0) … op(n-1): it makes what they need
+// (keys, values), so that the row counts only the target's work.
+func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result, w, note string, prepare func(n int), op func(i int) (int, error), wantCount int) error {
 	res := base
 	res.Workload, res.Note = w, note
 	if est, ok := r.estimate(f, d, w); ok && est > r.o.MaxOp {
@@ -628,8 +649,11 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		r.emit(res)
 		return nil
 	}
-	call := func() error {
-		n, err := op()
+	if prepare == nil {
+		prepare = func(int) {}
+	}
+	call := func(i int) error {
+		n, err := op(i)
 		if err != nil {
 			return err
 		}
@@ -645,7 +669,8 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 	start := time.Now()
 	var el time.Duration
 	for {
-		if err := call(); err != nil {
+		prepare(1)
+		if err := call(0); err != nil {
 			return err
 		}
 		k++
@@ -669,21 +694,25 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		times = append(times, float64(per))
 		samples--
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
+	var bytes, allocs uint64
 	for s := 0; s < samples; s++ {
+		prepare(ops)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		start := time.Now()
 		for i := 0; i < ops; i++ {
-			if err := call(); err != nil {
+			if err := call(i); err != nil {
 				return err
 			}
 		}
 		times = append(times, float64(time.Since(start))/float64(ops))
+		runtime.ReadMemStats(&after)
+		bytes += after.TotalAlloc - before.TotalAlloc
+		allocs += after.Mallocs - before.Mallocs
 	}
-	runtime.ReadMemStats(&after)
 	if samples > 0 {
-		res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / float64(samples*ops)
-		res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / float64(samples*ops)
+		res.BytesPerOp = float64(bytes) / float64(samples*ops)
+		res.AllocsPerOp = float64(allocs) / float64(samples*ops)
 	}
 	res.Samples, res.OpsPerSample = len(times), ops
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)

@@ -73,10 +73,13 @@ func (t *strataTarget) Load(ctx context.Context, d Dataset) (Rev, error) {
 	return Rev(h.String()), err
 }
 
+// setMessage is the message of a single-key commit (an option made once).
+var setMessage = strata.Message("set")
+
 func (t *strataTarget) Commit(ctx context.Context, cs []Change) (Rev, error) {
 	if len(cs) == 1 {
 		// The single-key write users make: Branch.Set.
-		h, err := t.br.Set(ctx, cs[0].Key, cs[0].Value, strata.Message("set"))
+		h, err := t.br.Set(ctx, cs[0].Key, cs[0].Value, setMessage)
 		return Rev(h.String()), err
 	}
 	h, err := t.br.Update(ctx, func(tx *strata.Tx) error {
@@ -96,7 +99,16 @@ func (t *strataTarget) CommitConcurrently(ctx context.Context, cs []Change) (Rev
 	return t.Commit(ctx, cs)
 }
 
-var _ ConcurrentCommitter = (*strataTarget)(nil)
+// Set is Commit of one change (Branch.Set), without naming the commit.
+func (t *strataTarget) Set(ctx context.Context, key string, value []byte) error {
+	_, err := t.br.Set(ctx, key, value, setMessage)
+	return err
+}
+
+var (
+	_ ConcurrentCommitter = (*strataTarget)(nil)
+	_ Setter              = (*strataTarget)(nil)
+)
 
 func (t *strataTarget) Get(ctx context.Context, key string) ([]byte, error) {
 	return t.br.Get(ctx, key)

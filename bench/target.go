@@ -49,6 +49,15 @@ type ConcurrentCommitter interface {
 	CommitConcurrently(ctx context.Context, cs []Change) (Rev, error)
 }
 
+// Setter is a Target that can make Commit's commit of one change without
+// naming it: the set workload uses Set when a target has it, so that its
+// row counts the store's work and not the formatting of a Rev it ignores.
+type Setter interface {
+	Target
+	// Set is Commit of the one change key=value, returning no Rev.
+	Set(ctx context.Context, key string, value []byte) error
+}
+
 // Rev names one commit of a Target, in the target's own notation.
 type Rev string
 
