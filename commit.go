@@ -67,10 +67,16 @@ const defaultAuthor = "strata"
 
 func newCommitOptions(opts []CommitOption) commitOptions {
 	var co commitOptions
-	for _, f := range opts {
-		f(&co)
-	}
+	co.set(opts)
 	return co
+}
+
+// set applies opts to co. (Applying them in place spares a writer the
+// allocation that newCommitOptions's escaping local costs.)
+func (co *commitOptions) set(opts []CommitOption) {
+	for _, f := range opts {
+		f(co)
+	}
 }
 
 // commitReq is what a writer asks the commit primitive for: a commit of

@@ -76,7 +76,8 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 	if err := branch.ValidateName(b.name); err != nil {
 		return Hash{}, err
 	}
-	co := newCommitOptions(opts)
-	w := &groupWrite{ctx: ctx, merge: merge, apply: apply, co: co, own: ownChange{merge: merge, basedOn: co.basedOn}}
+	w := &groupWrite{ctx: ctx, merge: merge, apply: apply}
+	w.co.set(opts)
+	w.own = ownChange{merge: merge, basedOn: w.co.basedOn}
 	return b.kv.queue(b.name).do(ctx, b, w)
 }
