@@ -103,7 +103,7 @@ func (c *cache) check(t *testing.T) {
 		}
 		live++
 		size += int64(sl.size)
-		for j := sl.words()[0] & tab.mask; j != uint64(i); j = (j + 1) & tab.mask {
+		for j := tab.home(sl.words()[0]); j != uint64(i); j = (j + 1) & tab.mask {
 			if tab.slots[j].typ == nil {
 				t.Fatalf("slot %d: entry unreachable from its home slot (slot %d is empty)", i, j)
 			}
@@ -114,6 +114,82 @@ func (c *cache) check(t *testing.T) {
 	}
 	if uint64(live)*2 > tab.mask+1 {
 		t.Fatalf("%d entries in %d slots: more than half full", live, tab.mask+1)
+	}
+	if live > 1 && c.size+tab.cost() > c.max {
+		t.Fatalf("%d entries of %d bytes in %d slots (%d bytes counted): over the budget %d", live, size, len(tab.slots), tab.cost(), c.max)
+	}
+}
+
+// TestCacheTableCounts: a cache of many small entries counts its table's
+// slots toward its budget, so the table stays bounded by it too.
+func TestCacheTableCounts(t *testing.T) {
+	c := newCache(1 << 20)
+	for i := range 100_000 {
+		c.add(hashN(i), i, 1)
+	}
+	c.check(t)
+	if tab := c.tab.Load(); int64(len(tab.slots))*slotBytes > 2*c.max {
+		t.Fatalf("%d slots (%d bytes) for a budget of %d", len(tab.slots), int64(len(tab.slots))*slotBytes, c.max)
+	}
+}
+
+// TestCacheSweepEnds: an add that must evict ends even if readers hit
+// every entry again as fast as the sweep spares them (readers take no
+// lock, so the sweep cannot count on a bit staying clear).
+func TestCacheSweepEnds(t *testing.T) {
+	c := newCache(10_000)
+	for i := range 40 {
+		c.add(hashN(i), i, 200)
+	}
+	for i := range 40 {
+		c.get(hashN(i)) // every entry read: the sweep must spare them first
+	}
+	sweepSpared = func() {
+		tab := c.tab.Load()
+		for i := range tab.slots {
+			if tab.slots[i].typ != nil {
+				tab.slots[i].used.Store(true) // every entry read again
+			}
+		}
+	}
+	defer func() { sweepSpared = nil }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 40; i < 80; i++ {
+			c.add(hashN(i), i, 200)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // a liveness bound, not a speed check
+		t.Fatal("add did not end: the sweep spares entries forever")
+	}
+	c.check(t)
+	if v, ok := c.peek(hashN(79)); !ok || v != 79 {
+		t.Fatalf("the last entry added is not cached: %v, %v", v, ok)
+	}
+}
+
+// TestCacheHomeSeeded: hashes ground to share their low bits (here all of
+// the first word's low 32) still spread over the table: probes stay short.
+func TestCacheHomeSeeded(t *testing.T) {
+	c := newCache(1 << 30)
+	for i := range 4096 {
+		var h backend.Hash
+		h[4], h[5], h[6] = byte(i), byte(i>>8), 1 // bytes 0-3 (the low 32 bits) all zero
+		c.add(h, i, 100)
+	}
+	c.check(t)
+	tab := c.tab.Load()
+	longest := uint64(0)
+	for i := range tab.slots {
+		if sl := &tab.slots[i]; sl.typ != nil {
+			longest = max(longest, (uint64(i)-tab.home(sl.words()[0]))&tab.mask)
+		}
+	}
+	if longest > 64 {
+		t.Fatalf("an entry is %d slots from its home in a table of %d: the keys did not spread", longest, len(tab.slots))
 	}
 }
 
@@ -140,7 +216,7 @@ func TestCacheKeyCollision(t *testing.T) {
 	c.check(t)
 	tab := c.tab.Load()
 	c.mu.Lock()
-	c.evict(tab, hashWords(&a)[0]&tab.mask) // a, in its home slot
+	c.evict(tab, tab.home(hashWords(&a)[0])) // a, in its home slot
 	c.mu.Unlock()
 	c.check(t)
 	if v, ok := c.get(a); ok {
@@ -209,7 +285,7 @@ func TestCacheConcurrentTable(t *testing.T) {
 			for i := 0; i < 5000; i++ {
 				k := (i*7 + g*13) % 2000
 				h := hashN(k)
-				h[9], h[1] = h[1], 0 // few home slots
+				h[9], h[10], h[0], h[1] = h[0], h[1], byte(k%3), 0 // the first word takes 3 values: 3 home slots
 				if v, ok := c.get(h); ok {
 					if v != k {
 						t.Errorf("get of object %d = %v", k, v)

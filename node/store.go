@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -107,7 +109,7 @@ func (s *Store) Remember(h backend.Hash, v any, size int) {
 		return
 	}
 	if s.cache != nil {
-		s.cache.add(h, v, int64(size)*2+slotCost)
+		s.cache.add(h, v, int64(size)*2)
 	}
 }
 
@@ -124,9 +126,19 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 	}
 }
 
-// slotCost estimates the bytes a cache entry costs beyond its object: its
-// 64-byte table slot, in a table between a quarter and half full.
-const slotCost = 128
+// sweepSpared, if set (by tests), is called each time the eviction sweep
+// spares an entry: a reader's hit at that moment.
+var sweepSpared func()
+
+// slotBytes is the size of a cache table slot.
+const slotBytes = int64(unsafe.Sizeof(cacheSlot{}))
+
+// cost returns the bytes of t's slots that count toward the cache's
+// budget: all but the first minCacheSlots (16 KB, the fixed cost of a
+// cache). The slots count as they are, at most half of them holding an
+// entry, and a table thinned by evictions keeps counting its size (it
+// never shrinks), so the budget bounds the table too.
+func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * slotBytes }
 
 // dirCost estimates the memory a cached directory object holds: a leaf
 // its encoding, offsets and (if it is large enough to get them once read
@@ -138,9 +150,9 @@ func dirCost(d Dir) int64 {
 		if len(l.offs) >= minKeyed {
 			keys = 8 * keyWords(len(l.offs))
 		}
-		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64 + slotCost
+		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64
 	}
-	return int64(cap(d.Index.data)) + 64 + slotCost
+	return int64(cap(d.Index.data)) + 64
 }
 
 // Cached returns the decoded object h if the cache holds it. Objects are
@@ -155,9 +167,11 @@ func (s *Store) Cached(h backend.Hash) (any, bool) {
 
 // cache holds decoded objects up to a total estimated size in a flat
 // open-addressing table (linear probing) keyed by the first 8 bytes of
-// the hash, evicting by the CLOCK approximation of LRU: a hit only sets
-// its slot's reference bit, and eviction sweeps the slots, sparing once
-// each one referenced since the last sweep.
+// the hash (mixed with the table's seed, see home), evicting by the CLOCK
+// approximation of LRU: a hit only sets its slot's reference bit, and
+// eviction sweeps the slots, sparing once each one referenced since the
+// last sweep (and at most two tables' worth per add, see add). The
+// table's slots beyond the first count toward the size (see cost).
 //
 // Reads take no lock. Every slot field a reader looks at is accessed
 // atomically, and a slot's seq is odd while a writer (holding mu) changes
@@ -185,7 +199,22 @@ type cache struct {
 type cacheTable struct {
 	slots []cacheSlot
 	mask  uint64 // len(slots)-1, a power of two minus one
+	shift uint8  // 64 - log2(len(slots))
+	seed  uint64 // mixed into every key (see home)
 }
+
+// newCacheTable returns an empty table of n slots (a power of two) with a
+// seed of its own.
+func newCacheTable(n uint64) *cacheTable {
+	return &cacheTable{slots: make([]cacheSlot, n), mask: n - 1, shift: uint8(64 - bits.TrailingZeros64(n)), seed: rand.Uint64()}
+}
+
+// home returns the slot where the probe for key k (a hash's first word)
+// starts. The key is mixed with the table's seed, so that hashes someone
+// ground to share their low bits (which BLAKE3 makes costly, not
+// impossible) still spread over the table instead of making one long
+// probe.
+func (t *cacheTable) home(k uint64) uint64 { return ((k ^ t.seed) * 0x9e3779b97f4a7c15) >> t.shift }
 
 // cacheSlot is one 64-byte table slot. typ is nil in an empty slot.
 type cacheSlot struct {
@@ -213,7 +242,7 @@ const minCacheSlots = 256
 
 func newCache(max int64) *cache {
 	c := &cache{max: max}
-	c.tab.Store(&cacheTable{slots: make([]cacheSlot, minCacheSlots), mask: minCacheSlots - 1})
+	c.tab.Store(newCacheTable(minCacheSlots))
 	return c
 }
 
@@ -231,7 +260,7 @@ func hashWords(h *backend.Hash) [4]uint64 {
 func (c *cache) lookup(h *backend.Hash) eface {
 	t := c.tab.Load()
 	w := hashWords(h)
-	for i, n := w[0]&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
+	for i, n := t.home(w[0]), uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
 		sl := &t.slots[i]
 		seq := sl.seq.Load()
 		if seq&1 != 0 {
@@ -288,33 +317,56 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.tab.Load()
-	i := w[0] & t.mask
+	i := t.home(w[0])
 	for ; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
 		if w == t.slots[i].words() {
 			return
 		}
 	}
+	// Make room first (the new entry is never the one evicted): for its
+	// size, counting the table's slots (see cost), and for its slot,
+	// keeping the table at most half full. The table doubles when the
+	// bigger table fits the budget; otherwise entries are evicted. Readers
+	// set the reference bits without the lock, so the sweep spares at
+	// most two tables' worth of entries per add, then evicts whatever is
+	// under the hand.
 	evicted := false
-	for c.size+size > c.max { // make room first: the new entry is never the one evicted
+	for spared := uint64(0); ; {
+		full := uint64(c.live+1)*2 > t.mask+1
+		if full && c.size+t.cost()+int64(len(t.slots))*slotBytes+size <= c.max {
+			t = c.resize(t, 2*uint64(len(t.slots)))
+			evicted = true
+			continue
+		}
+		if !full && c.size+t.cost()+size <= c.max || c.live == 0 {
+			break
+		}
 		j := c.hand & t.mask
 		c.hand++
 		sl := &t.slots[j]
 		switch {
 		case atomic.LoadPointer(&sl.typ) == nil:
-		case sl.used.Load():
+		case sl.used.Load() && spared < 2*(t.mask+1):
 			sl.used.Store(false)
+			spared++
+			if sweepSpared != nil {
+				sweepSpared()
+			}
 		default:
 			c.evict(t, j)
 			c.hand-- // evict moved a later entry into slot j, or emptied it
 			evicted = true
 		}
 	}
-	if uint64(c.live+1)*2 > t.mask+1 { // keep the table at most half full
-		t = c.grow(t)
+	// A table thinned by evictions to an eighth full halves (so that it
+	// stops counting against the budget the slots of a past crowd of
+	// small entries).
+	for uint64(c.live+1)*8 < t.mask+1 && len(t.slots) > minCacheSlots {
+		t = c.resize(t, uint64(len(t.slots))/2)
 		evicted = true
 	}
 	if evicted { // the free slot found above may have moved
-		for i = w[0] & t.mask; atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+		for i = t.home(w[0]); atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
 		}
 	}
 	e := efaceOf(v)
@@ -342,12 +394,12 @@ func (sl *cacheSlot) set(w [4]uint64, typ, data unsafe.Pointer, size int32, used
 	sl.seq.Add(1)
 }
 
-// grow replaces t with a table twice its size holding the same entries.
-// The caller holds c.mu. The new table is written with plain stores, as
-// no reader sees it before it is published.
-func (c *cache) grow(t *cacheTable) *cacheTable {
-	n := 2 * (t.mask + 1)
-	nt := &cacheTable{slots: make([]cacheSlot, n), mask: n - 1}
+// resize replaces t with a table of n slots (a power of two, more than
+// twice the entries) holding the same entries. The caller holds c.mu. The
+// new table is written with plain stores, as no reader sees it before it
+// is published.
+func (c *cache) resize(t *cacheTable, n uint64) *cacheTable {
+	nt := newCacheTable(n)
 	for i := range t.slots {
 		sl := &t.slots[i]
 		typ := atomic.LoadPointer(&sl.typ)
@@ -355,7 +407,7 @@ func (c *cache) grow(t *cacheTable) *cacheTable {
 			continue
 		}
 		w := sl.words()
-		j := w[0] & nt.mask
+		j := nt.home(w[0])
 		for nt.slots[j].typ != nil {
 			j = (j + 1) & nt.mask
 		}
@@ -386,7 +438,7 @@ func (c *cache) evict(t *cacheTable, i uint64) {
 		w := sl.words()
 		// The entry at j may move to i if its home slot is not in (i, j]
 		// cyclically.
-		if home := w[0] & t.mask; (j-home)&t.mask >= (j-i)&t.mask {
+		if home := t.home(w[0]); (j-home)&t.mask >= (j-i)&t.mask {
 			t.slots[i].set(w, typ, atomic.LoadPointer(&sl.data), sl.size, sl.used.Load())
 			i = j
 		}

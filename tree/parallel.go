@@ -192,8 +192,17 @@ func getEntries(n int) *entryBuf {
 	return b
 }
 
-// putEntries clears b (its entries refer to values) and keeps it for reuse.
+// maxPooledEntries is the largest buffer putEntries keeps: a bigger one
+// (a directory of a million entries is about 80 MB) is left to the
+// collector rather than held by the pool.
+const maxPooledEntries = 1 << 16
+
+// putEntries clears b (its entries refer to values) and keeps it for
+// reuse, unless it is bigger than maxPooledEntries.
 func putEntries(b *entryBuf) {
+	if cap(b.es) > maxPooledEntries {
+		return
+	}
 	clear(b.es)
 	b.es = b.es[:0]
 	entryBufs.Put(b)
