@@ -260,7 +260,23 @@ func isJSONNumber(s string) bool {
 // EncodeYAML returns v as a YAML document (block style, members sorted by
 // name) that DecodeYAML reads back as v. Numbers are written as their
 // text, strings quoted wherever YAML would read them as something else.
+// A document that the block writer cannot write so that it reads back
+// the same (go-yaml writes a member name holding a line break as a block
+// scalar, which is no key) is written in flow style instead: its JSON
+// form, which YAML reads alike.
 func EncodeYAML(v *Value) (out []byte, err error) {
+	out, err = encodeYAMLBlock(v)
+	if err != nil {
+		return nil, err
+	}
+	if back, err := DecodeYAML(out); err != nil || !Equal(v, back) {
+		return append(EncodeJSON(v), '\n'), nil
+	}
+	return out, nil
+}
+
+// encodeYAMLBlock is EncodeYAML's block style, as go-yaml writes it.
+func encodeYAMLBlock(v *Value) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("encode YAML: the encoder failed: %v", r)
