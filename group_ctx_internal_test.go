@@ -61,12 +61,7 @@ func TestGroupWaiterCancelled(t *testing.T) {
 	for pos := range 3 {
 		t.Run(fmt.Sprintf("position %d", pos), func(t *testing.T) {
 			ctx := context.Background()
-			store := &gated{Store: mem.New()}
-			kv := New(store)
-			t.Cleanup(func() { kv.Close() })
-			main := kv.Branch("main")
-			gate, entered := make(chan struct{}), make(chan struct{})
-			store.gate, store.entered = gate, entered
+			kv, store, main, gate, entered := gatedBranch(t)
 			var wg sync.WaitGroup
 			var first result
 			wg.Add(1)

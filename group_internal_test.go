@@ -221,12 +221,7 @@ func TestGroupPanicWakesTheOthers(t *testing.T) {
 	for _, panickerLeads := range []bool{true, false} {
 		t.Run(fmt.Sprintf("panicker leads=%v", panickerLeads), func(t *testing.T) {
 			ctx := context.Background()
-			store := &gated{Store: mem.New()}
-			kv := New(store)
-			t.Cleanup(func() { kv.Close() })
-			main := kv.Branch("main")
-			gate, entered := make(chan struct{}), make(chan struct{})
-			store.gate, store.entered = gate, entered
+			kv, _, main, gate, entered := gatedBranch(t)
 			var wg sync.WaitGroup
 			wg.Add(3)
 			go func() {
@@ -279,12 +274,7 @@ func TestGroupPanicWakesTheOthers(t *testing.T) {
 // for the others.
 func TestGroupCommitterCancelled(t *testing.T) {
 	ctx := context.Background()
-	store := &gated{Store: mem.New()}
-	kv := New(store)
-	t.Cleanup(func() { kv.Close() })
-	main := kv.Branch("main")
-	gate, entered := make(chan struct{}), make(chan struct{})
-	store.gate, store.entered = gate, entered
+	kv, _, main, gate, entered := gatedBranch(t)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
@@ -425,12 +415,7 @@ func TestGroupGathersTheLastGroup(t *testing.T) {
 // parented on the one before the cancelled one.
 func TestGroupWakesThroughCancelled(t *testing.T) {
 	ctx := context.Background()
-	store := &gated{Store: mem.New()}
-	kv := New(store)
-	t.Cleanup(func() { kv.Close() })
-	main := kv.Branch("main")
-	gate, entered := make(chan struct{}), make(chan struct{})
-	store.gate, store.entered = gate, entered
+	kv, store, main, gate, entered := gatedBranch(t)
 	var wg sync.WaitGroup
 	var first, a, b, c result
 	wg.Add(4)
@@ -482,4 +467,15 @@ func TestGroupWakesThroughCancelled(t *testing.T) {
 	if store.atomic != 2 {
 		t.Errorf("%d atomic writes, want 2 (the first write, then the group)", store.atomic)
 	}
+}
+
+// gatedBranch returns a KV over a gated mem store whose atomic writes
+// signal entered and wait on gate, and its branch "main".
+func gatedBranch(t *testing.T) (kv *KV, store *gated, main *Branch, gate, entered chan struct{}) {
+	store = &gated{Store: mem.New()}
+	kv = New(store)
+	t.Cleanup(func() { kv.Close() })
+	gate, entered = make(chan struct{}), make(chan struct{})
+	store.gate, store.entered = gate, entered
+	return kv, store, kv.Branch("main"), gate, entered
 }
