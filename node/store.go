@@ -136,8 +136,8 @@ const slotBytes = int64(unsafe.Sizeof(cacheSlot{}))
 // cost returns the bytes of t's slots that count toward the cache's
 // budget: all but the first minCacheSlots (16 KB, the fixed cost of a
 // cache). The slots count as they are, at most half of them holding an
-// entry, and a table thinned by evictions keeps counting its size (it
-// never shrinks), so the budget bounds the table too.
+// entry (a table thinned by evictions counts its size until it halves,
+// see add), so the budget bounds the table too.
 func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * slotBytes }
 
 // dirCost estimates the memory a cached directory object holds: a leaf
@@ -290,17 +290,20 @@ func (c *cache) get(h backend.Hash) (any, bool) {
 	if e.typ == nil {
 		return nil, false
 	}
-	switch e.typ {
-	case leafType:
-		return Dir{Leaf: (*Leaf)(e.data)}, true
-	case trieType:
-		return Dir{Index: (*Trie)(e.data)}, true
+	if d, ok := e.dir(); ok {
+		return d, true
 	}
 	return *(*any)(unsafe.Pointer(&e)), true
 }
 
 func (c *cache) getDir(h backend.Hash) (Dir, bool) {
-	switch e := c.lookup(&h); e.typ {
+	e := c.lookup(&h)
+	return e.dir()
+}
+
+// dir returns e as a Dir if it holds a *Leaf or a *Trie.
+func (e eface) dir() (Dir, bool) {
+	switch e.typ {
 	case leafType:
 		return Dir{Leaf: (*Leaf)(e.data)}, true
 	case trieType:

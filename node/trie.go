@@ -86,17 +86,8 @@ func newTrie(data []byte, x *Index) *Trie {
 // false, and no Trie, if t has no child for c.Byte, c is empty, or the
 // new count overflows or would fit in one node (NewTrie refuses those).
 func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
-	n := int(t.n)
-	lo, hi := 0, n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if t.child(m)[childByteAt] < c.Byte {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == n || t.child(lo)[childByteAt] != c.Byte || c.Count == 0 {
+	lo, found := t.childIndex(c.Byte)
+	if !found || c.Count == 0 {
 		return nil, false
 	}
 	old := binary.BigEndian.Uint64(t.child(lo)[childCountAt:])
@@ -107,7 +98,7 @@ func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
 	data := append(make([]byte, 0, len(t.data)), t.data...)
 	at := t.countAt()
 	binary.BigEndian.PutUint64(data[at:], count)
-	ch := data[len(data)-(n-lo)*minChildSize:]
+	ch := data[len(data)-(int(t.n)-lo)*minChildSize:]
 	binary.BigEndian.PutUint64(ch[childCountAt:], c.Count)
 	copy(ch[childHashAt:childHashAt+backend.HashSize], c.Hash[:])
 	nt := &Trie{Count: count, Self: t.Self, data: data, n: t.n, first: t.first, dense: t.dense} // the same child bytes
@@ -162,12 +153,19 @@ func (t *Trie) Children() iter.Seq[Child] {
 
 // ChildFor returns the child holding names that continue Prefix with b.
 func (t *Trie) ChildFor(b byte) (Child, bool) {
+	if i, ok := t.childIndex(b); ok {
+		return t.Child(i), true
+	}
+	return Child{}, false
+}
+
+// childIndex returns the index of the child for byte b, if t has one:
+// directly if the child bytes are consecutive, else by binary search.
+func (t *Trie) childIndex(b byte) (int, bool) {
 	n := int(t.n)
 	if t.dense {
-		if i := int(b) - int(t.first); i >= 0 && i < n {
-			return t.Child(i), true
-		}
-		return Child{}, false
+		i := int(b) - int(t.first)
+		return i, i >= 0 && i < n
 	}
 	lo, hi := 0, n
 	for lo < hi {
@@ -178,10 +176,7 @@ func (t *Trie) ChildFor(b byte) (Child, bool) {
 			hi = m
 		}
 	}
-	if lo < n && t.child(lo)[childByteAt] == b {
-		return t.Child(lo), true
-	}
-	return Child{}, false
+	return lo, lo < n && t.child(lo)[childByteAt] == b
 }
 
 // Refs returns the hashes t refers to (its self entry's, then its
