@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -185,24 +186,10 @@ func (l *Leaf) searchKeys(k []uint64, name string) int {
 	kn := nameKey(name[min(p, len(name)):])
 	// The first group whose greatest key is at least kn holds the first
 	// key at least kn.
-	lo, hi := 0, len(sum)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if sum[m] < kn {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	lo, hi = min(lo*keyStride, n), min(lo*keyStride+keyStride, n)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if keys[m] < kn {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
+	g, _ := slices.BinarySearch(sum, kn)
+	lo, hi := min(g*keyStride, n), min(g*keyStride+keyStride, n)
+	i, _ := slices.BinarySearch(keys[lo:hi], kn)
+	lo += i
 	// Every name starts with the same p bytes: a name that does not comes
 	// before or after them all.
 	s := l.Name(min(lo, len(keys)-1))
