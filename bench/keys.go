@@ -84,11 +84,14 @@ func (d Dataset) Key(i int) string {
 // digits: fmt's %0*d.
 func appendPadded(b []byte, v, width int) []byte {
 	var buf [20]byte
-	digits := strconv.AppendInt(buf[:0], int64(v), 10)
-	for n := len(digits); n < width; n++ {
-		b = append(b, '0')
+	i := len(buf)
+	for ; v >= 10 || len(buf)-i < width-1; v /= 10 {
+		i--
+		buf[i] = byte('0' + v%10)
 	}
-	return append(b, digits...)
+	i--
+	buf[i] = byte('0' + v)
+	return append(b, buf[i:]...)
 }
 
 // Split returns Key(i) as its directory and its name within it.
