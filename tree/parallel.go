@@ -178,6 +178,10 @@ func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, bui
 	return children, err
 }
 
+// smallDir is the most entries buildValues makes on the stack (a leaf:
+// at most node.MaxEntries).
+const smallDir = 8
+
 // entryBufs holds the buffers in which Builder.flush and buildValues make
 // the entries of a new directory for writer.build (which does not keep
 // them): a bulk load builds many directories, on many short-lived writers.
@@ -212,9 +216,18 @@ func putEntries(b *entryBuf) {
 // are all values, as writer.build builds their entries, but makes the
 // entries of one group of about parMinEntries at a time, on the group's
 // writer: a directory of a million keys neither holds a million entries
-// at once nor makes them on one goroutine. The objects are those build
+// at once nor makes them on one goroutine; those of a directory of at
+// most smallDir values are made on the stack. The objects are those build
 // makes (the same with any parallelism, in the same order).
 func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
+	if len(kids) <= smallDir { // one of many small directories: entries on the stack
+		var small [smallDir]node.Entry
+		es := small[:0]
+		for _, c := range kids {
+			es = append(es, w.valueEntry(c))
+		}
+		return w.leaf(es)
+	}
 	if len(kids) < parMinEntries {
 		buf := getEntries(len(kids))
 		defer putEntries(buf)

@@ -998,7 +998,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
-	if isEmpty(d.base) && len(kids) >= parMinEntries && values(kids) {
+	if isEmpty(d.base) && values(kids) {
 		return b.buildValues(w, kids)
 	}
 	// Subdirectories with changes of their own are flushed first, in
