@@ -95,7 +95,10 @@ func (w *writer) each(n int, objects func(i int) int, fn func(i int, w *writer) 
 	for _, s := range subs {
 		more += len(s.pending)
 	}
-	w.reserve(more)
+	// Room too for the objects the caller then makes over them (the
+	// leaves and index of the directory above, about one per hundred):
+	// grown by a quarter for those, a long list would be copied again.
+	w.reserve(more + (len(w.pending)+more)/16 + 16)
 	for _, s := range subs {
 		w.absorb(s)
 	}
@@ -253,14 +256,20 @@ func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 // there are at least parMinKids of them, returning their refs in order,
 // or returns nil (the caller flushes them itself).
 func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]ref, error) {
-	var subs []int // indexes in kids
+	n := 0
+	for _, c := range kids {
+		if !c.deleted && c.dir != nil {
+			n++
+		}
+	}
+	if n < parMinKids {
+		return nil, nil
+	}
+	subs := make([]int, 0, n) // indexes in kids
 	for i, c := range kids {
 		if !c.deleted && c.dir != nil {
 			subs = append(subs, i)
 		}
-	}
-	if len(subs) < parMinKids {
-		return nil, nil
 	}
 	// A subdirectory's size is the changes in its whole subtree, so that
 	// a few directories with many changes deep below each still get a

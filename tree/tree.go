@@ -785,6 +785,11 @@ const whyIsValue = "is a value; delete it first to make it a directory"
 // recording the change) as needed. d's count must be known. It returns
 // errIsValue if name is a value.
 func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, error) {
+	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+		nd := b.newDir(d)
+		b.appendKid(d, name).dir = nd
+		return nd, nil
+	}
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return nil, err
