@@ -291,3 +291,35 @@ func benchGroup(b *testing.B, f bench.Factory, d bench.Dataset) {
 		})
 	}
 }
+
+// TestDatasetFormat checks that Key, Split and Value give the bytes of the
+// fmt formats they replace (the stores' data must not change), widths
+// overflowed and wrapped included.
+func TestDatasetFormat(t *testing.T) {
+	is := []int{0, 1, 9, 10, 999, 1000, 12345, 99_999_999, 100_000_000, 123_456_789_012}
+	for _, d := range []bench.Dataset{{bench.Flat, 1_000_000}, {bench.Nested, 1_000_000}, {bench.Nested, 200}} {
+		for _, i := range is {
+			if i >= d.N && d.N < 1000 {
+				continue
+			}
+			want := fmt.Sprintf("d/k%08d", i)
+			wantDir := "d"
+			if d.Layout == bench.Nested {
+				wantDir = fmt.Sprintf("d/s%03d", i*d.Dirs()/d.N)
+				want = fmt.Sprintf("%s/k%08d", wantDir, i)
+			}
+			if got := d.Key(i); got != want {
+				t.Errorf("%v: Key(%d) = %q, want %q", d, i, got, want)
+			}
+			if dir, name := d.Split(i); dir != wantDir || name != fmt.Sprintf("k%08d", i) {
+				t.Errorf("%v: Split(%d) = %q, %q", d, i, dir, name)
+			}
+			for _, gen := range []int{0, 7, 9_999_999, 12_345_678} {
+				want := fmt.Sprintf("value-%010d-%07d", i%1e10, gen%1e7)
+				if got := d.Value(i, gen); string(got) != want {
+					t.Errorf("Value(%d, %d) = %q, want %q", i, gen, got, want)
+				}
+			}
+		}
+	}
+}

@@ -67,18 +67,38 @@ func (d Dataset) Dirs() int {
 // Key returns the path of key i, 0 <= i < N. Keys sort in the order of i
 // (names are zero-padded), so the first names of a listing are the keys
 // (or, nested, the directories) with the smallest i.
+//
+// Key, Split and Value format without fmt: a load formats every key and
+// value inside its timed region, for every store alike, and fmt's
+// formatting cost about a third of strata's load of 1,000,000 keys.
 func (d Dataset) Key(i int) string {
+	var buf [32]byte
+	b := append(buf[:0], Dir...)
 	if d.Layout == Nested {
-		return fmt.Sprintf("%s/s%03d/k%08d", Dir, i*d.Dirs()/d.N, i)
+		b = appendPadded(append(b, "/s"...), i*d.Dirs()/d.N, 3)
 	}
-	return fmt.Sprintf("%s/k%08d", Dir, i)
+	return string(appendPadded(append(b, "/k"...), i, 8))
+}
+
+// appendPadded appends v (>= 0) in decimal, padded with zeros to width
+// digits: fmt's %0*d.
+func appendPadded(b []byte, v, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for ; v >= 10 || len(buf)-i < width-1; v /= 10 {
+		i--
+		buf[i] = byte('0' + v%10)
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(b, buf[i:]...)
 }
 
 // Split returns Key(i) as its directory and its name within it.
 func (d Dataset) Split(i int) (dir, name string) {
-	name = fmt.Sprintf("k%08d", i)
+	name = string(appendPadded([]byte{'k'}, i, 8))
 	if d.Layout == Nested {
-		return fmt.Sprintf("%s/s%03d", Dir, i*d.Dirs()/d.N), name
+		return string(appendPadded([]byte(Dir+"/s"), i*d.Dirs()/d.N, 3)), name
 	}
 	return Dir, name
 }
@@ -87,7 +107,8 @@ func (d Dataset) Split(i int) (dir, name string) {
 // the bulk load writes). It is ValueSize bytes long and distinct for every
 // (i, gen), so every set really changes the store.
 func (d Dataset) Value(i, gen int) []byte {
-	return fmt.Appendf(make([]byte, 0, ValueSize), "value-%010d-%07d", i%1e10, gen%1e7)
+	b := appendPadded(append(make([]byte, 0, ValueSize), "value-"...), i%1e10, 10)
+	return appendPadded(append(b, '-'), gen%1e7, 7)
 }
 
 // KeyBytes returns the total length of all keys and values: the payload a

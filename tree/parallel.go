@@ -95,7 +95,10 @@ func (w *writer) each(n int, objects func(i int) int, fn func(i int, w *writer) 
 	for _, s := range subs {
 		more += len(s.pending)
 	}
-	w.reserve(more)
+	// Room too for the objects the caller then makes over them (the
+	// leaves and index of the directory above, about one per hundred):
+	// grown by a quarter for those, a long list would be copied again.
+	w.reserve(more + (len(w.pending)+more)/16 + 16)
 	for _, s := range subs {
 		w.absorb(s)
 	}
@@ -178,6 +181,10 @@ func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, bui
 	return children, err
 }
 
+// smallDir is the most entries buildValues makes on the stack (a leaf:
+// at most node.MaxEntries).
+const smallDir = 8
+
 // entryBufs holds the buffers in which Builder.flush and buildValues make
 // the entries of a new directory for writer.build (which does not keep
 // them): a bulk load builds many directories, on many short-lived writers.
@@ -212,9 +219,18 @@ func putEntries(b *entryBuf) {
 // are all values, as writer.build builds their entries, but makes the
 // entries of one group of about parMinEntries at a time, on the group's
 // writer: a directory of a million keys neither holds a million entries
-// at once nor makes them on one goroutine. The objects are those build
+// at once nor makes them on one goroutine; those of a directory of at
+// most smallDir values are made on the stack. The objects are those build
 // makes (the same with any parallelism, in the same order).
 func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
+	if len(kids) <= smallDir { // one of many small directories: entries on the stack
+		var small [smallDir]node.Entry
+		es := small[:0]
+		for _, c := range kids {
+			es = append(es, w.valueEntry(c))
+		}
+		return w.leaf(es)
+	}
 	if len(kids) < parMinEntries {
 		buf := getEntries(len(kids))
 		defer putEntries(buf)
@@ -240,14 +256,20 @@ func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 // there are at least parMinKids of them, returning their refs in order,
 // or returns nil (the caller flushes them itself).
 func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]ref, error) {
-	var subs []int // indexes in kids
+	n := 0
+	for _, c := range kids {
+		if !c.deleted && c.dir != nil {
+			n++
+		}
+	}
+	if n < parMinKids {
+		return nil, nil
+	}
+	subs := make([]int, 0, n) // indexes in kids
 	for i, c := range kids {
 		if !c.deleted && c.dir != nil {
 			subs = append(subs, i)
 		}
-	}
-	if len(subs) < parMinKids {
-		return nil, nil
 	}
 	// A subdirectory's size is the changes in its whole subtree, so that
 	// a few directories with many changes deep below each still get a

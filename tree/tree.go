@@ -785,6 +785,11 @@ const whyIsValue = "is a value; delete it first to make it a directory"
 // recording the change) as needed. d's count must be known. It returns
 // errIsValue if name is a value.
 func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, error) {
+	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+		nd := b.newDir(d)
+		b.appendKid(d, name).dir = nd
+		return nd, nil
+	}
 	l, err := b.find(ctx, d, name)
 	if err != nil {
 		return nil, err
@@ -998,7 +1003,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		return ref{d.base, n}, err
 	}
 	kids := d.sortedKids()
-	if isEmpty(d.base) && len(kids) >= parMinEntries && values(kids) {
+	if isEmpty(d.base) && values(kids) {
 		return b.buildValues(w, kids)
 	}
 	// Subdirectories with changes of their own are flushed first, in
