@@ -340,3 +340,23 @@ func TestCacheEvictionKeepsRunsShort(t *testing.T) {
 		t.Fatalf("a run of %d full slots in a table of %d holding %d entries", longest, len(tab.slots), c.live)
 	}
 }
+
+// TestPrefetch: Prefetch is only a hint: it changes nothing a read sees,
+// on a Store with a cache or without one (a negative size), for a hash
+// the cache holds or not.
+func TestPrefetch(t *testing.T) {
+	for _, size := range []int64{1 << 20, -1} {
+		s := NewStore(nil, size)
+		s.Prefetch(hashN(1))
+		s.RememberDir(hashN(1), EmptyDir, 0)
+		s.Prefetch(hashN(1))
+		s.Prefetch(hashN(2))
+		_, ok := s.Cached(hashN(1))
+		if want := size > 0; ok != want {
+			t.Errorf("cache of %d bytes: Cached after Prefetch and RememberDir = %v, want %v", size, ok, want)
+		}
+		if _, ok := s.Cached(hashN(2)); ok {
+			t.Errorf("cache of %d bytes: a prefetched hash never remembered is cached", size)
+		}
+	}
+}
