@@ -18,7 +18,9 @@ func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...Com
 	if err != nil {
 		return Hash{}, err
 	}
-	value = append([]byte{}, value...)
+	// No copy here: the change runs (on this goroutine or the group's
+	// committer's) only while Set waits for its result, and the Builder
+	// copies value.
 	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
 		return t.Set(ctx, segs, value)
 	}, opts)

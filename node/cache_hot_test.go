@@ -314,3 +314,49 @@ func TestHotStructsFitALine(t *testing.T) {
 		t.Errorf("a cache slot is %d bytes, want 64", n)
 	}
 }
+
+// TestCacheEvictionKeepsRunsShort: a full cache that evicts for every
+// add, for several turns of its sweep, keeps its entries spread over the
+// table: its longest run of consecutive full slots (which an add or an
+// eviction in it walks) stays as short as in a table filled at random.
+func TestCacheEvictionKeepsRunsShort(t *testing.T) {
+	c := newCache(50_000 * 300)
+	for i := range 400_000 {
+		c.add(hashN(i), i, 300)
+	}
+	c.check(t)
+	tab := c.tab.Load()
+	longest, run := 0, 0
+	for i := range 2 * len(tab.slots) { // twice round: a run may wrap
+		if tab.slots[i&int(tab.mask)].typ == nil {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	t.Logf("%d slots, %d entries, longest run %d", len(tab.slots), c.live, longest)
+	if longest > 64 {
+		t.Fatalf("a run of %d full slots in a table of %d holding %d entries", longest, len(tab.slots), c.live)
+	}
+}
+
+// TestPrefetch: Prefetch is only a hint: it changes nothing a read sees,
+// on a Store with a cache or without one (a negative size), for a hash
+// the cache holds or not.
+func TestPrefetch(t *testing.T) {
+	for _, size := range []int64{1 << 20, -1} {
+		s := NewStore(nil, size)
+		s.Prefetch(hashN(1))
+		s.RememberDir(hashN(1), EmptyDir, 0)
+		s.Prefetch(hashN(1))
+		s.Prefetch(hashN(2))
+		_, ok := s.Cached(hashN(1))
+		if want := size > 0; ok != want {
+			t.Errorf("cache of %d bytes: Cached after Prefetch and RememberDir = %v, want %v", size, ok, want)
+		}
+		if _, ok := s.Cached(hashN(2)); ok {
+			t.Errorf("cache of %d bytes: a prefetched hash never remembered is cached", size)
+		}
+	}
+}

@@ -401,13 +401,16 @@ type Edit struct {
 // Edit returns the leaf with edits (sorted by Name, unique) applied,
 // rewriting only the bytes of the edited entries: the unchanged ones are
 // copied as they are encoded, so the result is exactly NewLeaf of the
-// edited entries. It returns ok false, and no leaf, if the result would
+// edited entries. If every edit replaces an entry by one of the same
+// encoded size, every entry stays where it was, and the new leaf shares
+// l's offsets. It returns ok false, and no leaf, if the result would
 // have more than MaxEntries entries (the caller then builds an index from
 // Entries). It returns an error if the edits are not sorted and unique or
 // an entry is one Encode refuses.
 func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	n := len(l.offs)
-	grow := 0         // bytes the new entries add
+	grow := 0         // bytes the new entries add, less those of the entries they replace
+	same := true      // every edit replaces an entry by one of the same size
 	var found8 [8]int // where the first 8 edits go, so the copy below need not search again
 	for k := range edits {
 		ed := &edits[k]
@@ -420,19 +423,28 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		}
 		found := i < len(l.offs) && l.Name(i) == ed.Name
 		switch {
-		case ed.Del && found:
-			n--
 		case ed.Del:
+			if found {
+				n--
+				grow -= l.entryLen(i)
+				same = false
+			}
 		case ed.Entry.Name != ed.Name:
 			return nil, false, fmt.Errorf("node: edit of %q stores an entry called %q", ed.Name, ed.Entry.Name)
 		default:
 			if err := checkEntry(&ed.Entry); err != nil {
 				return nil, false, err
 			}
-			if !found {
+			size := entrySize(&ed.Entry)
+			if found {
+				old := l.entryLen(i)
+				grow -= old
+				same = same && old == size
+			} else {
 				n++
+				same = false
 			}
-			grow += entrySize(&ed.Entry)
+			grow += size
 		}
 	}
 	if n > MaxEntries {
@@ -442,7 +454,12 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	out := make([]byte, 0, codec.SizeHeader(1)+codec.SizeArrayLen(n)+len(l.data)-body+grow)
 	out = codec.AppendHeader(out, codec.TagNode, 1)
 	out = codec.AppendArrayLen(out, n)
-	offs := make([]uint32, 0, n)
+	var offs []uint32
+	if same {
+		offs = l.offs // offsets are never modified
+	} else {
+		offs = make([]uint32, 0, n)
+	}
 	refs := l.refs          // may stay true if the edits remove every referring entry
 	i := 0                  // the next old entry to copy
 	copyTo := func(j int) { // copies old entries i..j-1
@@ -453,9 +470,13 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		if j < len(l.offs) {
 			to = int(l.offs[j]) - 1
 		}
-		delta := uint32(len(out) - from)
-		for ; i < j; i++ {
-			offs = append(offs, l.offs[i]+delta)
+		if same {
+			i = j
+		} else {
+			delta := uint32(len(out) - from)
+			for ; i < j; i++ {
+				offs = append(offs, l.offs[i]+delta)
+			}
 		}
 		out = append(out, l.data[from:to]...)
 	}
@@ -473,13 +494,25 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 		}
 		if !ed.Del {
 			out = append(out, 0x93) // fixarray of 3
-			offs = append(offs, uint32(len(out)))
+			if !same {
+				offs = append(offs, uint32(len(out)))
+			}
 			out = appendEntry(out, &ed.Entry)
 			refs = refs || ed.Entry.Kind != KindInline
 		}
 	}
 	copyTo(len(l.offs))
 	return &Leaf{data: out, offs: offs, refs: refs}, true, nil
+}
+
+// entryLen returns the size of entry i's encoding, its fixarray byte
+// included (entrySize of the entry).
+func (l *Leaf) entryLen(i int) int {
+	end := len(l.data)
+	if i+1 < len(l.offs) {
+		end = int(l.offs[i+1]) - 1
+	}
+	return end - (int(l.offs[i]) - 1)
 }
 
 // bodyStart returns where the first entry starts (its fixarray byte), or

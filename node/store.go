@@ -126,6 +126,18 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 	}
 }
 
+// Prefetch reads the cache slot where a probe for h starts, so that
+// adding h soon after (Remember, RememberDir) finds it in the processor's
+// cache. A caller about to remember several objects prefetches them all
+// first: the reads do not depend on each other, so their cache misses
+// overlap instead of each add waiting for its own.
+func (s *Store) Prefetch(h backend.Hash) {
+	if s.cache != nil {
+		t := s.cache.tab.Load()
+		atomic.LoadPointer(&t.slots[t.home(binary.LittleEndian.Uint64(h[:8]))].typ)
+	}
+}
+
 // sweepSpared, if set (by tests), is called each time the eviction sweep
 // spares an entry: a reader's hit at that moment.
 var sweepSpared func()
@@ -193,7 +205,7 @@ type cache struct {
 	max  int64
 	size int64  // estimated bytes of the entries held
 	live int    // entries held
-	hand uint64 // the next slot the CLOCK sweep looks at
+	hand uint64 // the CLOCK sweep's position: it looks at sweepSlot(hand) next
 }
 
 type cacheTable struct {
@@ -203,10 +215,10 @@ type cacheTable struct {
 	seed  uint64 // mixed into every key (see home)
 }
 
-// newCacheTable returns an empty table of n slots (a power of two) with a
-// seed of its own.
-func newCacheTable(n uint64) *cacheTable {
-	return &cacheTable{slots: make([]cacheSlot, n), mask: n - 1, shift: uint8(64 - bits.TrailingZeros64(n)), seed: rand.Uint64()}
+// newCacheTable returns an empty table of n slots (a power of two) with
+// the given seed.
+func newCacheTable(n, seed uint64) *cacheTable {
+	return &cacheTable{slots: make([]cacheSlot, n), mask: n - 1, shift: uint8(64 - bits.TrailingZeros64(n)), seed: seed}
 }
 
 // home returns the slot where the probe for key k (a hash's first word)
@@ -242,7 +254,7 @@ const minCacheSlots = 256
 
 func newCache(max int64) *cache {
 	c := &cache{max: max}
-	c.tab.Store(newCacheTable(minCacheSlots))
+	c.tab.Store(newCacheTable(minCacheSlots, rand.Uint64()))
 	return c
 }
 
@@ -344,7 +356,7 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 		if !full && c.size+t.cost()+size <= c.max || c.live == 0 {
 			break
 		}
-		j := c.hand & t.mask
+		j := sweepSlot(c.hand, t)
 		c.hand++
 		sl := &t.slots[j]
 		switch {
@@ -357,7 +369,7 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 			}
 		default:
 			c.evict(t, j)
-			c.hand-- // evict moved a later entry into slot j, or emptied it
+			c.hand-- // look at slot j again: evict moved a later entry into it, or emptied it
 			evicted = true
 		}
 	}
@@ -377,6 +389,17 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	c.live++
 	c.size += size
 }
+
+// sweepSlot returns the slot the sweep looks at when its hand is at h:
+// the hand's position times an odd constant, so that the sweep visits
+// every slot once per turn of len(t.slots) positions, but scattered over
+// the table rather than in slot order. A sweep in slot order empties the
+// slots behind the hand while those ahead of it fill up with the entries
+// added since its last pass, until the probe runs just ahead of it are
+// thousands of slots long; every eviction there (see evict) and every add
+// whose home falls in them walks such a run. Scattered, the evictions
+// keep the table evenly half full and the runs short.
+func sweepSlot(h uint64, t *cacheTable) uint64 { return (h * 0x9e3779b97f4a7c15) & t.mask }
 
 // words returns the hash a slot holds. The caller holds c.mu.
 func (sl *cacheSlot) words() [4]uint64 {
@@ -400,9 +423,12 @@ func (sl *cacheSlot) set(w [4]uint64, typ, data unsafe.Pointer, size int32, used
 // resize replaces t with a table of n slots (a power of two, more than
 // twice the entries) holding the same entries. The caller holds c.mu. The
 // new table is written with plain stores, as no reader sees it before it
-// is published.
+// is published. It keeps t's seed, so that an entry's home in the new
+// table is its home in t scaled by the change of size (see home): read
+// in slot order, the entries are written to the new table in about the
+// same order, one cache line after another, rather than all over it.
 func (c *cache) resize(t *cacheTable, n uint64) *cacheTable {
-	nt := newCacheTable(n)
+	nt := newCacheTable(n, t.seed)
 	for i := range t.slots {
 		sl := &t.slots[i]
 		typ := atomic.LoadPointer(&sl.typ)

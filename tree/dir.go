@@ -394,6 +394,13 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	// One spare slot: the caller usually appends the commit object.
 	objs := make([]backend.Object, 0, n+1)
 	bulk := n > maxRemembered
+	if !bulk {
+		for i := range w.pending {
+			if w.pending[i].reach {
+				w.st.Prefetch(w.pending[i].obj.Hash)
+			}
+		}
+	}
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {
 			objs = append(objs, p.obj)

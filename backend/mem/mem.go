@@ -322,6 +322,7 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owne
 	default:
 		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
+	s.objects.touch(objs)
 	for _, o := range objs {
 		s.objects.put(o.Hash, o.Data, owned)
 	}
