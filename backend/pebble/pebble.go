@@ -19,6 +19,23 @@ import (
 	"github.com/stratakv/strata/backend/watchhub"
 )
 
+const (
+	// MemTableSize is the size Pebble's memtable grows to (it starts at
+	// 256 KB and doubles as it fills, so a small store stays small), 16
+	// times Pebble's default of 4 MB. A commit writes a few KB of new,
+	// randomly keyed objects: with 4 MB memtables every thousand or so
+	// commits were flushed to L0, and the flushes compacted into a base
+	// level that each of them overlaps whole, rewriting it (measured: 26
+	// compactions and 5.4 bytes written to tables per byte of log over
+	// 20,000 commits, against none and 0.7). Those compactions took 30 to
+	// 60 µs of CPU per commit from the writers on two cores. A store may
+	// hold up to twice this in memtables (Pebble's
+	// MemTableStopWritesThreshold), and Open replays up to this much
+	// write-ahead log. It is exported so that benchmarks of Pebble itself
+	// can open it as a Store does.
+	MemTableSize = 64 << 20
+)
+
 // Key layout. Every key starts with a one-byte family tag, so the three
 // families never overlap and each is one contiguous, bytewise-sorted range.
 const (
@@ -30,20 +47,6 @@ const (
 )
 
 const (
-	// memTableSize is the size Pebble's memtable grows to (it starts at
-	// 256 KB and doubles as it fills, so a small store stays small), 16
-	// times Pebble's default of 4 MB. A commit writes a few KB of new,
-	// randomly keyed objects: with 4 MB memtables every thousand or so
-	// commits were flushed to L0, and the flushes compacted into a base
-	// level that each of them overlaps whole, rewriting it (measured: 26
-	// compactions and 5.4 bytes written to tables per byte of log over
-	// 20,000 commits, against none and 0.7). Those compactions took 30 to
-	// 60 µs of CPU per commit from the writers on two cores. A store may
-	// hold up to twice this in memtables (Pebble's
-	// MemTableStopWritesThreshold), and Open replays up to this much
-	// write-ahead log.
-	memTableSize = 64 << 20
-
 	defaultLockTimeout = 10 * time.Second
 	// listChunk is how many hashes ListObjects reads per iterator pass;
 	// the callback runs between passes, with no lock held.
@@ -234,7 +237,7 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		ErrorIfNotExists: o.MustExist || state == dirStore,
 		Logger:           l,
 		EventListener:    eventListener(l),
-		MemTableSize:     memTableSize,
+		MemTableSize:     MemTableSize,
 	}
 	popts.Experimental.CompactionScheduler = g
 	if o.tune != nil {
