@@ -8,6 +8,8 @@ import (
 
 	pdb "github.com/cockroachdb/pebble/v2"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/stratakv/strata/backend/pebble"
 )
 
 // The floors store each key's value straight into the raw backend, under
@@ -24,16 +26,16 @@ func rawKey(prefix, key string) []byte {
 func rawSupports(w string) bool { return w == WLoad || w == WSet || w == WGet }
 
 // RawPebble makes floor targets on Pebble itself
-// (github.com/cockroachdb/pebble/v2 with default options, as strata's
-// backend uses it), each in a new directory under parent ("" means
-// os.TempDir()) that Close removes.
+// (github.com/cockroachdb/pebble/v2 with the options strata's backend sets:
+// Pebble's defaults but for pebble.MemTableSize), each in a new directory
+// under parent ("" means os.TempDir()) that Close removes.
 func RawPebble(parent string) Factory {
 	return Factory{Name: "raw-pebble", Floor: true, New: func(ctx context.Context) (Target, error) {
 		dir, err := os.MkdirTemp(parent, "stratabench-rawpebble-*")
 		if err != nil {
 			return nil, err
 		}
-		db, err := pdb.Open(dir, &pdb.Options{Logger: quietLogger{}})
+		db, err := pdb.Open(dir, &pdb.Options{Logger: quietLogger{}, MemTableSize: pebble.MemTableSize})
 		if err != nil {
 			_ = os.RemoveAll(dir)
 			return nil, err

@@ -214,3 +214,24 @@ func waitGoroutines(t *testing.T, want int, when string) {
 	}
 	t.Errorf("%s: %d scheduler goroutines; want %d", when, gateGoroutines(), want)
 }
+
+// TestCommitsAreNotFlushedEarly checks that a store keeps 8 MB of small
+// commits in its memtable instead of flushing them to L0 (Pebble's default
+// memtable, 4 MB, flushed every thousand commits and compacted each flush
+// into a base level it overlaps whole).
+func TestCommitsAreNotFlushedEarly(t *testing.T) {
+	s := open(t, "/db", &pebble.Options{FS: vfs.NewMem()})
+	defer mustClose(t, s)
+	data := bytes.Repeat([]byte{7}, 4<<10)
+	head := backend.ZeroHash
+	for i := range 2 << 10 { // 2048 commits of 4 KB
+		h := backendtest.HashOf(fmt.Sprint("commit ", i))
+		if err := s.PutAndSwapRef(t.Context(), []backend.Object{{Hash: h, Data: data}}, "heads/main", head, h); err != nil {
+			t.Fatal(err)
+		}
+		head = h
+	}
+	if n := pebble.Metrics(s).Flush.Count; n != 0 {
+		t.Errorf("%d flushes after 8 MB of commits, want 0", n)
+	}
+}
