@@ -142,9 +142,16 @@ func TestCrash(t *testing.T) {
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
+		// Read every line the child wrote (the pipe ends once the killed
+		// child's end is closed) before Wait, which closes the pipe: a
+		// read cut short by that close would give a cut-off last line.
+		var got []string
+		for line := range lines {
+			got = append(got, line)
+		}
 		cmd.Wait()
 		roundAcks := 0
-		for line := range lines {
+		for _, line := range got {
 			f := strings.Fields(line)
 			if len(f) != 3 || f[0] != "done" {
 				t.Fatalf("round %d: child said %q", round, line)
