@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -83,6 +84,55 @@ func BenchmarkLoad(b *testing.B) {
 				kv.Close()
 			}
 			b.ReportMetric(float64(layout.n*b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
+
+// BenchmarkGetRandom1M is stratabench's warm get at N = 1,000,000:
+// Branch.Get on mem of keys drawn at random from the whole dataset (flat:
+// one directory of 1,000,000 keys; nested: 1,000 directories), so that
+// most reads miss the CPU caches, unlike BenchmarkGetWarm1M's 4,096 keys.
+func BenchmarkGetRandom1M(b *testing.B) {
+	const n = 1_000_000
+	for _, layout := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"flat", func(i int) string { return fmt.Sprintf("d/k%08d", i) }},
+		{"nested", func(i int) string { return fmt.Sprintf("d/s%03d/k%08d", i*1000/n, i) }},
+	} {
+		b.Run(layout.name, func(b *testing.B) {
+			kv, err := strata.Open(ctx, "mem://")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer kv.Close()
+			main := kv.Branch("main")
+			if _, err := main.Update(ctx, func(tx *strata.Tx) error {
+				for i := 0; i < n; i++ {
+					tx.Set(layout.key(i), []byte("value of twenty-four by"))
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			keys := make([]string, 1<<18)
+			for i := range keys {
+				keys[i] = layout.key(rng.IntN(n))
+			}
+			for _, k := range keys { // warm the cache
+				if _, err := main.Get(ctx, k); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := main.Get(ctx, keys[i%len(keys)]); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
