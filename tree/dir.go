@@ -75,12 +75,6 @@ func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 
 // find returns the entry called name in directory h, descending the index
 // by the bytes of name: O(depth) objects, each usually from the cache.
-//
-// It does not check that name starts with each index's prefix on the way
-// down: the entry it returns is one whose whole name it compared with
-// name (a leaf's, or a self entry's), so a name off the prefix ends in a
-// leaf or a child byte that does not hold it. This spares reading the
-// prefix, often a memory line of its own in a cold index object.
 func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.Entry, bool, error) {
 	for {
 		d, err := load(ctx, st, h)
@@ -93,13 +87,13 @@ func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.
 		}
 		x := d.Index
 		switch {
-		case len(name) < len(x.Prefix):
-			return node.Entry{}, false, nil
-		case len(name) == len(x.Prefix):
-			if x.Self == nil || name != x.Prefix {
+		case name == x.Prefix:
+			if x.Self == nil {
 				return node.Entry{}, false, nil
 			}
 			return *x.Self, true, nil
+		case len(name) <= len(x.Prefix) || !strings.HasPrefix(name, x.Prefix):
+			return node.Entry{}, false, nil
 		}
 		c, ok := x.ChildFor(name[len(x.Prefix)])
 		if !ok {

@@ -13,8 +13,8 @@ import (
 
 // TestGetOffIndexPrefix: in a directory large enough to be an index whose
 // prefix "pre" is also an entry's name, Get and GetPath find every entry,
-// and find nothing for names that leave the prefix (which find does not
-// check on its way down), whether shorter than it, as long or longer.
+// and find nothing for names that leave the prefix, whether shorter than
+// it, as long or longer.
 func TestGetOffIndexPrefix(t *testing.T) {
 	s := mem.New()
 	h := build(t, s, node.Empty, func(b *tree.Builder) {
