@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -12,13 +13,23 @@ import (
 // layout), with every directory on the read path cached. Issue 11's
 // target: at most 1.5 µs and no allocation beyond the returned value.
 func BenchmarkGetWarm1M(b *testing.B) {
+	const n, dirs = 1_000_000, 1000
+	key := func(i int) string { return fmt.Sprintf("d/s%03d/k%08d", i*dirs/n, i) }
+	keys := make([]string, 4096)
+	for i := range keys {
+		keys[i] = key((i * 7919 * 31) % n)
+	}
+	benchGets(b, loadKeys(b, n, key), keys)
+}
+
+// loadKeys returns branch main of a new store on mem holding keys key(i),
+// 0 <= i < n, each with a 24-byte value, loaded in one Update.
+func loadKeys(b *testing.B, n int, key func(i int) string) *strata.Branch {
 	kv, err := strata.Open(ctx, "mem://")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer kv.Close()
-	const n, dirs = 1_000_000, 1000
-	key := func(i int) string { return fmt.Sprintf("d/s%03d/k%08d", i*dirs/n, i) }
+	b.Cleanup(func() { kv.Close() })
 	main := kv.Branch("main")
 	if _, err := main.Update(ctx, func(tx *strata.Tx) error {
 		for i := 0; i < n; i++ {
@@ -28,19 +39,21 @@ func BenchmarkGetWarm1M(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	keys := make([]string, 4096)
-	for i := range keys {
-		keys[i] = key((i * 7919 * 31) % n)
-	}
-	for _, k := range keys { // warm the cache
-		if _, err := main.Get(ctx, k); err != nil {
+	return main
+}
+
+// benchGets warms the cache with one Get of every key, then times Gets of
+// the keys in turn.
+func benchGets(b *testing.B, br *strata.Branch, keys []string) {
+	for _, k := range keys {
+		if _, err := br.Get(ctx, k); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := main.Get(ctx, keys[i%len(keys)]); err != nil {
+		if _, err := br.Get(ctx, keys[i%len(keys)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -83,6 +96,30 @@ func BenchmarkLoad(b *testing.B) {
 				kv.Close()
 			}
 			b.ReportMetric(float64(layout.n*b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
+
+// BenchmarkGetRandom1M is stratabench's warm get at N = 1,000,000:
+// Branch.Get on mem of keys drawn at random from the whole dataset (flat:
+// one directory of 1,000,000 keys; nested: 1,000 directories), so that
+// most reads miss the CPU caches, unlike BenchmarkGetWarm1M's 4,096 keys.
+func BenchmarkGetRandom1M(b *testing.B) {
+	const n = 1_000_000
+	for _, layout := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"flat", func(i int) string { return fmt.Sprintf("d/k%08d", i) }},
+		{"nested", func(i int) string { return fmt.Sprintf("d/s%03d/k%08d", i*1000/n, i) }},
+	} {
+		b.Run(layout.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			keys := make([]string, 1<<18)
+			for i := range keys {
+				keys[i] = layout.key(rng.IntN(n))
+			}
+			benchGets(b, loadKeys(b, n, layout.key), keys)
 		})
 	}
 }

@@ -35,39 +35,51 @@ type Leaf struct {
 	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 
-// The search keys of a leaf are, for each entry, the 8 bytes of its name
-// after p, the longest prefix every name shares, big-endian, padded with
-// zero bytes; then a summary: the greatest key of each group of
-// keyStride (the keys a 64-byte cache line holds); then p. Names hold no
-// NUL byte, so keys are in the order of the names (a ≤ b gives key(a) ≤
-// key(b)); names longer than p + 8 bytes may share a key. A search reads
-// the summary, then one group: about 3 cache lines where a binary search
-// of all the keys reads 5 or more (an array of keys over 512 bytes is
+// The search keys of a leaf are, for each entry, a word holding the 6
+// bytes of its name after p, the longest prefix every name shares,
+// big-endian, padded with zero bytes, above the 16 bits of where the
+// entry's name header starts in the encoding; then a summary: the
+// greatest key of each group of keyStride (the keys a 64-byte cache line
+// holds); then p. Names hold no NUL byte, so keys are in the order of the
+// names (a < b gives key(a) < key(b), the offsets growing with the
+// entries); names longer than p + 6 bytes may share their name bytes
+// (then their names are compared). A
+// search reads the summary, then one group, then the entry found, at the
+// offset its key holds: about 4 cache lines where a binary search of all
+// the names reads 10 or more (an array of keys over 512 bytes is
 // allocated on a 64-byte boundary, so a group is one line).
 //
-// Keyed search: a leaf of at least minKeyed entries makes its keys on its
-// keyAfter-th Search (a leaf a commit rewrites is searched a few times
-// and then replaced; one read again and again gets them). They cost 9
-// bytes per entry.
+// Keyed search: a leaf of at least minKeyed entries and at most
+// maxKeyedBytes of encoding (so that offsets fit in 16 bits) makes its
+// keys on its keyAfter-th Search (a leaf a commit rewrites is searched a
+// few times and then replaced; one read again and again gets them). They
+// cost 9 bytes per entry.
 const (
-	minKeyed  = 32
-	keyAfter  = 16
-	keyStride = 8
+	minKeyed      = 32
+	maxKeyedBytes = 1 << 16
+	keyAfter      = 16
+	keyStride     = 8
+	keyNameBits   = ^uint64(keyOffBits) // a key's name bytes, above its offset
+	keyOffBits    = 0xffff
 )
+
+// keyed reports whether l gets search keys once searched often enough.
+func (l *Leaf) keyed() bool { return len(l.offs) >= minKeyed && len(l.data) <= maxKeyedBytes }
 
 // keyWords is the number of words of the search keys of n entries.
 func keyWords(n int) int { return n + (n+keyStride-1)/keyStride + 1 }
 
-// nameKey returns the search key of s, a name's bytes after the prefix.
+// nameKey returns the name bytes of the search key of s, a name's bytes
+// after the prefix (its offset bits zero).
 func nameKey(s string) uint64 {
 	var k uint64
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 6; i++ {
 		k <<= 8
 		if i < len(s) {
 			k |= uint64(s[i])
 		}
 	}
-	return k
+	return k << 16
 }
 
 // makeKeys makes l's search keys and returns them.
@@ -79,8 +91,9 @@ func (l *Leaf) makeKeys() []uint64 {
 		p++
 	}
 	k := make([]uint64, keyWords(n))
-	for i := range n {
-		k[i] = nameKey(l.Name(i)[p:])
+	for i, off := range l.offs {
+		name, _ := l.nameAt(off)
+		k[i] = nameKey(name[p:]) | uint64(off)
 	}
 	for g, j := 0, n; j < len(k)-1; g, j = g+1, j+1 {
 		k[j] = k[min(g*keyStride+keyStride, n)-1]
@@ -158,29 +171,39 @@ func (l *Leaf) entryAt(name string, j int) Entry {
 // use; a leaf searched often makes its search keys (see keyAfter and
 // makeKeys), once, and searches them from then on without allocating.
 func (l *Leaf) Search(name string) int {
-	if k := l.keysOf(); k != nil {
-		return l.searchKeys(k, name)
-	}
-	if len(l.offs) >= minKeyed && l.searches.Add(1) == keyAfter {
-		return l.searchKeys(l.makeKeys(), name)
-	}
-	return l.searchNames(name, 0, len(l.offs))
+	i, _ := l.searchOff(name, true)
+	return i
 }
 
 // search is Search without counting toward making keys: for edits, which
 // search a leaf that is then replaced.
 func (l *Leaf) search(name string) int {
+	i, _ := l.searchOff(name, false)
+	return i
+}
+
+// searchOff is Search (counting toward making keys if count), returning
+// too where the name header of the entry found starts (if it is not
+// Len), which its keys hold.
+func (l *Leaf) searchOff(name string, count bool) (int, uint32) {
 	if k := l.keysOf(); k != nil {
 		return l.searchKeys(k, name)
 	}
-	return l.searchNames(name, 0, len(l.offs))
+	if count && l.keyed() && l.searches.Add(1) == keyAfter {
+		return l.searchKeys(l.makeKeys(), name)
+	}
+	i := l.searchNames(name, 0, len(l.offs))
+	if i == len(l.offs) {
+		return i, 0
+	}
+	return i, l.offs[i]
 }
 
-// searchKeys is Search over keys k: a binary search of the keys, then of
-// the names among those sharing name's key, if any. name is checked
-// against the shared prefix only at the end, on the name of the entry
-// found, which Find reads next anyway.
-func (l *Leaf) searchKeys(k []uint64, name string) int {
+// searchKeys is searchOff over keys k: a binary search of the keys, then
+// of the names among those sharing name's key bytes, if any. name is
+// checked against the shared prefix only at the end, on the name of the
+// entry found, which Find reads next anyway.
+func (l *Leaf) searchKeys(k []uint64, name string) (int, uint32) {
 	n := len(l.offs)
 	keys, sum, p := k[:n], k[n:len(k)-1], int(k[len(k)-1])
 	kn := nameKey(name[min(p, len(name)):])
@@ -190,30 +213,37 @@ func (l *Leaf) searchKeys(k []uint64, name string) int {
 	lo, hi := min(g*keyStride, n), min(g*keyStride+keyStride, n)
 	i, _ := slices.BinarySearch(keys[lo:hi], kn)
 	lo += i
+	off := func(i int) (int, uint32) {
+		if i == n {
+			return n, 0
+		}
+		return i, uint32(keys[i] & keyOffBits)
+	}
 	// Every name starts with the same p bytes: a name that does not comes
 	// before or after them all.
-	s := l.Name(min(lo, len(keys)-1))
+	_, at := off(min(lo, n-1))
+	s, _ := l.nameAt(at)
 	if c := strings.Compare(name[:min(p, len(name))], s[:p]); c < 0 {
-		return 0
+		return off(0)
 	} else if c > 0 {
-		return len(keys)
+		return n, 0
 	}
 	switch {
-	case lo == len(keys) || keys[lo] != kn:
-		return lo // no name shares name's key: lo's is the first above it
-	case lo+1 == len(keys) || keys[lo+1] != kn:
+	case lo == n || keys[lo]&keyNameBits != kn:
+		return off(lo) // no name shares name's key: lo's is the first above it
+	case lo+1 == n || keys[lo+1]&keyNameBits != kn:
 		// Only s shares name's key: the names before it are below name,
 		// those after it above.
 		if name <= s {
-			return lo
+			return off(lo)
 		}
-		return lo + 1
+		return off(lo + 1)
 	}
 	end := lo + 2
-	for end < len(keys) && keys[end] == kn {
+	for end < n && keys[end]&keyNameBits == kn {
 		end++
 	}
-	return l.searchNames(name, lo, end)
+	return off(l.searchNames(name, lo, end))
 }
 
 // searchNames returns the first index in [lo, hi) whose name is at least
@@ -233,8 +263,8 @@ func (l *Leaf) searchNames(name string, lo, hi int) int {
 // Find returns the entry called name, using binary search, without
 // allocating.
 func (l *Leaf) Find(name string) (Entry, bool) {
-	if i := l.Search(name); i < len(l.offs) {
-		if s, j := l.nameAt(l.offs[i]); s == name {
+	if i, off := l.searchOff(name, true); i < len(l.offs) {
+		if s, j := l.nameAt(off); s == name {
 			return l.entryAt(s, j), true
 		}
 	}

@@ -14,9 +14,10 @@ import (
 // TestLeafKeyedSearch: once a leaf is searched often enough to make its
 // search keys, Search, Find and Edit answer exactly as a binary search of
 // the names does, for leaves whose names share long prefixes, differ only
-// beyond the 8 bytes a key holds, or are prefixes of each other, and for
-// searched names inside, before, after and between the entries (NUL bytes
-// included), from several goroutines at once (run with -race).
+// beyond the 6 bytes a key holds, or are prefixes of each other, or are
+// long enough that the leaf is not keyed, and for searched names inside,
+// before, after and between the entries (NUL bytes included), from
+// several goroutines at once (run with -race).
 func TestLeafKeyedSearch(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -34,10 +35,12 @@ func TestLeafKeyedSearch(t *testing.T) {
 		return b.String()
 	}
 	for round := 0; round < 200; round++ {
-		prefix := []string{"", "k", "k00123", "a-long-shared-prefix/"[:rng.IntN(20)]}[rng.IntN(4)]
+		// A prefix of 600 bytes makes leaves of up to 77 KB, some too
+		// large for the 16-bit offsets of search keys.
+		prefix := []string{"", "k", "k00123", "a-long-shared-prefix/"[:rng.IntN(20)], strings.Repeat("p", 600)}[rng.IntN(5)]
 		prefix = strings.ReplaceAll(prefix, "/", "_")
 		set := map[string]bool{}
-		for n := 32 + rng.IntN(node.MaxEntries-32); len(set) < n; {
+		for n := 32 + rng.IntN(node.MaxEntries+1-32); len(set) < n; {
 			set[randName(prefix)] = true
 		}
 		names := make([]string, 0, len(set))

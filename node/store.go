@@ -159,7 +159,7 @@ func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * s
 func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
 		keys := 0
-		if len(l.offs) >= minKeyed {
+		if l.keyed() {
 			keys = 8 * keyWords(len(l.offs))
 		}
 		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64
