@@ -1,9 +1,11 @@
 package strata_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -207,5 +209,65 @@ func TestGroupCommitTwoKVs(t *testing.T) {
 	}
 	if len(got) != kvs*writers*each {
 		t.Errorf("%d values, want %d", len(got), kvs*writers*each)
+	}
+}
+
+// TestSetValueReusable: Set's caller may overwrite its value's bytes as
+// soon as Set returns, also when its write went through another writer's
+// group, and when its context ended while it waited (Set then returns
+// only once its write can no longer run). 8 writers on one branch each
+// reuse one buffer; some give up at a short deadline. Every write that
+// reported success holds the bytes it was given, and no key holds the
+// bytes written over them after Set returned.
+func TestSetValueReusable(t *testing.T) {
+	kv := openURL(t, "mem://")
+	defer kv.Close()
+	main := kv.Branch("main")
+	const writers, each = 8, 200
+	var wg sync.WaitGroup
+	type write struct {
+		want   string
+		landed bool
+	}
+	writes := make([]map[string]write, writers)
+	for w := range writers {
+		writes[w] = map[string]write{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 16)
+			for i := range each {
+				key := fmt.Sprintf("w%d/k%03d", w, i)
+				want := fmt.Sprintf("w%d value %07d", w, i) // 16 bytes, as buf
+				copy(buf, want)
+				c, cancel := context.WithTimeout(ctx, time.Duration(i%4)*20*time.Microsecond)
+				if i%4 == 0 {
+					cancel()
+					c, cancel = context.WithCancel(ctx)
+				}
+				_, err := main.Set(c, key, buf)
+				cancel()
+				copy(buf, "overwritten!!!!!") // at once, as a caller may
+				writes[w][key] = write{want, err == nil}
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for w := range writers {
+		for key, wr := range writes[w] {
+			got, err := main.Get(ctx, key)
+			switch {
+			case err == nil && string(got) != wr.want:
+				t.Fatalf("%s = %q; want %q", key, got, wr.want)
+			case err != nil && wr.landed:
+				t.Fatalf("%s: %v after its Set succeeded", key, err)
+			case wr.landed:
+				n++
+			}
+		}
+	}
+	if n < writers*each/4 {
+		t.Fatalf("only %d of %d writes landed", n, writers*each)
 	}
 }

@@ -16,8 +16,10 @@ import (
 // Leaf is a directory node (at most MaxEntries entries) held as its
 // canonical encoding plus where each entry starts: the form a Store caches
 // and a tree edit rewrites. It costs the encoded bytes and 4 bytes per
-// entry (13 once it is searched often enough to get search keys), and
-// reading an entry decodes it on demand without allocating.
+// entry (13 once it is searched often enough to get search keys, which
+// only leaves of at most 64 KB get), and reading an entry decodes it on
+// demand without allocating. A leaf made by Edit may share its offsets
+// with the leaf it was edited from (they are never modified).
 //
 // A Leaf's entries are immutable and it is safe for concurrent use. The entries it returns
 // alias its encoding: their Name and Inline must not be modified, and may
@@ -31,7 +33,7 @@ type Leaf struct {
 	searches atomic.Int32 // Search calls before keys were made
 	refs     bool         // some entry may not be inline (false: none is)
 	data     []byte       // the canonical encoding (Encode of its entries)
-	offs     []uint32     // offs[i]: where entry i's name header starts in data
+	offs     []uint32     // offs[i]: where entry i's name header starts in data; read-only, maybe shared (see Edit)
 	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 

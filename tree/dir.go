@@ -396,8 +396,8 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	bulk := n > maxRemembered
 	if !bulk {
 		for i := range w.pending {
-			if w.pending[i].reach {
-				w.st.Prefetch(w.pending[i].obj.Hash)
+			if p := &w.pending[i]; p.reach && (p.dir.Index != nil || p.dir.Leaf != nil) {
+				w.st.Prefetch(p.obj.Hash) // the directories remembered below
 			}
 		}
 	}

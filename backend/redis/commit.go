@@ -109,7 +109,8 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 // object key is cut from one string, and every argument but name is
 // passed as a pointer (a *string, or a *bytesArg into objs' own Data and
 // one array of the two hashes), which boxes without allocating: the
-// arguments take five allocations whatever the number of objects, where
+// arguments take five allocations (six from 255 objects on, when the key
+// count no longer boxes without allocating) whatever the number of objects, where
 // go-redis's MSet and Script.EvalSha would box each key and value anew.
 // The arguments point into objs, which must not change until the
 // commands are sent.
