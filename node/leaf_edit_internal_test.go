@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -82,4 +83,44 @@ func applyEditsModel(es []Entry, edits []Edit) []Entry {
 		}
 	}
 	return out
+}
+
+// TestLeafKeyedLimit: a leaf whose encoding is exactly 64 KB gets search
+// keys once searched often enough (every offset fits their 16 bits), one
+// a byte longer never does, and both find every entry and miss others.
+func TestLeafKeyedLimit(t *testing.T) {
+	prefix := strings.Repeat("p", 1000)
+	for _, size := range []int{maxKeyedBytes, maxKeyedBytes + 1} {
+		es := make([]Entry, 64)
+		for i := range es {
+			es[i] = Entry{Name: fmt.Sprintf("%sk%03d", prefix, i), Kind: KindInline, Inline: []byte("v")}
+		}
+		var l *Leaf
+		for range 4 { // lengthen the last name until the encoding is size bytes
+			var err error
+			if l, err = NewLeaf(es); err != nil {
+				t.Fatal(err)
+			}
+			last := &es[len(es)-1]
+			last.Name += strings.Repeat("z", size-len(l.data))
+		}
+		if len(l.data) != size {
+			t.Fatalf("leaf of %d bytes, want %d", len(l.data), size)
+		}
+		for range keyAfter + 1 {
+			for _, e := range es {
+				if got, ok := l.Find(e.Name); !ok || got.Name != e.Name {
+					t.Fatalf("%d bytes: Find(%q) = %q, %v", size, e.Name, got.Name, ok)
+				}
+			}
+			for _, miss := range []string{"a", prefix + "k0005", prefix + "k062z", "z"} {
+				if _, ok := l.Find(miss); ok {
+					t.Fatalf("%d bytes: Find(%q) found an entry", size, miss)
+				}
+			}
+		}
+		if keyed := l.keysOf() != nil; keyed != (size <= maxKeyedBytes) {
+			t.Errorf("leaf of %d bytes keyed %v, want %v", size, keyed, size <= maxKeyedBytes)
+		}
+	}
 }
