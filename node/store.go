@@ -134,7 +134,7 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 func (s *Store) Prefetch(h backend.Hash) {
 	if s.cache != nil {
 		t := s.cache.tab.Load()
-		atomic.LoadPointer(&t.slots[t.home(binary.LittleEndian.Uint64(h[:8]))].typ)
+		atomic.LoadPointer(&t.slots[t.home(hashWords(&h)[0])].typ)
 	}
 }
 

@@ -258,7 +258,7 @@ func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]ref, error) {
 	n := 0
 	for _, c := range kids {
-		if !c.deleted && c.dir != nil {
+		if c.subdir() {
 			n++
 		}
 	}
@@ -267,7 +267,7 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 	}
 	subs := make([]int, 0, n) // indexes in kids
 	for i, c := range kids {
-		if !c.deleted && c.dir != nil {
+		if c.subdir() {
 			subs = append(subs, i)
 		}
 	}
@@ -305,7 +305,7 @@ func (b *Builder) flushKids(ctx context.Context, w *writer, kids []*change) ([]r
 func (d *mdir) changes() int {
 	n := 1 + len(d.order)
 	for _, c := range d.order {
-		if c.dir != nil && !c.deleted {
+		if c.subdir() {
 			n += c.dir.changes()
 		}
 	}

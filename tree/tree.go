@@ -334,6 +334,9 @@ func (c *change) storedHash() (h backend.Hash) {
 
 func (c *change) live() bool { return !c.deleted && (c.dir == nil || c.dir.count > 0) }
 
+// subdir reports whether c is a change to a subdirectory (not deleted).
+func (c *change) subdir() bool { return c.dir != nil && !c.deleted }
+
 // ensureCount computes d's live entry count from its base (O(1)).
 func (b *Builder) ensureCount(ctx context.Context, d *mdir) error {
 	if d.counted {
@@ -675,7 +678,7 @@ const whyIsDir = "is a directory; delete it first to store a value there"
 // setIn records c as the value called name in d, copying its bytes. It
 // returns errIsDir if name is a directory.
 func (b *Builder) setIn(ctx context.Context, d *mdir, name string, c contents.Contents) error {
-	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+	if d.appends(name) {
 		r := b.appendKid(d, name) // a zero record but for its name
 		r.value, r.kind = b.copyValue(c.Data), c.Kind
 		d.addCount(1)
@@ -785,7 +788,7 @@ const whyIsValue = "is a value; delete it first to make it a directory"
 // recording the change) as needed. d's count must be known. It returns
 // errIsValue if name is a value.
 func (b *Builder) descend(ctx context.Context, d *mdir, name string) (*mdir, error) {
-	if isEmpty(d.base) && d.after(name) { // a new name in a new directory: a sorted bulk load's
+	if d.appends(name) {
 		nd := b.newDir(d)
 		b.appendKid(d, name).dir = nd
 		return nd, nil
@@ -875,6 +878,11 @@ func (d *mdir) after(name string) bool {
 	n := len(d.order)
 	return n == 0 || !d.shuffled && name > d.order[n-1].name
 }
+
+// appends reports whether name is new in d, a new directory, and comes
+// after every name d has a change for (a sorted bulk load's case): its
+// record can be appended without a lookup.
+func (d *mdir) appends(name string) bool { return isEmpty(d.base) && d.after(name) }
 
 // kid returns d's change record for name, creating an empty one. Callers
 // overwrite it whole; records are never replaced, so order stays valid.
