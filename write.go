@@ -14,15 +14,15 @@ import (
 // value where a directory is, or below a value, returns an error wrapping
 // ErrInvalidPath.
 func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...CommitOption) (Hash, error) {
-	segs, err := tree.ParsePath(path)
+	p, err := tree.CheckPath(path)
 	if err != nil {
 		return Hash{}, err
 	}
 	// No copy here: the change runs (on this goroutine or the group's
 	// committer's) only while Set waits for its result, and the Builder
-	// copies value.
+	// copies value. SetPath takes the checked path whole: no segments.
 	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
-		return t.Set(ctx, segs, value)
+		return t.SetPath(ctx, p, value)
 	}, opts)
 }
 

@@ -202,7 +202,24 @@ type Builder struct {
 	made   int     // change records made
 	bulk   *bulk   // once made passes slabAfter
 	recent *recent // the directories find loaded last, for flush to reuse (see loader)
+
+	// A small write's first records, allocated with the Builder: a
+	// single-key write makes one directory record and two change records
+	// for a key one level down, and copies one small value (see
+	// newChange, newDir, copyValue).
+	own    [ownChanges]change
+	ownDir mdir
+	ownVal [ownValue]byte
+	dirs   int // directories made by newDir
+	vals   int // bytes of ownVal used
 }
+
+// ownChanges is how many change records a Builder holds itself, and
+// ownValue how many value bytes.
+const (
+	ownChanges = 2
+	ownValue   = 32
+)
 
 // loader returns b's recent directories, taking a pooled recent if b has
 // none: Objects gives it back, so a Builder per small write costs none.
@@ -243,6 +260,9 @@ const (
 // newChange returns a new, zero change record.
 func (b *Builder) newChange() *change {
 	b.made++
+	if b.made <= ownChanges {
+		return &b.own[b.made-1]
+	}
 	if b.made <= slabAfter {
 		return &change{}
 	}
@@ -261,7 +281,10 @@ func (b *Builder) newChange() *change {
 // first change recorded in the directory itself.
 func (b *Builder) newDir(d *mdir) *mdir {
 	var nd *mdir
-	if k := b.bulk; k == nil {
+	b.dirs++
+	if k := b.bulk; k == nil && b.dirs == 1 {
+		nd = &b.ownDir
+	} else if k == nil {
 		nd = &mdir{}
 	} else {
 		if len(k.dirSlab) == cap(k.dirSlab) {
@@ -279,6 +302,11 @@ func (b *Builder) newDir(d *mdir) *mdir {
 // never modified once recorded, so copies may share a block).
 func (b *Builder) copyValue(v []byte) []byte {
 	k := b.bulk
+	if k == nil && len(v) <= len(b.ownVal)-b.vals {
+		n := b.vals
+		b.vals += len(v)
+		return append(b.ownVal[n:n:b.vals], v...)
+	}
 	if k == nil || len(v) > maxArenaValue {
 		return append([]byte{}, v...)
 	}
