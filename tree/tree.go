@@ -991,7 +991,10 @@ func (b *Builder) Write(ctx context.Context) (backend.Hash, error) {
 
 // Objects encodes b's changed directories and values without storing them.
 // It returns the new objects (children before parents) and the new root
-// hash; no objects when nothing changed.
+// hash; no objects when nothing changed. The slice has room for at least
+// one more object (a commit) to be appended without copying; the first
+// call's slice may be held in b itself, so it stays valid as long as it
+// is referenced, and later calls never write to it.
 func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, error) {
 	if base := b.first.base; len(b.root.order) == 0 && b.root.base == base {
 		return nil, base, nil
