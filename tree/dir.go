@@ -350,10 +350,7 @@ const (
 // parents, and puts the directories among them in the cache: all of them
 // after a small write; after a bulk one, all but the small leaves (see
 // maxRemembered).
-//
-// The objects go in dst if it has room for them and one more (see
-// below), else in a new slice.
-func (w *writer) finish(root backend.Hash, dst []backend.Object) []backend.Object {
+func (w *writer) finish(root backend.Hash) []backend.Object {
 	n := 0
 	// A bit for each pending object's first hash byte (mod 64): most of
 	// the children of an index a small write rewrites are not pending,
@@ -395,10 +392,7 @@ func (w *writer) finish(root backend.Hash, dst []backend.Object) []backend.Objec
 	}
 	mark(root)
 	// One spare slot: the caller usually appends the commit object.
-	objs := dst[:0]
-	if cap(dst) < n+1 {
-		objs = make([]backend.Object, 0, n+1)
-	}
+	objs := make([]backend.Object, 0, n+1)
 	bulk := n > maxRemembered
 	if !bulk {
 		for i := range w.pending {

@@ -145,7 +145,7 @@ func Merge(ctx context.Context, st *node.Store, base, ours, theirs backend.Hash,
 		r.hash = o.Hash
 	}
 	sort.SliceStable(m.conflicts, func(i, j int) bool { return m.conflicts[i].Path < m.conflicts[j].Path })
-	return &MergeResult{Root: r.hash, Objects: m.w.finish(r.hash, nil), Conflicts: m.conflicts}, nil
+	return &MergeResult{Root: r.hash, Objects: m.w.finish(r.hash), Conflicts: m.conflicts}, nil
 }
 
 // seed makes an object that is not stored yet readable by w, as if w had

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
-	"github.com/stratakv/strata/internal/codec"
 	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
@@ -82,48 +80,4 @@ func pathSegs(p string) []string {
 		panic(fmt.Sprint(p, err))
 	}
 	return segs
-}
-
-// TestBuilderObjectsKept: the objects of a Builder's first Objects call
-// may live in the Builder itself; a second call (after more changes) must
-// not write over them, and a caller may append one object (a commit) to
-// the first call's slice without disturbing the second's.
-func TestBuilderObjectsKept(t *testing.T) {
-	ctx := context.Background()
-	st := node.NewStore(mem.New(), 0)
-	b := tree.Empty(st).Builder()
-	if err := b.SetPath(ctx, "d/a", []byte("1")); err != nil {
-		t.Fatal(err)
-	}
-	first, root1, err := b.Objects(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := append([]backend.Object(nil), first...)
-	for _, p := range []string{"d/b", "e/c", "f"} {
-		if err := b.SetPath(ctx, p, []byte(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	second, root2, err := b.Objects(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first = append(first, backend.Object{Data: []byte("commit")})
-	if root1 == root2 {
-		t.Fatalf("both calls made root %s", root1)
-	}
-	for i := range saved {
-		if first[i].Hash != saved[i].Hash || string(first[i].Data) != string(saved[i].Data) {
-			t.Errorf("first call's object %d changed from %s to %s", i, saved[i].Hash, first[i].Hash)
-		}
-	}
-	if second[len(second)-1].Hash != root2 {
-		t.Errorf("second call's last object %s, want its root %s", second[len(second)-1].Hash, root2)
-	}
-	for _, o := range second {
-		if codec.Sum(o.Data) != o.Hash {
-			t.Errorf("second call's object %s holds bytes of another", o.Hash)
-		}
-	}
 }
