@@ -3,6 +3,7 @@ package strata_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -51,11 +52,18 @@ func benchGets(b *testing.B, br *strata.Branch, keys []string) {
 		}
 	}
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := br.Get(ctx, keys[i%len(keys)]); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.StopTimer()
+	if cpu0 >= 0 {
+		b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 
