@@ -2,7 +2,6 @@ package tree_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/stratakv/strata/backend/mem"
@@ -28,7 +27,7 @@ func TestBuilderOwnRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sizes := range [][]int{{0, 1}, {31, 1, 1}, {32, 1}, {33, 0}, {5, 6, 7, 8, 9, 10}, {16, 16, 1, 40}} {
+	for _, sizes := range [][]int{{0, 1}, {15, 1, 1}, {16, 1}, {17, 0}, {31, 1, 1}, {32, 1}, {33, 0}, {5, 6, 7, 8, 9, 10}, {16, 16, 1, 40}} {
 		paths := []string{"new/a", "old/b", "c", "new/d", "old/x", "e"}
 		b := tree.New(st, base).Builder()
 		one := base // the same changes, one Builder each
@@ -62,7 +61,7 @@ func TestBuilderOwnRecords(t *testing.T) {
 				}
 			}
 		}
-		check("Builder.Get", func(p string) ([]byte, error) { return b.Get(ctx, pathSegs(p)) })
+		check("Builder.Get", func(path string) ([]byte, error) { return b.Get(ctx, p(path)) })
 		root, err := b.Write(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -72,12 +71,4 @@ func TestBuilderOwnRecords(t *testing.T) {
 			t.Errorf("sizes %v: root %s, one Builder per key made %s", sizes, root, one)
 		}
 	}
-}
-
-func pathSegs(p string) []string {
-	segs, err := tree.ParsePath(p)
-	if err != nil {
-		panic(fmt.Sprint(p, err))
-	}
-	return segs
 }
