@@ -70,7 +70,7 @@ type GCStats struct {
 	Marked     int           // objects reachable from the refs (visited by the marks)
 	Deleted    int           // unreachable objects deleted (with DryRun: to delete)
 	Freed      int64         // bytes of the deleted objects
-	Rescued    int           // unreachable at the mark, reachable again before their delete: kept
+	Rescued    int           // unreachable at the mark, but reachable again, or stored again by a writer (backend.ObjectFencer), before their delete: kept
 	Restored   int           // deleted, then found reachable by the last check: stored again
 	Compacted  bool          // the backend compacted the deleted range (backend.Compacter)
 	DryRun     bool          // nothing was deleted
@@ -92,6 +92,11 @@ type GCStats struct {
 //
 // It runs while other processes read and write:
 //
+//  0. on a backend that fences its writers (backend.ObjectFencer: mem,
+//     Pebble), begin a fence: until the deletes are over, no object that
+//     a writer stores (again) or that Has reports present is deleted,
+//     whatever the refs say, so a commit built on it may land at any
+//     moment and reads whole at once (GCStats.Rescued counts them);
 //  1. list every stored object (the set S); an object stored later is
 //     never deleted by this run. On a backend that can scan its objects
 //     (backend.ObjectScanner: mem, Pebble, Redis, and a layered store over
@@ -123,17 +128,18 @@ type GCStats struct {
 // GC (restoring it then) or another one changes.
 //
 // What a concurrent writer must satisfy: a commit must land (its ref
-// move must succeed) within the grace period of every Put, Has or read
-// by which it obtained the objects it refers to without storing them
-// after GC's listing: objects it read, objects a Has said were present
-// (a transfer skips those), objects whose Put was a no-op because they
-// were present (an old value written again), and objects it stored while
-// GC was listing. Every writer of this package lands within seconds, far
-// inside the default 10 minutes. Such a commit that lands between a
-// batch's step 4 ref read and its delete (one round trip) reads as
-// damaged (ErrMissing) until the next check stores the objects again
-// (the next batch's step 4, a check right after the last batch, or
-// step 6). An object
+// move must succeed) within the grace period of every read by which it
+// obtained the objects it refers to without storing them after GC's
+// listing and, on a backend without a fence, of every Put or Has too:
+// objects it read, objects a Has said were present (a transfer skips
+// those), objects whose Put was a no-op because they were present (an
+// old value written again), and objects it stored while GC was listing.
+// Every writer of this package lands within seconds, far inside the
+// default 10 minutes. Such a commit that lands between a batch's step 4
+// ref read and its delete (one round trip) reads as damaged
+// (ErrMissing) until the next check stores the objects again (the next
+// batch's step 4, a check right after the last batch, or step 6); with
+// a fence, only one that relies on objects it merely read can. An object
 // stored after step 1 finished is never deleted by this run, and a
 // listed one only if no ref reached it at step 2 nor at its batch's
 // step 4.
@@ -166,6 +172,17 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	}
 	g := &gc{kv: kv, o: o, st: st, marked: map[Hash]bool{}}
 	defer func() { st.Elapsed = time.Since(start) }()
+	if f, ok := kv.store.(backend.ObjectFencer); ok && !o.dryRun {
+		// Before the listing: every object a writer stores from now on,
+		// or learns from Has is there, is never deleted by this run.
+		switch fence, err := f.FenceObjects(ctx); {
+		case err == nil:
+			defer fence.Release()
+			g.fencer, g.fence = f, fence
+		case !errors.Is(err, errors.ErrUnsupported):
+			return st, fmt.Errorf("gc: %w", err)
+		}
+	}
 
 	var listed []Hash
 	markStart := time.Now()
@@ -233,6 +250,11 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	defer q.close()
 	g.q = q
 	delErr := g.delete(ctx, deleter, cands)
+	if g.fence != nil {
+		// Deleting is over: the fence, which remembers every object
+		// stored meanwhile, need not grow through the grace period.
+		g.fence.Release()
+	}
 	if delErr == nil && st.Deleted > 0 {
 		// Check at once too, not only after the grace period: a commit
 		// that landed during the last batch on an object it deleted gets
@@ -285,6 +307,11 @@ type gc struct {
 	commits map[Hash]bool
 	q       *quarantine // copies of the deleted objects (nil for a dry run)
 	done    int         // objects marked in the current phase
+	// fence, on a backend.ObjectFencer that can keep one (nil otherwise
+	// and for a dry run): the objects that writers store, or find with
+	// Has, while it stands are not deleted.
+	fencer backend.ObjectFencer
+	fence  backend.Fence
 }
 
 func (g *gc) report(phase string, done, total int) {
@@ -494,6 +521,7 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 		}
 		var del []Hash
 		var size int64
+		sizes := map[Hash]int64{}
 		for j, h := range batch {
 			switch {
 			case g.marked[h]:
@@ -501,6 +529,7 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 			case datas[j] != nil:
 				del = append(del, h)
 				size += int64(len(datas[j]))
+				sizes[h] = int64(len(datas[j]))
 			}
 		}
 		if len(del) == 0 {
@@ -511,10 +540,23 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 		for _, h := range del {
 			delete(g.links, h)
 		}
-		if err := d.DeleteObjects(ctx, del); err != nil {
+		n := len(del)
+		if g.fence != nil {
+			kept, err := g.fencer.DeleteObjectsFenced(ctx, g.fence, del)
+			if err != nil {
+				return fmt.Errorf("gc: delete %d objects: %w", len(del), err)
+			}
+			// Stored again (or found by Has) by a writer since the
+			// fence began: still there, and the writer may rely on it.
+			for _, h := range kept {
+				size -= sizes[h]
+			}
+			g.st.Rescued += len(kept)
+			n -= len(kept)
+		} else if err := d.DeleteObjects(ctx, del); err != nil {
 			return fmt.Errorf("gc: delete %d objects: %w", len(del), err)
 		}
-		g.st.Deleted += len(del)
+		g.st.Deleted += n
 		g.st.Freed += size
 		g.report("delete", g.st.Deleted, len(cands))
 	}

@@ -536,6 +536,97 @@ func TestGCWithWriterGoroutines(t *testing.T) {
 	checkAcked(t, kv, acked, ids, n)
 }
 
+// TestGCFenceKeepsWhatWritersStoreAgain: on a store that fences its
+// writers (mem, Pebble), objects that a writer stores again while GC runs
+// are never deleted, even though no ref reached them at any check: a
+// commit that lands on them after GC's deletes reads them at once, and
+// nothing has to be restored. (Without the fence, they are deleted and
+// stored again only at the last check.)
+func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
+	for _, name := range []string{"mem", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			kv := open(t, gcStores[name](t))
+			if _, ok := kv.Backend().(backend.ObjectFencer); !ok {
+				t.Fatalf("%T does not fence its writers", kv.Backend())
+			}
+			history(t, kv, 10)
+			before := allObjects(t, kv)
+			must[strata.Hash](t)(kv.Branch("old").Reset(ctx, "main"))
+			for i := 0; i < 5; i++ {
+				must[strata.Hash](t)(kv.Branch("old").Set(ctx, fmt.Sprintf("old/%d", i), longValue(300+i)))
+			}
+			oldHead := must[strata.Hash](t)(kv.Resolve(ctx, "old"))
+			want := dumpAt(t, kv, "old")
+			var again []backend.Object // the objects only old reaches
+			for h, b := range allObjects(t, kv) {
+				if _, ok := before[h]; !ok {
+					again = append(again, backend.Object{Hash: h, Data: b})
+				}
+			}
+			for i := 0; i < 5; i++ {
+				must[strata.Hash](t)(kv.Branch("junk").Set(ctx, fmt.Sprintf("junk/%d", i), longValue(400+i)))
+			}
+			for _, b := range []string{"old", "junk"} {
+				if err := kv.DeleteBranch(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stored, landed := false, false
+			st, err := kv.GC(ctx, strata.GCGrace(time.Millisecond), strata.GCProgressFunc(func(p strata.GCProgress) {
+				switch {
+				case p.Phase == "mark" && !stored:
+					// A writer stores old's objects again (as a commit
+					// that rebuilds the same trees does) after the listing.
+					stored = true
+					if err := kv.Backend().Put(ctx, again); err != nil {
+						t.Error(err)
+					}
+				case p.Phase == "wait" && !landed:
+					// Its commit lands after every delete and before the
+					// last check: it must read whole at once.
+					landed = true
+					if err := kv.Backend().CompareAndSwapRef(ctx, "heads/revived", backend.ZeroHash, oldHead); err != nil {
+						t.Error(err)
+					}
+					got, err := dumpRev(kv, "revived")
+					if err != nil {
+						t.Errorf("revived branch right after GC's deletes: %v", err)
+					} else if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("revived branch right after GC's deletes (-want +got):\n%s", diff)
+					}
+				}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !stored || !landed {
+				t.Fatalf("GC had no mark or no wait phase (stats %+v)", st)
+			}
+			if st.Deleted == 0 || st.Rescued < len(again) || st.Restored != 0 {
+				t.Errorf("GC stats %+v; want junk deleted, the %d objects stored again kept, none restored", st, len(again))
+			}
+			fsckClean(t, kv)
+			if diff := cmp.Diff(want, dumpAt(t, kv, "revived")); diff != "" {
+				t.Errorf("revived branch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// allObjects returns every object of kv's store, by hash.
+func allObjects(t *testing.T, kv *strata.KV) map[backend.Hash][]byte {
+	t.Helper()
+	all := map[backend.Hash][]byte{}
+	err := kv.Backend().(backend.ObjectScanner).ScanObjects(ctx, func(h backend.Hash, b []byte) error {
+		all[h] = append([]byte(nil), b...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
 // TestGCLastCheckRestores: a branch that comes to point at deleted
 // history during the grace period (as a writer that read a commit before
 // GC deleted it and lands after) has that history stored again by GC's

@@ -35,4 +35,7 @@ var (
 	ErrInvalidURL = errors.New("invalid store URL")
 	// ErrReadOnly: a write to a store opened read-only.
 	ErrReadOnly = errors.New("store opened read-only")
+	// ErrBadFence is returned by ObjectFencer.DeleteObjectsFenced for a
+	// fence that is released or belongs to another store.
+	ErrBadFence = errors.New("fence released or of another store")
 )

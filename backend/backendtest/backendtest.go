@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 	}
 	_, isLister := probe.(backend.ObjectLister)
 	_, isDeleter := probe.(backend.ObjectDeleter)
+	_, isFencer := probe.(backend.ObjectFencer)
 	_, isScanner := probe.(backend.ObjectScanner)
 	_, isBatchGetter := probe.(backend.BatchGetter)
 	_, isWatcher := probe.(backend.RefWatcher)
@@ -45,6 +46,19 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 		if errors.Is(err, errors.ErrUnsupported) {
 			t.Logf("%T cannot scan objects here: %v", probe, err)
 			isScanner = false
+		}
+	}
+	if fc, ok := probe.(backend.ObjectFencer); ok {
+		// A store may keep fences only in some configurations.
+		f, err := fc.FenceObjects(t.Context())
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			t.Logf("%T cannot keep fences here: %v", probe, err)
+			isFencer = false
+		case err != nil:
+			t.Fatalf("FenceObjects on a new, empty %T: %v", probe, err)
+		default:
+			f.Release()
 		}
 	}
 	if err := probe.Close(); err != nil {
@@ -62,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Store) {
 		{"Model", true, modelTests},
 		{"ObjectLister", isLister, listerTests},
 		{"ObjectDeleter", isDeleter, deleterTests},
+		{"ObjectFencer", isFencer, fencerTests},
 		{"ObjectScanner", isScanner, scannerTests},
 		{"BatchGetter", isBatchGetter, batchGetterTests},
 		{"RefWatcher", isWatcher, watcherTests},

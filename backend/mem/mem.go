@@ -22,6 +22,7 @@ var (
 	_ backend.RefWatcher     = (*Store)(nil)
 	_ backend.RefCommitter   = (*Store)(nil)
 	_ backend.OwnedCommitter = (*Store)(nil)
+	_ backend.ObjectFencer   = (*Store)(nil)
 )
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
@@ -41,6 +42,7 @@ type Store struct {
 	objects  objects                 // see objects.go
 	refs     map[string]backend.Hash // never holds ZeroHash
 	watchers watchhub.Hub
+	fences   backend.Fences // every write holds mu, Has reads it: see backend.Fences
 }
 
 // New returns a new, empty Store.
@@ -93,6 +95,7 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 	if s.closed {
 		return fmt.Errorf("mem: put %d objects: %w", len(objs), backend.ErrClosed)
 	}
+	s.fences.Stored(objs)
 	for i, o := range objs {
 		s.objects.put(o.Hash, copies[i], true)
 	}
@@ -114,6 +117,7 @@ func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	for i, h := range hs {
 		has[i] = s.objects.has(h)
 	}
+	s.fences.Present(hs, has)
 	return has, nil
 }
 
@@ -231,6 +235,43 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) error {
 	return nil
 }
 
+// FenceObjects implements backend.ObjectFencer.
+func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: fence objects: %w", err)
+	}
+	// Writes hold mu while they record: under it, Begin sees none in
+	// progress.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: fence objects: %w", backend.ErrClosed)
+	}
+	return s.fences.Begin(), nil
+}
+
+// DeleteObjectsFenced implements backend.ObjectFencer: under the lock that
+// every write holds, it deletes the objects of hs that f has not
+// remembered, and returns the others.
+func (s *Store) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []backend.Hash) ([]backend.Hash, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: delete %d objects: %w", len(hs), err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("mem: delete %d objects: %w", len(hs), backend.ErrClosed)
+	}
+	del, kept, ok := s.fences.Split(f, hs)
+	if !ok {
+		return nil, fmt.Errorf("mem: delete %d objects: %w", len(hs), backend.ErrBadFence)
+	}
+	for _, h := range del {
+		s.objects.del(h)
+	}
+	return kept, nil
+}
+
 // GetRef returns the hash that name points at, or an error wrapping
 // backend.ErrNotFound if name is absent.
 func (s *Store) GetRef(ctx context.Context, name string) (backend.Hash, error) {
@@ -323,6 +364,7 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owne
 		return fmt.Errorf("mem: %s ref %q: is %s, want %s: %w", op, name, cur.Describe(), old.Short(), backend.ErrConflict)
 	}
 	s.objects.touch(objs)
+	s.fences.Stored(objs)
 	for _, o := range objs {
 		s.objects.put(o.Hash, o.Data, owned)
 	}

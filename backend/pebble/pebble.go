@@ -154,6 +154,11 @@ type Store struct {
 	refMu sync.Mutex
 
 	watchers watchhub.Hub
+
+	// fences are garbage collection's fences (backend.ObjectFencer):
+	// writes of objects and Has hold fences.LockWrite, fenced deletes
+	// fences.LockDelete.
+	fences backend.Fences
 }
 
 var (
@@ -162,6 +167,7 @@ var (
 	_ backend.ObjectLister  = (*Store)(nil)
 	_ backend.ObjectScanner = (*Store)(nil)
 	_ backend.ObjectDeleter = (*Store)(nil)
+	_ backend.ObjectFencer  = (*Store)(nil)
 	_ backend.BatchGetter   = (*Store)(nil)
 	_ backend.RefWatcher    = (*Store)(nil)
 )
@@ -536,6 +542,9 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) (err error) {
 	if len(objs) == 0 {
 		return nil
 	}
+	s.fences.LockWrite()
+	defer s.fences.UnlockWrite()
+	s.fences.Stored(objs)
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, o := range objs {
@@ -557,7 +566,7 @@ func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	err := s.lookup(ctx, "has objects", hs, func(i int, _ []byte) error {
 		out[i] = true
 		return nil
-	})
+	}, out)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +582,7 @@ func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error
 	err := s.lookup(ctx, "get objects", hs, func(i int, v []byte) error {
 		out[i] = own(v)
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -581,8 +590,11 @@ func (s *Store) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error
 }
 
 // lookup seeks one iterator to each hash and calls found for those present,
-// with a value valid only during the call.
-func (s *Store) lookup(ctx context.Context, op string, hs []backend.Hash, found func(i int, v []byte) error) (err error) {
+// with a value valid only during the call. For Has, present is its result,
+// which found fills: the objects found are remembered by the open fences
+// (backend.ObjectFencer), since a writer may rely on them, and a fenced
+// delete comes wholly before or after the lookup and its record.
+func (s *Store) lookup(ctx context.Context, op string, hs []backend.Hash, found func(i int, v []byte) error, present []bool) (err error) {
 	if err := s.acquire(ctx, op); err != nil {
 		return err
 	}
@@ -590,6 +602,15 @@ func (s *Store) lookup(ctx context.Context, op string, hs []backend.Hash, found 
 	defer s.recover(op, &err)
 	if len(hs) == 0 {
 		return nil
+	}
+	if present != nil {
+		s.fences.LockWrite()
+		defer s.fences.UnlockWrite()
+		defer func() {
+			if err == nil {
+				s.fences.Present(hs, present)
+			}
+		}()
 	}
 	it, err := s.db.NewIter(&pdb.IterOptions{
 		LowerBound: []byte{objTag},
@@ -883,6 +904,48 @@ func (s *Store) DeleteObjects(ctx context.Context, hs []backend.Hash) (err error
 	return nil
 }
 
+// FenceObjects implements backend.ObjectFencer.
+func (s *Store) FenceObjects(ctx context.Context) (f backend.Fence, err error) {
+	const op = "fence objects"
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	return s.fences.Begin(), nil
+}
+
+// DeleteObjectsFenced implements backend.ObjectFencer: it deletes, in one
+// synced batch, the objects of hs that f has not remembered, while no
+// write of objects (nor Has) runs, and returns the others.
+func (s *Store) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []backend.Hash) (kept []backend.Hash, err error) {
+	const op = "delete objects"
+	if err := s.acquireWrite(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	defer s.recover(op, &err)
+	s.fences.LockDelete()
+	defer s.fences.UnlockDelete()
+	del, kept, ok := s.fences.Split(f, hs)
+	if !ok {
+		return nil, s.errorf(op, backend.ErrBadFence)
+	}
+	if len(del) == 0 {
+		return kept, nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, h := range del {
+		if err := b.Delete(objKey(h), nil); err != nil {
+			return nil, s.fail(op, err)
+		}
+	}
+	if err := b.Commit(pdb.Sync); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return kept, nil
+}
+
 // Compact compacts the object key range (backend.Compacter), so that the
 // disk space of deleted objects is returned: their tombstones and the
 // values they cover are dropped from the sstables. It waits for the
@@ -1039,6 +1102,9 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		return s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
 	}
 
+	s.fences.LockWrite()
+	defer s.fences.UnlockWrite()
+	s.fences.Stored(objs)
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, o := range objs {
