@@ -93,10 +93,12 @@ type GCStats struct {
 // It runs while other processes read and write:
 //
 //  0. on a backend that fences its writers (backend.ObjectFencer: mem,
-//     Pebble), begin a fence: until the deletes are over, no object that
-//     a writer stores (again) or that Has reports present is deleted,
-//     whatever the refs say, so a commit built on it may land at any
-//     moment and reads whole at once (GCStats.Rescued counts them);
+//     Pebble, and Redis on one server or behind Sentinel; not a Redis
+//     Cluster), begin a fence: until the deletes are over, no object
+//     that a writer stores (again) or that Has reports present after
+//     this moment is deleted, whatever the refs say, so a commit built
+//     on it may land at any moment and reads whole at once
+//     (GCStats.Rescued counts them);
 //  1. list every stored object (the set S); an object stored later is
 //     never deleted by this run. On a backend that can scan its objects
 //     (backend.ObjectScanner: mem, Pebble, Redis, and a layered store over
@@ -128,21 +130,21 @@ type GCStats struct {
 // GC (restoring it then) or another one changes.
 //
 // What a concurrent writer must satisfy: a commit must land (its ref
-// move must succeed) within the grace period of every read by which it
-// obtained the objects it refers to without storing them after GC's
-// listing and, on a backend without a fence, of every Put or Has too:
-// objects it read, objects a Has said were present (a transfer skips
-// those), objects whose Put was a no-op because they were present (an
-// old value written again), and objects it stored while GC was listing.
-// Every writer of this package lands within seconds, far inside the
-// default 10 minutes. Such a commit that lands between a batch's step 4
-// ref read and its delete (one round trip) reads as damaged
-// (ErrMissing) until the next check stores the objects again (the next
-// batch's step 4, a check right after the last batch, or step 6); with
-// a fence, only one that relies on objects it merely read can. An object
-// stored after step 1 finished is never deleted by this run, and a
-// listed one only if no ref reached it at step 2 nor at its batch's
-// step 4.
+// move must succeed) within the grace period of the moment it obtained
+// each object it refers to, unless it stored that object after GC's
+// listing or, with a fence, stored it or found it with Has after the
+// fence began. That covers objects it read and, without a fence, objects
+// a Has said were present (a transfer skips those), objects whose Put
+// was a no-op because they were present (an old value written again),
+// and objects it stored while GC was listing. Every writer of this
+// package lands within seconds, far inside the default 10 minutes. Such
+// a commit that lands between a batch's step 4 ref read and its delete
+// (one round trip) reads as damaged (ErrMissing) until the next check
+// stores the objects again (the next batch's step 4, a check right after
+// the last batch, or step 6). An object stored after step 1 finished is
+// never deleted by this run, and a listed one only if no ref reached it
+// at step 2 nor at its batch's step 4 (and, with a fence, no writer
+// stored it or found it since the fence began).
 //
 // With DryRun it does steps 1–3 without the copy and deletes nothing.
 // Cancelling ctx stops it between batches (objects deleted so far stay

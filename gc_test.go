@@ -537,13 +537,13 @@ func TestGCWithWriterGoroutines(t *testing.T) {
 }
 
 // TestGCFenceKeepsWhatWritersStoreAgain: on a store that fences its
-// writers (mem, Pebble), objects that a writer stores again while GC runs
+// writers (mem, Pebble, Redis on one server), objects that a writer stores again while GC runs
 // are never deleted, even though no ref reached them at any check: a
 // commit that lands on them after GC's deletes reads them at once, and
 // nothing has to be restored. (Without the fence, they are deleted and
 // stored again only at the last check.)
 func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
-	for _, name := range []string{"mem", "pebble"} {
+	for _, name := range []string{"mem", "pebble", "redis"} {
 		t.Run(name, func(t *testing.T) {
 			kv := open(t, gcStores[name](t))
 			if _, ok := kv.Backend().(backend.ObjectFencer); !ok {

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -22,22 +23,28 @@ const (
 )
 
 // commitScript moves the ref of a commit whose objects the MSET sent just
-// before it on the same connection has stored: KEYS[1] is the refs hash
-// and KEYS[2..] the object keys; ARGV is the ref name, the old and new
-// hashes and the events channel, as for casScript. It checks the ref as
-// casScript does (returning the current value on a conflict), then that
-// every object key exists (returning 0, and moving nothing, if one does
-// not: the MSET failed), then moves the ref as casScript does and
-// returns 1.
+// before it on the same connection has stored: KEYS[1] is the refs hash,
+// KEYS[2] the fences key and KEYS[3..] the object keys; ARGV is the ref
+// name, the old and new hashes and the events channel, as for casScript.
+// It checks the ref as casScript does (returning the current value on a
+// conflict), then that every object key exists (returning 0, and moving
+// nothing, if one does not: the MSET failed, or garbage collection
+// deleted one in between), records the objects in the garbage
+// collector's fences (see FenceObjects), then moves the ref as casScript
+// does and returns 1.
 var commitScript = goredis.NewScript(commitLua)
 
 // commitSHA is the SHA-1 of commitLua, boxed once for commitArgs.
 var commitSHA any = commitScript.Hash()
 
 // commitLua is the source of commitScript, quoted in docs/FORMAT.md: the
-// ref check, the objects' check, then the ref move.
-const commitLua = luaCheckRef + `
-if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) ~= #KEYS - 1 then return 0 end
+// fences' prelude, the ref check, the objects' check and record, then
+// the ref move.
+const commitLua = luaFences + luaCheckRef + `
+if #KEYS > 2 and redis.call('EXISTS', unpack(KEYS, 3)) ~= #KEYS - 2 then return 0 end
+for _, s in ipairs(fenceSets(KEYS[2])) do
+  if #KEYS > 2 then redis.call('SADD', s, unpack(KEYS, 3)) end
+end
 ` + luaMoveRef
 
 // PutAndSwapRef implements backend.RefCommitter. On a single server, a
@@ -67,9 +74,27 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 		}
 	}
 	msetArgs, evalArgs := s.commitArgs(objs, name, old, new)
+	err := s.commit(ctx, op, msetArgs, evalArgs, old)
+	if errors.Is(err, errObjectsGone) && ctx.Err() == nil {
+		// MSET stored them, but garbage collection deleted one before
+		// the script could record them in its fence: once more (a
+		// collection deletes an object once; a second one racing the
+		// retry too makes the commit fail, with nothing moved).
+		err = s.commit(ctx, op, msetArgs, evalArgs, old)
+	}
+	return err
+}
+
+// errObjectsGone is commit's error when the script found an object of
+// the commit missing although MSET succeeded.
+var errObjectsGone = errors.New("objects of the commit are not stored")
+
+// commit sends the MSET and the commit script of PutAndSwapRef in one
+// pipeline and returns the outcome.
+func (s *Store) commit(ctx context.Context, op func() string, msetArgs, evalArgs []any, old backend.Hash) error {
 	pipe := s.client.Pipeline()
 	var mset *goredis.StatusCmd
-	if len(objs) > 0 {
+	if len(msetArgs) > 1 {
 		mset = goredis.NewStatusCmd(ctx, msetArgs...)
 		_ = pipe.Process(ctx, mset)
 	}
@@ -100,12 +125,15 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 	if err != nil {
 		return s.fail(ctx, op(), err)
 	}
+	if v, ok := res.(int64); ok && v == 0 {
+		return fmt.Errorf("redis %s: %s: %w (stored, then deleted by garbage collection or eviction before the script ran); the ref did not move", s.addr, op(), errObjectsGone)
+	}
 	return s.swapResult(op(), res, old)
 }
 
 // commitArgs returns the arguments of PutAndSwapRef's two commands: MSET
-// of objs, and EVALSHA of commitScript with the refs key and the object
-// keys as KEYS and name, old, new and the events channel as ARGV. Every
+// of objs, and EVALSHA of commitScript with the refs key, the fences key
+// and the object keys as KEYS and name, old, new and the events channel as ARGV. Every
 // object key is cut from one string, and every argument but name is
 // passed as a pointer (a *string, or a *bytesArg into objs' own Data and
 // one array of the two hashes), which boxes without allocating: the
@@ -125,21 +153,21 @@ func (s *Store) commitArgs(objs []backend.Object, name string, old, new backend.
 	}
 	all := sb.String()
 	keys := make([]string, n)
-	args := make([]any, 1+2*n+4+n+4)
+	args := make([]any, 1+2*n+5+n+4)
 	msetArgs, evalArgs = args[:1+2*n], args[1+2*n:]
 	msetArgs[0] = "mset"
-	evalArgs[0], evalArgs[1], evalArgs[2], evalArgs[3] = "evalsha", commitSHA, 1+n, &s.refsKey
+	evalArgs[0], evalArgs[1], evalArgs[2], evalArgs[3], evalArgs[4] = "evalsha", commitSHA, 2+n, &s.refsKey, &s.fencesKey
 	for i := range objs {
 		keys[i] = all[i*keyLen : (i+1)*keyLen]
 		msetArgs[1+2*i], msetArgs[2+2*i] = &keys[i], (*bytesArg)(&objs[i].Data)
-		evalArgs[4+i] = &keys[i]
+		evalArgs[5+i] = &keys[i]
 	}
 	h := &struct {
 		hashes [2]backend.Hash
 		args   [2]bytesArg
 	}{hashes: [2]backend.Hash{old, new}}
 	h.args[0], h.args[1] = h.hashes[0][:], h.hashes[1][:]
-	evalArgs[4+n], evalArgs[5+n], evalArgs[6+n], evalArgs[7+n] = name, &h.args[0], &h.args[1], &s.channel
+	evalArgs[5+n], evalArgs[6+n], evalArgs[7+n], evalArgs[8+n] = name, &h.args[0], &h.args[1], &s.channel
 	return msetArgs, evalArgs
 }
 

@@ -16,7 +16,7 @@ func TestFormatDocQuotesScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```(?:lua)?\n(local zero.*?)```").FindAllSubmatch(doc, -1)
+	blocks := regexp.MustCompile("(?s)```(?:lua)?\n(local .*?)```").FindAllSubmatch(doc, -1)
 	normalize := func(s string) string {
 		s = regexp.MustCompile(`--[^\n]*`).ReplaceAllString(s, "")
 		return strings.Join(strings.Fields(s), " ")

@@ -68,10 +68,12 @@ type Store struct {
 	cluster *goredis.ClusterClient // client, if it is a cluster client
 	owned   bool                   // Close closes client
 
-	addr        string // for messages
-	objPrefix   string // PREFIX ":o:"
-	refsKey     string // PREFIX ":refs"
-	channel     string // PREFIX ":refs:events"
+	addr        string        // for messages
+	objPrefix   string        // PREFIX ":o:"
+	refsKey     string        // PREFIX ":refs"
+	fencesKey   string        // PREFIX ":fences" (see fence.go)
+	fenceTTL    time.Duration // FenceTTL if 0 (tests set it)
+	channel     string        // PREFIX ":refs:events"
 	wait        int
 	waitTimeout time.Duration
 
@@ -162,6 +164,7 @@ func newStore(client goredis.UniversalClient, prefix string, owned bool) *Store 
 		owned:     owned,
 		objPrefix: prefix + ":o:",
 		refsKey:   prefix + ":refs",
+		fencesKey: prefix + ":fences",
 		channel:   prefix + ":refs:events",
 	}
 	s.cluster, _ = client.(*goredis.ClusterClient)
@@ -245,17 +248,43 @@ func (s *Store) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
 // Put stores every object's Data under its Hash with one pipeline of SET
 // commands (go-redis splits it by node on a cluster), and returns after the
 // server acknowledged all of them; the caller may reuse the slices then.
-// An object that is already stored is written again with the same bytes,
-// which also repairs a damaged copy. If any command fails, Put returns an
-// error (the first one) and the other objects may or may not be stored.
+// On a single server the pipeline ends with a ZCARD of the fences key:
+// while a garbage collector's fence stands (see FenceObjects), a second
+// round trip records the objects in it, and any object that a fenced
+// delete took between its SET and that record is stored again (at most
+// twice more). An object that is already stored is written again with the
+// same bytes, which also repairs a damaged copy. If any command fails, Put
+// returns an error (the first one) and the other objects may or may not
+// be stored.
 func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 	op := fmt.Sprintf("put %d objects", len(objs))
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	if len(objs) == 0 {
-		return nil
+	for try := 0; len(objs) > 0; try++ {
+		if try == 3 {
+			return fmt.Errorf("redis %s: %s: %d objects deleted again and again between their SET and the fence's record", s.addr, op, len(objs))
+		}
+		fenced, err := s.put(ctx, op, objs)
+		if err != nil || !fenced {
+			return err
+		}
+		missing, err := s.record(ctx, op, len(objs), func(i int) backend.Hash { return objs[i].Hash })
+		if err != nil {
+			return err
+		}
+		again := make([]backend.Object, len(missing))
+		for j, i := range missing {
+			again[j] = objs[i]
+		}
+		objs = again
 	}
+	return nil
+}
+
+// put sends one pipeline of SETs, and on a single server a ZCARD of the
+// fences key after them: fenced reports whether a fence stood then.
+func (s *Store) put(ctx context.Context, op string, objs []backend.Object) (fenced bool, err error) {
 	pipe := s.client.Pipeline()
 	cmds := make([]*goredis.StatusCmd, len(objs))
 	for i, o := range objs {
@@ -265,19 +294,52 @@ func (s *Store) Put(ctx context.Context, objs []backend.Object) error {
 		}
 		cmds[i] = pipe.Set(ctx, s.objKey(o.Hash), data, 0)
 	}
+	var fences *goredis.IntCmd
+	if s.cluster == nil {
+		fences = pipe.ZCard(ctx, s.fencesKey)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return s.fail(ctx, op, err)
+		return false, s.fail(ctx, op, err)
 	}
 	for i, c := range cmds { // Exec reports the first error; be sure
 		if err := c.Err(); err != nil {
-			return s.fail(ctx, fmt.Sprintf("%s: object %s", op, objs[i].Hash.Short()), err)
+			return false, s.fail(ctx, fmt.Sprintf("%s: object %s", op, objs[i].Hash.Short()), err)
 		}
 	}
-	return nil
+	return fences != nil && fences.Val() > 0, nil
 }
 
-// Has reports, for each hash in hs, whether it is stored, with one pipeline
-// of EXISTS commands. The result has len(hs) entries in the same order.
+// record records n objects (hash(i) is the hash of object i) in the live
+// fences with recordScript, and returns the positions of those that are
+// missing.
+func (s *Store) record(ctx context.Context, op string, n int, hash func(i int) backend.Hash) ([]int, error) {
+	res, err := s.runScripts(ctx, recordScript, s.batchKeys(n, hash), nil)
+	if err != nil {
+		return nil, s.fail(ctx, op+": record in the fences", err)
+	}
+	var missing []int
+	for b, r := range res {
+		pos, ok := r.([]any)
+		if !ok {
+			return nil, fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
+		}
+		for _, p := range pos {
+			i, ok := p.(int64)
+			if !ok || i < 0 || int(i) >= min(scriptBatch, n-b*scriptBatch) {
+				return nil, fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
+			}
+			missing = append(missing, b*scriptBatch+int(i))
+		}
+	}
+	return missing, nil
+}
+
+// Has reports, for each hash in hs, whether it is stored; the result has
+// len(hs) entries in the same order, from one pipeline of EXISTS commands.
+// On a single server the pipeline ends with a ZCARD of the fences key:
+// while a garbage collector's fence stands (see FenceObjects), a second
+// round trip records the objects found in it (a writer may rely on them),
+// and one that a fenced delete took in between is reported absent.
 func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	op := fmt.Sprintf("has %d hashes", len(hs))
 	if err := s.begin(ctx, op); err != nil {
@@ -292,15 +354,33 @@ func (s *Store) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
 	for i, h := range hs {
 		cmds[i] = pipe.Exists(ctx, s.objKey(h))
 	}
+	var fences *goredis.IntCmd
+	if s.cluster == nil {
+		fences = pipe.ZCard(ctx, s.fencesKey)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
+	var found []int
 	for i, c := range cmds {
 		n, err := c.Result()
 		if err != nil {
 			return nil, s.fail(ctx, op, err)
 		}
 		has[i] = n > 0
+		if has[i] {
+			found = append(found, i)
+		}
+	}
+	if fences == nil || fences.Val() == 0 || len(found) == 0 {
+		return has, nil
+	}
+	gone, err := s.record(ctx, op, len(found), func(j int) backend.Hash { return hs[found[j]] })
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range gone {
+		has[found[j]] = false
 	}
 	return has, nil
 }

@@ -1,0 +1,130 @@
+package redis_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
+	"github.com/stratakv/strata/backend/redis"
+	"github.com/stratakv/strata/internal/redistest"
+)
+
+func obj(label string) backend.Object {
+	return backend.Object{Hash: backendtest.HashOf(label), Data: []byte("data of " + label)}
+}
+
+// TestFenceAcrossClients: a fence begun by one client (the collector)
+// remembers what other clients (writers in other processes) store, find
+// with Has, or commit; the fenced delete keeps those and deletes the
+// rest. Release leaves no key behind.
+func TestFenceAcrossClients(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	prefix := randomPrefix()
+	gc, w := open(t, srv.URL(prefix)), open(t, srv.URL(prefix))
+	a, b, c, d, e := obj("a"), obj("b"), obj("c"), obj("d"), obj("e")
+	if err := w.Put(ctx, []backend.Object{a, b, c, e}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gc.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if err := w.Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := w.Has(ctx, []backend.Hash{b.Hash}); err != nil || !has[0] {
+		t.Fatalf("Has(b) = %v, %v", has, err)
+	}
+	if err := w.PutAndSwapRef(ctx, []backend.Object{d}, "heads/main", backend.ZeroHash, d.Hash); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := gc.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash, b.Hash, c.Hash, d.Hash, e.Hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]backend.Hash{a.Hash, b.Hash, d.Hash}, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	has, err := w.Has(ctx, []backend.Hash{a.Hash, b.Hash, c.Hash, d.Hash, e.Hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]bool{true, true, false, true, false}, has); diff != "" {
+		t.Errorf("stored after the fenced delete (-want +got):\n%s", diff)
+	}
+
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = raw.Close() })
+	id := redis.FenceID(f)
+	if n, err := raw.Exists(ctx, prefix+":fences", prefix+":fences:"+id).Result(); err != nil || n != 2 {
+		t.Errorf("EXISTS of the fences key and the fence's set = %d, %v; want 2", n, err)
+	}
+	f.Release()
+	if keys, err := raw.Keys(ctx, prefix+":fences*").Result(); err != nil || len(keys) != 0 {
+		t.Errorf("keys of fences after Release: %q, %v; want none", keys, err)
+	}
+}
+
+// TestFenceLapses: a fence whose collector stopped renewing it lapses:
+// the next write drops it and its set, and a fenced delete with it
+// deletes nothing and reports ErrBadFence. A fence that is renewed does
+// not lapse.
+func TestFenceLapses(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	prefix := randomPrefix()
+	s := open(t, srv.URL(prefix))
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = raw.Close() })
+	a, b := obj("a"), obj("b")
+
+	// Renewed every 500 ms: alive after three times its TTL.
+	redis.SetFenceTTL(s, 2*time.Second)
+	live, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Release()
+	if err := s.Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second)
+	if kept, err := s.DeleteObjectsFenced(ctx, live, []backend.Hash{a.Hash}); err != nil || len(kept) != 1 {
+		t.Errorf("fenced delete with a renewed fence 6 s after its begin: kept %v, %v; want a kept", kept, err)
+	}
+	live.Release()
+
+	// A fence whose collector died: its deadline passes.
+	dead, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Release()
+	id := redis.FenceID(dead)
+	if err := s.Put(ctx, []backend.Object{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.ZAdd(ctx, prefix+":fences", goredis.Z{Score: 1, Member: id}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, []backend.Object{b}); err != nil { // drops it
+		t.Fatal(err)
+	}
+	if keys, err := raw.Keys(ctx, prefix+":fences*").Result(); err != nil || len(keys) != 0 {
+		t.Errorf("keys of fences after a write saw the fence lapsed: %q, %v; want none", keys, err)
+	}
+	_, err = s.DeleteObjectsFenced(ctx, dead, []backend.Hash{a.Hash, b.Hash})
+	if !errors.Is(err, backend.ErrBadFence) {
+		t.Errorf("fenced delete with a lapsed fence: %v, want ErrBadFence", err)
+	}
+	if has, err := s.Has(ctx, []backend.Hash{a.Hash, b.Hash}); err != nil || !has[0] || !has[1] {
+		t.Errorf("objects after a refused fenced delete: %v, %v; want both stored", has, err)
+	}
+}
