@@ -563,6 +563,9 @@ func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
 					again = append(again, backend.Object{Hash: h, Data: b})
 				}
 			}
+			if len(again) < 10 { // 5 commits, their values and trees
+				t.Fatalf("old reaches only %d objects main does not", len(again))
+			}
 			for i := 0; i < 5; i++ {
 				must[strata.Hash](t)(kv.Branch("junk").Set(ctx, fmt.Sprintf("junk/%d", i), longValue(400+i)))
 			}

@@ -1102,9 +1102,11 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		return s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
 	}
 
-	s.fences.LockWrite()
-	defer s.fences.UnlockWrite()
-	s.fences.Stored(objs)
+	if len(objs) > 0 { // a ref alone need not wait for a fenced delete
+		s.fences.LockWrite()
+		defer s.fences.UnlockWrite()
+		s.fences.Stored(objs)
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, o := range objs {

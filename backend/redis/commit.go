@@ -94,7 +94,7 @@ var errObjectsGone = errors.New("objects of the commit are not stored")
 func (s *Store) commit(ctx context.Context, op func() string, msetArgs, evalArgs []any, old backend.Hash) error {
 	pipe := s.client.Pipeline()
 	var mset *goredis.StatusCmd
-	if len(msetArgs) > 1 {
+	if len(msetArgs) > 1 && (s.dropMSETs.Load() == 0 || s.dropMSETs.Add(-1) < 0) {
 		mset = goredis.NewStatusCmd(ctx, msetArgs...)
 		_ = pipe.Process(ctx, mset)
 	}

@@ -75,21 +75,22 @@ return missing
 `)
 
 // fenceBeginScript registers fence ARGV[1] in KEYS[1], to lapse ARGV[2]
-// milliseconds from now (server time). With ARGV[3] = 'renew' it only
-// renews a fence that is registered and live, and returns 0 if there is
-// none (it has lapsed or was released), else 1.
-var fenceBeginScript = goredis.NewScript(`
+// milliseconds from now (server time), after dropping the fences that
+// have lapsed and their sets. With ARGV[3] = 'renew' it only renews a
+// fence that is registered and live, and returns 0 if there is none (it
+// has lapsed or was released), else 1. No fence key has a TTL: under a
+// volatile-* maxmemory policy Redis would evict it first, and a fence
+// whose set is gone would let the delete take what writers rely on.
+var fenceBeginScript = goredis.NewScript(luaFences + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if ARGV[3] == 'renew' then
   local sc = redis.call('ZSCORE', KEYS[1], ARGV[1])
   if not sc or tonumber(sc) <= now then return 0 end
+else
+  fenceSets(KEYS[1]) -- drops the fences that lapsed, and their sets
 end
-local until_ = now + tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], until_, ARGV[1])
-if redis.call('EXISTS', KEYS[1] .. ':' .. ARGV[1]) == 1 then
-  redis.call('PEXPIREAT', KEYS[1] .. ':' .. ARGV[1], until_)
-end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 `)
 
@@ -104,8 +105,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local sc = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not sc or tonumber(sc) <= now then return -1 end
 local set = KEYS[1] .. ':' .. ARGV[1]
-local until_ = now + tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], until_, ARGV[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local kept = {}
 for i = 2, #KEYS do
   if redis.call('SISMEMBER', set, KEYS[i]) == 1 then
@@ -114,7 +114,6 @@ for i = 2, #KEYS do
     redis.call('DEL', KEYS[i])
   end
 end
-if redis.call('EXISTS', set) == 1 then redis.call('PEXPIREAT', set, until_) end
 return kept
 `)
 
@@ -165,21 +164,29 @@ func (f *fence) renew() {
 	defer close(f.done)
 	t := time.NewTicker(f.ttl / 4)
 	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Release does not wait for a renewal in flight
+		<-f.stop
+		cancel()
+	}()
 	for {
 		select {
 		case <-f.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = fenceBeginScript.Run(ctx, f.s.client, []string{f.s.fencesKey}, f.id, f.ttl.Milliseconds(), "renew").Err()
-			cancel()
+			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+			_ = fenceBeginScript.Run(rctx, f.s.client, []string{f.s.fencesKey}, f.id, f.ttl.Milliseconds(), "renew").Err()
+			rcancel()
 		}
 	}
 }
 
 // Release implements backend.Fence: it stops the renewals and removes the
-// fence and its set from the server (if the server cannot be reached,
-// the fence lapses by itself).
+// fence and its set from the server. If the server cannot be reached, or
+// the Store is closed already, the fence lapses by itself after at most
+// FenceTTL, and the next write after that removes it; until then every
+// Put and Has pays the record's round trip.
 func (f *fence) Release() {
 	f.once.Do(func() {
 		close(f.stop)

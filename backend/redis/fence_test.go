@@ -85,8 +85,9 @@ func TestFenceLapses(t *testing.T) {
 	t.Cleanup(func() { _ = raw.Close() })
 	a, b := obj("a"), obj("b")
 
-	// Renewed every 500 ms: alive after three times its TTL.
-	redis.SetFenceTTL(s, 2*time.Second)
+	// Renewed every second: its deadline moves on, and a fenced delete
+	// works after its first deadline has passed.
+	redis.SetFenceTTL(s, 4*time.Second)
 	live, err := s.FenceObjects(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +96,23 @@ func TestFenceLapses(t *testing.T) {
 	if err := s.Put(ctx, []backend.Object{a}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(6 * time.Second)
+	score := func() float64 {
+		t.Helper()
+		v, err := raw.ZScore(ctx, prefix+":fences", redis.FenceID(live)).Result()
+		if err != nil {
+			t.Fatalf("ZSCORE of the fence: %v", err)
+		}
+		return v
+	}
+	first := score()
+	for deadline := time.Now().Add(30 * time.Second); score() < first+4000; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fence's deadline is still %.0f after 30 s (it was %.0f)", score(), first)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if kept, err := s.DeleteObjectsFenced(ctx, live, []backend.Hash{a.Hash}); err != nil || len(kept) != 1 {
-		t.Errorf("fenced delete with a renewed fence 6 s after its begin: kept %v, %v; want a kept", kept, err)
+		t.Errorf("fenced delete with a renewed fence past its first deadline: kept %v, %v; want a kept", kept, err)
 	}
 	live.Release()
 
@@ -126,5 +141,33 @@ func TestFenceLapses(t *testing.T) {
 	}
 	if has, err := s.Has(ctx, []backend.Hash{a.Hash, b.Hash}); err != nil || !has[0] || !has[1] {
 		t.Errorf("objects after a refused fenced delete: %v, %v; want both stored", has, err)
+	}
+}
+
+// TestCommitRetriesAfterFencedDelete: a small commit whose objects are
+// taken between its MSET and its script (simulated: the first MSET is not
+// sent) is sent once more and lands; when that happens twice, it fails
+// and the ref stays.
+func TestCommitRetriesAfterFencedDelete(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	s := open(t, srv.URL(randomPrefix()))
+	a, b, c := obj("a"), obj("b"), obj("c")
+	redis.DropMSETs(s, 1)
+	if err := s.PutAndSwapRef(ctx, []backend.Object{a, b}, "heads/main", backend.ZeroHash, b.Hash); err != nil {
+		t.Fatalf("PutAndSwapRef with its first MSET lost: %v, want it sent again and landed", err)
+	}
+	if has, err := s.Has(ctx, []backend.Hash{a.Hash, b.Hash}); err != nil || !has[0] || !has[1] {
+		t.Errorf("objects of the commit: %v, %v; want both stored", has, err)
+	}
+	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != b.Hash {
+		t.Errorf("ref: %s, %v; want %s", h.Describe(), err, b.Hash.Short())
+	}
+	redis.DropMSETs(s, 2)
+	if err := s.PutAndSwapRef(ctx, []backend.Object{c}, "heads/main", b.Hash, c.Hash); err == nil {
+		t.Errorf("PutAndSwapRef with both MSETs lost: nil, want an error")
+	}
+	if h, err := s.GetRef(ctx, "heads/main"); err != nil || h != b.Hash {
+		t.Errorf("ref after the failed commit: %s, %v; want %s", h.Describe(), err, b.Hash.Short())
 	}
 }

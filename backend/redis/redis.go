@@ -79,6 +79,11 @@ type Store struct {
 
 	closed atomic.Bool
 
+	// dropMSETs is, in tests, how many of the next small commits send
+	// their script without the MSET before it, as if a fenced delete had
+	// taken the objects in between.
+	dropMSETs atomic.Int32
+
 	mu          sync.Mutex // guards pubsub
 	pubsub      *goredis.PubSub
 	watchers    watchhub.Hub
