@@ -91,7 +91,7 @@ summary on stderr, a progress bar when stderr is a terminal (not with
 					verb, thousands(st.Deleted), byteSize(st.Freed), thousands(st.Listed), thousands(st.Marked),
 					st.MarkTime.Seconds(), st.Elapsed.Seconds())
 				if st.Rescued > 0 || st.Restored > 0 {
-					fmt.Fprintf(stderr, "kept %d objects that commits made meanwhile reach; stored %d again\n", st.Rescued, st.Restored)
+					fmt.Fprintf(stderr, "kept %d objects that writers reached or stored again meanwhile; stored %d again\n", st.Rescued, st.Restored)
 				}
 			}
 			if err != nil {
