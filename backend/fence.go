@@ -109,29 +109,26 @@ func (fs *Fences) UnlockDelete() { fs.gate.Unlock() }
 
 // Stored remembers, in every open fence, the objects a write stores.
 func (fs *Fences) Stored(objs []Object) {
-	if fs.open.Load() == 0 {
-		return
-	}
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for _, f := range fs.fences {
-		for _, o := range objs {
-			f.seen[o.Hash] = struct{}{}
-		}
-	}
+	fs.remember(len(objs), func(i int) (Hash, bool) { return objs[i].Hash, true })
 }
 
 // Present remembers, in every open fence, the objects of hs that Has
 // found (has[i]).
 func (fs *Fences) Present(hs []Hash, has []bool) {
+	fs.remember(len(hs), func(i int) (Hash, bool) { return hs[i], has[i] })
+}
+
+// remember records, in every open fence, the hashes at(i) of the n
+// objects for which it says so.
+func (fs *Fences) remember(n int, at func(i int) (Hash, bool)) {
 	if fs.open.Load() == 0 {
 		return
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for _, f := range fs.fences {
-		for i, h := range hs {
-			if has[i] {
+		for i := range n {
+			if h, ok := at(i); ok {
 				f.seen[h] = struct{}{}
 			}
 		}
