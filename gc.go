@@ -93,8 +93,9 @@ type GCStats struct {
 // It runs while other processes read and write:
 //
 //  0. on a backend that fences its writers (backend.ObjectFencer: mem,
-//     Pebble, and Redis on one server or behind Sentinel; not a Redis
-//     Cluster), begin a fence: until the deletes are over, no object
+//     Pebble, Redis on one server or behind Sentinel, and the HTTP store
+//     of a server whose store does; not a Redis Cluster, nor the layered
+//     store), begin a fence: until the deletes are over, no object
 //     that a writer stores (again) or that Has reports present after
 //     this moment is deleted, whatever the refs say, so a commit built
 //     on it may land at any moment and reads whole at once

@@ -537,15 +537,21 @@ func TestGCWithWriterGoroutines(t *testing.T) {
 }
 
 // TestGCFenceKeepsWhatWritersStoreAgain: on a store that fences its
-// writers (mem, Pebble, Redis on one server), objects that a writer stores again while GC runs
+// writers (mem, Pebble, Redis on one server, and any of them through the
+// HTTP store), objects that a writer stores again while GC runs
 // are never deleted, even though no ref reached them at any check: a
 // commit that lands on them after GC's deletes reads them at once, and
 // nothing has to be restored. (Without the fence, they are deleted and
 // stored again only at the last check.)
 func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
-	for _, name := range []string{"mem", "pebble", "redis"} {
+	stores := map[string]func(t *testing.T) string{
+		"mem": gcStores["mem"], "pebble": gcStores["pebble"], "redis": gcStores["redis"],
+		// through strata serve's protocol, to a mem store
+		"http": func(t *testing.T) string { u, _ := serveStore(t); return u },
+	}
+	for _, name := range []string{"mem", "pebble", "redis", "http"} {
 		t.Run(name, func(t *testing.T) {
-			kv := open(t, gcStores[name](t))
+			kv := open(t, stores[name](t))
 			if _, ok := kv.Backend().(backend.ObjectFencer); !ok {
 				t.Fatalf("%T does not fence its writers", kv.Backend())
 			}
@@ -619,13 +625,21 @@ func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
 // allObjects returns every object of kv's store, by hash.
 func allObjects(t *testing.T, kv *strata.KV) map[backend.Hash][]byte {
 	t.Helper()
-	all := map[backend.Hash][]byte{}
-	err := kv.Backend().(backend.ObjectScanner).ScanObjects(ctx, func(h backend.Hash, b []byte) error {
-		all[h] = append([]byte(nil), b...)
+	var hs []backend.Hash
+	err := kv.Backend().(backend.ObjectLister).ListObjects(ctx, nil, func(h backend.Hash) error {
+		hs = append(hs, h)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	datas, err := backend.GetMany(ctx, kv.Backend(), hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[backend.Hash][]byte{}
+	for i, h := range hs {
+		all[h] = datas[i]
 	}
 	return all
 }

@@ -65,8 +65,9 @@ type Options struct {
 // Store is a backend.Store served by a strata server over HTTP. It is safe
 // for concurrent use. Besides backend.Store it implements BatchGetter,
 // RefCommitter (one request per commit), RefWatcher, ObjectLister,
-// ObjectDeleter and RefRepairer; the last four answer an error wrapping
-// errors.ErrUnsupported when the server's own store lacks them.
+// ObjectDeleter, ObjectFencer and RefRepairer; the last five answer an
+// error wrapping errors.ErrUnsupported when the server's own store lacks
+// them.
 type Store struct {
 	base   string // scheme://host[/path], no query
 	where  string // "store BASE", for messages

@@ -53,13 +53,18 @@ type HandlerOptions struct {
 	// 500), which the client sees only as "internal error": its text may
 	// name files, hosts or other internals. Nil discards.
 	Logger *slog.Logger
+	// FenceIdle is how long the handler keeps a garbage collector's fence
+	// that its client neither renews nor uses; zero means
+	// DefaultFenceIdle.
+	FenceIdle time.Duration
 }
 
 // handler serves the protocol over one store.
 type handler struct {
-	s    backend.Store
-	opts HandlerOptions
-	mux  *http.ServeMux
+	s      backend.Store
+	opts   HandlerOptions
+	mux    *http.ServeMux
+	fences serverFences // see fence.go
 }
 
 // NewHandler returns an http.Handler that serves s by the protocol of
@@ -84,6 +89,9 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	h.route("POST /v1/store/get", read, h.get)
 	h.route("POST /v1/store/put", write, h.put)
 	h.route("POST /v1/store/delete", Access{Write: true, DeleteObjects: true}, h.deleteObjects)
+	h.route("POST /v1/store/fence", Access{Write: true, DeleteObjects: true}, h.beginFence)
+	h.route("POST /v1/store/fence/renew", Access{Write: true, DeleteObjects: true}, h.renewFence)
+	h.route("POST /v1/store/fence/release", Access{Write: true, DeleteObjects: true}, h.endFence)
 	h.route("GET /v1/store/objects", read, h.listObjects)
 	h.route("GET /v1/store/ref", read, h.getRef)
 	h.route("GET /v1/store/refs", read, h.listRefs)
@@ -163,6 +171,7 @@ type info struct {
 	Delete   bool `json:"delete"`
 	Watch    bool `json:"watch"`
 	Repair   bool `json:"repair"`
+	Fence    bool `json:"fence"`
 }
 
 func (h *handler) info(w http.ResponseWriter, r *http.Request) error {
@@ -172,6 +181,7 @@ func (h *handler) info(w http.ResponseWriter, r *http.Request) error {
 	_, in.Delete = h.s.(backend.ObjectDeleter)
 	_, in.Watch = h.s.(backend.RefWatcher)
 	_, in.Repair = h.s.(backend.RefRepairer)
+	_, in.Fence = h.s.(backend.ObjectFencer)
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(in)
 }
@@ -275,6 +285,9 @@ func (h *handler) deleteObjects(w http.ResponseWriter, r *http.Request) error {
 	hs, err := readHashes(r.Body)
 	if err != nil {
 		return err
+	}
+	if r.URL.Query().Has("fence") {
+		return h.deleteFenced(w, r, hs)
 	}
 	if err := d.DeleteObjects(r.Context(), hs); err != nil {
 		return err

@@ -66,11 +66,14 @@ var codeErrors = map[string]error{
 	"forbidden":    ErrForbidden,
 	"unsupported":  errors.ErrUnsupported,
 	"too_large":    ErrTooLarge,
+	"bad_fence":    backend.ErrBadFence,
 }
 
 // codeOf returns the error code and HTTP status for err.
 func codeOf(err error) (string, int) {
 	switch {
+	case errors.Is(err, backend.ErrBadFence):
+		return "bad_fence", 409
 	case errors.Is(err, backend.ErrNotFound):
 		return "not_found", 404
 	case errors.Is(err, backend.ErrConflict):

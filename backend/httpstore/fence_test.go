@@ -1,0 +1,74 @@
+package httpstore_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/backendtest"
+	"github.com/stratakv/strata/backend/httpstore"
+)
+
+// TestFenceIdle: the server releases a fence that its client neither
+// renews nor uses (here, one begun by a bare request) after its idle
+// time, and a fenced delete with it is then refused as ErrBadFence; a
+// fence begun by the client, which renews it, outlives that time.
+func TestFenceIdle(t *testing.T) {
+	const idle = 2 * time.Second
+	url, m := serve(t, &httpstore.HandlerOptions{FenceIdle: idle})
+	s := open(t, url, nil)
+	ctx := t.Context()
+	a := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
+	if err := m.Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+
+	resp, err := http.Post(url+"/v1/store/fence", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Fence  string `json:"fence"`
+		IdleMS int64  `json:"idle_ms"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || got.Fence == "" || got.IdleMS != idle.Milliseconds() {
+		t.Fatalf("POST /v1/store/fence: %+v, %v", got, err)
+	}
+
+	f, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if err := m.Put(ctx, []backend.Object{a}); err != nil { // a writer relies on a
+		t.Fatal(err)
+	}
+	time.Sleep(idle + idle/2)
+
+	resp, err = http.Post(url+"/v1/store/delete?fence="+got.Fence, "application/octet-stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Code string `json:"code"`
+	}
+	json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || e.Code != "bad_fence" {
+		t.Errorf("fenced delete with a fence left idle for %v: HTTP %d, code %q; want 409 bad_fence", idle+idle/2, resp.StatusCode, e.Code)
+	}
+
+	kept, err := s.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash})
+	if err != nil || len(kept) != 1 {
+		t.Errorf("fenced delete with the client's renewed fence after %v: kept %v, %v; want a kept", idle+idle/2, kept, err)
+	}
+	f.Release()
+	if _, err := s.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash}); !errors.Is(err, backend.ErrBadFence) {
+		t.Errorf("fenced delete after Release: %v, want ErrBadFence", err)
+	}
+}
