@@ -37,6 +37,9 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrTooLarge: a request beyond the protocol's limits (HTTP 413).
 	ErrTooLarge = errors.New("request too large")
+	// ErrBusy: the server holds as many garbage collectors' fences as it
+	// allows (HandlerOptions.MaxFences; HTTP 429).
+	ErrBusy = errors.New("server busy")
 )
 
 // TokenEnv is the environment variable Open reads a token from when the
@@ -76,6 +79,7 @@ type Store struct {
 	closed atomic.Bool
 	done   context.Context // canceled by Close: ends watches
 	cancel context.CancelFunc
+	fences bool // the server's store keeps fences (info), see fence.go
 }
 
 var (
@@ -173,6 +177,7 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: the server speaks protocol version %d, this client %d", s.where, in.Protocol, Version)
 	}
+	s.fences = in.Fence
 	return s, nil
 }
 

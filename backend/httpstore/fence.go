@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -20,6 +21,17 @@ import (
 // a client that went away leaves a fence that is released after this
 // long. The client renews its fences every quarter of it.
 const DefaultFenceIdle = 10 * time.Minute
+
+// DefaultMaxFences is the most fences a handler holds at once unless
+// HandlerOptions.MaxFences says otherwise.
+const DefaultMaxFences = 16
+
+// maxFenceIdle bounds the idle time a client accepts from a server, and
+// minRenew the interval of its renewals.
+const (
+	maxFenceIdle = 24 * time.Hour
+	minRenew     = 10 * time.Millisecond
+)
 
 var _ backend.ObjectFencer = (*Store)(nil)
 
@@ -72,7 +84,16 @@ func (h *handler) beginFence(w http.ResponseWriter, r *http.Request) error {
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
 	idle := h.fenceIdle()
+	max := h.opts.MaxFences
+	if max <= 0 {
+		max = DefaultMaxFences
+	}
 	h.fences.mu.Lock()
+	if len(h.fences.m) >= max {
+		h.fences.mu.Unlock()
+		f.Release()
+		return fmt.Errorf("%d fences held already: %w", max, ErrBusy)
+	}
 	if h.fences.m == nil {
 		h.fences.m = map[string]*serverFence{}
 	}
@@ -89,7 +110,9 @@ func (h *handler) heldFence(r *http.Request) (backend.Fence, error) {
 	h.fences.mu.Lock()
 	defer h.fences.mu.Unlock()
 	sf, ok := h.fences.m[id]
-	if !ok {
+	// With mu held and the fence still in the map, a timer that cannot
+	// be stopped has fired: its release is waiting for mu.
+	if !ok || !sf.timer.Stop() {
 		return nil, fmt.Errorf("fence %q: %w (released, or unused for %v)", id, backend.ErrBadFence, h.fenceIdle())
 	}
 	sf.timer.Reset(h.fenceIdle())
@@ -111,6 +134,19 @@ func (h *handler) endFence(w http.ResponseWriter, r *http.Request) error {
 	h.releaseFence(r.URL.Query().Get("fence"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// releaseFences releases every fence the handler holds.
+func (h *handler) releaseFences() {
+	h.fences.mu.Lock()
+	ids := make([]string, 0, len(h.fences.m))
+	for id := range h.fences.m {
+		ids = append(ids, id)
+	}
+	h.fences.mu.Unlock()
+	for _, id := range ids {
+		h.releaseFence(id)
+	}
 }
 
 func (h *handler) releaseFence(id string) {
@@ -145,11 +181,12 @@ func (h *handler) deleteFenced(w http.ResponseWriter, r *http.Request, hs []back
 
 // fence is a fence that the server holds for this client.
 type fence struct {
-	s    *Store
-	id   string
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	s        *Store
+	id       string
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	released atomic.Bool
 }
 
 // FenceObjects implements backend.ObjectFencer: the server begins a fence
@@ -159,6 +196,12 @@ type fence struct {
 // that reaches the server's store, through any client or the server's
 // own process, is remembered by it.
 func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
+	if !s.fences {
+		if err := s.alive(ctx); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: fence objects: the server's store keeps no fences: %w", s.where, errors.ErrUnsupported)
+	}
 	resp, err := s.do(ctx, http.MethodPost, "/v1/store/fence", nil, nil)
 	if err != nil {
 		return nil, err
@@ -172,7 +215,8 @@ func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
 		return nil, fmt.Errorf("%s: fence objects: %w", s.where, err)
 	}
 	f := &fence{s: s, id: a.Fence, stop: make(chan struct{}), done: make(chan struct{})}
-	go f.renew(time.Duration(a.IdleMS) * time.Millisecond / 4)
+	idle := time.Duration(min(a.IdleMS, maxFenceIdle.Milliseconds())) * time.Millisecond
+	go f.renew(max(idle/4, minRenew))
 	return f, nil
 }
 
@@ -192,6 +236,8 @@ func (f *fence) renew(interval time.Duration) {
 		select {
 		case <-f.stop:
 			return
+		case <-f.s.done.Done(): // the Store is closed
+			return
 		case <-t.C:
 			if resp, err := f.s.do(ctx, http.MethodPost, "/v1/store/fence/renew", url.Values{"fence": {f.id}}, nil); err == nil {
 				drain(resp.Body)
@@ -205,6 +251,7 @@ func (f *fence) renew(interval time.Duration) {
 // releases it after its idle time).
 func (f *fence) Release() {
 	f.once.Do(func() {
+		f.released.Store(true)
 		close(f.stop)
 		<-f.done
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -219,7 +266,7 @@ func (f *fence) Release() {
 // MaxBatch hashes, each a fenced delete on the server's store.
 func (s *Store) DeleteObjectsFenced(ctx context.Context, bf backend.Fence, hs []backend.Hash) ([]backend.Hash, error) {
 	f, ok := bf.(*fence)
-	if !ok || f.s != s {
+	if !ok || f.s != s || f.released.Load() {
 		return nil, fmt.Errorf("%s: delete %d objects: %w", s.where, len(hs), backend.ErrBadFence)
 	}
 	if len(hs) == 0 {
@@ -236,6 +283,15 @@ func (s *Store) DeleteObjectsFenced(ctx context.Context, bf backend.Fence, hs []
 		drain(resp.Body)
 		if err != nil {
 			return nil, s.transportError(ctx, err)
+		}
+		asked := make(map[backend.Hash]bool, len(part))
+		for _, h := range part {
+			asked[h] = true
+		}
+		for _, h := range k {
+			if !asked[h] {
+				return nil, fmt.Errorf("%s: delete %d objects: the server kept %s, which was not asked", s.where, len(part), h.Short())
+			}
 		}
 		kept = append(kept, k...)
 	}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/backendtest"
 	"github.com/stratakv/strata/backend/httpstore"
+	"github.com/stratakv/strata/backend/mem"
 )
 
 // TestFenceIdle: the server releases a fence that its client neither
@@ -70,5 +72,34 @@ func TestFenceIdle(t *testing.T) {
 	f.Release()
 	if _, err := s.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash}); !errors.Is(err, backend.ErrBadFence) {
 		t.Errorf("fenced delete after Release: %v, want ErrBadFence", err)
+	}
+}
+
+// TestFenceLimits: a handler holds at most MaxFences fences (then 429,
+// ErrBusy), and a client of a server whose store keeps no fences gets
+// errors.ErrUnsupported at once, so that GC goes on without one.
+func TestFenceLimits(t *testing.T) {
+	url, _ := serve(t, &httpstore.HandlerOptions{MaxFences: 1})
+	s := open(t, url, nil)
+	ctx := t.Context()
+	f, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FenceObjects(ctx); !errors.Is(err, httpstore.ErrBusy) {
+		t.Errorf("a second fence with MaxFences 1: %v, want ErrBusy", err)
+	}
+	f.Release()
+	f2, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Errorf("a fence after the first was released: %v", err)
+	} else {
+		f2.Release()
+	}
+
+	plain := httptest.NewServer(httpstore.NewHandler(struct{ backend.Store }{mem.New()}, nil))
+	t.Cleanup(plain.Close)
+	if _, err := open(t, plain.URL, nil).FenceObjects(ctx); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("FenceObjects through a server whose store keeps none: %v, want ErrUnsupported", err)
 	}
 }

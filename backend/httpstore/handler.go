@@ -57,6 +57,11 @@ type HandlerOptions struct {
 	// that its client neither renews nor uses; zero means
 	// DefaultFenceIdle.
 	FenceIdle time.Duration
+	// MaxFences is the most fences the handler holds at once (each makes
+	// every write to the store record its objects); zero means
+	// DefaultMaxFences. Beyond it, POST /v1/store/fence answers 429
+	// (ErrBusy).
+	MaxFences int
 }
 
 // handler serves the protocol over one store.
@@ -100,6 +105,12 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 	h.route("POST /v1/store/commit", refWrite, h.commit)
 	h.route("POST /v1/store/deleteref", refWrite, h.deleteRef)
 	h.route("GET /v1/store/watch", read, h.watch)
+	if h.opts.Done != nil {
+		go func() { // shutting down: no collector can go on
+			<-h.opts.Done
+			h.releaseFences()
+		}()
+	}
 	h.mux.HandleFunc("/v1/store/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no such endpoint %s %s", errInvalid, r.Method, r.URL.Path), http.StatusNotFound)
 	})

@@ -67,6 +67,7 @@ var codeErrors = map[string]error{
 	"unsupported":  errors.ErrUnsupported,
 	"too_large":    ErrTooLarge,
 	"bad_fence":    backend.ErrBadFence,
+	"busy":         ErrBusy,
 }
 
 // codeOf returns the error code and HTTP status for err.
@@ -92,6 +93,8 @@ func codeOf(err error) (string, int) {
 		return "invalid_hash", 400
 	case errors.Is(err, ErrTooLarge):
 		return "too_large", 413
+	case errors.Is(err, ErrBusy):
+		return "busy", 429
 	case errors.Is(err, errors.ErrUnsupported):
 		return "unsupported", 501
 	case errors.Is(err, errInvalid):
