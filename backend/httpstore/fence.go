@@ -84,15 +84,15 @@ func (h *handler) beginFence(w http.ResponseWriter, r *http.Request) error {
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
 	idle := h.fenceIdle()
-	max := h.opts.MaxFences
-	if max <= 0 {
-		max = DefaultMaxFences
+	limit := h.opts.MaxFences
+	if limit <= 0 {
+		limit = DefaultMaxFences
 	}
 	h.fences.mu.Lock()
-	if len(h.fences.m) >= max {
+	if len(h.fences.m) >= limit {
 		h.fences.mu.Unlock()
 		f.Release()
-		return fmt.Errorf("%d fences held already: %w", max, ErrBusy)
+		return fmt.Errorf("%d fences held already: %w", limit, ErrBusy)
 	}
 	if h.fences.m == nil {
 		h.fences.m = map[string]*serverFence{}
