@@ -75,6 +75,7 @@ type GCStats struct {
 	Compacted  bool          // the backend compacted the deleted range (backend.Compacter)
 	DryRun     bool          // nothing was deleted
 	Scanned    bool          // the objects were read in one scan (backend.ObjectScanner), and the marks followed their links in memory
+	Fenced     bool          // the writers were fenced while GC listed and deleted (backend.ObjectFencer; step 0 of KV.GC)
 	MarkTime   time.Duration // wall time of the first mark (with Scanned: the scan, which lists, reads, re-hashes and decodes every object, included)
 	Elapsed    time.Duration // wall time of the whole GC, the grace period included
 	LastCheck  time.Time     // when the last check read the refs
@@ -182,6 +183,7 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 		case err == nil:
 			defer fence.Release()
 			g.fencer, g.fence = f, fence
+			st.Fenced = true
 		case !errors.Is(err, errors.ErrUnsupported):
 			return st, fmt.Errorf("gc: %w", err)
 		}

@@ -151,7 +151,7 @@ func TestGCDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !dry.DryRun || dry.Deleted == 0 {
+	if !dry.DryRun || dry.Deleted == 0 || dry.Fenced {
 		t.Fatalf("dry run stats %+v; want objects to delete", dry)
 	}
 	if diff := cmp.Diff(before, objectSet(t, kv)); diff != "" {
@@ -611,7 +611,7 @@ func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
 			if !stored || !landed {
 				t.Fatalf("GC had no mark or no wait phase (stats %+v)", st)
 			}
-			if st.Deleted == 0 || st.Rescued < len(again) || st.Restored != 0 {
+			if !st.Fenced || st.Deleted == 0 || st.Rescued < len(again) || st.Restored != 0 {
 				t.Errorf("GC stats %+v; want junk deleted, the %d objects stored again kept, none restored", st, len(again))
 			}
 			fsckClean(t, kv)

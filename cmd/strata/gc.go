@@ -20,6 +20,7 @@ type gcJSON struct {
 	Freed    int64   `json:"freed_bytes"`
 	Rescued  int     `json:"rescued"`
 	Restored int     `json:"restored"`
+	Fenced   bool    `json:"fenced"`
 	Seconds  float64 `json:"seconds"`
 	MarkRate float64 `json:"marked_per_second"`
 }
@@ -106,7 +107,7 @@ summary on stderr, a progress bar when stderr is a terminal (not with
 			}
 			return newJSONEncoder(a.stdout).Encode(gcJSON{
 				DryRun: st.DryRun, Refs: st.Refs, Listed: st.Listed, Marked: st.Marked, Deleted: st.Deleted,
-				Freed: st.Freed, Rescued: st.Rescued, Restored: st.Restored, Seconds: st.Elapsed.Seconds(), MarkRate: rate,
+				Freed: st.Freed, Rescued: st.Rescued, Restored: st.Restored, Fenced: st.Fenced, Seconds: st.Elapsed.Seconds(), MarkRate: rate,
 			})
 		})
 	})

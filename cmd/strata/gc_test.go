@@ -38,6 +38,7 @@ func TestGCAndSquash(t *testing.T) {
 		DryRun  bool  `json:"dry_run"`
 		Deleted int   `json:"deleted"`
 		Freed   int64 `json:"freed_bytes"`
+		Fenced  bool  `json:"fenced"`
 	}
 	if err := json.Unmarshal([]byte(s.ok("gc", "--dry-run", "--json")), &dry); err != nil {
 		t.Fatal(err)
@@ -48,8 +49,8 @@ func TestGCAndSquash(t *testing.T) {
 	if err := json.Unmarshal([]byte(s.ok("gc", "--grace", "0s", "--json")), &real); err != nil {
 		t.Fatal(err)
 	}
-	if real.DryRun || real.Deleted != dry.Deleted || real.Freed != dry.Freed {
-		t.Errorf("gc: %+v; dry run said %+v", real, dry)
+	if real.DryRun || real.Deleted != dry.Deleted || real.Freed != dry.Freed || !real.Fenced || dry.Fenced {
+		t.Errorf("gc: %+v; dry run said %+v (want the real run fenced, the dry run not)", real, dry)
 	}
 	if !strings.Contains(s.ok("fsck"), " 0 problems") {
 		t.Error("fsck after gc is not clean")
