@@ -526,7 +526,6 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 		}
 		var del []Hash
 		var size int64
-		sizes := map[Hash]int64{}
 		for j, h := range batch {
 			switch {
 			case g.marked[h]:
@@ -534,7 +533,6 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 			case datas[j] != nil:
 				del = append(del, h)
 				size += int64(len(datas[j]))
-				sizes[h] = int64(len(datas[j]))
 			}
 		}
 		if len(del) == 0 {
@@ -554,7 +552,7 @@ func (g *gc) delete(ctx context.Context, d backend.ObjectDeleter, cands []Hash) 
 			// Stored again (or found by Has) by a writer since the
 			// fence began: still there, and the writer may rely on it.
 			for _, h := range kept {
-				size -= sizes[h]
+				size -= g.q.at[h][1] // the length of its copy
 			}
 			g.st.Rescued += len(kept)
 			n -= len(kept)

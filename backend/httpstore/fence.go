@@ -183,7 +183,8 @@ func (h *handler) deleteFenced(w http.ResponseWriter, r *http.Request, hs []back
 type fence struct {
 	s        *Store
 	id       string
-	stop     chan struct{}
+	stop     context.CancelFunc // ends ctx: stops the renewals (Release)
+	ctx      context.Context    // of the renewals; also done at Store.Close
 	done     chan struct{}
 	once     sync.Once
 	released atomic.Bool
@@ -214,7 +215,8 @@ func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
 		}
 		return nil, fmt.Errorf("%s: fence objects: %w", s.where, err)
 	}
-	f := &fence{s: s, id: a.Fence, stop: make(chan struct{}), done: make(chan struct{})}
+	f := &fence{s: s, id: a.Fence, done: make(chan struct{})}
+	f.ctx, f.stop = context.WithCancel(s.done)
 	idle := time.Duration(min(a.IdleMS, maxFenceIdle.Milliseconds())) * time.Millisecond
 	go f.renew(max(idle/4, minRenew))
 	return f, nil
@@ -224,22 +226,14 @@ func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
 // fails is tried again at the next tick.
 func (f *fence) renew(interval time.Duration) {
 	defer close(f.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-f.stop
-		cancel()
-	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-f.stop:
-			return
-		case <-f.s.done.Done(): // the Store is closed
+		case <-f.ctx.Done(): // released, or the Store is closed
 			return
 		case <-t.C:
-			if resp, err := f.s.do(ctx, http.MethodPost, "/v1/store/fence/renew", url.Values{"fence": {f.id}}, nil); err == nil {
+			if resp, err := f.s.do(f.ctx, http.MethodPost, "/v1/store/fence/renew", url.Values{"fence": {f.id}}, nil); err == nil {
 				drain(resp.Body)
 			}
 		}
@@ -252,7 +246,7 @@ func (f *fence) renew(interval time.Duration) {
 func (f *fence) Release() {
 	f.once.Do(func() {
 		f.released.Store(true)
-		close(f.stop)
+		f.stop()
 		<-f.done
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

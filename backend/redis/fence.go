@@ -121,7 +121,8 @@ return kept
 type fence struct {
 	s    *Store
 	id   string
-	stop chan struct{}
+	stop context.CancelFunc // ends ctx: stops the renewals (Release)
+	ctx  context.Context    // of the renewals
 	once sync.Once
 	done chan struct{} // closed when the renewer has stopped
 	ttl  time.Duration // FenceTTL, but in tests
@@ -145,7 +146,7 @@ func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
 	}
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	f := &fence{s: s, id: hex.EncodeToString(b[:]), stop: make(chan struct{}), done: make(chan struct{})}
+	f := &fence{s: s, id: hex.EncodeToString(b[:]), done: make(chan struct{})}
 	f.ttl = s.fenceTTL
 	if f.ttl <= 0 {
 		f.ttl = FenceTTL
@@ -153,6 +154,7 @@ func (s *Store) FenceObjects(ctx context.Context) (backend.Fence, error) {
 	if _, err := fenceBeginScript.Run(ctx, s.client, []string{s.fencesKey}, f.id, f.ttl.Milliseconds(), "begin").Result(); err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
+	f.ctx, f.stop = context.WithCancel(context.Background())
 	go f.renew()
 	return f, nil
 }
@@ -164,20 +166,14 @@ func (f *fence) renew() {
 	defer close(f.done)
 	t := time.NewTicker(f.ttl / 4)
 	defer t.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { // Release does not wait for a renewal in flight
-		<-f.stop
-		cancel()
-	}()
 	for {
 		select {
-		case <-f.stop:
+		case <-f.ctx.Done(): // released; a renewal in flight is cancelled too
 			return
 		case <-t.C:
-			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
-			_ = fenceBeginScript.Run(rctx, f.s.client, []string{f.s.fencesKey}, f.id, f.ttl.Milliseconds(), "renew").Err()
-			rcancel()
+			ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
+			_ = fenceBeginScript.Run(ctx, f.s.client, []string{f.s.fencesKey}, f.id, f.ttl.Milliseconds(), "renew").Err()
+			cancel()
 		}
 	}
 }
@@ -189,7 +185,7 @@ func (f *fence) renew() {
 // Put and Has pays the record's round trip.
 func (f *fence) Release() {
 	f.once.Do(func() {
-		close(f.stop)
+		f.stop()
 		<-f.done
 		if f.s.closed.Load() {
 			return
@@ -225,20 +221,38 @@ func (s *Store) DeleteObjectsFenced(ctx context.Context, bf backend.Fence, hs []
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
+	pos, err := s.positions(op, len(hs), res, func(any) error {
+		return fmt.Errorf("redis %s: %s: fence %s has lapsed or was released: %w", s.addr, op, f.id, backend.ErrBadFence)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range pos {
+		kept = append(kept, hs[i])
+	}
+	return kept, nil
+}
+
+// positions turns the replies of a script run once per scriptBatch of n
+// objects (batchKeys), each a table of 0-based positions within its
+// batch, into positions among the n. A reply that is not a table is
+// notTable's error.
+func (s *Store) positions(op string, n int, res []any, notTable func(r any) error) ([]int, error) {
+	var out []int
 	for b, r := range res {
 		pos, ok := r.([]any)
 		if !ok {
-			return nil, fmt.Errorf("redis %s: %s: fence %s has lapsed or was released: %w", s.addr, op, f.id, backend.ErrBadFence)
+			return nil, notTable(r)
 		}
 		for _, p := range pos {
 			i, ok := p.(int64)
-			if !ok || i < 0 || int(i) >= min(scriptBatch, len(hs)-b*scriptBatch) {
+			if !ok || i < 0 || int(i) >= min(scriptBatch, n-b*scriptBatch) {
 				return nil, fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
 			}
-			kept = append(kept, hs[b*scriptBatch+int(i)])
+			out = append(out, b*scriptBatch+int(i))
 		}
 	}
-	return kept, nil
+	return out, nil
 }
 
 // runScripts runs script once per keys[i] and argv[i] (no ARGV if argv

@@ -322,21 +322,9 @@ func (s *Store) record(ctx context.Context, op string, n int, hash func(i int) b
 	if err != nil {
 		return nil, s.fail(ctx, op+": record in the fences", err)
 	}
-	var missing []int
-	for b, r := range res {
-		pos, ok := r.([]any)
-		if !ok {
-			return nil, fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
-		}
-		for _, p := range pos {
-			i, ok := p.(int64)
-			if !ok || i < 0 || int(i) >= min(scriptBatch, n-b*scriptBatch) {
-				return nil, fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
-			}
-			missing = append(missing, b*scriptBatch+int(i))
-		}
-	}
-	return missing, nil
+	return s.positions(op, n, res, func(r any) error {
+		return fmt.Errorf("redis %s: %s: the script returned %v", s.addr, op, r)
+	})
 }
 
 // Has reports, for each hash in hs, whether it is stored; the result has
