@@ -556,18 +556,26 @@ func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
 				t.Fatalf("%T does not fence its writers", kv.Backend())
 			}
 			history(t, kv, 10)
-			before := allObjects(t, kv)
+			before := objectSet(t, kv)
 			must[strata.Hash](t)(kv.Branch("old").Reset(ctx, "main"))
 			for i := 0; i < 5; i++ {
 				must[strata.Hash](t)(kv.Branch("old").Set(ctx, fmt.Sprintf("old/%d", i), longValue(300+i)))
 			}
 			oldHead := must[strata.Hash](t)(kv.Resolve(ctx, "old"))
 			want := dumpAt(t, kv, "old")
-			var again []backend.Object // the objects only old reaches
-			for h, b := range allObjects(t, kv) {
-				if _, ok := before[h]; !ok {
-					again = append(again, backend.Object{Hash: h, Data: b})
+			var hs []backend.Hash // the objects only old reaches
+			for h := range objectSet(t, kv) {
+				if !before[h] {
+					hs = append(hs, h)
 				}
+			}
+			datas, err := backend.GetMany(ctx, kv.Backend(), hs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := make([]backend.Object, len(hs))
+			for i, h := range hs {
+				again[i] = backend.Object{Hash: h, Data: datas[i]}
 			}
 			if len(again) < 10 { // 5 commits, their values and trees
 				t.Fatalf("old reaches only %d objects main does not", len(again))
@@ -620,28 +628,6 @@ func TestGCFenceKeepsWhatWritersStoreAgain(t *testing.T) {
 			}
 		})
 	}
-}
-
-// allObjects returns every object of kv's store, by hash.
-func allObjects(t *testing.T, kv *strata.KV) map[backend.Hash][]byte {
-	t.Helper()
-	var hs []backend.Hash
-	err := kv.Backend().(backend.ObjectLister).ListObjects(ctx, nil, func(h backend.Hash) error {
-		hs = append(hs, h)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	datas, err := backend.GetMany(ctx, kv.Backend(), hs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := map[backend.Hash][]byte{}
-	for i, h := range hs {
-		all[h] = datas[i]
-	}
-	return all
 }
 
 // TestGCLastCheckRestores: a branch that comes to point at deleted
