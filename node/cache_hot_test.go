@@ -360,3 +360,32 @@ func TestPrefetch(t *testing.T) {
 		}
 	}
 }
+
+// TestForget: Forget drops the entries it names (and only those) from the
+// cache, keeping its counts right and the entries after them in their
+// probe runs reachable; names the cache does not hold, and a Store
+// without a cache, are no-ops.
+func TestForget(t *testing.T) {
+	s := NewStore(nil, 1<<20)
+	const n = 2000
+	for i := range n {
+		s.RememberDir(hashN(i), EmptyDir, 0)
+	}
+	var drop []backend.Hash
+	for i := 0; i < n; i += 3 {
+		drop = append(drop, hashN(i))
+	}
+	drop = append(drop, hashN(n+1)) // never remembered
+	s.Forget(drop)
+	s.cache.check(t)
+	for i := range n {
+		_, ok := s.Cached(hashN(i))
+		if want := i%3 != 0; ok != want {
+			t.Fatalf("entry %d: cached %v, want %v", i, ok, want)
+		}
+	}
+	if want := n - (n+2)/3; s.cache.live != want {
+		t.Errorf("%d entries live, want %d", s.cache.live, want)
+	}
+	NewStore(nil, -1).Forget(drop) // no cache: nothing to do, no panic
+}

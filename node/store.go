@@ -126,6 +126,19 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 	}
 }
 
+// Forget drops the objects hs from the cache, if it holds them. A writer
+// calls it with the directories its change replaced (the old versions of
+// the nodes it rewrote): they are likely never read again, and dropping
+// them makes room for the new versions without an eviction sweep, and
+// without the cache growing by one version of each rewritten node per
+// write. Reading one of them again only costs a read from the object
+// store.
+func (s *Store) Forget(hs []backend.Hash) {
+	if s.cache != nil && len(hs) > 0 {
+		s.cache.remove(hs)
+	}
+}
+
 // Prefetch reads the cache slot where a probe for h starts, so that
 // adding h soon after (Remember, RememberDir) finds it in the processor's
 // cache. A caller about to remember several objects prefetches them all
@@ -388,6 +401,22 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	t.slots[i].set(w, e.typ, e.data, int32(size), false)
 	c.live++
 	c.size += size
+}
+
+// remove drops the entries of hs the cache holds.
+func (c *cache) remove(hs []backend.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.tab.Load()
+	for k := range hs {
+		w := hashWords(&hs[k])
+		for i := t.home(w[0]); atomic.LoadPointer(&t.slots[i].typ) != nil; i = (i + 1) & t.mask {
+			if w == t.slots[i].words() {
+				c.evict(t, i)
+				break
+			}
+		}
+	}
 }
 
 // sweepSlot returns the slot the sweep looks at when its hand is at h:

@@ -211,6 +211,10 @@ type writer struct {
 	// edits Builder.flush gives apply, one directory level at a time.
 	kids  []node.Child
 	edits []edit
+	// replaced holds the stored directories a small write rewrote in
+	// place (a leaf edited, an index with one child replaced): finish
+	// drops them from the cache (see node.Store.Forget).
+	replaced []backend.Hash
 }
 
 type pendingObj struct {
@@ -243,11 +247,11 @@ func getWriter(st *node.Store) *writer {
 // objects referred to (the objects, the decoded directories) is not
 // touched, only w's references to them are dropped.
 func putWriter(w *writer) {
-	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.kids) > 4*maxPooled {
+	if w.pool != nil || w.byHash != nil || cap(w.pending) > maxPooled || cap(w.edits) > maxPooled || cap(w.kids) > 4*maxPooled || cap(w.replaced) > maxPooled {
 		return
 	}
 	clear(w.pending)
-	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0]}
+	*w = writer{pending: w.pending[:0], kids: w.kids[:0], edits: w.edits[:0], replaced: w.replaced[:0]}
 	writers.Put(w)
 }
 
@@ -314,6 +318,14 @@ func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
 		return w.recent.Load(ctx, h)
 	}
 	return w.st.Load(ctx, h)
+}
+
+// replace records that the directory h, which the write read, is
+// rewritten, unless the write made it (then it was never cached).
+func (w *writer) replace(h backend.Hash) {
+	if w.get(h) == nil {
+		w.replaced = append(w.replaced, h)
+	}
 }
 
 func (w *writer) add(o backend.Object, d node.Dir) {
@@ -400,6 +412,9 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 				w.st.Prefetch(p.obj.Hash) // the directories remembered below
 			}
 		}
+	}
+	if !bulk {
+		w.st.Forget(w.replaced)
 	}
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {
@@ -531,6 +546,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		case err != nil:
 			return ref{}, err
 		case ok:
+			w.replace(h)
 			return w.addLeaf(l), nil
 		}
 		return w.build(merge(d.Leaf.Entries(), edits))
@@ -585,6 +601,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 			}
 			c := node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash}
 			if t, ok := x.WithChild(c); ok {
+				w.replace(h)
 				o := t.Object()
 				w.add(o, node.Dir{Index: t})
 				return ref{o.Hash, int(t.Count)}, nil

@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
 
@@ -112,5 +114,61 @@ func TestSingleEditsMatchRebuild(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Fatalf("%d entries left", len(want))
+	}
+}
+
+// TestWriteForgetsReplaced: a small write drops from the node cache the
+// directories it rewrote in place (a leaf edited, an index with one child
+// replaced, the root), and caches their new versions; the old tree still
+// reads whole, from the object store.
+func TestWriteForgetsReplaced(t *testing.T) {
+	st := node.NewStore(mem.New(), 1<<20)
+	b := tree.Empty(st).Builder()
+	for i := 0; i < 5000; i++ {
+		mustSet(t, b, fmt.Sprintf("d/k%05d", i), "v")
+	}
+	for i := 0; i < 10; i++ {
+		mustSet(t, b, fmt.Sprintf("s/k%d", i), "v")
+	}
+	old, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := func(root backend.Hash) []backend.Hash {
+		hs := []backend.Hash{root}
+		for _, d := range []string{"d", "s"} {
+			h, ok, err := tree.New(st, root).SubtreeHash(ctx, p(d))
+			if err != nil || !ok {
+				t.Fatalf("%s: %v, %v", d, ok, err)
+			}
+			hs = append(hs, h)
+		}
+		return hs
+	}
+	before := dirs(old)
+	for _, h := range before {
+		if _, err := st.Load(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b = tree.New(st, old).Builder()
+	mustSet(t, b, "s/k3", "new")
+	mustSet(t, b, "d/k01234", "new")
+	h, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, nh := range dirs(h) {
+		if _, ok := st.Cached(before[i]); ok {
+			t.Errorf("directory %d: the replaced version is still cached", i)
+		}
+		if _, ok := st.Cached(nh); !ok {
+			t.Errorf("directory %d: the new version is not cached", i)
+		}
+	}
+	for _, k := range []string{"s/k3", "d/k01234", "d/k04999"} {
+		if v, err := tree.New(st, old).Get(ctx, p(k)); err != nil || string(v) != "v" {
+			t.Errorf("old tree: %s = %q, %v", k, v, err)
+		}
 	}
 }
