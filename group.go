@@ -211,11 +211,20 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 		if len(group) > 1 {
 			close(group[1].done)
 		}
+		var end time.Time
+		if len(group) > 1 { // after a group of one, gather does not wait
+			end = time.Now()
+		}
 		q.mu.Lock()
-		q.last, q.lastTook, q.lastEnd = len(group), took, time.Now()
+		q.last, q.lastTook, q.lastEnd = len(group), took, end
 		q.handOff()
 		q.mu.Unlock()
 	}()
+	if len(group) == 1 {
+		b.commitGroup(ctx, group)
+		finished = true
+		return
+	}
 	start := time.Now()
 	b.commitGroup(ctx, group)
 	finished = true
@@ -354,6 +363,9 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 		for _, w := range ws {
 			if w.cm != nil {
 				kv.nodes.Remember(w.hash, w.cm, w.size)
+				if w.own.fresh {
+					kv.nodes.Forget(w.own.replaced)
+				}
 			}
 		}
 		for _, w := range ws {

@@ -14,6 +14,7 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/tree"
 )
 
 // gated is a mem store whose atomic object+ref writes can be held at a
@@ -478,4 +479,84 @@ func gatedBranch(t *testing.T) (kv *KV, store *gated, main *Branch, gate, entere
 	gate, entered = make(chan struct{}), make(chan struct{})
 	store.gate, store.entered = gate, entered
 	return kv, store, kv.Branch("main"), gate, entered
+}
+
+// TestCacheForgetsOnlyWhatLanded: a write drops the directories it
+// replaced from the node cache once its commit has landed, not before
+// (while it is written, readers of the head still use them) and not at
+// all if its commit fails.
+func TestCacheForgetsOnlyWhatLanded(t *testing.T) {
+	ctx := context.Background()
+	for _, fails := range []bool{false, true} {
+		store := &gated{Store: mem.New()}
+		kv := New(store)
+		main := kv.Branch("main")
+		if _, err := main.Update(ctx, func(tx *Tx) error {
+			for i := range 10 {
+				if err := tx.Set(fmt.Sprintf("s/k%d", i), []byte("v")); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		dirOf := func() Hash {
+			t.Helper()
+			head, err := main.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := commit.Load(ctx, kv.store, kv.nodes, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, ok, err := tree.New(kv.nodes, c.Tree).SubtreeHash(ctx, []string{"s"})
+			if err != nil || !ok {
+				t.Fatalf("s: %v, %v", ok, err)
+			}
+			if _, err := kv.nodes.Load(ctx, h); err != nil { // cached
+				t.Fatal(err)
+			}
+			return h
+		}
+		old := dirOf()
+		gate, entered := make(chan struct{}), make(chan struct{})
+		store.mu.Lock()
+		store.gate, store.entered = gate, entered
+		if fails {
+			store.fail = errBoom
+		}
+		store.mu.Unlock()
+		done := make(chan error, 1)
+		go func() {
+			_, err := main.Set(ctx, "s/k3", []byte("new"))
+			done <- err
+		}()
+		<-entered
+		if _, ok := kv.nodes.Cached(old); !ok {
+			t.Errorf("fails=%v: the head's directory left the cache before the write landed", fails)
+		}
+		close(gate)
+		err := <-done
+		if fails {
+			if !errors.Is(err, errBoom) {
+				t.Fatalf("write: %v, want %v", err, errBoom)
+			}
+			if _, ok := kv.nodes.Cached(old); !ok {
+				t.Error("a write that failed dropped the head's directory from the cache")
+			}
+		} else {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := kv.nodes.Cached(old); ok {
+				t.Error("the directory the landed write replaced is still cached")
+			}
+			if h := dirOf(); h == old {
+				t.Error("s did not change")
+			}
+		}
+		kv.Close()
+	}
 }

@@ -42,6 +42,11 @@ type ownChange struct {
 	base    Hash             // the tree the change was made on
 	root    Hash             // the tree it made
 	objs    []backend.Object // the objects it made, perhaps not stored
+	// replaced is what its objects supersede in base (tree.Builder.Replaced),
+	// to forget from the node cache once they land as made (fresh: the
+	// last make returned them, not a merge of them).
+	replaced []Hash
+	fresh    bool
 }
 
 // make returns the tree the change makes on tree head (and its new
@@ -63,18 +68,22 @@ func (c *ownChange) make(ctx context.Context, kv *KV, st *node.Store, head Hash,
 		}
 	}
 	if c.made && head == c.base {
+		c.fresh = true
 		return c.objs, c.root, nil
 	}
 	if c.made && (c.merge || !c.basedOn.IsZero()) {
 		res, err := c.mergeInto(ctx, kv, st, head)
 		if err != nil || res != nil {
+			c.fresh = false
 			if err != nil {
 				return nil, Hash{}, err
 			}
 			return res.Objects, res.Root, nil
 		}
 	}
-	return c.apply(ctx, st, head, apply)
+	objs, root, err := c.apply(ctx, st, head, apply)
+	c.fresh = err == nil
+	return objs, root, err
 }
 
 // apply makes the change on tree base.
@@ -87,7 +96,7 @@ func (c *ownChange) apply(ctx context.Context, st *node.Store, base Hash, apply 
 	if err != nil {
 		return nil, Hash{}, err
 	}
-	c.made, c.base, c.root, c.objs = true, base, root, objs
+	c.made, c.base, c.root, c.objs, c.replaced = true, base, root, objs, t.Replaced()
 	return objs, root, nil
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/sha256"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -363,23 +364,35 @@ func TestPrefetch(t *testing.T) {
 
 // TestForget: Forget drops the entries it names (and only those) from the
 // cache, keeping its counts right and the entries after them in their
-// probe runs reachable; names the cache does not hold, and a Store
-// without a cache, are no-ops.
+// probe runs reachable (the hashes are well mixed, so that many entries
+// sit away from their home slot, behind others); names the cache does
+// not hold, and a Store without a cache, are no-ops.
 func TestForget(t *testing.T) {
 	s := NewStore(nil, 1<<20)
 	const n = 2000
+	hash := func(i int) backend.Hash { return backend.Hash(sha256.Sum256([]byte{byte(i), byte(i >> 8)})) }
 	for i := range n {
-		s.RememberDir(hashN(i), EmptyDir, 0)
+		s.RememberDir(hash(i), EmptyDir, 0)
+	}
+	tab, away := s.cache.tab.Load(), 0
+	for i := range tab.slots {
+		sl := &tab.slots[i]
+		if sl.typ != nil && tab.home(sl.h[0].Load()) != uint64(i) {
+			away++
+		}
+	}
+	if away < n/10 {
+		t.Fatalf("only %d of %d entries sit away from their home slot: the test would not exercise the probe runs", away, n)
 	}
 	var drop []backend.Hash
 	for i := 0; i < n; i += 3 {
-		drop = append(drop, hashN(i))
+		drop = append(drop, hash(i))
 	}
-	drop = append(drop, hashN(n+1)) // never remembered
+	drop = append(drop, hash(n+1)) // never remembered
 	s.Forget(drop)
 	s.cache.check(t)
 	for i := range n {
-		_, ok := s.Cached(hashN(i))
+		_, ok := s.Cached(hash(i))
 		if want := i%3 != 0; ok != want {
 			t.Fatalf("entry %d: cached %v, want %v", i, ok, want)
 		}

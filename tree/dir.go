@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -212,8 +213,8 @@ type writer struct {
 	kids  []node.Child
 	edits []edit
 	// replaced holds the stored directories a small write rewrote in
-	// place (a leaf edited, an index with one child replaced): finish
-	// drops them from the cache (see node.Store.Forget).
+	// place (a leaf edited, an index with one child replaced); finish
+	// keeps those its new objects supersede (see Builder.Replaced).
 	replaced []backend.Hash
 }
 
@@ -413,8 +414,15 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 			}
 		}
 	}
-	if !bulk {
-		w.st.Forget(w.replaced)
+	if bulk {
+		w.replaced = w.replaced[:0]
+	} else {
+		// An edit that changed nothing made the same object again: it
+		// is not replaced.
+		w.replaced = slices.DeleteFunc(w.replaced, func(h backend.Hash) bool {
+			p := w.get(h)
+			return p != nil && p.reach
+		})
 	}
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/node"
@@ -117,11 +119,13 @@ func TestSingleEditsMatchRebuild(t *testing.T) {
 	}
 }
 
-// TestWriteForgetsReplaced: a small write drops from the node cache the
-// directories it rewrote in place (a leaf edited, an index with one child
-// replaced, the root), and caches their new versions; the old tree still
-// reads whole, from the object store.
-func TestWriteForgetsReplaced(t *testing.T) {
+// TestReplaced: Builder.Replaced names the stored directories a small
+// write rewrote in place (the root, the index on the path, the edited
+// leaves) and nothing else: not a directory an edit left as it was, not
+// what an earlier write of a reused writer replaced. Forgetting them once
+// the objects are stored drops them from the node cache while their new
+// versions stay cached, and the old tree still reads whole.
+func TestReplaced(t *testing.T) {
 	st := node.NewStore(mem.New(), 1<<20)
 	b := tree.Empty(st).Builder()
 	for i := 0; i < 5000; i++ {
@@ -129,14 +133,16 @@ func TestWriteForgetsReplaced(t *testing.T) {
 	}
 	for i := 0; i < 10; i++ {
 		mustSet(t, b, fmt.Sprintf("s/k%d", i), "v")
+		mustSet(t, b, fmt.Sprintf("u/k%d", i), "w") // not s's content: another object
 	}
 	old, err := b.Write(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs := func(root backend.Hash) []backend.Hash {
+	dirs := func(root backend.Hash, names ...string) []backend.Hash {
+		t.Helper()
 		hs := []backend.Hash{root}
-		for _, d := range []string{"d", "s"} {
+		for _, d := range names {
 			h, ok, err := tree.New(st, root).SubtreeHash(ctx, p(d))
 			if err != nil || !ok {
 				t.Fatalf("%s: %v, %v", d, ok, err)
@@ -145,22 +151,53 @@ func TestWriteForgetsReplaced(t *testing.T) {
 		}
 		return hs
 	}
-	before := dirs(old)
+	write := func(base backend.Hash, kvs ...string) (backend.Hash, []backend.Hash) {
+		t.Helper()
+		b := tree.New(st, base).Builder()
+		for i := 0; i < len(kvs); i += 2 {
+			mustSet(t, b, kvs[i], kvs[i+1])
+		}
+		objs, h, err := b.Objects(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Objects().Put(ctx, objs); err != nil {
+			t.Fatal(err)
+		}
+		return h, b.Replaced()
+	}
+	before := dirs(old, "d", "s", "u")
 	for _, h := range before {
 		if _, err := st.Load(ctx, h); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b = tree.New(st, old).Builder()
-	mustSet(t, b, "s/k3", "new")
-	mustSet(t, b, "d/k01234", "new")
-	h, err := b.Write(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// u/k1 is set to the value it has: its leaf is made again, the same.
+	h, replaced := write(old, "s/k3", "new", "d/k01234", "new", "u/k1", "w")
+	after := dirs(h, "d", "s", "u")
+	if after[3] != before[3] {
+		t.Fatal("setting u/k1 to its value changed u")
 	}
-	for i, nh := range dirs(h) {
-		if _, ok := st.Cached(before[i]); ok {
-			t.Errorf("directory %d: the replaced version is still cached", i)
+	got := map[backend.Hash]bool{}
+	for _, r := range replaced {
+		got[r] = true
+	}
+	for i, name := range []string{"root", "d", "s"} {
+		if !got[before[i]] {
+			t.Errorf("Replaced does not name the old %s", name)
+		}
+	}
+	if got[before[3]] {
+		t.Error("Replaced names u, which the write made again unchanged")
+	}
+	if len(replaced) < 4 { // the root, d's index, the leaf under it, s
+		t.Errorf("Replaced named %d directories, want at least 4: %v", len(replaced), replaced)
+	}
+	st.Forget(replaced)
+	for i, nh := range after {
+		_, ok := st.Cached(before[i])
+		if want := i == 3; ok != want {
+			t.Errorf("directory %d: old version cached %v, want %v", i, ok, want)
 		}
 		if _, ok := st.Cached(nh); !ok {
 			t.Errorf("directory %d: the new version is not cached", i)
@@ -169,6 +206,68 @@ func TestWriteForgetsReplaced(t *testing.T) {
 	for _, k := range []string{"s/k3", "d/k01234", "d/k04999"} {
 		if v, err := tree.New(st, old).Get(ctx, p(k)); err != nil || string(v) != "v" {
 			t.Errorf("old tree: %s = %q, %v", k, v, err)
+		}
+	}
+	// The next write (whose writer may be the last one, reused) names
+	// only what it replaced itself.
+	_, replaced = write(h, "u/k2", "new")
+	if want := dirs(h, "u"); !cmp.Equal(replaced, want) && !cmp.Equal(replaced, []backend.Hash{want[1], want[0]}) {
+		t.Errorf("Replaced = %v, want the root and u %v", replaced, want)
+	}
+}
+
+// TestMergeForgetsNothing: a merge (here one that merges a directory
+// cleanly by editing ours, and has a conflict elsewhere, so that its
+// result is thrown away) leaves the node cache as it was: what it
+// rewrote is still the branches' own.
+func TestMergeForgetsNothing(t *testing.T) {
+	st := node.NewStore(mem.New(), 1<<20)
+	b := tree.Empty(st).Builder()
+	for i := 0; i < 10; i++ {
+		mustSet(t, b, fmt.Sprintf("s/k%d", i), "v")
+	}
+	mustSet(t, b, "c/x", "base")
+	base, err := b.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := func(key, v string) backend.Hash {
+		b := tree.New(st, base).Builder()
+		mustSet(t, b, key, v)
+		mustSet(t, b, "c/x", v)
+		h, err := b.Write(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	ours, theirs := side("s/k1", "ours"), side("s/k2", "theirs")
+	var cached []backend.Hash
+	for _, root := range []backend.Hash{ours, theirs} {
+		cached = append(cached, root)
+		for _, d := range []string{"s", "c"} {
+			h, _, err := tree.New(st, root).SubtreeHash(ctx, p(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cached = append(cached, h)
+		}
+	}
+	for _, h := range cached {
+		if _, err := st.Load(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := tree.Merge(ctx, st, base, ours, theirs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conflicts) != 1 {
+		t.Fatalf("conflicts %v, want the one at c/x", res.Conflicts)
+	}
+	for i, h := range cached {
+		if _, ok := st.Cached(h); !ok {
+			t.Errorf("directory %d of a merged side left the cache", i)
 		}
 	}
 }
