@@ -364,7 +364,7 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 			if w.cm != nil {
 				kv.nodes.Remember(w.hash, w.cm, w.size)
 				if w.own.fresh {
-					kv.nodes.Forget(w.own.replaced)
+					kv.nodes.Forget(ov.notMade(w.own.replaced))
 				}
 			}
 		}
@@ -406,6 +406,17 @@ func (u *unstored) add(objs []backend.Object) {
 	for _, o := range objs {
 		u.objs[o.Hash] = o.Data
 	}
+}
+
+// notMade returns the hashes of hs that are not among u's objects (all
+// of them for a nil u), in place: a later write of a group can make again
+// a directory an earlier one replaced (set a value back), and that one is
+// in the new head. hs is not used afterwards.
+func (u *unstored) notMade(hs []Hash) []Hash {
+	if u == nil {
+		return hs
+	}
+	return slices.DeleteFunc(hs, func(h Hash) bool { _, in := u.objs[h]; return in })
 }
 
 // Get returns an unstored object, or reads h from the store under u.

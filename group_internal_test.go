@@ -560,3 +560,111 @@ func TestCacheForgetsOnlyWhatLanded(t *testing.T) {
 		kv.Close()
 	}
 }
+
+// TestCacheKeepsWhatTheHeadHolds: what a write replaced is not forgotten
+// when the tree that lands holds it again: a write merged after losing
+// the race into a head whose counter went the other way (the merged tree
+// is the one the write replaced), and a group whose later write sets
+// back what an earlier one changed.
+func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
+	ctx := context.Background()
+	// setup makes the base on a gated store and returns the store, a KV
+	// of it that has not written (so its first write reads the head) with
+	// the base's root and s cached, and s.
+	setup := func(t *testing.T) (*gated, *KV, Hash) {
+		t.Helper()
+		store := &gated{Store: mem.New()}
+		maker := New(store)
+		main := maker.Branch("main")
+		if _, err := main.Update(ctx, func(tx *Tx) error {
+			for i := range 10 {
+				if err := tx.Set(fmt.Sprintf("s/k%d", i), []byte("v")); err != nil {
+					return err
+				}
+			}
+			return tx.Set("a/x", []byte("0"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := main.Add(ctx, "s/c", 5); err != nil {
+			t.Fatal(err)
+		}
+		// Not closed: closing a KV closes its store, which kv shares.
+		kv := New(store)
+		t.Cleanup(func() { kv.Close() })
+		head, err := kv.Branch("main").Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := commit.Load(ctx, kv.store, kv.nodes, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok, err := tree.New(kv.nodes, c.Tree).SubtreeHash(ctx, []string{"s"})
+		if err != nil || !ok {
+			t.Fatalf("s: %v, %v", ok, err)
+		}
+		for _, h := range []Hash{c.Tree, s} {
+			if _, err := kv.nodes.Load(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return store, kv, s
+	}
+	t.Run("merged", func(t *testing.T) {
+		store, kv, s := setup(t)
+		gate, entered := make(chan struct{}), make(chan struct{})
+		store.mu.Lock()
+		store.gate, store.entered = gate, entered
+		store.mu.Unlock()
+		done := make(chan error, 1)
+		go func() { // Branch.Add would read the value back, caching s again
+			_, err := kv.Branch("main").write(ctx, true, func(ctx context.Context, tb *tree.Builder) error {
+				_, err := add(ctx, tb, "s/c", []string{"s", "c"}, 1)
+				return err
+			}, nil)
+			done <- err
+		}()
+		<-entered
+		// Another writer moves the head first: the write loses the race
+		// and is merged into the new head, which gives the base's tree.
+		other := New(store.Store)
+		if _, _, err := other.Branch("main").Add(ctx, "s/c", -1); err != nil {
+			t.Fatal(err)
+		}
+		close(gate)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := kv.nodes.Cached(s); !ok {
+			t.Error("the merged write, whose tree holds s as it was, forgot s")
+		}
+	})
+	t.Run("group", func(t *testing.T) {
+		store, kv, s := setup(t)
+		main := kv.Branch("main")
+		gate, entered := make(chan struct{}), make(chan struct{})
+		store.mu.Lock()
+		store.gate, store.entered = gate, entered
+		store.mu.Unlock()
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		wg.Add(3)
+		go func() { defer wg.Done(); _, errs[0] = main.Set(ctx, "a/x", []byte("1")) }()
+		<-entered
+		go func() { defer wg.Done(); _, errs[1] = main.Set(ctx, "s/k1", []byte("changed")) }()
+		waitQueued(kv, "main", 1)
+		go func() { defer wg.Done(); _, errs[2] = main.Set(ctx, "s/k1", []byte("v")) }() // back
+		waitQueued(kv, "main", 2)
+		close(gate)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		if _, ok := kv.nodes.Cached(s); !ok {
+			t.Error("the group, whose last write made s again, forgot it")
+		}
+	})
+}

@@ -992,6 +992,7 @@ func (b *Builder) Write(ctx context.Context) (backend.Hash, error) {
 // It returns the new objects (children before parents) and the new root
 // hash; no objects when nothing changed.
 func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, error) {
+	b.replaced = nil
 	if base := b.first.base; len(b.root.order) == 0 && b.root.base == base {
 		return nil, base, nil
 	}
@@ -1019,17 +1020,18 @@ func (b *Builder) Objects(ctx context.Context) ([]backend.Object, backend.Hash, 
 	return objs, r.hash, nil
 }
 
-// Replaced returns the stored directories that the last Objects (or
-// Write, which forgets nothing) rewrote in place and that its new objects supersede: the leaf a
-// small write edited, each index on its path with one child replaced
-// (none after a bulk write, never one of the new objects). A caller that
-// has stored the objects and made them the branch's (its commit landed)
-// drops these from the node cache with node.Store.Forget: they are
-// likely never read again, and a long run of writes then keeps one
-// version of each hot directory cached instead of filling the cache with
-// old ones. Forgetting them earlier would drop the head's directories
-// while readers still use them, and again for nothing if the commit does
-// not land. The slice is b's, valid until b is used again.
+// Replaced returns the stored directories that the last Objects rewrote
+// in place and that its new objects supersede: the leaf a small write
+// edited, and each index on its path with one child replaced. It names
+// none after a bulk write, and never one of the new objects. (Write
+// forgets nothing.) A caller that has stored the objects and made them
+// the branch's (its commit landed) drops these from the node cache with
+// node.Store.Forget: they are likely never read again, and a long run of
+// writes then keeps one version of each hot directory cached instead of
+// filling the cache with old ones. Forgetting them earlier would drop the
+// head's directories while readers still use them, and for nothing if
+// the commit does not land. The slice is b's, valid until b is used
+// again.
 func (b *Builder) Replaced() []backend.Hash { return b.replaced }
 
 func byName(a, b *change) int { return strings.Compare(a.name, b.name) }
