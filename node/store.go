@@ -127,8 +127,9 @@ func (s *Store) RememberDir(h backend.Hash, d Dir, _ int) {
 }
 
 // Forget drops the objects hs from the cache, if it holds them. A writer
-// calls it with the directories its change replaced (the old versions of
-// the nodes it rewrote): they are likely never read again, and dropping
+// calls it, once its commit has landed, with the directories the commit
+// replaced (the old versions of the nodes it rewrote, see
+// tree.Builder.Replaced): they are likely never read again, and dropping
 // them makes room for the new versions without an eviction sweep, and
 // without the cache growing by one version of each rewritten node per
 // write. Reading one of them again only costs a read from the object
