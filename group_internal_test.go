@@ -481,6 +481,41 @@ func gatedBranch(t *testing.T) (kv *KV, store *gated, main *Branch, gate, entere
 	return kv, store, kv.Branch("main"), gate, entered
 }
 
+// cachedDir returns the hash of directory dir at the head of kv's branch
+// main, having put it and the head's root in kv's node cache.
+func cachedDir(t *testing.T, kv *KV, dir string) Hash {
+	t.Helper()
+	ctx := context.Background()
+	head, err := kv.Branch("main").Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commit.Load(ctx, kv.store, kv.nodes, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok, err := tree.New(kv.nodes, c.Tree).SubtreeHash(ctx, []string{dir})
+	if err != nil || !ok {
+		t.Fatalf("%s: %v, %v", dir, ok, err)
+	}
+	for _, h := range []Hash{c.Tree, h} {
+		if _, err := kv.nodes.Load(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// gateNext holds store's next atomic write at a gate, and returns the
+// gate and the channel closed when a write reaches it.
+func gateNext(store *gated) (gate, entered chan struct{}) {
+	gate, entered = make(chan struct{}), make(chan struct{})
+	store.mu.Lock()
+	store.gate, store.entered = gate, entered
+	store.mu.Unlock()
+	return gate, entered
+}
+
 // TestCacheForgetsOnlyWhatLanded: a write drops the directories it
 // replaced from the node cache once its commit has landed, not before
 // (while it is written, readers of the head still use them) and not at
@@ -501,33 +536,13 @@ func TestCacheForgetsOnlyWhatLanded(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		dirOf := func() Hash {
-			t.Helper()
-			head, err := main.Head(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := commit.Load(ctx, kv.store, kv.nodes, head)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, ok, err := tree.New(kv.nodes, c.Tree).SubtreeHash(ctx, []string{"s"})
-			if err != nil || !ok {
-				t.Fatalf("s: %v, %v", ok, err)
-			}
-			if _, err := kv.nodes.Load(ctx, h); err != nil { // cached
-				t.Fatal(err)
-			}
-			return h
-		}
-		old := dirOf()
-		gate, entered := make(chan struct{}), make(chan struct{})
-		store.mu.Lock()
-		store.gate, store.entered = gate, entered
+		old := cachedDir(t, kv, "s")
+		gate, entered := gateNext(store)
 		if fails {
+			store.mu.Lock()
 			store.fail = errBoom
+			store.mu.Unlock()
 		}
-		store.mu.Unlock()
 		done := make(chan error, 1)
 		go func() {
 			_, err := main.Set(ctx, "s/k3", []byte("new"))
@@ -553,7 +568,7 @@ func TestCacheForgetsOnlyWhatLanded(t *testing.T) {
 			if _, ok := kv.nodes.Cached(old); ok {
 				t.Error("the directory the landed write replaced is still cached")
 			}
-			if h := dirOf(); h == old {
+			if h := cachedDir(t, kv, "s"); h == old {
 				t.Error("s did not change")
 			}
 		}
@@ -592,31 +607,12 @@ func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
 		// Not closed: closing a KV closes its store, which kv shares.
 		kv := New(store)
 		t.Cleanup(func() { kv.Close() })
-		head, err := kv.Branch("main").Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := commit.Load(ctx, kv.store, kv.nodes, head)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, ok, err := tree.New(kv.nodes, c.Tree).SubtreeHash(ctx, []string{"s"})
-		if err != nil || !ok {
-			t.Fatalf("s: %v, %v", ok, err)
-		}
-		for _, h := range []Hash{c.Tree, s} {
-			if _, err := kv.nodes.Load(ctx, h); err != nil {
-				t.Fatal(err)
-			}
-		}
+		s := cachedDir(t, kv, "s")
 		return store, kv, s
 	}
 	t.Run("merged", func(t *testing.T) {
 		store, kv, s := setup(t)
-		gate, entered := make(chan struct{}), make(chan struct{})
-		store.mu.Lock()
-		store.gate, store.entered = gate, entered
-		store.mu.Unlock()
+		gate, entered := gateNext(store)
 		done := make(chan error, 1)
 		go func() { // Branch.Add would read the value back, caching s again
 			_, err := kv.Branch("main").write(ctx, true, func(ctx context.Context, tb *tree.Builder) error {
@@ -643,10 +639,7 @@ func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
 	t.Run("group", func(t *testing.T) {
 		store, kv, s := setup(t)
 		main := kv.Branch("main")
-		gate, entered := make(chan struct{}), make(chan struct{})
-		store.mu.Lock()
-		store.gate, store.entered = gate, entered
-		store.mu.Unlock()
+		gate, entered := gateNext(store)
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
 		wg.Add(3)
