@@ -212,9 +212,9 @@ type writer struct {
 	// edits Builder.flush gives apply, one directory level at a time.
 	kids  []node.Child
 	edits []edit
-	// replaced holds the stored directories a small write rewrote in
-	// place (a leaf edited, an index with one child replaced); finish
-	// keeps those its new objects supersede (see Builder.Replaced).
+	// replaced holds the directories a small write rewrote in place (a
+	// leaf edited, an index with one child replaced); finish keeps the
+	// stored ones, which its new objects supersede (see Builder.Replaced).
 	replaced []backend.Hash
 }
 
@@ -321,14 +321,6 @@ func (w *writer) Load(ctx context.Context, h backend.Hash) (node.Dir, error) {
 	return w.st.Load(ctx, h)
 }
 
-// replace records that the directory h, which the write read, is
-// rewritten, unless the write made it (then it was never cached).
-func (w *writer) replace(h backend.Hash) {
-	if w.get(h) == nil {
-		w.replaced = append(w.replaced, h)
-	}
-}
-
 func (w *writer) add(o backend.Object, d node.Dir) {
 	if w.get(o.Hash) == nil {
 		w.push(pendingObj{obj: o, dir: d})
@@ -417,12 +409,10 @@ func (w *writer) finish(root backend.Hash) []backend.Object {
 	if bulk {
 		w.replaced = w.replaced[:0]
 	} else {
-		// An edit that changed nothing made the same object again: it
-		// is not replaced.
-		w.replaced = slices.DeleteFunc(w.replaced, func(h backend.Hash) bool {
-			p := w.get(h)
-			return p != nil && p.reach
-		})
+		// A directory the write made is not replaced: either it is
+		// superseded within the write (never cached), or an edit that
+		// changed nothing made the same object again.
+		w.replaced = slices.DeleteFunc(w.replaced, func(h backend.Hash) bool { return w.get(h) != nil })
 	}
 	for i := range w.pending {
 		if p := &w.pending[i]; p.reach {
@@ -554,7 +544,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		case err != nil:
 			return ref{}, err
 		case ok:
-			w.replace(h)
+			w.replaced = append(w.replaced, h)
 			return w.addLeaf(l), nil
 		}
 		return w.build(merge(d.Leaf.Entries(), edits))
@@ -609,7 +599,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 			}
 			c := node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash}
 			if t, ok := x.WithChild(c); ok {
-				w.replace(h)
+				w.replaced = append(w.replaced, h)
 				o := t.Object()
 				w.add(o, node.Dir{Index: t})
 				return ref{o.Hash, int(t.Count)}, nil
