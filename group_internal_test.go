@@ -89,8 +89,7 @@ func groupOfWrites(t *testing.T, store *gated) (first result, rest []result, kv 
 		func() (Hash, error) { return main.Set(ctx, "b/1", []byte("1")) }, // nothing to change
 		func() (Hash, error) { return main.Set(ctx, "b/3", []byte("3")) },
 	}
-	gate, entered := make(chan struct{}), make(chan struct{})
-	store.gate, store.entered = gate, entered
+	gate, entered := gateNext(store)
 	var wg sync.WaitGroup
 	wg.Add(1 + len(writes))
 	go func() {
@@ -476,8 +475,7 @@ func gatedBranch(t *testing.T) (kv *KV, store *gated, main *Branch, gate, entere
 	store = &gated{Store: mem.New()}
 	kv = New(store)
 	t.Cleanup(func() { kv.Close() })
-	gate, entered = make(chan struct{}), make(chan struct{})
-	store.gate, store.entered = gate, entered
+	gate, entered = gateNext(store)
 	return kv, store, kv.Branch("main"), gate, entered
 }
 
