@@ -74,7 +74,7 @@ func (kv *KV) ImportGit(ctx context.Context, r io.Reader, opts *GitImportOptions
 	if g.opts.BatchBytes <= 0 {
 		g.opts.BatchBytes = 64 << 20
 	}
-	g.ov = &unstored{ObjectStore: kv.store, objs: map[Hash][]byte{}}
+	g.ov = &unstored{ObjectStore: kv.store, objs: map[Hash]unstoredObject{}}
 	g.st = kv.nodes.Over(g.ov)
 	res := &GitImportResult{}
 	sr := gitstream.NewReader(r)
@@ -170,7 +170,7 @@ func (g *gitImport) add(objs ...backend.Object) {
 		g.pending = append(g.pending, o)
 		g.pendingBytes += len(o.Data) + len(o.Hash)
 	}
-	g.ov.add(objs)
+	g.ov.add(objs, 0)
 }
 
 // flush stores the pending objects in one write.

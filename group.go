@@ -261,7 +261,7 @@ func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
 		ctx = context.WithoutCancel(ctx)
 		// Each change after the first starts from the tree the one before
 		// made, not stored yet.
-		ov = &unstored{ObjectStore: kv.store, objs: make(map[Hash][]byte)}
+		ov = &unstored{ObjectStore: kv.store, objs: make(map[Hash]unstoredObject)}
 		st = kv.nodes.Over(ov)
 	}
 	open := ws
@@ -311,7 +311,7 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 	}
 	var objs []backend.Object
 	made := 0
-	for _, w := range ws {
+	for i, w := range ws {
 		w.hash, w.err, w.panicked, w.inGroup, w.cm = Hash{}, nil, nil, false, nil
 		if err := w.ctx.Err(); err != nil {
 			w.err = err
@@ -334,7 +334,7 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 			continue
 		}
 		if ov != nil {
-			ov.add(os)
+			ov.add(os, i)
 		}
 		var parents []Hash
 		if !prev.IsZero() {
@@ -363,11 +363,9 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 		for _, w := range ws {
 			if w.cm != nil {
 				kv.nodes.Remember(w.hash, w.cm, w.size)
-				if w.own.fresh {
-					kv.nodes.Forget(ov.notMade(w.own.replaced))
-				}
 			}
 		}
+		kv.nodes.Forget(superseded(ws, ov))
 		for _, w := range ws {
 			if w.cm != nil {
 				kv.keepGraph(ctx, w.hash, w.cm.Height)
@@ -394,35 +392,59 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 	return rest, nil
 }
 
+// superseded returns the directories to forget from the node cache once
+// the commits of ws have landed (see node.Store.Forget): those their
+// changes replaced (ownChange.replaced) that the new head no longer holds.
+// In a group (ov, the group's objects, not nil) a write replaces what the
+// one before it made, so the versions between the old head and the new one
+// are forgotten too; but a later write may make again what an earlier one
+// replaced (set a value back), and the new head holds that. A write whose
+// objects are a merge of its change (not fresh) forgets nothing of its
+// own. A lone write never replaces what it made (tree.Builder.Replaced).
+func superseded(ws []*groupWrite, ov *unstored) []Hash {
+	var gone []Hash
+	for i, w := range ws {
+		if w.cm == nil || !w.own.fresh {
+			continue
+		}
+		if ov == nil {
+			return w.own.replaced
+		}
+		for _, h := range w.own.replaced {
+			if o, in := ov.objs[h]; !in || o.by < i {
+				gone = append(gone, h)
+			}
+		}
+	}
+	return gone
+}
+
 // unstored is an object store that answers with the objects a group
 // commit made but has not stored yet, then with the store under it. Only
 // the committer uses it.
 type unstored struct {
 	backend.ObjectStore
-	objs map[Hash][]byte
+	objs map[Hash]unstoredObject
 }
 
-func (u *unstored) add(objs []backend.Object) {
+// unstoredObject is an object of a group commit: its bytes, and the
+// position in the group of the write that made it last.
+type unstoredObject struct {
+	data []byte
+	by   int
+}
+
+// add adds the objects made by the write at position by in the group.
+func (u *unstored) add(objs []backend.Object, by int) {
 	for _, o := range objs {
-		u.objs[o.Hash] = o.Data
+		u.objs[o.Hash] = unstoredObject{o.Data, by}
 	}
-}
-
-// notMade returns the hashes of hs that are not among u's objects (all
-// of them for a nil u), in place: a later write of a group can make again
-// a directory an earlier one replaced (set a value back), and that one is
-// in the new head. hs is not used afterwards.
-func (u *unstored) notMade(hs []Hash) []Hash {
-	if u == nil {
-		return hs
-	}
-	return slices.DeleteFunc(hs, func(h Hash) bool { _, in := u.objs[h]; return in })
 }
 
 // Get returns an unstored object, or reads h from the store under u.
 func (u *unstored) Get(ctx context.Context, h Hash) ([]byte, error) {
-	if b, ok := u.objs[h]; ok {
-		return b, nil
+	if o, ok := u.objs[h]; ok {
+		return o.data, nil
 	}
 	return u.ObjectStore.Get(ctx, h)
 }

@@ -659,3 +659,75 @@ func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
 		}
 	})
 }
+
+// TestCacheForgetsGroupSteps: once a group of writes to one directory has
+// landed, the cache holds that directory's version in the new head, and
+// neither the one in the old head nor those between the two (which each
+// write of the group made and the next replaced), while every version
+// still reads back from the store.
+func TestCacheForgetsGroupSteps(t *testing.T) {
+	ctx := context.Background()
+	base := func(tx *Tx) error {
+		for i := range 10 {
+			if err := tx.Set(fmt.Sprintf("s/k%d", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	keys := []string{"s/k1", "s/k2", "s/k3"}
+	// The versions of s, serially on another store: before the group and
+	// after each of its writes (objects are named by their bytes).
+	serial := New(mem.New())
+	defer serial.Close()
+	if _, err := serial.Branch("main").Update(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	versions := []Hash{cachedDir(t, serial, "s")}
+	for _, k := range keys {
+		if _, err := serial.Branch("main").Set(ctx, k, []byte("w")); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, cachedDir(t, serial, "s"))
+	}
+
+	store := &gated{Store: mem.New()}
+	kv := New(store)
+	defer kv.Close()
+	main := kv.Branch("main")
+	if _, err := main.Update(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	if got := cachedDir(t, kv, "s"); got != versions[0] {
+		t.Fatalf("s is %s, want %s as on the serial store", got, versions[0])
+	}
+	gate, entered := gateNext(store)
+	var wg sync.WaitGroup
+	errs := make([]error, 1+len(keys))
+	wg.Add(1 + len(keys))
+	go func() { defer wg.Done(); _, errs[0] = main.Set(ctx, "a/x", []byte("1")) }() // held at the gate
+	<-entered
+	for i, k := range keys { // queued behind it, in order: one group
+		go func() { defer wg.Done(); _, errs[1+i] = main.Set(ctx, k, []byte("w")) }()
+		waitQueued(kv, "main", i+1)
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	for i, h := range versions {
+		_, cached := kv.nodes.Cached(h)
+		if last := i == len(versions)-1; cached != last {
+			t.Errorf("version %d of s (%s): cached %v, want %v", i, h.Short(), cached, last)
+		}
+		if _, err := kv.store.Get(ctx, h); err != nil {
+			t.Errorf("version %d of s: %v", i, err)
+		}
+	}
+	if got := cachedDir(t, kv, "s"); got != versions[len(versions)-1] {
+		t.Errorf("s in the new head is %s, want %s", got, versions[len(versions)-1])
+	}
+}
