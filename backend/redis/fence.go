@@ -26,17 +26,25 @@ const FenceTTL = 10 * time.Minute
 // fenceDeleteScript takes: a script blocks the server while it runs.
 const scriptBatch = 256
 
+// luaNow is the prelude of the scripts that read the server's clock:
+// nowMs() returns the server time in milliseconds.
+const luaNow = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
 // luaFences is the prelude of every script that stores objects or
 // reports them present: fenceSets(k) returns the sets of the live fences
 // registered in the sorted set k (members are fence ids, scores the
 // server time in milliseconds at which they lapse), after removing the
 // lapsed ones and their sets. A fence's set is k .. ':' .. id. It reads
 // the server's clock only when a fence is registered.
-const luaFences = `
+const luaFences = luaNow + `
 local function fenceSets(k)
   if redis.call('ZCARD', k) == 0 then return {} end
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = nowMs()
   local ids = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
   local sets = {}
   for i = 1, #ids, 2 do
@@ -82,8 +90,7 @@ return missing
 // volatile-* maxmemory policy Redis would evict it first, and a fence
 // whose set is gone would let the delete take what writers rely on.
 var fenceBeginScript = goredis.NewScript(luaFences + `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = nowMs()
 if ARGV[3] == 'renew' then
   local sc = redis.call('ZSCORE', KEYS[1], ARGV[1])
   if not sc or tonumber(sc) <= now then return 0 end
@@ -99,9 +106,8 @@ return 1
 // it kept; -1, deleting nothing, if the fence is not live. KEYS[1] is
 // the fences key, KEYS[2..] the object keys. It renews the fence by
 // ARGV[2] milliseconds.
-var fenceDeleteScript = goredis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var fenceDeleteScript = goredis.NewScript(luaNow + `
+local now = nowMs()
 local sc = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not sc or tonumber(sc) <= now then return -1 end
 local set = KEYS[1] .. ':' .. ARGV[1]
