@@ -3,6 +3,8 @@ package strata_test
 import (
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stratakv/strata"
@@ -20,6 +22,11 @@ func BenchmarkSet100k(b *testing.B) { benchSet100k(b) }
 // long-running writer, which BenchmarkSet100k's cache, still filling,
 // does not reach.
 func BenchmarkSet100kFullCache(b *testing.B) { benchSet100k(b, strata.CacheSize(32<<20)) }
+
+// BenchmarkSet100kWriters8 is BenchmarkSet100k with 8 goroutines writing
+// at once (b.N commits in all), which group commit turns into groups of
+// up to 8 commits made one on another and landed in one write.
+func BenchmarkSet100kWriters8(b *testing.B) { benchSet100kWriters(b, 8) }
 
 func benchSet100k(b *testing.B, opts ...strata.OpenOption) {
 	kv, err := strata.Open(ctx, "mem://", opts...)
@@ -52,4 +59,51 @@ func benchSet100k(b *testing.B, opts ...strata.OpenOption) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func benchSet100kWriters(b *testing.B, writers int) {
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	const n = 100_000
+	main := kv.Branch("main")
+	if _, err := main.Update(ctx, func(tx *strata.Tx) error {
+		for i := 0; i < n; i++ {
+			tx.Set(fmt.Sprintf("users/k%06d", i), []byte("v"))
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("users/k%06d", (i*7919)%n)
+	}
+	vals := make([][]byte, 1024)
+	for i := range vals {
+		vals[i] = []byte("value " + strconv.Itoa(i))
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				if _, err := main.Set(ctx, keys[i%n], vals[i%len(vals)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
