@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,7 +114,10 @@ type GCStats struct {
 //     without a scan) or found damaged; a missing or corrupt object stops
 //     GC with ErrMissing or ErrCorrupt before anything is deleted;
 //  3. the candidates are S minus the marked objects; GC reads each (to
-//     count the bytes) and keeps a copy in a temporary file;
+//     count the bytes) and keeps a copy in a temporary file; a fence kept
+//     in memory (backend.FenceNarrower: mem and Pebble) is narrowed to
+//     them, so that from then on it remembers only the candidates that
+//     writers store or find, not every object they store;
 //  4. before deleting each batch it reads every ref again and marks from
 //     each ref value not marked yet, down to marked objects (one
 //     ListRefs when nothing moved), dropping every candidate that a ref
@@ -248,6 +252,16 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 		return st, nil
 	}
 
+	if n, ok := g.fence.(backend.FenceNarrower); ok {
+		// From now on the fence need remember only what may be deleted:
+		// it then grows with the candidates writers store again, not
+		// with every object they store while the deletes run.
+		slices.SortFunc(cands, compareHashes)
+		n.Narrow(func(h Hash) bool {
+			_, found := slices.BinarySearchFunc(cands, h, compareHashes)
+			return found
+		})
+	}
 	q, err := newQuarantine()
 	if err != nil {
 		return st, err
@@ -491,6 +505,9 @@ func (g *gc) walk(ctx context.Context, phase string, hs []Hash, shallow map[Hash
 	})
 	return kept, err
 }
+
+// compareHashes orders hashes by their bytes.
+func compareHashes(a, b Hash) int { return bytes.Compare(a[:], b[:]) }
 
 // delete reads, copies aside and deletes the candidates in batches,
 // marking again from the refs before each batch and keeping every

@@ -17,6 +17,7 @@ import (
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/backend/mem"
+	"github.com/stratakv/strata/backend/pebble"
 	"github.com/stratakv/strata/internal/redistest"
 	"github.com/stratakv/strata/transfer"
 )
@@ -680,4 +681,104 @@ func TestGCLastCheckRestores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// narrowSpy is a store whose fences report what GC narrows them to
+// (backend.FenceNarrower).
+type narrowSpy struct {
+	fencedStore
+	mu  sync.Mutex
+	may []func(backend.Hash) bool
+}
+
+// fencedStore is what GC uses of mem's and Pebble's stores.
+type fencedStore interface {
+	backend.Store
+	backend.ObjectLister
+	backend.ObjectScanner
+	backend.ObjectFencer
+}
+
+type spyFence struct {
+	backend.Fence
+	s *narrowSpy
+}
+
+func (f spyFence) Narrow(may func(backend.Hash) bool) {
+	f.s.mu.Lock()
+	f.s.may = append(f.s.may, may)
+	f.s.mu.Unlock()
+	f.Fence.(backend.FenceNarrower).Narrow(may)
+}
+
+func (s *narrowSpy) FenceObjects(ctx context.Context) (backend.Fence, error) {
+	f, err := s.fencedStore.FenceObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return spyFence{f, s}, nil
+}
+
+func (s *narrowSpy) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []backend.Hash) ([]backend.Hash, error) {
+	if sf, ok := f.(spyFence); ok {
+		f = sf.Fence
+	}
+	return s.fencedStore.DeleteObjectsFenced(ctx, f, hs)
+}
+
+// TestGCNarrowsItsFence: before it deletes, GC narrows a fence kept in
+// memory to exactly its candidates (the unreachable objects), so that the
+// fence no longer grows with every object writers store. (Pebble's scan
+// lists the objects out of hash order.)
+func TestGCNarrowsItsFence(t *testing.T) {
+	t.Run("mem", func(t *testing.T) { testGCNarrowsItsFence(t, mem.New()) })
+	t.Run("pebble", func(t *testing.T) {
+		ps, err := pebble.Open(ctx, t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testGCNarrowsItsFence(t, ps)
+	})
+}
+
+func testGCNarrowsItsFence(t *testing.T, store fencedStore) {
+	s := &narrowSpy{fencedStore: store}
+	kv := strata.New(s)
+	defer kv.Close()
+	history(t, kv, 10)
+	reachable := objectSet(t, kv)
+	for i := 0; i < 5; i++ {
+		must[strata.Hash](t)(kv.Branch("junk").Set(ctx, fmt.Sprintf("junk/%d", i), longValue(500+i)))
+	}
+	var junk []strata.Hash
+	for h := range objectSet(t, kv) {
+		if !reachable[h] {
+			junk = append(junk, h)
+		}
+	}
+	if err := kv.DeleteBranch(ctx, "junk"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.GC(ctx, strata.GCGrace(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deleted != len(junk) {
+		t.Errorf("GC deleted %d objects, want the %d only junk reached", st.Deleted, len(junk))
+	}
+	if len(s.may) != 1 {
+		t.Fatalf("GC narrowed its fence %d times, want once", len(s.may))
+	}
+	may := s.may[0]
+	for _, h := range junk {
+		if !may(h) {
+			t.Errorf("the fence was narrowed without candidate %s", h.Short())
+		}
+	}
+	for h := range reachable {
+		if may(h) {
+			t.Errorf("the fence was narrowed to reachable object %s too", h.Short())
+		}
+	}
+	fsckClean(t, kv)
 }

@@ -42,6 +42,22 @@ type Fence interface {
 	Release()
 }
 
+// FenceNarrower is an optional upgrade of Fence, for a fence kept in
+// memory (Fences'): once the collector knows which objects it may delete
+// (its candidates), Narrow makes the fence remember only those, forgetting
+// the others it remembered, so that it grows with the candidates that
+// writers store or find, not with every object stored while the collector
+// runs. After Narrow, a fenced delete of an object outside may deletes it
+// whatever the writers did: the collector deletes only candidates.
+type FenceNarrower interface {
+	Fence
+	// Narrow restricts the fence to the objects for which may reports
+	// true. may is called with the store's fence lock held, from the
+	// writers' goroutines: it must be safe for concurrent use, fast, and
+	// must not call the store.
+	Narrow(may func(Hash) bool)
+}
+
 // Fences keeps the fences of a store that implements ObjectFencer (see
 // mem and pebble). The zero value has no fence.
 //
@@ -63,7 +79,26 @@ type Fences struct {
 type localFence struct {
 	fs   *Fences
 	seen map[Hash]struct{} // guarded by fs.mu
+	may  func(Hash) bool   // what it remembers, if not everything (Narrow); guarded by fs.mu
 	done bool
+}
+
+var _ FenceNarrower = (*localFence)(nil)
+
+// Narrow implements FenceNarrower.
+func (f *localFence) Narrow(may func(Hash) bool) {
+	fs := f.fs
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f.done {
+		return
+	}
+	f.may = may
+	for h := range f.seen {
+		if !may(h) {
+			delete(f.seen, h)
+		}
+	}
 }
 
 // Begin opens a fence. It waits for the writes that hold LockWrite, so
@@ -95,7 +130,7 @@ func (f *localFence) Release() {
 		}
 	}
 	fs.open.Add(-1)
-	f.seen = nil
+	f.seen, f.may = nil, nil
 }
 
 // LockWrite and UnlockWrite bracket a write (or a Has) in a store that
@@ -128,7 +163,7 @@ func (fs *Fences) remember(n int, at func(i int) (Hash, bool)) {
 	defer fs.mu.Unlock()
 	for _, f := range fs.fences {
 		for i := range n {
-			if h, ok := at(i); ok {
+			if h, ok := at(i); ok && (f.may == nil || f.may(h)) {
 				f.seen[h] = struct{}{}
 			}
 		}

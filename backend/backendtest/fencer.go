@@ -16,6 +16,7 @@ var fencerTests = []test{
 	{"SeveralFences", testFenceSeveral},
 	{"ReleasedFence", testFenceReleased},
 	{"RacingWriters", testFenceRacing},
+	{"Narrow", testFenceNarrow},
 }
 
 func mustFence(t *testing.T, s backend.Store) backend.Fence {
@@ -68,6 +69,33 @@ func testFenceKeeps(t *testing.T, s backend.Store) {
 	// A write after the delete stores the object again.
 	mustPut(t, s, a)
 	wantData(t, s, a.Hash, a.Data)
+}
+
+// testFenceNarrow: a fence narrowed to the collector's candidates
+// (backend.FenceNarrower) still keeps the candidates a writer stored or
+// found, before the narrowing or after, and lets the delete take the rest
+// of what it is given; a store whose fences do not narrow skips it.
+func testFenceNarrow(t *testing.T, s backend.Store) {
+	a, b, c, d, e := objectOf("a"), objectOf("b"), objectOf("c"), objectOf("d"), objectOf("e")
+	mustPut(t, s, a, b, c, d, e)
+	f := mustFence(t, s)
+	n, ok := f.(backend.FenceNarrower)
+	if !ok {
+		t.Skipf("%T's fences do not narrow", f)
+	}
+	mustPut(t, s, a, b) // remembered; a is no candidate
+	n.Narrow(func(h backend.Hash) bool { return h == b.Hash || h == c.Hash || h == d.Hash })
+	mustPut(t, s, c, e)                                  // c a candidate, e not
+	wantHas(t, s, hashes(d), []bool{true})               // found: a candidate
+	kept := fencedDelete(t, s, f, hashes(a, b, c, d, e)) // a and e too, as a careless caller would
+	if diff := cmp.Diff(hashes(b, c, d), kept); diff != "" {
+		t.Errorf("kept by the fenced delete (-want +got):\n%s", diff)
+	}
+	for _, o := range []backend.Object{b, c, d} {
+		wantData(t, s, o.Hash, o.Data)
+	}
+	wantNotFound(t, s, a.Hash)
+	wantNotFound(t, s, e.Hash)
 }
 
 // testFenceSeveral: each fence remembers what was written while it stood.
