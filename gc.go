@@ -154,7 +154,9 @@ type GCStats struct {
 //
 // With DryRun it does steps 1–3 without the copy and deletes nothing.
 // Cancelling ctx stops it between batches (objects deleted so far stay
-// deleted, and GC skips the wait but still does step 6). The returned
+// deleted, and GC skips the wait but still does step 6), and gives the
+// release of a fence kept on a server a second (a fence not released
+// there lapses by itself). The returned
 // GCStats are valid on error too.
 func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	start := time.Now()
@@ -185,7 +187,7 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 		// or learns from Has is there, is never deleted by this run.
 		switch fence, err := f.FenceObjects(ctx); {
 		case err == nil:
-			defer fence.Release()
+			defer func() { releaseFence(ctx, fence) }()
 			g.fencer, g.fence = f, fence
 			st.Fenced = true
 		case !errors.Is(err, errors.ErrUnsupported):
@@ -272,7 +274,7 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	if g.fence != nil {
 		// Deleting is over: the fence, which remembers every object
 		// stored meanwhile, need not grow through the grace period.
-		g.fence.Release()
+		releaseFence(ctx, g.fence)
 	}
 	if delErr == nil && st.Deleted > 0 {
 		// Check at once too, not only after the grace period: a commit
@@ -504,6 +506,24 @@ func (g *gc) walk(ctx context.Context, phase string, hs []Hash, shallow map[Hash
 		Batched: func() { g.report(phase, *n, 0) },
 	})
 	return kept, err
+}
+
+// fenceReleaseGrace bounds the release of GC's fence once GC's context is
+// done.
+const fenceReleaseGrace = time.Second
+
+// releaseFence ends GC's fence (again: nothing). A fence kept on a server
+// is released within ctx, or, if ctx is done already (GC was cancelled),
+// within fenceReleaseGrace: a cancelled GC returns at once rather than
+// after the store's own bound of 30 seconds on a server that does not
+// answer, and the fence lapses there by itself.
+func releaseFence(ctx context.Context, f backend.Fence) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), fenceReleaseGrace)
+		defer cancel()
+	}
+	backend.ReleaseFence(ctx, f)
 }
 
 // compareHashes orders hashes by their bytes.

@@ -42,6 +42,25 @@ type Fence interface {
 	Release()
 }
 
+// FenceReleaser is an optional upgrade of Fence, for a fence kept on a
+// server: ReleaseContext is Release, giving up once ctx is done instead of
+// after the store's own bound. A fence the server did not hear released
+// lapses there by itself (see the store's documentation); until then the
+// store's writers keep recording into it.
+type FenceReleaser interface {
+	Fence
+	ReleaseContext(ctx context.Context)
+}
+
+// ReleaseFence releases f, within ctx if f is a FenceReleaser.
+func ReleaseFence(ctx context.Context, f Fence) {
+	if r, ok := f.(FenceReleaser); ok {
+		r.ReleaseContext(ctx)
+		return
+	}
+	f.Release()
+}
+
 // FenceNarrower is an optional upgrade of Fence, for a fence kept in
 // memory (Fences'): once the collector knows which objects it may delete
 // (its candidates), Narrow makes the fence remember only those, forgetting

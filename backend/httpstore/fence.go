@@ -35,6 +35,8 @@ const (
 
 var _ backend.ObjectFencer = (*Store)(nil)
 
+var _ backend.FenceReleaser = (*fence)(nil)
+
 // serverFences are the fences a handler holds for its clients, by id.
 type serverFences struct {
 	mu sync.Mutex
@@ -241,14 +243,21 @@ func (f *fence) renew(interval time.Duration) {
 }
 
 // Release implements backend.Fence: it stops the renewals and asks the
-// server to release the fence (if the server cannot be reached, it
-// releases it after its idle time).
-func (f *fence) Release() {
+// server to release the fence, waiting for it for up to 30 seconds (if
+// the server cannot be reached, it releases it after its idle time).
+func (f *fence) Release() { f.ReleaseContext(context.Background()) }
+
+// ReleaseContext implements backend.FenceReleaser: Release, giving up on
+// the server once ctx is done.
+func (f *fence) ReleaseContext(ctx context.Context) {
 	f.once.Do(func() {
 		f.released.Store(true)
 		f.stop()
 		<-f.done
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if ctx.Err() != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if resp, err := f.s.do(ctx, http.MethodPost, "/v1/store/fence/release", url.Values{"fence": {f.id}}, nil); err == nil {
 			drain(resp.Body)

@@ -16,6 +16,8 @@ import (
 
 var _ backend.ObjectFencer = (*Store)(nil)
 
+var _ backend.FenceReleaser = (*fence)(nil)
+
 // FenceTTL is how long a fence lasts on the server unless its collector
 // renews it (every FenceTTL/4 while it stands, and at each fenced
 // delete): a collector that dies leaves a fence that lapses after at
@@ -185,18 +187,23 @@ func (f *fence) renew() {
 }
 
 // Release implements backend.Fence: it stops the renewals and removes the
-// fence and its set from the server. If the server cannot be reached, or
-// the Store is closed already, the fence lapses by itself after at most
-// FenceTTL, and the next write after that removes it; until then every
-// Put and Has pays the record's round trip.
-func (f *fence) Release() {
+// fence and its set from the server, waiting for it for up to 30 seconds.
+// If the server cannot be reached, or the Store is closed already, the
+// fence lapses by itself after at most FenceTTL, and the next write after
+// that removes it; until then every Put and Has pays the record's round
+// trip.
+func (f *fence) Release() { f.ReleaseContext(context.Background()) }
+
+// ReleaseContext implements backend.FenceReleaser: Release, giving up on
+// the server once ctx is done.
+func (f *fence) ReleaseContext(ctx context.Context) {
 	f.once.Do(func() {
 		f.stop()
 		<-f.done
-		if f.s.closed.Load() {
+		if f.s.closed.Load() || ctx.Err() != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		pipe := f.s.client.TxPipeline()
 		pipe.ZRem(ctx, f.s.fencesKey, f.id)

@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -69,6 +70,45 @@ func TestFenceAcrossClients(t *testing.T) {
 	f.Release()
 	if keys, err := raw.Keys(ctx, prefix+":fences*").Result(); err != nil || len(keys) != 0 {
 		t.Errorf("keys of fences after Release: %q, %v; want none", keys, err)
+	}
+}
+
+// TestFenceReleaseContext: ReleaseContext gives up once its context is
+// done when the server does not answer (here, paused), leaving the fence
+// registered there to lapse; Release with a live context removes it.
+func TestFenceReleaseContext(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	prefix := randomPrefix()
+	s := open(t, srv.URL(prefix))
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = raw.Close() })
+	f, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pause = 4 * time.Second
+	if err := raw.Do(ctx, "CLIENT", "PAUSE", pause.Milliseconds(), "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	backend.ReleaseFence(rctx, f)
+	if took := time.Since(paused); took >= pause/2 {
+		t.Errorf("ReleaseContext with a context done after 100ms returned after %s, with the server paused for %s", took, pause)
+	}
+	time.Sleep(time.Until(paused.Add(pause)))
+	if n, err := raw.ZCard(ctx, prefix+":fences").Result(); err != nil || n != 1 {
+		t.Errorf("fences registered after a release that gave up: %d, %v; want the fence, to lapse", n, err)
+	}
+	g, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend.ReleaseFence(ctx, g)
+	if n, err := raw.ZScore(ctx, prefix+":fences", redis.FenceID(g)).Result(); !errors.Is(err, goredis.Nil) {
+		t.Errorf("ZSCORE of a released fence = %v, %v; want none", n, err)
 	}
 }
 
