@@ -28,12 +28,14 @@ func BenchmarkSet100kFullCache(b *testing.B) { benchSet100k(b, strata.CacheSize(
 // up to 8 commits made one on another and landed in one write.
 func BenchmarkSet100kWriters8(b *testing.B) { benchSet100kWriters(b, 8) }
 
-func benchSet100k(b *testing.B, opts ...strata.OpenOption) {
+// set100k opens a mem store holding 100,000 keys in one directory on
+// branch main, and returns it (the caller closes it), the keys in a
+// scattered order and 1,024 small values to set them to.
+func set100k(b *testing.B, opts ...strata.OpenOption) (*strata.KV, []string, [][]byte) {
 	kv, err := strata.Open(ctx, "mem://", opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer kv.Close()
 	const n = 100_000
 	main := kv.Branch("main")
 	if _, err := main.Update(ctx, func(tx *strata.Tx) error {
@@ -52,39 +54,26 @@ func benchSet100k(b *testing.B, opts ...strata.OpenOption) {
 	for i := range vals {
 		vals[i] = []byte("value " + strconv.Itoa(i))
 	}
+	return kv, keys, vals
+}
+
+func benchSet100k(b *testing.B, opts ...strata.OpenOption) {
+	kv, keys, vals := set100k(b, opts...)
+	defer kv.Close()
+	main := kv.Branch("main")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := main.Set(ctx, keys[i%n], vals[i%len(vals)]); err != nil {
+		if _, err := main.Set(ctx, keys[i%len(keys)], vals[i%len(vals)]); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func benchSet100kWriters(b *testing.B, writers int) {
-	kv, err := strata.Open(ctx, "mem://")
-	if err != nil {
-		b.Fatal(err)
-	}
+	kv, keys, vals := set100k(b)
 	defer kv.Close()
-	const n = 100_000
 	main := kv.Branch("main")
-	if _, err := main.Update(ctx, func(tx *strata.Tx) error {
-		for i := 0; i < n; i++ {
-			tx.Set(fmt.Sprintf("users/k%06d", i), []byte("v"))
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("users/k%06d", (i*7919)%n)
-	}
-	vals := make([][]byte, 1024)
-	for i := range vals {
-		vals[i] = []byte("value " + strconv.Itoa(i))
-	}
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -98,7 +87,7 @@ func benchSet100kWriters(b *testing.B, writers int) {
 				if i >= b.N {
 					return
 				}
-				if _, err := main.Set(ctx, keys[i%n], vals[i%len(vals)]); err != nil {
+				if _, err := main.Set(ctx, keys[i%len(keys)], vals[i%len(vals)]); err != nil {
 					b.Error(err)
 					return
 				}
