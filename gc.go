@@ -272,8 +272,9 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	g.q = q
 	delErr := g.delete(ctx, deleter, cands)
 	if g.fence != nil {
-		// Deleting is over: the fence, which remembers every object
-		// stored meanwhile, need not grow through the grace period.
+		// Deleting is over: the fence, which remembers the candidates
+		// writers store or find (every object, if it cannot narrow),
+		// need not grow through the grace period.
 		releaseFence(ctx, g.fence)
 	}
 	if delErr == nil && st.Deleted > 0 {

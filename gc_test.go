@@ -1,18 +1,21 @@
 package strata_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
@@ -719,6 +722,25 @@ func (s *narrowSpy) FenceObjects(ctx context.Context) (backend.Fence, error) {
 	return spyFence{f, s}, nil
 }
 
+// ScanObjects hands GC the objects in descending hash order, so that a
+// GC that searched its candidates without sorting them would miss some.
+func (s *narrowSpy) ScanObjects(ctx context.Context, fn func(backend.Hash, []byte) error) error {
+	var objs []backend.Object
+	if err := s.fencedStore.ScanObjects(ctx, func(h backend.Hash, data []byte) error {
+		objs = append(objs, backend.Object{Hash: h, Data: bytes.Clone(data)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(objs, func(a, b backend.Object) int { return bytes.Compare(b.Hash[:], a.Hash[:]) })
+	for _, o := range objs {
+		if err := fn(o.Hash, o.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *narrowSpy) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []backend.Hash) ([]backend.Hash, error) {
 	if sf, ok := f.(spyFence); ok {
 		f = sf.Fence
@@ -728,8 +750,8 @@ func (s *narrowSpy) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs
 
 // TestGCNarrowsItsFence: before it deletes, GC narrows a fence kept in
 // memory to exactly its candidates (the unreachable objects), so that the
-// fence no longer grows with every object writers store. (Pebble's scan
-// lists the objects out of hash order.)
+// fence no longer grows with every object writers store. The spy's scan
+// lists the objects in descending hash order.
 func TestGCNarrowsItsFence(t *testing.T) {
 	t.Run("mem", func(t *testing.T) { testGCNarrowsItsFence(t, mem.New()) })
 	t.Run("pebble", func(t *testing.T) {
@@ -779,6 +801,42 @@ func testGCNarrowsItsFence(t *testing.T, store fencedStore) {
 		if may(h) {
 			t.Errorf("the fence was narrowed to reachable object %s too", h.Short())
 		}
+	}
+	fsckClean(t, kv)
+}
+
+// TestGCCancelledReleasesItsFence: a GC on Redis cancelled while it
+// deletes still removes its fence from the server (within a second, see
+// KV.GC), instead of leaving it to lapse while every writer records into it.
+func TestGCCancelledReleasesItsFence(t *testing.T) {
+	srv := redistest.Start(t)
+	kv := open(t, srv.URL("gc"))
+	history(t, kv, 5)
+	for i := 0; i < 5; i++ {
+		must[strata.Hash](t)(kv.Branch("junk").Set(ctx, fmt.Sprintf("junk/%d", i), longValue(600+i)))
+	}
+	if err := kv.DeleteBranch(ctx, "junk"); err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = raw.Close() })
+	gcCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fenced := int64(-1)
+	st, err := kv.GC(gcCtx, strata.GCProgressFunc(func(p strata.GCProgress) {
+		if p.Phase == "delete" && fenced < 0 {
+			fenced, _ = raw.ZCard(ctx, "gc:fences").Result()
+			cancel()
+		}
+	}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("GC cancelled while deleting: %v (stats %+v), want an error wrapping context.Canceled", err, st)
+	}
+	if fenced != 1 {
+		t.Fatalf("fences registered while GC deleted: %d, want 1", fenced)
+	}
+	if n, err := raw.ZCard(ctx, "gc:fences").Result(); err != nil || n != 0 {
+		t.Errorf("fences registered after the cancelled GC returned: %d, %v; want none", n, err)
 	}
 	fsckClean(t, kv)
 }

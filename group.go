@@ -394,13 +394,17 @@ func (b *Branch) groupAttempt(ctx context.Context, st *node.Store, ov *unstored,
 
 // superseded returns the directories to forget from the node cache once
 // the commits of ws have landed (see node.Store.Forget): those their
-// changes replaced (ownChange.replaced) that the new head no longer holds.
-// In a group (ov, the group's objects, not nil) a write replaces what the
-// one before it made, so the versions between the old head and the new one
-// are forgotten too; but a later write may make again what an earlier one
-// replaced (set a value back), and the new head holds that. A write whose
-// objects are a merge of its change (not fresh) forgets nothing of its
-// own. A lone write never replaces what it made (tree.Builder.Replaced).
+// changes replaced (ownChange.replaced) that no later write of ws made
+// again. In a group (ov, the group's objects, not nil) a write replaces
+// what the one before it made, so the versions between the old head and
+// the new one are forgotten too; but a later write may make again what an
+// earlier one replaced (set a value back), and the new head holds that.
+// As for a lone write, a directory that is also the same object elsewhere
+// in the new tree (an identical directory) may be forgotten, which costs
+// one read. A write whose objects are a merge of its change (not fresh)
+// forgets nothing of its own. A lone write never replaces what it made
+// (tree.Builder.Replaced); an object of ov made by the same position is
+// from an earlier attempt of the group.
 func superseded(ws []*groupWrite, ov *unstored) []Hash {
 	var gone []Hash
 	for i, w := range ws {
@@ -411,7 +415,7 @@ func superseded(ws []*groupWrite, ov *unstored) []Hash {
 			return w.own.replaced
 		}
 		for _, h := range w.own.replaced {
-			if o, in := ov.objs[h]; !in || o.by < i {
+			if o, in := ov.objs[h]; !in || o.by <= i {
 				gone = append(gone, h)
 			}
 		}

@@ -634,19 +634,24 @@ func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
 			t.Error("the merged write, whose tree holds s as it was, forgot s")
 		}
 	})
-	t.Run("group", func(t *testing.T) {
+	// group: a write of a/x is held at the gate, and the writes queued
+	// behind it (path, value) form one group.
+	group := func(t *testing.T, queued ...[2]string) {
 		store, kv, s := setup(t)
 		main := kv.Branch("main")
 		gate, entered := gateNext(store)
+		writes := append([][2]string{{"a/x", "1"}}, queued...)
 		var wg sync.WaitGroup
-		errs := make([]error, 3)
-		wg.Add(3)
-		go func() { defer wg.Done(); _, errs[0] = main.Set(ctx, "a/x", []byte("1")) }()
-		<-entered
-		go func() { defer wg.Done(); _, errs[1] = main.Set(ctx, "s/k1", []byte("changed")) }()
-		waitQueued(kv, "main", 1)
-		go func() { defer wg.Done(); _, errs[2] = main.Set(ctx, "s/k1", []byte("v")) }() // back
-		waitQueued(kv, "main", 2)
+		errs := make([]error, len(writes))
+		for i, w := range writes {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errs[i] = main.Set(ctx, w[0], []byte(w[1])) }()
+			if i == 0 {
+				<-entered
+			} else {
+				waitQueued(kv, "main", i)
+			}
+		}
 		close(gate)
 		wg.Wait()
 		for i, err := range errs {
@@ -657,7 +662,12 @@ func TestCacheKeepsWhatTheHeadHolds(t *testing.T) {
 		if _, ok := kv.nodes.Cached(s); !ok {
 			t.Error("the group, whose last write made s again, forgot it")
 		}
-	})
+	}
+	changed, back := [2]string{"s/k1", "changed"}, [2]string{"s/k1", "v"}
+	t.Run("group", func(t *testing.T) { group(t, changed, back) })
+	// The set-back's writes at positions 1 and 2 of their group, not 0
+	// and 1: what the group records of who made each object counts.
+	t.Run("group, set back later in it", func(t *testing.T) { group(t, [2]string{"a/y", "2"}, changed, back) })
 }
 
 // TestCacheForgetsGroupSteps: once a group of writes to one directory has

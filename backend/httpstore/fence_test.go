@@ -1,6 +1,7 @@
 package httpstore_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -101,5 +102,45 @@ func TestFenceLimits(t *testing.T) {
 	t.Cleanup(plain.Close)
 	if _, err := open(t, plain.URL, nil).FenceObjects(ctx); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("FenceObjects through a server whose store keeps none: %v, want ErrUnsupported", err)
+	}
+}
+
+// TestFenceReleaseContext: ReleaseContext gives up once its context is
+// done when the server does not answer the release (here, held), and the
+// fence is released for its collector all the same.
+func TestFenceReleaseContext(t *testing.T) {
+	m := mem.New()
+	held := make(chan struct{})
+	h := httpstore.NewHandler(m, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/store/fence/release" {
+			select { // a server that does not answer, until the test ends
+			case <-held:
+			case <-r.Context().Done():
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { close(held); srv.Close(); m.Close() })
+	s := open(t, srv.URL, nil)
+	ctx := t.Context()
+	f, err := s.FenceObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bound = 2 * time.Second
+	start := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	backend.ReleaseFence(rctx, f)
+	if took := time.Since(start); took >= bound {
+		t.Errorf("ReleaseContext with a context done after 100ms returned after %s", took)
+	}
+	a := backend.Object{Hash: backendtest.HashOf("a"), Data: []byte("a")}
+	if err := m.Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash}); !errors.Is(err, backend.ErrBadFence) {
+		t.Errorf("fenced delete with a fence whose release gave up: %v, want ErrBadFence", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -127,13 +128,14 @@ return kept
 
 // fence is a fence kept on the server (see FenceObjects).
 type fence struct {
-	s    *Store
-	id   string
-	stop context.CancelFunc // ends ctx: stops the renewals (Release)
-	ctx  context.Context    // of the renewals
-	once sync.Once
-	done chan struct{} // closed when the renewer has stopped
-	ttl  time.Duration // FenceTTL, but in tests
+	s        *Store
+	id       string
+	stop     context.CancelFunc // ends ctx: stops the renewals (Release)
+	ctx      context.Context    // of the renewals
+	once     sync.Once
+	released atomic.Bool   // Release began: DeleteObjectsFenced refuses it, even if the server still has it
+	done     chan struct{} // closed when the renewer has stopped
+	ttl      time.Duration // FenceTTL, but in tests
 }
 
 // FenceObjects implements backend.ObjectFencer on a single server (or
@@ -198,6 +200,7 @@ func (f *fence) Release() { f.ReleaseContext(context.Background()) }
 // the server once ctx is done.
 func (f *fence) ReleaseContext(ctx context.Context) {
 	f.once.Do(func() {
+		f.released.Store(true)
 		f.stop()
 		<-f.done
 		if f.s.closed.Load() || ctx.Err() != nil {
@@ -221,7 +224,7 @@ func (s *Store) DeleteObjectsFenced(ctx context.Context, bf backend.Fence, hs []
 		return nil, err
 	}
 	f, ok := bf.(*fence)
-	if !ok || f.s != s {
+	if !ok || f.s != s || f.released.Load() {
 		return nil, fmt.Errorf("redis %s: %s: %w", s.addr, op, backend.ErrBadFence)
 	}
 	var kept []backend.Hash

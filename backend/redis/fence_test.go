@@ -74,8 +74,10 @@ func TestFenceAcrossClients(t *testing.T) {
 }
 
 // TestFenceReleaseContext: ReleaseContext gives up once its context is
-// done when the server does not answer (here, paused), leaving the fence
-// registered there to lapse; Release with a live context removes it.
+// done when the server does not answer (here, paused: CLIENT PAUSE ALL,
+// Redis 6.2 on), leaving the fence registered there to lapse but released
+// for its collector (a fenced delete with it is refused); Release with a
+// live context removes it.
 func TestFenceReleaseContext(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
@@ -101,6 +103,17 @@ func TestFenceReleaseContext(t *testing.T) {
 	time.Sleep(time.Until(paused.Add(pause)))
 	if n, err := raw.ZCard(ctx, prefix+":fences").Result(); err != nil || n != 1 {
 		t.Errorf("fences registered after a release that gave up: %d, %v; want the fence, to lapse", n, err)
+	}
+	// Released for its collector all the same: no fenced delete with it.
+	a := obj("a")
+	if err := s.Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteObjectsFenced(ctx, f, []backend.Hash{a.Hash}); !errors.Is(err, backend.ErrBadFence) {
+		t.Errorf("DeleteObjectsFenced with a fence whose release gave up: %v, want an error wrapping ErrBadFence", err)
+	}
+	if has, err := s.Has(ctx, []backend.Hash{a.Hash}); err != nil || !has[0] {
+		t.Errorf("Has(a) after the refused delete = %v, %v; want it stored", has, err)
 	}
 	g, err := s.FenceObjects(ctx)
 	if err != nil {
