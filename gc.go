@@ -156,8 +156,7 @@ type GCStats struct {
 // Cancelling ctx stops it between batches (objects deleted so far stay
 // deleted, and GC skips the wait but still does step 6), and gives the
 // release of a fence kept on a server a second (a fence not released
-// there lapses by itself). The returned
-// GCStats are valid on error too.
+// there lapses by itself). The returned GCStats are valid on error too.
 func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 	start := time.Now()
 	st := &GCStats{}

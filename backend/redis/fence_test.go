@@ -73,18 +73,27 @@ func TestFenceAcrossClients(t *testing.T) {
 	}
 }
 
+// fenceStore starts a Redis server and returns a Store on it under a new
+// prefix, a plain client of the server to look at its keys, and the
+// prefix.
+func fenceStore(t *testing.T) (*redis.Store, *goredis.Client, string) {
+	t.Helper()
+	srv := redistest.Start(t)
+	prefix := randomPrefix()
+	s := open(t, srv.URL(prefix))
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = raw.Close() })
+	return s, raw, prefix
+}
+
 // TestFenceReleaseContext: ReleaseContext gives up once its context is
 // done when the server does not answer (here, paused: CLIENT PAUSE ALL,
 // Redis 6.2 on), leaving the fence registered there to lapse but released
 // for its collector (a fenced delete with it is refused); Release with a
 // live context removes it.
 func TestFenceReleaseContext(t *testing.T) {
-	srv := redistest.Start(t)
 	ctx := t.Context()
-	prefix := randomPrefix()
-	s := open(t, srv.URL(prefix))
-	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	t.Cleanup(func() { _ = raw.Close() })
+	s, raw, prefix := fenceStore(t)
 	f, err := s.FenceObjects(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -130,12 +139,8 @@ func TestFenceReleaseContext(t *testing.T) {
 // deletes nothing and reports ErrBadFence. A fence that is renewed does
 // not lapse.
 func TestFenceLapses(t *testing.T) {
-	srv := redistest.Start(t)
 	ctx := t.Context()
-	prefix := randomPrefix()
-	s := open(t, srv.URL(prefix))
-	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	t.Cleanup(func() { _ = raw.Close() })
+	s, raw, prefix := fenceStore(t)
 	a, b := obj("a"), obj("b")
 
 	// Renewed every second: its deadline moves on, and a fenced delete
