@@ -1,7 +1,6 @@
 package strata
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -257,9 +256,9 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 		// From now on the fence need remember only what may be deleted:
 		// it then grows with the candidates writers store again, not
 		// with every object they store while the deletes run.
-		slices.SortFunc(cands, compareHashes)
+		slices.SortFunc(cands, Hash.Compare)
 		n.Narrow(func(h Hash) bool {
-			_, found := slices.BinarySearchFunc(cands, h, compareHashes)
+			_, found := slices.BinarySearchFunc(cands, h, Hash.Compare)
 			return found
 		})
 	}
@@ -525,9 +524,6 @@ func releaseFence(ctx context.Context, f backend.Fence) {
 	}
 	backend.ReleaseFence(ctx, f)
 }
-
-// compareHashes orders hashes by their bytes.
-func compareHashes(a, b Hash) int { return bytes.Compare(a[:], b[:]) }
 
 // delete reads, copies aside and deletes the candidates in batches,
 // marking again from the refs before each batch and keeping every

@@ -732,7 +732,7 @@ func (s *narrowSpy) ScanObjects(ctx context.Context, fn func(backend.Hash, []byt
 	}); err != nil {
 		return err
 	}
-	slices.SortFunc(objs, func(a, b backend.Object) int { return bytes.Compare(b.Hash[:], a.Hash[:]) })
+	slices.SortFunc(objs, func(a, b backend.Object) int { return b.Hash.Compare(a.Hash) })
 	for _, o := range objs {
 		if err := fn(o.Hash, o.Data); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package strata
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -69,7 +68,7 @@ func (kv *KV) ExportGit(ctx context.Context, w io.Writer, names ...string) error
 		}
 	}
 	slices.SortFunc(all, func(a, b *node1) int {
-		return cmp.Or(cmp.Compare(a.c.Height, b.c.Height), cmp.Compare(a.c.Time, b.c.Time), bytes.Compare(a.hash[:], b.hash[:]))
+		return cmp.Or(cmp.Compare(a.c.Height, b.c.Height), cmp.Compare(a.c.Time, b.c.Time), a.hash.Compare(b.hash))
 	})
 	sw := gitstream.NewWriter(w)
 	marks := map[Hash]int{} // commits and contents objects written

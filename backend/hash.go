@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 )
@@ -18,6 +19,11 @@ var ZeroHash Hash
 
 // IsZero reports whether h is the zero Hash.
 func (h Hash) IsZero() bool { return h == ZeroHash }
+
+// Compare orders hashes by their bytes, as bytes.Compare: the order of an
+// ordered backend's keys, for slices.SortFunc(hs, Hash.Compare) and
+// slices.BinarySearchFunc.
+func (h Hash) Compare(o Hash) int { return bytes.Compare(h[:], o[:]) }
 
 // String returns h as 64 lowercase hexadecimal digits.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }

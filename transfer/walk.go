@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -164,7 +163,7 @@ func (w *walker) read(ctx context.Context, hs []backend.Hash, level int, add fun
 		return err
 	}
 	hs = slices.Clone(hs)
-	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(hs, backend.Hash.Compare)
 	type decoded struct {
 		data []byte
 		c    *commit.Commit

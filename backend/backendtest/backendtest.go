@@ -143,7 +143,7 @@ func hashes(objs ...backend.Object) []backend.Hash {
 
 // sortHashes sorts hs bytewise, in place, and returns it.
 func sortHashes(hs []backend.Hash) []backend.Hash {
-	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(hs, backend.Hash.Compare)
 	return hs
 }
 

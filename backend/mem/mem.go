@@ -166,7 +166,7 @@ func (s *Store) ListObjects(ctx context.Context, prefix []byte, fn func(backend.
 	})
 	s.mu.RUnlock()
 
-	slices.SortFunc(hs, func(a, b backend.Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(hs, backend.Hash.Compare)
 	for _, h := range hs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("mem: list objects %x: %w", prefix, err)
