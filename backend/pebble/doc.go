@@ -55,6 +55,8 @@
 // a lock-free reader).
 //
 // Within the one process that holds the lock, compare-and-swap on refs is
-// serialised by a mutex, and RefWatcher notifications are delivered
-// in-process only.
+// serialised by a mutex up to the moment each write is applied; the wait
+// for its fsync comes after, so that swaps made at once (commits to
+// several branches) share fsyncs. RefWatcher notifications are delivered
+// in-process only, once the swap is durable.
 package pebble

@@ -123,6 +123,15 @@ func (h *health) stop(op string, r any) error {
 	return h.stopped(op)
 }
 
+// fatalCommit records err, the failure of a commit's log write reported
+// by its wait for the sync, as fatal (as Pebble's Logger.Fatalf would be
+// told of it by a commit that waited), and returns the error for op.
+func (h *health) fatalCommit(op string, err error) error {
+	h.fatal.CompareAndSwap(nil, &fatalError{msg: fmt.Sprintf("pebble: fatal commit error: %v", err), cause: err})
+	h.alarm()
+	return h.stopped(op)
+}
+
 // oneLine keeps the first line of a Pebble message; its errors carry
 // details and stack traces on further lines.
 func oneLine(s string) string {

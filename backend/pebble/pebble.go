@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
@@ -152,8 +153,11 @@ type Store struct {
 	// refMu serialises CompareAndSwapRef: Pebble has no compare-and-swap,
 	// and the directory lock guarantees this process is the only writer.
 	refMu sync.Mutex
+	// syncing counts the swaps applied whose sync is under way.
+	syncing atomic.Int64
 
 	watchers watchhub.Hub
+	events   refEvents // the swaps' events, until their syncs end
 
 	// fences are garbage collection's fences (backend.ObjectFencer):
 	// writes of objects and Has hold fences.LockWrite, fenced deletes
@@ -1060,18 +1064,21 @@ func (s *Store) scanRefs(ctx context.Context, op, prefix string, fn func(name st
 // backend.ErrConflict that names the ref and both hashes (backend.ErrExists,
 // which also wraps ErrConflict, when old is zero and the ref exists).
 //
-// Swaps are serialised within the process, and the directory lock keeps
-// every other process out, so the compare and the write are atomic. The
-// write is fsynced before CompareAndSwapRef returns nil. A successful swap
-// notifies the watchers of WatchRefs, unless the ref was absent and stays
-// absent. On a read-only store it returns an error wrapping ErrReadOnly.
+// Swaps are serialised within the process up to the moment their write
+// is applied, and the directory lock keeps every other process out, so
+// the compare and the write are atomic. The write is fsynced before
+// CompareAndSwapRef returns nil; swaps made at once share their fsyncs
+// (see swap). A successful swap notifies the watchers of WatchRefs once
+// its write is durable, unless the ref was absent and stays absent. On a
+// read-only store it returns an error wrapping ErrReadOnly.
 func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
 	return s.swap(ctx, fmt.Sprintf("compare-and-swap ref %q", name), nil, name, old, new)
 }
 
 // PutAndSwapRef implements backend.RefCommitter: it stores objs and moves
 // name from old to new in ONE synced Pebble batch, so a commit costs one
-// fsync, and a crash leaves either all of it or none. When the ref is not
+// fsync (or a share of one, when others commit at once), and a crash
+// leaves either all of it or none. When the ref is not
 // at old it stores nothing and returns an error wrapping
 // backend.ErrConflict.
 func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
@@ -1079,27 +1086,69 @@ func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name s
 }
 
 // swap is the compare-and-swap of ref name, with objs written in the same
-// synced batch. Ref swaps are serialised in the process by refMu.
+// synced batch.
+//
+// Swaps are serialised in the process by refMu up to the moment their
+// batch is applied (visible to reads, as Pebble makes every write before
+// its sync); the wait for the sync happens after refMu is released, so
+// that swaps of other refs, or the next swap of the same ref, apply while
+// it lasts, and Pebble syncs their batches together: swaps made at once
+// share fsyncs instead of paying one each in turn. A swap returns only
+// once its batch is durable; the write-ahead log is synced in order, so a
+// swap that read a ref another swap had just moved, and succeeded, made
+// durable that swap's write too.
 func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name string, old, new backend.Hash) (err error) {
 	if err := s.acquireWrite(ctx, op); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
 	defer s.recover(op, &err)
+	b, seq, wait, err := s.applySwap(op, objs, name, old, new)
+	if err != nil {
+		return err
+	}
+	defer func() { s.events.settle(seq, err == nil, &s.watchers) }()
+	switch {
+	case b != nil:
+		err = b.SyncWait()
+		s.syncing.Add(-1)
+		_ = b.Close()
+		if err != nil {
+			// The log write failed, and Pebble's commit pipeline cannot go
+			// on (a Commit that waits for its sync reports this to
+			// Logger.Fatalf): the store stops, as it would then.
+			return s.health.fatalCommit(op, err)
+		}
+	case wait:
+		// The ref was already in place, perhaps by a swap whose sync is
+		// still under way: a sync of our own covers it.
+		if err := s.db.LogData(nil, pdb.Sync); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	return nil
+}
+
+// applySwap is the part of swap under refMu: it checks the ref, and
+// applies (without waiting for its sync) the batch of objs and the ref's
+// move, which it returns, or nil if there was nothing to write; wait then
+// reports whether a swap's sync was under way. seq is the swap's place in
+// the order of watchers' events (0: none).
+func (s *Store) applySwap(op string, objs []backend.Object, name string, old, new backend.Hash) (_ *pdb.Batch, seq uint64, wait bool, err error) {
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
 
 	cur, found, err := s.readRef(op, name)
 	if err != nil {
-		return err
+		return nil, 0, false, err
 	}
 	switch {
 	case old.IsZero() && found:
-		return s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
+		return nil, 0, false, s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
 	case !old.IsZero() && !found:
-		return s.errorf(op, fmt.Errorf("is absent, want %s: %w", old, backend.ErrConflict))
+		return nil, 0, false, s.errorf(op, fmt.Errorf("is absent, want %s: %w", old, backend.ErrConflict))
 	case !old.IsZero() && cur != old:
-		return s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
+		return nil, 0, false, s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
 	}
 
 	if len(objs) > 0 { // a ref alone need not wait for a fenced delete
@@ -1108,32 +1157,39 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		s.fences.Stored(objs)
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
 	for _, o := range objs {
 		if err := b.Set(objKey(o.Hash), o.Data, nil); err != nil {
-			return s.fail(op, err)
+			_ = b.Close()
+			return nil, 0, false, s.fail(op, err)
 		}
 	}
 	switch {
 	case cur == new:
-		// Already in place, and durable: every write here is synced.
+		// Already in place.
 	case new.IsZero():
 		err = b.Delete(refKey(name), nil)
 	default:
 		err = b.Set(refKey(name), new[:], nil)
 	}
 	if err != nil {
-		return s.fail(op, err)
+		_ = b.Close()
+		return nil, 0, false, s.fail(op, err)
 	}
-	if !b.Empty() {
-		if err := b.Commit(pdb.Sync); err != nil {
-			return s.fail(op, err)
+	if b.Empty() {
+		_ = b.Close()
+		b, wait = nil, s.syncing.Load() > 0
+	} else {
+		s.syncing.Add(1)
+		if err := s.db.ApplyNoSyncWait(b, pdb.Sync); err != nil {
+			s.syncing.Add(-1)
+			_ = b.Close()
+			return nil, 0, false, s.fail(op, err)
 		}
 	}
 	if !old.IsZero() || !new.IsZero() {
-		s.watchers.Notify(backend.RefEvent{Name: name, Old: old, New: new}) // refMu orders the events
+		seq = s.events.add(backend.RefEvent{Name: name, Old: old, New: new}) // refMu orders the events
 	}
-	return nil
+	return b, seq, wait, nil
 }
 
 // Close closes the store, its watchers' channels and the database, and

@@ -1,0 +1,212 @@
+package pebble_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/pebble"
+)
+
+// walFS is the operating system's file system with a write-ahead log
+// whose syncs are counted, and, once hold is called, held until release:
+// each held sync signals entered first.
+type walFS struct {
+	vfs.FS
+	syncs   atomic.Int64
+	delay   time.Duration // each sync of the log takes this much longer
+	mu      sync.Mutex
+	gate    chan struct{} // while not nil, a sync waits for it to close
+	entered chan struct{}
+}
+
+func (fs *walFS) hold() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.gate, fs.entered = make(chan struct{}), make(chan struct{}, 100)
+}
+
+func (fs *walFS) release() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.gate != nil {
+		close(fs.gate)
+		fs.gate = nil
+	}
+}
+
+func (fs *walFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
+	if err != nil || !strings.HasSuffix(name, ".log") {
+		return f, err
+	}
+	return &walFile{File: f, fs: fs}, nil
+}
+
+func (fs *walFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	return fs.wrap(name, f, err)
+}
+
+func (fs *walFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(oldname, newname, c)
+	return fs.wrap(newname, f, err)
+}
+
+type walFile struct {
+	vfs.File
+	fs *walFS
+}
+
+func (f *walFile) SyncData() error {
+	f.fs.syncs.Add(1)
+	time.Sleep(f.fs.delay)
+	f.fs.mu.Lock()
+	gate, entered := f.fs.gate, f.fs.entered
+	f.fs.mu.Unlock()
+	if gate != nil {
+		entered <- struct{}{}
+		<-gate
+	}
+	return f.File.SyncData()
+}
+
+func (f *walFile) Sync() error { return f.SyncData() }
+
+// hashOf returns a distinct non-zero hash for i.
+func hashOf(i uint64) backend.Hash {
+	var h backend.Hash
+	binary.BigEndian.PutUint64(h[:], i+1)
+	return h
+}
+
+// TestSwapsShareSyncs checks that swaps made at once, on refs of their
+// own, share the syncs of the write-ahead log (a swap waits for its sync
+// without holding the lock that orders swaps), that every one lands, and
+// that they are durable: the store, reopened, holds every ref at its
+// last hash. Serialised syncs, one per swap, fail it.
+func TestSwapsShareSyncs(t *testing.T) {
+	dir := t.TempDir()
+	fs := &walFS{FS: vfs.Default, delay: 2 * time.Millisecond}
+	s, err := pebble.Open(t.Context(), dir, &pebble.Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 25
+	before := fs.syncs.Load()
+	want := map[string]backend.Hash{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for w := range writers {
+		name := fmt.Sprintf("heads/b%d", w)
+		wg.Go(func() {
+			var head backend.Hash
+			for i := range each {
+				next := hashOf(uint64(w*each + i))
+				obj := backend.Object{Hash: next, Data: []byte(name)}
+				if err := s.PutAndSwapRef(t.Context(), []backend.Object{obj}, name, head, next); err != nil {
+					t.Errorf("%s: swap %d: %v", name, i, err)
+					return
+				}
+				head = next
+			}
+			mu.Lock()
+			want[name] = head
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	syncs := fs.syncs.Load() - before
+	t.Logf("%d swaps, %d syncs of the log", writers*each, syncs)
+	if syncs > writers*each/2 {
+		t.Errorf("%d swaps made at once took %d syncs of the log; want at most %d (shared)", writers*each, syncs, writers*each/2)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir, nil)
+	refs, err := s.ListRefs(t.Context(), "heads/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]backend.Hash{}
+	for _, r := range refs {
+		got[r.Name] = r.Hash
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("refs after reopening (-want +got):\n%s", diff)
+	}
+}
+
+// TestSwapReturnsOnceDurable holds the write-ahead log's sync and checks
+// that a swap, a swap of another ref applied meanwhile, and a swap that
+// finds its ref already in place (moved by the first, not yet durable)
+// all wait for it; that no watcher hears of any of them before then; and
+// that the events come afterwards, in the order the swaps were applied.
+func TestSwapReturnsOnceDurable(t *testing.T) {
+	fs := &walFS{FS: vfs.Default}
+	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
+	events, err := s.WatchRefs(t.Context(), "heads/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, c := hashOf(1), hashOf(3)
+	fs.hold()
+	t.Cleanup(fs.release)
+	done := make(chan string, 3)
+	swap := func(label string, objs []backend.Object, name string, old, new backend.Hash) {
+		go func() {
+			if err := s.PutAndSwapRef(t.Context(), objs, name, old, new); err != nil {
+				t.Errorf("%s: %v", label, err)
+			}
+			done <- label
+		}()
+	}
+	swap("A", []backend.Object{{Hash: a, Data: []byte("a")}}, "heads/main", backend.ZeroHash, a)
+	<-fs.entered // A's sync is under way, and held
+	swap("C", []backend.Object{{Hash: c, Data: []byte("c")}}, "heads/other", backend.ZeroHash, c)
+	waitRef(t, s, "heads/other", c) // applied, visible
+	swap("B", nil, "heads/main", a, a)
+	select {
+	case l := <-done:
+		t.Fatalf("swap %s returned while the log's sync was held", l)
+	case ev := <-events:
+		t.Fatalf("event %+v before the log's sync ended", ev)
+	case <-time.After(100 * time.Millisecond):
+	}
+	fs.release()
+	got := map[string]bool{}
+	for range 3 {
+		got[<-done] = true
+	}
+	var evs []backend.RefEvent
+	for range 3 {
+		evs = append(evs, <-events)
+	}
+	want := []backend.RefEvent{
+		{Name: "heads/main", Old: backend.ZeroHash, New: a},
+		{Name: "heads/other", Old: backend.ZeroHash, New: c},
+		{Name: "heads/main", Old: a, New: a},
+	}
+	if diff := cmp.Diff(want, evs); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// waitRef waits until ref name of s reads h.
+func waitRef(t *testing.T, s *pebble.Store, name string, h backend.Hash) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(time.Millisecond) {
+		if got, err := s.GetRef(t.Context(), name); err == nil && got == h {
+			return
+		}
+	}
+	t.Fatalf("ref %s never read %s", name, h)
+}
