@@ -220,15 +220,15 @@ func (q *writeQueue) commit(ctx context.Context, b *Branch, group []*groupWrite)
 		q.handOff()
 		q.mu.Unlock()
 	}()
-	if len(group) == 1 {
-		b.commitGroup(ctx, group)
-		finished = true
-		return
+	var start time.Time
+	if len(group) > 1 { // a group of one is not timed (see gather)
+		start = time.Now()
 	}
-	start := time.Now()
 	b.commitGroup(ctx, group)
 	finished = true
-	took = time.Since(start)
+	if len(group) > 1 {
+		took = time.Since(start)
+	}
 }
 
 // handOff hands the queue to the first writer waiting, if any, or leaves
