@@ -31,6 +31,7 @@ var ErrStopped = errors.New("store stopped after a fatal Pebble error")
 // the file of the last corruption Pebble found.
 type health struct {
 	dir     string
+	logf    func(format string, args ...any) // Options.Logf, or nil
 	fatal   atomic.Pointer[fatalError]
 	corrupt atomic.Pointer[string] // path of the last corrupt file
 	// stuck is the first background error that Pebble cannot get past by
@@ -127,7 +128,11 @@ func (h *health) stop(op string, r any) error {
 // by its wait for the sync, as fatal (as Pebble's Logger.Fatalf would be
 // told of it by a commit that waited), and returns the error for op.
 func (h *health) fatalCommit(op string, err error) error {
-	h.fatal.CompareAndSwap(nil, &fatalError{msg: fmt.Sprintf("pebble: fatal commit error: %v", err), cause: err})
+	msg := fmt.Sprintf("pebble: fatal commit error: %v", err)
+	if h.logf != nil {
+		h.logf("%s", msg)
+	}
+	h.fatal.CompareAndSwap(nil, &fatalError{msg: msg, cause: err})
 	h.alarm()
 	return h.stopped(op)
 }

@@ -240,6 +240,7 @@ func Open(ctx context.Context, dir string, opts *Options) (s *Store, err error) 
 		return nil, err
 	}
 	h := newHealth(dir)
+	h.logf = o.Logf
 	l := logger{logf: o.Logf, h: h}
 	g := newGate()
 	popts := &pdb.Options{
@@ -1102,29 +1103,52 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 		return err
 	}
 	defer s.mu.RUnlock()
+	var seq uint64
+	// Deferred before recover, so that it runs after recover has set err
+	// (Pebble's fatal reports panic): a swap whose sync failed is never
+	// told to the watchers.
+	defer func() { s.events.settle(seq, err == nil, &s.watchers) }()
 	defer s.recover(op, &err)
 	b, seq, wait, err := s.applySwap(op, objs, name, old, new)
 	if err != nil {
+		if wait && errors.Is(err, backend.ErrConflict) {
+			// Decided from a value whose sync is perhaps still under
+			// way: the conflict stands only once that value is durable.
+			if err := s.syncLog(op); err != nil {
+				return err
+			}
+		}
 		return err
 	}
-	defer func() { s.events.settle(seq, err == nil, &s.watchers) }()
 	switch {
 	case b != nil:
 		err = b.SyncWait()
-		s.syncing.Add(-1)
-		_ = b.Close()
 		if err != nil {
 			// The log write failed, and Pebble's commit pipeline cannot go
 			// on (a Commit that waits for its sync reports this to
-			// Logger.Fatalf): the store stops, as it would then.
-			return s.health.fatalCommit(op, err)
+			// Logger.Fatalf): the store stops, as it would then, before
+			// syncing drops, so that a swap that finds the ref in place
+			// and no sync under way finds the store stopped instead.
+			err = s.health.fatalCommit(op, err)
 		}
+		s.syncing.Add(-1)
+		_ = b.Close()
+		return err
 	case wait:
 		// The ref was already in place, perhaps by a swap whose sync is
 		// still under way: a sync of our own covers it.
-		if err := s.db.LogData(nil, pdb.Sync); err != nil {
-			return s.fail(op, err)
-		}
+		return s.syncLog(op)
+	}
+	// The ref was already in place and no sync was under way: it is
+	// durable, unless the swap that put it there failed to sync.
+	return s.health.stopped(op)
+}
+
+// syncLog writes an empty record to the write-ahead log and syncs it,
+// which makes every write applied before it durable.
+func (s *Store) syncLog(op string) error {
+	if err := s.db.LogData(nil, pdb.Sync); err != nil {
+		return s.fail(op, err)
 	}
 	return nil
 }
@@ -1132,7 +1156,8 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 // applySwap is the part of swap under refMu: it checks the ref, and
 // applies (without waiting for its sync) the batch of objs and the ref's
 // move, which it returns, or nil if there was nothing to write; wait then
-// reports whether a swap's sync was under way. seq is the swap's place in
+// reports whether a swap's sync was under way (with a conflict error too:
+// the value that decided it may not be durable yet). seq is the swap's place in
 // the order of watchers' events (0: none).
 func (s *Store) applySwap(op string, objs []backend.Object, name string, old, new backend.Hash) (_ *pdb.Batch, seq uint64, wait bool, err error) {
 	s.refMu.Lock()
@@ -1142,13 +1167,13 @@ func (s *Store) applySwap(op string, objs []backend.Object, name string, old, ne
 	if err != nil {
 		return nil, 0, false, err
 	}
-	switch {
+	switch busy := s.syncing.Load() > 0; {
 	case old.IsZero() && found:
-		return nil, 0, false, s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
+		return nil, 0, busy, s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
 	case !old.IsZero() && !found:
-		return nil, 0, false, s.errorf(op, fmt.Errorf("is absent, want %s: %w", old, backend.ErrConflict))
+		return nil, 0, busy, s.errorf(op, fmt.Errorf("is absent, want %s: %w", old, backend.ErrConflict))
 	case !old.IsZero() && cur != old:
-		return nil, 0, false, s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
+		return nil, 0, busy, s.errorf(op, fmt.Errorf("is %s, want %s: %w", cur, old, backend.ErrConflict))
 	}
 
 	if len(objs) > 0 { // a ref alone need not wait for a fenced delete
@@ -1180,11 +1205,17 @@ func (s *Store) applySwap(op string, objs []backend.Object, name string, old, ne
 		b, wait = nil, s.syncing.Load() > 0
 	} else {
 		s.syncing.Add(1)
+		applied := false
+		defer func() {
+			if !applied { // an error, or a panic (a fatal report): the store stops
+				s.syncing.Add(-1)
+			}
+		}()
 		if err := s.db.ApplyNoSyncWait(b, pdb.Sync); err != nil {
-			s.syncing.Add(-1)
 			_ = b.Close()
 			return nil, 0, false, s.fail(op, err)
 		}
+		applied = true
 	}
 	if !old.IsZero() || !new.IsZero() {
 		seq = s.events.add(backend.RefEvent{Name: name, Old: old, New: new}) // refMu orders the events
@@ -1250,7 +1281,8 @@ func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, er
 
 // DeleteRef implements backend.RefRepairer: it removes ref name, whatever
 // it holds, in a synced write, serialised with compare-and-swaps; watchers
-// are not told. On a read-only store it returns an error wrapping
+// are not told (the event of a swap applied before it may still reach
+// them after it returns, once that swap's sync ends). On a read-only store it returns an error wrapping
 // ErrReadOnly.
 func (s *Store) DeleteRef(ctx context.Context, name string) (err error) {
 	op := fmt.Sprintf("delete ref %q", name)

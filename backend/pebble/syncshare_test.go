@@ -2,8 +2,11 @@ package pebble_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +29,7 @@ type walFS struct {
 	mu      sync.Mutex
 	gate    chan struct{} // while not nil, a sync waits for it to close
 	entered chan struct{}
+	broken  bool // every sync of the log fails (see fail)
 }
 
 func (fs *walFS) hold() {
@@ -41,6 +45,14 @@ func (fs *walFS) release() {
 		close(fs.gate)
 		fs.gate = nil
 	}
+}
+
+// fail makes the held sync, and every later one, fail with EIO.
+func (fs *walFS) fail() {
+	fs.mu.Lock()
+	fs.broken = true
+	fs.mu.Unlock()
+	fs.release()
 }
 
 func (fs *walFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
@@ -74,6 +86,12 @@ func (f *walFile) SyncData() error {
 	if gate != nil {
 		entered <- struct{}{}
 		<-gate
+	}
+	f.fs.mu.Lock()
+	broken := f.fs.broken
+	f.fs.mu.Unlock()
+	if broken {
+		return &os.PathError{Op: "fdatasync", Path: "log", Err: syscall.EIO}
 	}
 	return f.File.SyncData()
 }
@@ -209,4 +227,125 @@ func waitRef(t *testing.T, s *pebble.Store, name string, h backend.Hash) {
 		}
 	}
 	t.Fatalf("ref %s never read %s", name, h)
+}
+
+// TestSwapWaitsBeforeConflict holds the log's sync of a swap that creates
+// a ref, and checks that a swap that finds the ref there (a conflict
+// decided by a value not durable yet) does not return its conflict until
+// that value is durable.
+func TestSwapWaitsBeforeConflict(t *testing.T) {
+	fs := &walFS{FS: vfs.Default}
+	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
+	a, c := hashOf(1), hashOf(3)
+	fs.hold()
+	t.Cleanup(fs.release)
+	done := make(chan error, 2)
+	go func() { done <- s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, a) }()
+	<-fs.entered
+	go func() { done <- s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, c) }()
+	select {
+	case err := <-done:
+		t.Fatalf("a swap returned (%v) while the log's sync was held", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	fs.release()
+	var errs []error
+	for range 2 {
+		errs = append(errs, <-done)
+	}
+	if errs[0] != nil && errs[1] != nil || !errors.Is(errs[0], backend.ErrExists) && !errors.Is(errs[1], backend.ErrExists) {
+		t.Errorf("swaps returned %v; want nil for the first and ErrExists for the second", errs)
+	}
+}
+
+// TestSwapSyncFails fails the log's sync of a swap, and checks that the
+// swap, a swap that found the ref it moved already in place meanwhile,
+// and every later swap return an error wrapping ErrStopped (and the
+// cause), and that no watcher hears of any of them.
+func TestSwapSyncFails(t *testing.T) {
+	fs := &walFS{FS: vfs.Default}
+	s, err := pebble.Open(t.Context(), t.TempDir(), &pebble.Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	events, err := s.WatchRefs(t.Context(), "heads/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := hashOf(1)
+	fs.hold()
+	t.Cleanup(fs.release)
+	done := make(chan error, 2)
+	go func() {
+		done <- s.PutAndSwapRef(t.Context(), []backend.Object{{Hash: a, Data: []byte("a")}}, "heads/main", backend.ZeroHash, a)
+	}()
+	<-fs.entered
+	go func() { done <- s.CompareAndSwapRef(t.Context(), "heads/main", a, a) }()
+	time.Sleep(50 * time.Millisecond) // let the second swap find a in place
+	fs.fail()
+	for i := range 2 {
+		if err := <-done; !errors.Is(err, pebble.ErrStopped) || !errors.Is(err, syscall.EIO) {
+			t.Errorf("swap %d after a failed sync: %v; want ErrStopped wrapping EIO", i, err)
+		}
+	}
+	if err := s.CompareAndSwapRef(t.Context(), "heads/main", a, a); !errors.Is(err, pebble.ErrStopped) {
+		t.Errorf("a later no-op swap: %v; want ErrStopped", err)
+	}
+	select {
+	case ev, ok := <-events:
+		if ok {
+			t.Errorf("event %+v for a swap whose sync failed", ev)
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestNoOpSwapAfterFailedSync races no-op swaps (the ref already in
+// place), started as the log's sync fails, against the failed swap that
+// put the ref there, round after round: none may return nil, since that
+// value never became durable.
+// (A no-op swap that finds no sync under way trusts the ref; the store
+// must be stopped before the failed swap stops counting as under way.)
+func TestNoOpSwapAfterFailedSync(t *testing.T) {
+	a := hashOf(1)
+	for round := range 20 {
+		fs := &walFS{FS: vfs.Default}
+		s, err := pebble.Open(t.Context(), t.TempDir(), &pebble.Options{FS: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs.hold()
+		first := make(chan error, 1)
+		go func() { first <- s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, a) }()
+		<-fs.entered
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var nils atomic.Int64
+		fs.fail()
+		for range 4 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if s.CompareAndSwapRef(t.Context(), "heads/main", a, a) == nil {
+						nils.Add(1)
+					}
+				}
+			})
+		}
+		if err := <-first; !errors.Is(err, pebble.ErrStopped) {
+			t.Errorf("round %d: the swap whose sync failed: %v; want ErrStopped", round, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		_ = s.Close()
+		if n := nils.Load(); n > 0 {
+			t.Fatalf("round %d: %d no-op swaps returned nil on a ref whose sync failed", round, n)
+		}
+	}
 }
