@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
