@@ -105,6 +105,36 @@ func hashOf(i uint64) backend.Hash {
 	return h
 }
 
+// swapAtOnce makes writers goroutines each swap ref heads/bW of s each
+// times at once (storing one object with each swap), and returns the last
+// hash each ref's swaps acknowledged.
+func swapAtOnce(t *testing.T, s *pebble.Store, writers, each int) map[string]backend.Hash {
+	t.Helper()
+	acked := make(map[string]backend.Hash)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range writers {
+		name := fmt.Sprintf("heads/b%d", w)
+		wg.Go(func() {
+			var head backend.Hash
+			for i := range each {
+				next := hashOf(uint64(w*each + i))
+				obj := backend.Object{Hash: next, Data: []byte(name)}
+				if err := s.PutAndSwapRef(t.Context(), []backend.Object{obj}, name, head, next); err != nil {
+					t.Errorf("%s: swap %d: %v", name, i, err)
+					return
+				}
+				head = next
+				mu.Lock()
+				acked[name] = head
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return acked
+}
+
 // TestSwapsShareSyncs checks that swaps made at once, on refs of their
 // own, share the syncs of the write-ahead log (a swap waits for its sync
 // without holding the lock that orders swaps), that every one lands, and
@@ -119,28 +149,7 @@ func TestSwapsShareSyncs(t *testing.T) {
 	}
 	const writers, each = 8, 25
 	before := fs.syncs.Load()
-	want := map[string]backend.Hash{}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for w := range writers {
-		name := fmt.Sprintf("heads/b%d", w)
-		wg.Go(func() {
-			var head backend.Hash
-			for i := range each {
-				next := hashOf(uint64(w*each + i))
-				obj := backend.Object{Hash: next, Data: []byte(name)}
-				if err := s.PutAndSwapRef(t.Context(), []backend.Object{obj}, name, head, next); err != nil {
-					t.Errorf("%s: swap %d: %v", name, i, err)
-					return
-				}
-				head = next
-			}
-			mu.Lock()
-			want[name] = head
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	want := swapAtOnce(t, s, writers, each)
 	syncs := fs.syncs.Load() - before
 	t.Logf("%d swaps, %d syncs of the log", writers*each, syncs)
 	if syncs > writers*each/2 {
@@ -360,29 +369,7 @@ func TestSwapsSurviveCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const writers, each = 8, 25
-	want := make(map[string]backend.Hash)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := range writers {
-		name := fmt.Sprintf("heads/b%d", w)
-		wg.Go(func() {
-			var head backend.Hash
-			for i := range each {
-				next := hashOf(uint64(w*each + i))
-				obj := backend.Object{Hash: next, Data: []byte(name)}
-				if err := s.PutAndSwapRef(t.Context(), []backend.Object{obj}, name, head, next); err != nil {
-					t.Errorf("%s: swap %d: %v", name, i, err)
-					return
-				}
-				head = next
-				mu.Lock()
-				want[name] = head
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	want := swapAtOnce(t, s, 8, 25)
 	crashed := mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
 	_ = s.Close()
 	r := open(t, "/db", &pebble.Options{FS: crashed})
