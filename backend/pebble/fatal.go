@@ -132,9 +132,15 @@ func (h *health) fatalCommit(op string, err error) error {
 	if h.logf != nil {
 		h.logf("%s", msg)
 	}
-	h.fatal.CompareAndSwap(nil, &fatalError{msg: msg, cause: err})
-	h.alarm()
+	h.setFatal(&fatalError{msg: msg, cause: err})
 	return h.stopped(op)
+}
+
+// setFatal records f as the store's fatal error, unless there is one
+// already, and alarms.
+func (h *health) setFatal(f *fatalError) {
+	h.fatal.CompareAndSwap(nil, f)
+	h.alarm()
 }
 
 // oneLine keeps the first line of a Pebble message; its errors carry
@@ -176,8 +182,7 @@ func (l logger) Fatalf(format string, args ...any) {
 			break
 		}
 	}
-	l.h.fatal.CompareAndSwap(nil, f)
-	l.h.alarm()
+	l.h.setFatal(f)
 	if calledFromStore() {
 		panic(f)
 	}

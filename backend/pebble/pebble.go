@@ -150,8 +150,9 @@ type Store struct {
 	db     *pdb.DB
 	lock   *pdb.Lock
 
-	// refMu serialises CompareAndSwapRef: Pebble has no compare-and-swap,
-	// and the directory lock guarantees this process is the only writer.
+	// refMu serialises the swaps of refs up to the moment each applies its
+	// write (not its sync, see swap): Pebble has no compare-and-swap, and
+	// the directory lock guarantees this process is the only writer.
 	refMu sync.Mutex
 	// syncing counts the swaps applied whose sync is under way.
 	syncing atomic.Int64
@@ -1079,9 +1080,8 @@ func (s *Store) CompareAndSwapRef(ctx context.Context, name string, old, new bac
 // PutAndSwapRef implements backend.RefCommitter: it stores objs and moves
 // name from old to new in ONE synced Pebble batch, so a commit costs one
 // fsync (or a share of one, when others commit at once), and a crash
-// leaves either all of it or none. When the ref is not
-// at old it stores nothing and returns an error wrapping
-// backend.ErrConflict.
+// leaves either all of it or none. When the ref is not at old it stores
+// nothing and returns an error wrapping backend.ErrConflict.
 func (s *Store) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
 	return s.swap(ctx, fmt.Sprintf("commit %d objects and ref %q", len(objs), name), objs, name, old, new)
 }
@@ -1111,9 +1111,9 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	defer s.recover(op, &err)
 	b, seq, wait, err := s.applySwap(op, objs, name, old, new)
 	if err != nil {
-		if wait && errors.Is(err, backend.ErrConflict) {
-			// Decided from a value whose sync is perhaps still under
-			// way: the conflict stands only once that value is durable.
+		if wait {
+			// A conflict decided from a value whose sync is perhaps still
+			// under way: it stands only once that value is durable.
 			if err := s.syncLog(op); err != nil {
 				return err
 			}
@@ -1155,10 +1155,11 @@ func (s *Store) syncLog(op string) error {
 
 // applySwap is the part of swap under refMu: it checks the ref, and
 // applies (without waiting for its sync) the batch of objs and the ref's
-// move, which it returns, or nil if there was nothing to write; wait then
-// reports whether a swap's sync was under way (with a conflict error too:
-// the value that decided it may not be durable yet). seq is the swap's place in
-// the order of watchers' events (0: none).
+// move, which it returns, or nil if there was nothing to write. wait then
+// reports whether a swap's sync was under way, as it does with a conflict
+// error (whose deciding value may not be durable yet); with any other
+// error it is false. seq is the swap's place in the order of watchers'
+// events (0: none).
 func (s *Store) applySwap(op string, objs []backend.Object, name string, old, new backend.Hash) (_ *pdb.Batch, seq uint64, wait bool, err error) {
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
@@ -1167,7 +1168,10 @@ func (s *Store) applySwap(op string, objs []backend.Object, name string, old, ne
 	if err != nil {
 		return nil, 0, false, err
 	}
-	switch busy := s.syncing.Load() > 0; {
+	// Other swaps' syncs may end meanwhile, but none can start: a busy
+	// read now is at worst one sync too many.
+	busy := s.syncing.Load() > 0
+	switch {
 	case old.IsZero() && found:
 		return nil, 0, busy, s.errorf(op, fmt.Errorf("is %s, want absent: %w", cur, backend.ErrExists))
 	case !old.IsZero() && !found:
@@ -1202,7 +1206,7 @@ func (s *Store) applySwap(op string, objs []backend.Object, name string, old, ne
 	}
 	if b.Empty() {
 		_ = b.Close()
-		b, wait = nil, s.syncing.Load() > 0
+		b, wait = nil, busy
 	} else {
 		s.syncing.Add(1)
 		applied := false
@@ -1282,8 +1286,8 @@ func (s *Store) RefNames(ctx context.Context, prefix string) (names []string, er
 // DeleteRef implements backend.RefRepairer: it removes ref name, whatever
 // it holds, in a synced write, serialised with compare-and-swaps; watchers
 // are not told (the event of a swap applied before it may still reach
-// them after it returns, once that swap's sync ends). On a read-only store it returns an error wrapping
-// ErrReadOnly.
+// them after it returns, once that swap's sync ends). On a read-only
+// store it returns an error wrapping ErrReadOnly.
 func (s *Store) DeleteRef(ctx context.Context, name string) (err error) {
 	op := fmt.Sprintf("delete ref %q", name)
 	if err := s.acquireWrite(ctx, op); err != nil {
