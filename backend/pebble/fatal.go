@@ -120,7 +120,7 @@ func (h *health) stop(op string, r any) error {
 		err, _ := r.(error)
 		f = &fatalError{msg: fmt.Sprintf("pebble panicked: %v", r), cause: err}
 	}
-	h.fatal.CompareAndSwap(nil, f)
+	h.setFatal(f)
 	return h.stopped(op)
 }
 

@@ -1111,11 +1111,18 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	defer s.recover(op, &err)
 	b, seq, wait, err := s.applySwap(op, objs, name, old, new)
 	if err != nil {
-		if wait {
+		switch {
+		case wait:
 			// A conflict decided from a value whose sync is perhaps still
 			// under way: it stands only once that value is durable.
 			if err := s.syncLog(op); err != nil {
 				return err
+			}
+		case errors.Is(err, backend.ErrConflict):
+			// No sync under way: the value is durable, unless the write
+			// that made it failed to sync and stopped the store.
+			if serr := s.health.stopped(op); serr != nil {
+				return serr
 			}
 		}
 		return err
@@ -1221,6 +1228,8 @@ func (s *Store) applySwap(op string, objs []backend.Object, name string, old, ne
 		}
 		applied = true
 	}
+	// Last, so that nothing can fail between queuing the event and swap's
+	// settling it.
 	if !old.IsZero() || !new.IsZero() {
 		seq = s.events.add(backend.RefEvent{Name: name, Old: old, New: new}) // refMu orders the events
 	}
@@ -1294,9 +1303,15 @@ func (s *Store) DeleteRef(ctx context.Context, name string) (err error) {
 		return err
 	}
 	defer s.mu.RUnlock()
+	// The delete is visible before its sync ends, and swaps may read it
+	// once refMu is released: it counts as a sync under way (see swap)
+	// until a failed sync has stopped the store (recover, deferred after,
+	// runs before).
+	defer s.syncing.Add(-1)
 	defer s.recover(op, &err)
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
+	s.syncing.Add(1)
 	if err := s.db.Delete(refKey(name), pdb.Sync); err != nil {
 		return s.fail(op, err)
 	}

@@ -310,12 +310,11 @@ func TestSwapSyncFails(t *testing.T) {
 	}
 }
 
-// TestNoOpSwapAfterFailedSync races no-op swaps (the ref already in
-// place), started as the log's sync fails, against the failed swap that
-// put the ref there, round after round: none may return nil, since that
-// value never became durable.
-// (A no-op swap that finds no sync under way trusts the ref; the store
-// must be stopped before the failed swap stops counting as under way.)
+// TestNoOpSwapAfterFailedSync races swaps that read the ref a swap just
+// moved, started as the log's sync fails, against that failed swap, round
+// after round: a no-op swap (the ref already in place) and a swap that
+// conflicts with the value must neither return nil nor a conflict, since
+// that value never became durable, but an error wrapping ErrStopped.
 func TestNoOpSwapAfterFailedSync(t *testing.T) {
 	a := hashOf(1)
 	for round := range 20 {
@@ -330,9 +329,9 @@ func TestNoOpSwapAfterFailedSync(t *testing.T) {
 		<-fs.entered
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		var nils atomic.Int64
+		var nils, conflicts atomic.Int64
 		fs.fail()
-		for range 4 {
+		for g := range 4 {
 			wg.Go(func() {
 				for {
 					select {
@@ -340,8 +339,12 @@ func TestNoOpSwapAfterFailedSync(t *testing.T) {
 						return
 					default:
 					}
-					if s.CompareAndSwapRef(t.Context(), "heads/main", a, a) == nil {
-						nils.Add(1)
+					if g%2 == 0 {
+						if s.CompareAndSwapRef(t.Context(), "heads/main", a, a) == nil {
+							nils.Add(1)
+						}
+					} else if err := s.CompareAndSwapRef(t.Context(), "heads/main", backend.ZeroHash, a); !errors.Is(err, pebble.ErrStopped) {
+						conflicts.Add(1)
 					}
 				}
 			})
@@ -353,8 +356,8 @@ func TestNoOpSwapAfterFailedSync(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		_ = s.Close()
-		if n := nils.Load(); n > 0 {
-			t.Fatalf("round %d: %d no-op swaps returned nil on a ref whose sync failed", round, n)
+		if n, c := nils.Load(), conflicts.Load(); n > 0 || c > 0 {
+			t.Fatalf("round %d: on a ref whose sync failed, %d no-op swaps returned nil and %d conflicting swaps returned something other than ErrStopped", round, n, c)
 		}
 	}
 }
