@@ -922,7 +922,10 @@ func (s *Store) FenceObjects(ctx context.Context) (f backend.Fence, err error) {
 
 // DeleteObjectsFenced implements backend.ObjectFencer: it deletes, in one
 // synced batch, the objects of hs that f has not remembered, while no
-// write of objects (nor Has) runs, and returns the others.
+// write of objects (nor Has) runs, and returns the others. The writes
+// wait only for the batch to be applied, not for its sync: those made
+// meanwhile come after the delete in the log, and share its sync or the
+// next one.
 func (s *Store) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []backend.Hash) (kept []backend.Hash, err error) {
 	const op = "delete objects"
 	if err := s.acquireWrite(ctx, op); err != nil {
@@ -930,26 +933,44 @@ func (s *Store) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []b
 	}
 	defer s.mu.RUnlock()
 	defer s.recover(op, &err)
+	b, kept, err := s.applyFencedDelete(op, f, hs)
+	if err != nil || b == nil {
+		return kept, err
+	}
+	err = b.SyncWait()
+	_ = b.Close()
+	if err != nil {
+		return nil, s.health.fatalCommit(op, err) // as in swap
+	}
+	return kept, nil
+}
+
+// applyFencedDelete is the part of DeleteObjectsFenced that holds the
+// fences' delete lock: it splits hs by f and applies (without waiting for
+// its sync) the batch that deletes those f has not remembered, which it
+// returns with the others (a nil batch if there is nothing to delete).
+func (s *Store) applyFencedDelete(op string, f backend.Fence, hs []backend.Hash) (_ *pdb.Batch, kept []backend.Hash, err error) {
 	s.fences.LockDelete()
 	defer s.fences.UnlockDelete()
 	del, kept, ok := s.fences.Split(f, hs)
 	if !ok {
-		return nil, s.errorf(op, backend.ErrBadFence)
+		return nil, nil, s.errorf(op, backend.ErrBadFence)
 	}
 	if len(del) == 0 {
-		return kept, nil
+		return nil, kept, nil
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
 	for _, h := range del {
 		if err := b.Delete(objKey(h), nil); err != nil {
-			return nil, s.fail(op, err)
+			_ = b.Close()
+			return nil, nil, s.fail(op, err)
 		}
 	}
-	if err := b.Commit(pdb.Sync); err != nil {
-		return nil, s.fail(op, err)
+	if err := s.db.ApplyNoSyncWait(b, pdb.Sync); err != nil {
+		_ = b.Close()
+		return nil, nil, s.fail(op, err)
 	}
-	return kept, nil
+	return b, kept, nil
 }
 
 // Compact compacts the object key range (backend.Compacter), so that the

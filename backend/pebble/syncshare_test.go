@@ -391,3 +391,48 @@ func TestSwapsSurviveCrash(t *testing.T) {
 		t.Errorf("refs after a crash (-acknowledged +found):\n%s", diff)
 	}
 }
+
+// TestFencedDeleteSyncsOutsideTheFence holds the log's sync of a fenced
+// delete (garbage collection's), and checks that a commit's write of
+// objects applies meanwhile instead of waiting for that sync, and that
+// both then return, the deleted object gone and the new one stored.
+func TestFencedDeleteSyncsOutsideTheFence(t *testing.T) {
+	fs := &walFS{FS: vfs.Default}
+	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
+	x, y := hashOf(1), hashOf(2)
+	if err := s.Put(t.Context(), []backend.Object{{Hash: x, Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	fence, err := s.FenceObjects(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fence.Release()
+	fs.hold()
+	t.Cleanup(fs.release)
+	done := make(chan error, 2)
+	go func() {
+		kept, err := s.DeleteObjectsFenced(t.Context(), fence, []backend.Hash{x})
+		if err == nil && len(kept) != 0 {
+			err = fmt.Errorf("kept %v, want none", kept)
+		}
+		done <- err
+	}()
+	<-fs.entered // the delete's sync is under way, and held
+	go func() {
+		done <- s.PutAndSwapRef(t.Context(), []backend.Object{{Hash: y, Data: []byte("y")}}, "heads/main", backend.ZeroHash, y)
+	}()
+	waitRef(t, s, "heads/main", y) // applied while the delete's sync is held
+	fs.release()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := s.Get(t.Context(), x); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("Get of the deleted object: %v; want ErrNotFound", err)
+	}
+	if got, err := s.Get(t.Context(), y); err != nil || string(got) != "y" {
+		t.Errorf("Get of the committed object = %q, %v; want \"y\"", got, err)
+	}
+}
