@@ -12,13 +12,14 @@ import (
 
 // TestGroupWorkloads runs the group-commit workloads once at a tiny N on
 // strata over mem, Pebble and Redis: each strata backend gets a result for
-// 1 and 8 writers with a rate, p50/p99 latency and allocation figures, and
-// 8 writers are compared with 1 in the ratio column; the floors, which
-// cannot commit concurrently, get none. It asserts nothing about time.
+// 1 and 8 writers on one branch and 8 writers on a branch each, with a
+// rate, p50/p99 latency and allocation figures, and the 8 writers are
+// compared with 1 in the ratio column; the floors, which cannot commit
+// concurrently, get none. It asserts nothing about time.
 func TestGroupWorkloads(t *testing.T) {
 	fs := append(localFactories(t), redisFactories(t)...)
 	o := bench.Options{Ns: []int{200}, Layouts: []bench.Layout{bench.Flat}, Samples: 1,
-		SampleTime: time.Nanosecond, Only: regexpMust(t, `^group`)}
+		SampleTime: time.Nanosecond, Only: regexpMust(t, `^(group|branch)`)}
 	res, err := bench.Run(context.Background(), o, fs)
 	if err != nil {
 		t.Fatal(err)
@@ -51,14 +52,16 @@ func TestGroupWorkloads(t *testing.T) {
 		}
 	}
 	rep := bench.NewReport("test", time.Now(), res, bench.TableOptions{})
-	groupRatios := 0
-	for _, x := range rep.Ratios {
-		if strings.HasPrefix(x.ID, bench.WGroup8+"/") && x.Vs == bench.WGroup1 {
-			groupRatios++
+	for _, w := range []string{bench.WGroup8, bench.WBranch8} {
+		groupRatios := 0
+		for _, x := range rep.Ratios {
+			if strings.HasPrefix(x.ID, w+"/") && x.Vs == bench.WGroup1 {
+				groupRatios++
+			}
 		}
-	}
-	if groupRatios != 3 {
-		t.Errorf("%d group8÷group1 ratios, want 3: %+v", groupRatios, rep.Ratios)
+		if groupRatios != 3 {
+			t.Errorf("%d %s÷group1 ratios, want 3: %+v", groupRatios, w, rep.Ratios)
+		}
 	}
 	var buf bytes.Buffer
 	if err := bench.WriteTable(&buf, res, bench.TableOptions{}); err != nil {

@@ -120,11 +120,12 @@ func ScaleRef(r Result, all []Result) (Result, string, bool) {
 	return best, "N=" + strconv.Itoa(best.N), true
 }
 
-// GroupRef compares a group-commit result with 8 writers with the one
-// with 1 writer (same layout, N and backend): below 1 means 8 writers
-// commit faster than 1 (0.25: 4× the commits/s).
+// GroupRef compares a group-commit result with 8 writers (on one branch
+// or a branch each) with the one with 1 writer (same layout, N and
+// backend): below 1 means 8 writers commit faster than 1 (0.25: 4× the
+// commits/s).
 func GroupRef(r Result, all []Result) (Result, string, bool) {
-	if r.Workload != WGroup8 {
+	if r.Workload != WGroup8 && r.Workload != WBranch8 {
 		return Result{}, "", false
 	}
 	ref, ok := find(all, WGroup1, r.Layout, r.N, r.Backend)

@@ -497,7 +497,8 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 const groupSampleCommits = 400
 
 // measureGroup times group-commit workload w: GroupWriters(w) goroutines
-// each committing one random key at a time on t, all at once. A result's
+// each committing one random key at a time on t, all at once (on one
+// branch, or for WBranch8 each on a branch of its own). A result's
 // time per operation is the wall time of a sample divided by its commits
 // (so its rate is commits/s), and P50Ns and P99Ns are over the latency
 // of every commit of every sample.
@@ -505,6 +506,11 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	writers := GroupWriters(w)
 	res := base
 	res.Workload, res.Note = w, fmt.Sprintf("%d writer(s) on one branch; rate: commits/s", writers)
+	commit := func(g int, cs []Change) error { return t.CommitConcurrently(ctx, cs) }
+	if w == WBranch8 {
+		res.Note = fmt.Sprintf("%d writers, a branch each; rate: commits/s", writers)
+		commit = func(g int, cs []Change) error { return t.CommitOnBranch(ctx, g, cs) }
+	}
 	var gen atomic.Int64
 	gen.Store(3_000_000)
 	// sample makes per commits on each writer and returns the wall time
@@ -522,7 +528,7 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 				for range per {
 					k, v := rng.IntN(d.N), int(gen.Add(1))
 					t0 := time.Now()
-					if _, err := t.CommitConcurrently(ctx, []Change{{d.Key(k), d.Value(k, v)}}); err != nil {
+					if err := commit(g, []Change{{d.Key(k), d.Value(k, v)}}); err != nil {
 						errs[g] = err
 						return
 					}

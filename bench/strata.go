@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
@@ -57,6 +59,9 @@ type strataTarget struct {
 	br       *strata.Branch
 	inMemory bool
 	cleanup  func() error
+
+	mu       sync.Mutex
+	branches []*strata.Branch // CommitOnBranch's, by number
 }
 
 func (t *strataTarget) Supports(w string) bool { return w != WMem || t.inMemory }
@@ -77,12 +82,17 @@ func (t *strataTarget) Load(ctx context.Context, d Dataset) (Rev, error) {
 var setMessage = strata.Message("set")
 
 func (t *strataTarget) Commit(ctx context.Context, cs []Change) (Rev, error) {
+	h, err := commitTo(ctx, t.br, cs)
+	return Rev(h.String()), err
+}
+
+// commitTo commits cs on br: with Branch.Set for one change (the
+// single-key write users make), else with one Update.
+func commitTo(ctx context.Context, br *strata.Branch, cs []Change) (strata.Hash, error) {
 	if len(cs) == 1 {
-		// The single-key write users make: Branch.Set.
-		h, err := t.br.Set(ctx, cs[0].Key, cs[0].Value, setMessage)
-		return Rev(h.String()), err
+		return br.Set(ctx, cs[0].Key, cs[0].Value, setMessage)
 	}
-	h, err := t.br.Update(ctx, func(tx *strata.Tx) error {
+	return br.Update(ctx, func(tx *strata.Tx) error {
 		for _, c := range cs {
 			if err := tx.Set(c.Key, c.Value); err != nil {
 				return err
@@ -90,13 +100,41 @@ func (t *strataTarget) Commit(ctx context.Context, cs []Change) (Rev, error) {
 		}
 		return nil
 	}, strata.Message("update"))
-	return Rev(h.String()), err
 }
 
 // CommitConcurrently is Commit: strata's writes to one branch are safe
 // for concurrent use (and grouped; see strata's docs/ARCHITECTURE.md).
-func (t *strataTarget) CommitConcurrently(ctx context.Context, cs []Change) (Rev, error) {
-	return t.Commit(ctx, cs)
+func (t *strataTarget) CommitConcurrently(ctx context.Context, cs []Change) error {
+	_, err := t.Commit(ctx, cs)
+	return err
+}
+
+// CommitOnBranch is CommitConcurrently on branch "BranchName-b", created
+// from BranchName's head at its first commit.
+func (t *strataTarget) CommitOnBranch(ctx context.Context, b int, cs []Change) error {
+	br, err := t.branch(ctx, b)
+	if err != nil {
+		return err
+	}
+	_, err = commitTo(ctx, br, cs)
+	return err
+}
+
+// branch returns branch b of CommitOnBranch, creating it if needed.
+func (t *strataTarget) branch(ctx context.Context, b int) (*strata.Branch, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.branches) <= b {
+		t.branches = append(t.branches, nil)
+	}
+	if t.branches[b] == nil {
+		name := fmt.Sprintf("%s-%d", BranchName, b)
+		if err := t.kv.CreateBranch(ctx, name, BranchName); err != nil && !errors.Is(err, strata.ErrExists) {
+			return nil, err
+		}
+		t.branches[b] = t.kv.Branch(name)
+	}
+	return t.branches[b], nil
 }
 
 // Set is Commit of one change (Branch.Set), without naming the commit.

@@ -20,21 +20,23 @@ const (
 var Workloads = []string{WLoad, WSet, WGet, WDiff, WLog, WLs, WMem}
 
 // The group-commit workloads: 1 and 8 goroutines committing one key each,
-// at once, on one branch of one store (a Result's rate is commits/s, with
-// p50 and p99 commit latency). They run only on targets that implement
+// at once, on one branch of one store, and 8 goroutines doing so each on
+// a branch of its own (a Result's rate is commits/s, with p50 and p99
+// commit latency). They run only on targets that implement
 // ConcurrentCommitter.
 const (
-	WGroup1 = "group1"
-	WGroup8 = "group8"
+	WGroup1  = "group1"
+	WGroup8  = "group8"
+	WBranch8 = "branch8"
 )
 
 // GroupWorkloads lists the group-commit workloads, in table order (after
 // Workloads).
-var GroupWorkloads = []string{WGroup1, WGroup8}
+var GroupWorkloads = []string{WGroup1, WGroup8, WBranch8}
 
 // GroupWriters returns the number of writers of group-commit workload w.
 func GroupWriters(w string) int {
-	if w == WGroup8 {
+	if w == WGroup8 || w == WBranch8 {
 		return 8
 	}
 	return 1
@@ -46,7 +48,11 @@ type ConcurrentCommitter interface {
 	Target
 	// CommitConcurrently is Commit, safe for concurrent use: each call
 	// makes its own commit on top of the head as it finds it.
-	CommitConcurrently(ctx context.Context, cs []Change) (Rev, error)
+	CommitConcurrently(ctx context.Context, cs []Change) error
+	// CommitOnBranch is CommitConcurrently on branch number b (b >= 0) of
+	// the target's own, which its first commit forks from the head of the
+	// branch Load and Commit write.
+	CommitOnBranch(ctx context.Context, b int, cs []Change) error
 }
 
 // Setter is a Target that can make Commit's commit of one change without
