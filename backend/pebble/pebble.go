@@ -937,10 +937,8 @@ func (s *Store) DeleteObjectsFenced(ctx context.Context, f backend.Fence, hs []b
 	if err != nil || b == nil {
 		return kept, err
 	}
-	err = b.SyncWait()
-	_ = b.Close()
-	if err != nil {
-		return nil, s.health.fatalCommit(op, err) // as in swap
+	if err := s.waitSync(op, b); err != nil {
+		return nil, err
 	}
 	return kept, nil
 }
@@ -1150,17 +1148,11 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	}
 	switch {
 	case b != nil:
-		err = b.SyncWait()
-		if err != nil {
-			// The log write failed, and Pebble's commit pipeline cannot go
-			// on (a Commit that waits for its sync reports this to
-			// Logger.Fatalf): the store stops, as it would then, before
-			// syncing drops, so that a swap that finds the ref in place
-			// and no sync under way finds the store stopped instead.
-			err = s.health.fatalCommit(op, err)
-		}
+		// A failed sync stops the store before syncing drops, so that a
+		// swap that finds the ref in place and no sync under way finds the
+		// store stopped instead.
+		err = s.waitSync(op, b)
 		s.syncing.Add(-1)
-		_ = b.Close()
 		return err
 	case wait:
 		// The ref was already in place, perhaps by a swap whose sync is
@@ -1170,6 +1162,20 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, name
 	// The ref was already in place and no sync was under way: it is
 	// durable, unless the swap that put it there failed to sync.
 	return s.health.stopped(op)
+}
+
+// waitSync waits for the sync of batch b, applied with ApplyNoSyncWait,
+// and closes b. If the log write failed, Pebble's commit pipeline cannot
+// go on (a Commit that waits for its sync reports this to
+// Logger.Fatalf): the store stops, as it would then, and waitSync returns
+// the stopped store's error.
+func (s *Store) waitSync(op string, b *pdb.Batch) error {
+	err := b.SyncWait()
+	_ = b.Close()
+	if err != nil {
+		return s.health.fatalCommit(op, err)
+	}
+	return nil
 }
 
 // syncLog writes an empty record to the write-ahead log and syncs it,
