@@ -105,7 +105,7 @@ func commitTo(ctx context.Context, br *strata.Branch, cs []Change) (strata.Hash,
 // CommitConcurrently is Commit: strata's writes to one branch are safe
 // for concurrent use (and grouped; see strata's docs/ARCHITECTURE.md).
 func (t *strataTarget) CommitConcurrently(ctx context.Context, cs []Change) error {
-	_, err := t.Commit(ctx, cs)
+	_, err := commitTo(ctx, t.br, cs)
 	return err
 }
 
