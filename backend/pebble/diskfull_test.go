@@ -25,9 +25,18 @@ import (
 // once the writes through it have used budget bytes, every further write
 // fails with ENOSPC, until free is called.
 type fullFS struct {
-	vfs.FS
+	wrapFS
 	mu     sync.Mutex
 	budget int64 // bytes left; negative: unlimited
+}
+
+// newFullFS returns a fullFS with budget bytes left (negative: unlimited).
+func newFullFS(budget int64) *fullFS {
+	fs := &fullFS{budget: budget}
+	fs.wrapFS = wrapFS{FS: vfs.Default, wrap: func(name string, f vfs.File) vfs.File {
+		return &fullFile{File: f, fs: fs, name: name}
+	}}
+	return fs
 }
 
 func (fs *fullFS) take(name string, n int) error {
@@ -44,28 +53,6 @@ func (fs *fullFS) take(name string, n int) error {
 }
 
 func (fs *fullFS) limit(n int64) { fs.mu.Lock(); fs.budget = n; fs.mu.Unlock() }
-
-func (fs *fullFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &fullFile{File: f, fs: fs, name: name}, nil
-}
-
-func (fs *fullFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.Create(name, c)
-	return fs.wrap(name, f, err)
-}
-
-func (fs *fullFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
-	f, err := fs.FS.OpenReadWrite(name, c, opts...)
-	return fs.wrap(name, f, err)
-}
-
-func (fs *fullFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.ReuseForWrite(oldname, newname, c)
-	return fs.wrap(newname, f, err)
-}
 
 type fullFile struct {
 	vfs.File
@@ -106,7 +93,7 @@ func TestDiskFullHelper(t *testing.T) {
 	ctx := context.Background()
 	if os.Getenv(diskFullModeEnv) == "reopen" {
 		// The disk is still full: Open for writing gives up.
-		fs := &fullFS{FS: vfs.Default, budget: 0}
+		fs := newFullFS(0)
 		s, err := pebble.Open(ctx, dir, &pebble.Options{FS: fs})
 		if err == nil {
 			s.Close()
@@ -115,7 +102,7 @@ func TestDiskFullHelper(t *testing.T) {
 		fmt.Printf("error %s\n", strings.ReplaceAll(fmt.Sprint(err), "\n", `\n`))
 		os.Exit(0)
 	}
-	fs := &fullFS{FS: vfs.Default, budget: -1}
+	fs := newFullFS(-1)
 	s, err := pebble.Open(ctx, dir, &pebble.Options{FS: fs})
 	if err != nil {
 		fmt.Println("open:", err)
@@ -173,7 +160,7 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("Open for writing on a full disk = %s; want an error wrapping ENOSPC", report["error"])
 	}
 	// Reading needs no space, and works meanwhile.
-	r := open(t, dir, &pebble.Options{ReadOnly: true, FS: &fullFS{FS: vfs.Default, budget: 0}})
+	r := open(t, dir, &pebble.Options{ReadOnly: true, FS: newFullFS(0)})
 	checkAcked(t, r, acked)
 	mustClose(t, r)
 

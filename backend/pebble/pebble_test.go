@@ -16,6 +16,7 @@ import (
 	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata/backend"
@@ -35,6 +36,37 @@ func TestConformance(t *testing.T) {
 }
 
 // open opens the store in dir and closes it when the test ends (a second
+
+// wrapFS is the operating system's file system, whose files opened for
+// writing (Create, OpenReadWrite, ReuseForWrite) pass through wrap, with
+// their names: the test file systems below are made of it.
+type wrapFS struct {
+	vfs.FS
+	wrap func(name string, f vfs.File) vfs.File
+}
+
+func (fs *wrapFS) opened(name string, f vfs.File, err error) (vfs.File, error) {
+	if err != nil {
+		return nil, err
+	}
+	return fs.wrap(name, f), nil
+}
+
+func (fs *wrapFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	return fs.opened(name, f, err)
+}
+
+func (fs *wrapFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
+	f, err := fs.FS.OpenReadWrite(name, c, opts...)
+	return fs.opened(name, f, err)
+}
+
+func (fs *wrapFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(oldname, newname, c)
+	return fs.opened(newname, f, err)
+}
+
 // Close is a no-op, so tests may close it earlier).
 func open(t *testing.T, dir string, opts *pebble.Options) *pebble.Store {
 	t.Helper()

@@ -23,7 +23,7 @@ import (
 // whose syncs are counted, and, once hold is called, held until release:
 // each held sync signals entered first.
 type walFS struct {
-	vfs.FS
+	wrapFS
 	syncs   atomic.Int64
 	delay   time.Duration // each sync of the log takes this much longer
 	mu      sync.Mutex
@@ -55,21 +55,16 @@ func (fs *walFS) fail() {
 	fs.release()
 }
 
-func (fs *walFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
-	if err != nil || !strings.HasSuffix(name, ".log") {
-		return f, err
-	}
-	return &walFile{File: f, fs: fs}, nil
-}
-
-func (fs *walFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.Create(name, c)
-	return fs.wrap(name, f, err)
-}
-
-func (fs *walFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.ReuseForWrite(oldname, newname, c)
-	return fs.wrap(newname, f, err)
+// newWalFS returns a walFS whose syncs of the log take delay longer.
+func newWalFS(delay time.Duration) *walFS {
+	fs := &walFS{delay: delay}
+	fs.wrapFS = wrapFS{FS: vfs.Default, wrap: func(name string, f vfs.File) vfs.File {
+		if !strings.HasSuffix(name, ".log") {
+			return f
+		}
+		return &walFile{File: f, fs: fs}
+	}}
+	return fs
 }
 
 type walFile struct {
@@ -142,7 +137,7 @@ func swapAtOnce(t *testing.T, s *pebble.Store, writers, each int) map[string]bac
 // last hash. Serialised syncs, one per swap, fail it.
 func TestSwapsShareSyncs(t *testing.T) {
 	dir := t.TempDir()
-	fs := &walFS{FS: vfs.Default, delay: 2 * time.Millisecond}
+	fs := newWalFS(2 * time.Millisecond)
 	s, err := pebble.Open(t.Context(), dir, &pebble.Options{FS: fs})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +173,7 @@ func TestSwapsShareSyncs(t *testing.T) {
 // all wait for it; that no watcher hears of any of them before then; and
 // that the events come afterwards, in the order the swaps were applied.
 func TestSwapReturnsOnceDurable(t *testing.T) {
-	fs := &walFS{FS: vfs.Default}
+	fs := newWalFS(0)
 	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
 	events, err := s.WatchRefs(t.Context(), "heads/")
 	if err != nil {
@@ -243,7 +238,7 @@ func waitRef(t *testing.T, s *pebble.Store, name string, h backend.Hash) {
 // decided by a value not durable yet) does not return its conflict until
 // that value is durable.
 func TestSwapWaitsBeforeConflict(t *testing.T) {
-	fs := &walFS{FS: vfs.Default}
+	fs := newWalFS(0)
 	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
 	a, c := hashOf(1), hashOf(3)
 	fs.hold()
@@ -272,7 +267,7 @@ func TestSwapWaitsBeforeConflict(t *testing.T) {
 // and every later swap return an error wrapping ErrStopped (and the
 // cause), and that no watcher hears of any of them.
 func TestSwapSyncFails(t *testing.T) {
-	fs := &walFS{FS: vfs.Default}
+	fs := newWalFS(0)
 	s, err := pebble.Open(t.Context(), t.TempDir(), &pebble.Options{FS: fs})
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +313,7 @@ func TestSwapSyncFails(t *testing.T) {
 func TestNoOpSwapAfterFailedSync(t *testing.T) {
 	a := hashOf(1)
 	for round := range 20 {
-		fs := &walFS{FS: vfs.Default}
+		fs := newWalFS(0)
 		s, err := pebble.Open(t.Context(), t.TempDir(), &pebble.Options{FS: fs})
 		if err != nil {
 			t.Fatal(err)
@@ -397,7 +392,7 @@ func TestSwapsSurviveCrash(t *testing.T) {
 // objects applies meanwhile instead of waiting for that sync, and that
 // both then return, the deleted object gone and the new one stored.
 func TestFencedDeleteSyncsOutsideTheFence(t *testing.T) {
-	fs := &walFS{FS: vfs.Default}
+	fs := newWalFS(0)
 	s := open(t, t.TempDir(), &pebble.Options{FS: fs})
 	x, y := hashOf(1), hashOf(2)
 	if err := s.Put(t.Context(), []backend.Object{{Hash: x, Data: []byte("x")}}); err != nil {
