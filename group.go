@@ -82,6 +82,33 @@ type groupWrite struct {
 	size     int            // and the size of its encoding
 }
 
+// newGroupWrite returns a write of a change, from a pool of them (see
+// free).
+func newGroupWrite(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) *groupWrite {
+	w := groupWrites.Get().(*groupWrite)
+	w.ctx, w.merge, w.apply = ctx, merge, apply
+	w.co.set(opts)
+	w.own = ownChange{merge: merge, basedOn: w.co.basedOn}
+	return w
+}
+
+// groupWrites holds the writes free gave back, zeroed.
+var groupWrites = sync.Pool{New: func() any { return new(groupWrite) }}
+
+// free gives w (and its change's pooled Builder) back for reuse, once its
+// caller has its result from writeQueue.do: nothing refers to w then. A
+// committer touches the writes of its group last when it closes the
+// second one's done (commit), and each caller woken touches the next
+// write last when it closes that one's done (do); a write that left the
+// queue unwritten was removed from it first. A caller whose write
+// panicked re-panics before it gets here, and its write goes to the
+// garbage collector.
+func (w *groupWrite) free() {
+	w.own.release()
+	*w = groupWrite{}
+	groupWrites.Put(w)
+}
+
 // queue returns the write queue of branch name.
 func (kv *KV) queue(name string) *writeQueue {
 	if q, ok := kv.queues.Load(name); ok {
@@ -271,6 +298,7 @@ func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
 			return
 		}
 		for _, w := range open { // made again from scratch on the real head
+			w.own.release()
 			w.own = ownChange{merge: w.merge, basedOn: w.co.basedOn}
 		}
 	}

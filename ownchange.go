@@ -47,6 +47,17 @@ type ownChange struct {
 	// last make returned them, not a merge of them).
 	replaced []Hash
 	fresh    bool
+	// pooled is the Builder of the last apply if it came from the pool
+	// (tree.PooledBuilder): replaced aliases it, so it goes back only
+	// once replaced is done with (release).
+	pooled *tree.Builder
+}
+
+// release gives back the pooled Builder of the last apply, if any, and
+// drops replaced, which aliases it.
+func (c *ownChange) release() {
+	c.pooled.Release()
+	c.pooled, c.replaced = nil, nil
 }
 
 // make returns the tree the change makes on tree head (and its new
@@ -86,9 +97,20 @@ func (c *ownChange) make(ctx context.Context, kv *KV, st *node.Store, head Hash,
 	return objs, root, err
 }
 
-// apply makes the change on tree base.
+// apply makes the change on tree base. The change of a write that merges
+// (Set, SetValue, Delete, Add) is made by a function of this package that
+// keeps nothing of the Builder, so its Builder comes from the pool; the
+// function of an Update is the caller's, which may keep its Tx, so its
+// Builder is its own.
 func (c *ownChange) apply(ctx context.Context, st *node.Store, base Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
-	t := tree.New(st, base).Builder()
+	c.release()
+	var t *tree.Builder
+	if c.merge {
+		t = tree.New(st, base).PooledBuilder()
+		c.pooled = t
+	} else {
+		t = tree.New(st, base).Builder()
+	}
 	if err := apply(ctx, t); err != nil {
 		return nil, Hash{}, err
 	}

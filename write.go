@@ -78,8 +78,8 @@ func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Conte
 	if err := branch.ValidateName(b.name); err != nil {
 		return Hash{}, err
 	}
-	w := &groupWrite{ctx: ctx, merge: merge, apply: apply}
-	w.co.set(opts)
-	w.own = ownChange{merge: merge, basedOn: w.co.basedOn}
-	return b.kv.queue(b.name).do(ctx, b, w)
+	w := newGroupWrite(ctx, merge, apply, opts)
+	h, err := b.kv.queue(b.name).do(ctx, b, w)
+	w.free()
+	return h, err
 }
