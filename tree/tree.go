@@ -252,7 +252,7 @@ type Builder struct {
 const (
 	ownChanges  = 2
 	ownValue    = node.MaxInline // a value that a leaf holds inline
-	ownReplaced = 6 // a leaf and the five levels above it
+	ownReplaced = 6              // a leaf and the five levels above it
 )
 
 // (A Builder takes 632 bytes of the 640 of its size class.)
@@ -1153,4 +1153,3 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }
-
