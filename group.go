@@ -292,20 +292,29 @@ func (b *Branch) commitGroup(ctx context.Context, ws []*groupWrite) {
 		st = kv.nodes.Over(ov)
 	}
 	open := ws
-	if guess, ok := kv.lastHead(b.name); ok {
+	guess, guessed := kv.lastHead(b.name)
+	if guessed {
 		open, _ = b.groupAttempt(ctx, st, ov, guess, true, open)
 		if len(open) == 0 {
 			return
-		}
-		for _, w := range open { // made again from scratch on the real head
-			w.own.release()
-			w.own = ownChange{merge: w.merge, basedOn: w.co.basedOn}
 		}
 	}
 	_, err := kv.retry(ctx, fmt.Sprintf("branch %q", b.name), func() (Hash, error) {
 		head, err := kv.branches.Head(ctx, b.name)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Hash{}, err
+		}
+		if guessed {
+			// The changes left undecided were made on the guess. If it
+			// is the head (they changed nothing, say), they stand as
+			// made; if not, they are made again from scratch on the head.
+			guessed = false
+			if head != guess {
+				for _, w := range open {
+					w.own.release()
+					w.own = ownChange{merge: w.merge, basedOn: w.co.basedOn}
+				}
+			}
 		}
 		open, err = b.groupAttempt(ctx, st, ov, head, false, open)
 		return Hash{}, err
