@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"slices"
@@ -514,6 +515,14 @@ func (w *writer) index(ctx context.Context, p string, self *node.Entry, children
 		return w.leaf(es)
 	case self == nil && len(live) == 1:
 		return ref{live[0].Hash, int(count)}, nil
+	}
+	if self != nil && self.Kind == node.KindInline {
+		// The Trie keeps self, and the cache keeps the Trie; an inline
+		// value set by this write may be held by its Builder, which goes
+		// back to a pool when the write is done (Builder.Release).
+		e := *self
+		e.Inline = bytes.Clone(e.Inline)
+		self = &e
 	}
 	t, err := node.NewTrie(p, self, live)
 	if err != nil {
