@@ -23,6 +23,28 @@ func BenchmarkSet100k(b *testing.B) { benchSet100k(b) }
 // does not reach.
 func BenchmarkSet100kFullCache(b *testing.B) { benchSet100k(b, strata.CacheSize(32<<20)) }
 
+// BenchmarkSetUnchanged100k is BenchmarkSet100k's Set of a value the key
+// already holds: a write that changes nothing, which makes no commit (an
+// application that writes its whole configuration at every start does
+// this for every key it did not change).
+func BenchmarkSetUnchanged100k(b *testing.B) {
+	kv, keys, _ := set100k(b)
+	defer kv.Close()
+	main := kv.Branch("main")
+	head, err := main.Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := []byte("v") // what set100k loaded
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if h, err := main.Set(ctx, keys[i%len(keys)], v); err != nil || h != head {
+			b.Fatalf("Set of an unchanged value: %s, %v; want the head %s", h.Short(), err, head.Short())
+		}
+	}
+}
+
 // BenchmarkSet100kWriters8 is BenchmarkSet100k with 8 goroutines writing
 // at once (b.N commits in all), which group commit turns into groups of
 // up to 8 commits made one on another and landed in one write.

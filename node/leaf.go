@@ -435,14 +435,17 @@ type Edit struct {
 // copied as they are encoded, so the result is exactly NewLeaf of the
 // edited entries. If every edit replaces an entry by one of the same
 // encoded size, every entry stays where it was, and the new leaf shares
-// l's offsets. It returns ok false, and no leaf, if the result would
-// have more than MaxEntries entries (the caller then builds an index from
-// Entries). It returns an error if the edits are not sorted and unique or
-// an entry is one Encode refuses.
+// l's offsets. If the edits change nothing (each replaces an entry by an
+// equal one or deletes a name l does not hold), it returns l itself. It
+// returns ok false, and no leaf, if the result would have more than
+// MaxEntries entries (the caller then builds an index from Entries). It
+// returns an error if the edits are not sorted and unique or an entry is
+// one Encode refuses.
 func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	n := len(l.offs)
 	grow := 0         // bytes the new entries add, less those of the entries they replace
 	same := true      // every edit replaces an entry by one of the same size
+	noop := true      // every edit replaces an entry by an equal one, or deletes nothing
 	var found8 [8]int // where the first 8 edits go, so the copy below need not search again
 	for k := range edits {
 		ed := &edits[k]
@@ -459,7 +462,7 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 			if found {
 				n--
 				grow -= l.entryLen(i)
-				same = false
+				same, noop = false, false
 			}
 		case ed.Entry.Name != ed.Name:
 			return nil, false, fmt.Errorf("node: edit of %q stores an entry called %q", ed.Name, ed.Entry.Name)
@@ -472,12 +475,16 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 				old := l.entryLen(i)
 				grow -= old
 				same = same && old == size
+				noop = noop && old == size && l.entryEqual(i, &ed.Entry)
 			} else {
 				n++
-				same = false
+				same, noop = false, false
 			}
 			grow += size
 		}
+	}
+	if noop {
+		return l, true, nil
 	}
 	if n > MaxEntries {
 		return nil, false, nil
@@ -535,6 +542,12 @@ func (l *Leaf) Edit(edits []Edit) (_ *Leaf, ok bool, err error) {
 	}
 	copyTo(len(l.offs))
 	return &Leaf{data: out, offs: offs, refs: refs}, true, nil
+}
+
+// entryEqual reports whether entry i is e.
+func (l *Leaf) entryEqual(i int, e *Entry) bool {
+	x := l.Entry(i)
+	return x.Equal(e)
 }
 
 // entryLen returns the size of entry i's encoding, its fixarray byte

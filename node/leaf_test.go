@@ -175,6 +175,81 @@ func TestLeafEdit(t *testing.T) {
 	}
 }
 
+// TestLeafEditNoOp: edits that change nothing (each puts back an equal
+// entry, or deletes a name the leaf does not hold) return the leaf itself,
+// so that a tree writer keeps the directory's hash without encoding or
+// hashing anything; any edit that changes a byte (another value of the
+// same size, another kind, a hash for an inline value) returns a new leaf
+// with exactly the edited entries.
+func TestLeafEditNoOp(t *testing.T) {
+	rng := seed(t)
+	noops, changed := 0, 0
+	for range 300 {
+		n := randNode(rng)
+		if len(n.Entries) == 0 {
+			continue
+		}
+		l, err := node.NewLeaf(n.Entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]node.Edit{}
+		for range 1 + rng.IntN(6) {
+			if rng.IntN(3) == 0 {
+				name := randName(rng, 5) + "~absent"
+				byName[name] = node.Edit{Name: name, Del: true}
+				continue
+			}
+			e := n.Entries[rng.IntN(len(n.Entries))]
+			e.Inline = bytes.Clone(e.Inline) // equal, not the same memory
+			byName[e.Name] = node.Edit{Name: e.Name, Entry: e}
+		}
+		mutate := rng.IntN(2) == 0
+		if mutate {
+			e := n.Entries[rng.IntN(len(n.Entries))]
+			switch {
+			case e.Kind == node.KindInline && len(e.Inline) > 0:
+				e.Inline = bytes.Clone(e.Inline)
+				e.Inline[rng.IntN(len(e.Inline))] ^= 1 // the same size
+			case e.Kind == node.KindInline:
+				e.Kind, e.Hash = node.KindContents, backend.Hash{1}
+			default:
+				e.Hash[rng.IntN(len(e.Hash))] ^= 1
+			}
+			byName[e.Name] = node.Edit{Name: e.Name, Entry: e}
+		}
+		var edits []node.Edit
+		for _, ed := range byName {
+			edits = append(edits, ed)
+		}
+		sort.Slice(edits, func(i, j int) bool { return edits[i].Name < edits[j].Name })
+		got, ok, err := l.Edit(edits)
+		if err != nil || !ok {
+			t.Fatalf("Edit: ok %v, %v", ok, err)
+		}
+		wantEnc, err := node.Encode(&node.Node{Entries: applyEdits(n.Entries, edits)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Encoded(), wantEnc) {
+			t.Fatalf("Edit bytes differ from Encode of the edited entries (mutated %v)", mutate)
+		}
+		switch {
+		case !mutate && got != l:
+			t.Fatalf("edits that change nothing returned a new leaf, not the leaf itself")
+		case mutate && got == l:
+			t.Fatalf("an edit that changes an entry returned the leaf itself")
+		case mutate:
+			changed++
+		default:
+			noops++
+		}
+	}
+	if noops == 0 || changed == 0 {
+		t.Fatalf("%d no-op cases, %d changing ones: the test tests too little", noops, changed)
+	}
+}
+
 // TestLeafEditRejects: edits that are not sorted and unique, or store an
 // entry Encode would refuse, return an error and no leaf.
 func TestLeafEditRejects(t *testing.T) {

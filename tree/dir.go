@@ -552,6 +552,8 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		switch {
 		case err != nil:
 			return ref{}, err
+		case ok && l == d.Leaf: // the edits changed nothing
+			return ref{h, l.Len()}, nil
 		case ok:
 			w.replaced = append(w.replaced, h)
 			return w.addLeaf(l), nil
@@ -605,6 +607,9 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 			r, err := w.apply(ctx, old.Hash, rest)
 			if err != nil {
 				return ref{}, err
+			}
+			if r.hash == old.Hash { // the edits changed nothing
+				return ref{h, int(x.Count)}, nil
 			}
 			c := node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash}
 			if t, ok := x.WithChild(c); ok {
