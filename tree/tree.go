@@ -203,6 +203,9 @@ func (b *Builder) Release() {
 	if b == nil || b.bulk != nil {
 		return
 	}
+	if b.recent != nil { // a change that failed before Objects
+		putRecent(b.recent)
+	}
 	*b = Builder{}
 	builders.Put(b)
 }
