@@ -80,6 +80,18 @@ type groupWrite struct {
 	inGroup  bool           // in the last attempt, hash depended on the group's write
 	cm       *commit.Commit // in the last attempt, the commit made, if any
 	size     int            // and the size of its encoding
+
+	// A Set's path and value, for setPath; setPath is the method value
+	// w.setPathTo, made once per pooled write (see groupWrites) so that a
+	// Set allocates no closure.
+	path    string
+	value   []byte
+	setPath func(context.Context, *tree.Builder) error
+}
+
+// setPathTo is a Set's change: its value at its path.
+func (w *groupWrite) setPathTo(ctx context.Context, t *tree.Builder) error {
+	return t.SetPath(ctx, w.path, w.value)
 }
 
 // newGroupWrite returns a write of a change, from a pool of them (see
@@ -92,8 +104,12 @@ func newGroupWrite(ctx context.Context, merge bool, apply func(context.Context, 
 	return w
 }
 
-// groupWrites holds the writes free gave back, zeroed.
-var groupWrites = sync.Pool{New: func() any { return new(groupWrite) }}
+// groupWrites holds the writes free gave back, zeroed but for setPath.
+var groupWrites = sync.Pool{New: func() any {
+	w := new(groupWrite)
+	w.setPath = w.setPathTo
+	return w
+}}
 
 // free gives w (and its change's pooled Builder) back for reuse, once its
 // caller has its result from writeQueue.do: nothing refers to w then. A
@@ -105,7 +121,7 @@ var groupWrites = sync.Pool{New: func() any { return new(groupWrite) }}
 // garbage collector.
 func (w *groupWrite) free() {
 	w.own.release()
-	*w = groupWrite{}
+	*w = groupWrite{setPath: w.setPath}
 	groupWrites.Put(w)
 }
 

@@ -18,12 +18,17 @@ func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...Com
 	if err != nil {
 		return Hash{}, err
 	}
+	if err := b.writable(); err != nil {
+		return Hash{}, err
+	}
 	// No copy here: the change runs (on this goroutine or the group's
 	// committer's) only while Set waits for its result, and the Builder
 	// copies value. SetPath takes the checked path whole: no segments.
-	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
-		return t.SetPath(ctx, p, value)
-	}, opts)
+	// The write's own setPath does it, not a closure: no allocation.
+	w := newGroupWrite(ctx, true, nil, opts)
+	w.path, w.value = p, value
+	w.apply = w.setPath
+	return b.run(ctx, w)
 }
 
 // Delete removes the value or whole directory at path in one new commit and
@@ -72,13 +77,24 @@ func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...Comm
 // its change into the new head (see ownChange), any other (Update)
 // re-applies it there.
 func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
+	if err := b.writable(); err != nil {
+		return Hash{}, err
+	}
+	return b.run(ctx, newGroupWrite(ctx, merge, apply, opts))
+}
+
+// writable returns the error of a write to the branch that cannot start:
+// the KV is closed, or the branch's name is invalid.
+func (b *Branch) writable() error {
 	if err := b.kv.alive(); err != nil {
-		return Hash{}, err
+		return err
 	}
-	if err := branch.ValidateName(b.name); err != nil {
-		return Hash{}, err
-	}
-	w := newGroupWrite(ctx, merge, apply, opts)
+	return branch.ValidateName(b.name)
+}
+
+// run runs write w through the branch's write queue, returns its result
+// and gives w back to its pool.
+func (b *Branch) run(ctx context.Context, w *groupWrite) (Hash, error) {
 	h, err := b.kv.queue(b.name).do(ctx, b, w)
 	w.free()
 	return h, err
