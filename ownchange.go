@@ -47,7 +47,7 @@ type ownChange struct {
 	// last make returned them, not a merge of them).
 	replaced []Hash
 	fresh    bool
-	// pooled is the Builder of the last apply if it came from the pool
+	// pooled is the Builder of the last apply, from the pool
 	// (tree.PooledBuilder): replaced aliases it, so it goes back only
 	// once replaced is done with (release).
 	pooled *tree.Builder
@@ -97,20 +97,13 @@ func (c *ownChange) make(ctx context.Context, kv *KV, st *node.Store, head Hash,
 	return objs, root, err
 }
 
-// apply makes the change on tree base. The change of a write that merges
-// (Set, SetValue, Delete, Add) is made by a function of this package that
-// keeps nothing of the Builder, so its Builder comes from the pool; the
-// function of an Update is the caller's, which may keep its Tx, so its
-// Builder is its own.
+// apply makes the change on tree base, with a Builder from the pool: no
+// change function keeps it (an Update's Tx refuses use once its function
+// has returned).
 func (c *ownChange) apply(ctx context.Context, st *node.Store, base Hash, apply func(context.Context, *tree.Builder) error) ([]backend.Object, Hash, error) {
 	c.release()
-	var t *tree.Builder
-	if c.merge {
-		t = tree.New(st, base).PooledBuilder()
-		c.pooled = t
-	} else {
-		t = tree.New(st, base).Builder()
-	}
+	t := tree.New(st, base).PooledBuilder()
+	c.pooled = t
 	if err := apply(ctx, t); err != nil {
 		return nil, Hash{}, err
 	}

@@ -11,12 +11,33 @@ import (
 
 // Tx is a set of changes made inside Branch.Update. Reads through a Tx see
 // its own changes. A Tx is valid only during the call of the function it was
-// passed to and is not safe for concurrent use.
+// passed to, and is not safe for concurrent use: once the function has
+// returned, every method returns an error wrapping ErrClosed (the Tx's
+// Builder goes back to a pool for the next write).
 type Tx struct {
 	ctx context.Context
 	kv  *KV
-	t   *tree.Builder
-	err error // the first failed change; Update returns it
+	t   *tree.Builder // nil once the function returned (see end)
+	err error         // the first failed change; Update returns it
+}
+
+// usable returns the error of a call that cannot use tx: its function
+// returned, or the KV is closed.
+func (tx *Tx) usable() error {
+	if tx.t == nil {
+		return fmt.Errorf("%w: a Tx used after its Update's function returned", ErrClosed)
+	}
+	return tx.kv.alive()
+}
+
+// end ends tx when its function returns, and returns what Update makes of
+// the function's result: its error, or the first change that failed.
+func (tx *Tx) end(err error) error {
+	tx.t = nil
+	if err != nil {
+		return err
+	}
+	return tx.err
 }
 
 func (tx *Tx) fail(err error) error {
@@ -30,7 +51,7 @@ func (tx *Tx) fail(err error) error {
 // value/directory clash is returned and also makes Update fail, even if the
 // caller ignores it.
 func (tx *Tx) Set(path string, value []byte) error {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return tx.fail(err)
 	}
 	p, err := tree.CheckPath(path)
@@ -55,7 +76,7 @@ func (tx *Tx) Set(path string, value []byte) error {
 // than a directory wraps ErrInvalidValue, and a path below a value wraps
 // ErrInvalidPath; each also makes Update fail.
 func (tx *Tx) SetTree(path string, dir Hash) error {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return tx.fail(err)
 	}
 	segs, err := tree.ParsePath(path)
@@ -77,7 +98,7 @@ func (tx *Tx) SetTree(path string, dir Hash) error {
 // not exist is not an error inside a transaction; an invalid path is, and
 // makes Update fail.
 func (tx *Tx) Delete(path string) error {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return tx.fail(err)
 	}
 	segs, err := tree.ParsePath(path)
@@ -96,7 +117,7 @@ func (tx *Tx) Delete(path string) error {
 // Get returns the value at path as the transaction sees it, or an error
 // wrapping ErrNotFound.
 func (tx *Tx) Get(path string) ([]byte, error) {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return nil, err
 	}
 	segs, err := tree.ParsePath(path)
@@ -109,7 +130,7 @@ func (tx *Tx) Get(path string) ([]byte, error) {
 // List returns the children of the directory at path as the transaction
 // sees it.
 func (tx *Tx) List(path string, opts ...ListOption) ([]Entry, error) {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return nil, err
 	}
 	segs, err := tree.ParsePath(path)

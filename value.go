@@ -248,7 +248,7 @@ func (s *Snapshot) GetValue(ctx context.Context, path string) (Value, error) {
 // SetValue records a value of any kind at path (see Branch.SetValue). An
 // invalid value or path is returned and also makes Update fail.
 func (tx *Tx) SetValue(path string, v Value) error {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return tx.fail(err)
 	}
 	segs, err := tree.ParsePath(path)
@@ -268,7 +268,7 @@ func (tx *Tx) SetValue(path string, v Value) error {
 // GetValue returns the value at path with its kind, as the transaction
 // sees it, or an error wrapping ErrNotFound.
 func (tx *Tx) GetValue(path string) (Value, error) {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return Value{}, err
 	}
 	segs, err := tree.ParsePath(path)
@@ -284,7 +284,7 @@ func (tx *Tx) GetValue(path string) (Value, error) {
 // counter, or an overflow, returns an error wrapping ErrInvalidValue and
 // makes Update fail.
 func (tx *Tx) Add(path string, delta int64) (int64, error) {
-	if err := tx.kv.alive(); err != nil {
+	if err := tx.usable(); err != nil {
 		return 0, tx.fail(err)
 	}
 	segs, err := tree.ParsePath(path)

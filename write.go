@@ -61,10 +61,7 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...CommitOption) (Hash, error) {
 	return b.write(ctx, false, func(ctx context.Context, t *tree.Builder) error {
 		tx := &Tx{ctx: ctx, kv: b.kv, t: t}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.err
+		return tx.end(fn(tx))
 	}, opts)
 }
 
