@@ -29,6 +29,7 @@ var (
 	ErrReadOnly        = backend.ErrReadOnly             // a write to a store opened with ReadOnly
 	ErrInvalidOption   = errors.New("invalid option")    // an option out of its range (MaxDepth(-1), MaxBases(0), MaxRetries(0), …)
 	ErrHeadMoved       = errors.New("branch head moved") // a write with IfHead found the branch at another commit (also ErrConflict)
+	ErrTxDone          = errors.New("transaction done")  // a Tx used after its Update's function returned (as database/sql's ErrTxDone)
 )
 
 // Hash names a commit, tree node or value: 32 bytes of BLAKE3-256.

@@ -28,7 +28,7 @@
 // ErrHeadMoved (both also ErrConflict), ErrCorrupt, ErrMissing (also
 // ErrCorrupt, never ErrNotFound), ErrInvalidPath, ErrInvalidBranch,
 // ErrInvalidRevision, ErrInvalidURL, ErrInvalidValue, ErrInvalidOption,
-// ErrInvalidProof, ErrLimit, ErrReadOnly and ErrClosed; test them with
+// ErrInvalidProof, ErrLimit, ErrReadOnly, ErrClosed and ErrTxDone; test them with
 // errors.Is. A merge that finds conflicts returns a *MergeConflictError
 // listing them.
 package strata

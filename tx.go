@@ -12,33 +12,30 @@ import (
 // Tx is a set of changes made inside Branch.Update. Reads through a Tx see
 // its own changes. A Tx is valid only during the call of the function it was
 // passed to, and is not safe for concurrent use: once the function has
-// returned, every method returns an error wrapping ErrClosed (the Tx's
-// Builder goes back to a pool for the next write).
+// returned (or panicked), every method returns an error wrapping ErrTxDone
+// (the Tx's Builder goes back to a pool for the next write).
 type Tx struct {
 	ctx context.Context
 	kv  *KV
-	t   *tree.Builder // nil once the function returned (see end)
+	t   *tree.Builder // nil once the function returned (see done)
 	err error         // the first failed change; Update returns it
 }
 
-// usable returns the error of a call that cannot use tx: its function
-// returned, or the KV is closed.
+// usable returns the error of a call that cannot use tx: the KV is
+// closed (ErrClosed, as for every handle), or tx's function returned.
 func (tx *Tx) usable() error {
-	if tx.t == nil {
-		return fmt.Errorf("%w: a Tx used after its Update's function returned", ErrClosed)
-	}
-	return tx.kv.alive()
-}
-
-// end ends tx when its function returns, and returns what Update makes of
-// the function's result: its error, or the first change that failed.
-func (tx *Tx) end(err error) error {
-	tx.t = nil
-	if err != nil {
+	if err := tx.kv.alive(); err != nil {
 		return err
 	}
-	return tx.err
+	if tx.t == nil {
+		return fmt.Errorf("%w: a Tx used after its Update's function returned", ErrTxDone)
+	}
+	return nil
 }
+
+// done ends tx: Update defers it, so that it runs however the function
+// ends, a panic included.
+func (tx *Tx) done() { tx.t = nil }
 
 func (tx *Tx) fail(err error) error {
 	if tx.err == nil {

@@ -10,7 +10,7 @@ import (
 // TestTxUsedAfterItsFunction: a Tx is valid only while its Update's
 // function runs. Its Builder then goes back to a pool and the next write
 // reuses it, so a Tx kept past its function must not reach it: every
-// method returns an error wrapping ErrClosed, and nothing it was asked to
+// method returns an error wrapping ErrTxDone, and nothing it was asked to
 // do shows up in later commits, which hold exactly what they wrote.
 func TestTxUsedAfterItsFunction(t *testing.T) {
 	kv, err := strata.Open(ctx, "mem://")
@@ -41,14 +41,14 @@ func TestTxUsedAfterItsFunction(t *testing.T) {
 	_, calls["GetValue"] = kept.GetValue("a/x")
 	_, calls["Add"] = kept.Add("a/n", 1)
 	for name, err := range calls {
-		if !errors.Is(err, strata.ErrClosed) {
-			t.Errorf("Tx.%s after its function returned: %v, want ErrClosed", name, err)
+		if !errors.Is(err, strata.ErrTxDone) {
+			t.Errorf("Tx.%s after its function returned: %v, want ErrTxDone", name, err)
 		}
 	}
 	// Writes after it reuse the pooled Builder and hold what they wrote.
 	h, err := main.Update(ctx, func(tx *strata.Tx) error {
-		if _, err := kept.Get("a/x"); !errors.Is(err, strata.ErrClosed) {
-			t.Errorf("the kept Tx during another Update: %v, want ErrClosed", err)
+		if _, err := kept.Get("a/x"); !errors.Is(err, strata.ErrTxDone) {
+			t.Errorf("the kept Tx during another Update: %v, want ErrTxDone", err)
 		}
 		return tx.Set("a/y", []byte("2"))
 	})
@@ -77,5 +77,51 @@ func TestTxUsedAfterItsFunction(t *testing.T) {
 	}
 	if v, err := s.Get(ctx, "a/y"); err != nil || string(v) != "2" {
 		t.Errorf("a/y at its commit: %q, %v", v, err)
+	}
+}
+
+// TestTxEndsWhenItsFunctionPanics: a function that panics ends its Tx
+// too. A writer's first attempt starts from the head it last wrote; a
+// panic there leaves the write undecided, the attempt on the real head
+// runs the function again (on a Builder that may be the first run's,
+// back from the pool), and the first run's Tx, kept, must reach neither
+// that run's Builder nor any later write's.
+func TestTxEndsWhenItsFunctionPanics(t *testing.T) {
+	kv, err := strata.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	main := kv.Branch("main")
+	if _, err := main.Set(ctx, "seed", []byte("s")); err != nil { // a head to guess
+		t.Fatal(err)
+	}
+	var kept []*strata.Tx
+	func() {
+		defer func() { _ = recover() }() // if the panic reaches the caller
+		_, _ = main.Update(ctx, func(tx *strata.Tx) error {
+			kept = append(kept, tx)
+			if len(kept) == 1 {
+				panic("boom")
+			}
+			if _, err := kept[0].Get("seed"); !errors.Is(err, strata.ErrTxDone) {
+				t.Errorf("the panicked run's Tx during the next run: %v, want ErrTxDone", err)
+			}
+			return tx.Set("a", []byte("1"))
+		})
+	}()
+	if len(kept) == 0 {
+		t.Fatal("the function never ran")
+	}
+	for i, tx := range kept {
+		if err := tx.Set("late", []byte("x")); !errors.Is(err, strata.ErrTxDone) {
+			t.Errorf("run %d's Tx after Update: %v, want ErrTxDone", i, err)
+		}
+	}
+	if _, err := main.Set(ctx, "b", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := main.Get(ctx, "late"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("late: %v, want ErrNotFound (a kept Tx wrote into a later write)", err)
 	}
 }

@@ -61,7 +61,11 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...CommitOption) (Hash, error) {
 	return b.write(ctx, false, func(ctx context.Context, t *tree.Builder) error {
 		tx := &Tx{ctx: ctx, kv: b.kv, t: t}
-		return tx.end(fn(tx))
+		defer tx.done()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.err
 	}, opts)
 }
 
