@@ -67,7 +67,7 @@ func TestGroupWorkloads(t *testing.T) {
 	if err := bench.WriteTable(&buf, res, bench.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "allocs/op") || !strings.Contains(buf.String(), "p99") {
+	if !strings.Contains(buf.String(), "allocs/op") || !strings.Contains(buf.String(), "faults/op") || !strings.Contains(buf.String(), "p99") {
 		t.Errorf("table:\n%s", buf.String())
 	}
 }

@@ -19,3 +19,14 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// minorFaults returns the minor page faults this process has taken: the
+// first touches of pages the kernel (and, on a virtual machine, perhaps
+// the host too) had to map.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Minflt
+}

@@ -11,3 +11,6 @@ func setProcAttr(cmd *exec.Cmd) {}
 
 // cpuTime is unknown here: 0.
 func cpuTime() time.Duration { return 0 }
+
+// minorFaults is unknown here: -1.
+func minorFaults() int64 { return -1 }

@@ -56,6 +56,18 @@ func FormatRate(x float64) string {
 	return sig3(x)
 }
 
+// formatFaults formats page faults per operation ("-" for none or
+// unknown): two decimals below 10, a count above.
+func formatFaults(x float64) string {
+	if x < 10 {
+		if x <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", x)
+	}
+	return formatCount(x)
+}
+
 // formatCount formats a per-operation count ("-" for none).
 func formatCount(x float64) string {
 	if x <= 0 {
@@ -230,11 +242,11 @@ func (o TableOptions) ratios(r Result, all []Result) (ref *Ratio, peers []*Ratio
 // WriteTable prints results (see Sorted) as an aligned table: workload, layout, N,
 // backend, median time per operation, spread of the samples
 // ((max-min)/median), rate (keys/s for load, ops/s otherwise), p50 and
-// p99 latency (group workloads), bytes and allocations per operation, the
-// ratio against the reference, and one column per peer.
+// p99 latency (group workloads), bytes, allocations and minor page faults
+// per operation, the ratio against the reference, and one column per peer.
 func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "workload\tlayout\tN\tbackend\tmedian/op\tspread\trate\tp50\tp99\tB/op\tallocs/op\tratio\tvs\t"
+	head := "workload\tlayout\tN\tbackend\tmedian/op\tspread\trate\tp50\tp99\tB/op\tallocs/op\tfaults/op\tratio\tvs\t"
 	for _, p := range o.Peers {
 		head += p + "÷this\t"
 	}
@@ -244,16 +256,16 @@ func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 		line := fmt.Sprintf("%s\t%s\t%d\t%s\t", r.Workload, r.Layout, r.N, r.Backend)
 		switch {
 		case r.Skipped != "":
-			line += "-\t-\t-\t\t\t\t\t"
+			line += "-\t-\t-\t\t\t\t\t\t"
 		case r.Workload == WMem:
-			line += fmt.Sprintf("-\t-\t%.0f B/key\t\t\t\t\t", r.BytesPerKey)
+			line += fmt.Sprintf("-\t-\t%.0f B/key\t\t\t\t\t\t", r.BytesPerKey)
 		default:
 			unit := "/s"
 			if r.Workload == WLoad {
 				unit = " keys/s"
 			}
 			line += fmt.Sprintf("%s\t%.0f%%\t%s%s\t", FormatNs(r.MedianNs), 100*r.Spread(), FormatRate(r.PerSecond()), unit)
-			line += fmt.Sprintf("%s\t%s\t%s\t%s\t", FormatNs(r.P50Ns), FormatNs(r.P99Ns), formatCount(r.BytesPerOp), formatCount(r.AllocsPerOp))
+			line += fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t", FormatNs(r.P50Ns), FormatNs(r.P99Ns), formatCount(r.BytesPerOp), formatCount(r.AllocsPerOp), formatFaults(r.FaultsPerOp))
 		}
 		if ref != nil {
 			line += FormatRatio(ref.Ratio) + "\t" + ref.Vs + "\t"

@@ -122,6 +122,13 @@ type Result struct {
 	// so a target's background work counts too).
 	BytesPerOp  float64 `json:"bytes_per_op,omitempty"`
 	AllocsPerOp float64 `json:"allocs_per_op,omitempty"`
+	// FaultsPerOp is the minor page faults the process took per
+	// operation over the samples (Linux; absent elsewhere): pages it
+	// touched for the first time, which a store that grows in memory
+	// pays for as it grows (see BenchmarkFreshPage for what one costs on
+	// the machine). A server's own faults (redis-server's) are not
+	// counted.
+	FaultsPerOp float64 `json:"faults_per_op,omitempty"`
 	// BytesPerKey is the live heap per key after the load (mem workload),
 	// and OverheadPerKey that minus the bytes of the key and value.
 	BytesPerKey    float64 `json:"bytes_per_key,omitempty"`
@@ -229,8 +236,8 @@ func (r *runner) emit(res Result) {
 	if res.P50Ns > 0 {
 		lat = fmt.Sprintf("  p50 %s p99 %s", FormatNs(res.P50Ns), FormatNs(res.P99Ns))
 	}
-	r.o.Logf("%-40s %10s/op  %12s/s  spread %3.0f%%  (%d×%d)%s  %.0f B/op %.0f allocs/op", res.ID(), FormatNs(res.MedianNs),
-		FormatRate(res.PerSecond()), 100*res.Spread(), res.Samples, res.OpsPerSample, lat, res.BytesPerOp, res.AllocsPerOp)
+	r.o.Logf("%-40s %10s/op  %12s/s  spread %3.0f%%  (%d×%d)%s  %.0f B/op %.0f allocs/op %.2f faults/op", res.ID(), FormatNs(res.MedianNs),
+		FormatRate(res.PerSecond()), 100*res.Spread(), res.Samples, res.OpsPerSample, lat, res.BytesPerOp, res.AllocsPerOp, res.FaultsPerOp)
 }
 
 // estimate returns the expected time of one operation of workload w at
@@ -566,6 +573,7 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	var times, lats []float64
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	f0 := minorFaults()
 	for range samples {
 		el, ls, err := sample(perWriter)
 		if err != nil {
@@ -574,6 +582,7 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 		times = append(times, float64(el)/float64(commits))
 		lats = append(lats, ls...)
 	}
+	faults := minorFaults() - f0
 	runtime.ReadMemStats(&after)
 	res.Samples, res.OpsPerSample = len(times), commits
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
@@ -581,9 +590,19 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	total := float64(samples * commits)
 	res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / total
 	res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / total
+	res.FaultsPerOp = faultsPer(faults, samples*commits)
 	r.timed(f, d, w, res.MedianNs)
 	r.emit(res)
 	return nil
+}
+
+// faultsPer returns faults per operation over n operations, or 0 (not
+// reported) where minorFaults is unknown.
+func faultsPer(faults int64, n int) float64 {
+	if minorFaults() < 0 || faults <= 0 || n <= 0 {
+		return 0
+	}
+	return float64(faults) / float64(n)
 }
 
 // percentile returns the p-quantile (0..1) of xs, nearest rank.
@@ -701,10 +720,12 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		samples--
 	}
 	var bytes, allocs uint64
+	var faults int64
 	for s := 0; s < samples; s++ {
 		prepare(ops)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
+		f0 := minorFaults()
 		start := time.Now()
 		for i := 0; i < ops; i++ {
 			if err := call(i); err != nil {
@@ -712,6 +733,7 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 			}
 		}
 		times = append(times, float64(time.Since(start))/float64(ops))
+		faults += minorFaults() - f0
 		runtime.ReadMemStats(&after)
 		bytes += after.TotalAlloc - before.TotalAlloc
 		allocs += after.Mallocs - before.Mallocs
@@ -719,6 +741,7 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 	if samples > 0 {
 		res.BytesPerOp = float64(bytes) / float64(samples*ops)
 		res.AllocsPerOp = float64(allocs) / float64(samples*ops)
+		res.FaultsPerOp = faultsPer(faults, samples*ops)
 	}
 	res.Samples, res.OpsPerSample = len(times), ops
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
