@@ -628,6 +628,11 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 			return w.index(ctx, p, self, w.kids[base:])
 		}
 	}
+	// changed: whether the new index differs from the old one. Edits may
+	// leave it as it was (a name set and deleted again in one write makes
+	// a deletion of a name the index does not hold): then it is kept, not
+	// encoded, hashed and written again.
+	changed := !self.Equal(x.Self)
 	ci, nc := 0, x.NumChildren()
 	for len(rest) > 0 || ci < nc {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0].Name, p) {
@@ -665,8 +670,14 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 		if err != nil {
 			return ref{}, err
 		}
+		if r.hash != oldHash && (r.count > 0 || !isEmpty(oldHash)) {
+			changed = true
+		}
 		w.kids = append(w.kids, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
 		rest = rest[j:]
+	}
+	if !changed {
+		return ref{h, int(x.Count)}, nil
 	}
 	return w.index(ctx, p, self, w.kids[base:])
 }
