@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"slices"
-	"strings"
+	"hash/maphash"
 	"sync/atomic"
 	"unsafe"
 
@@ -16,101 +15,109 @@ import (
 // Leaf is a directory node (at most MaxEntries entries) held as its
 // canonical encoding plus where each entry starts: the form a Store caches
 // and a tree edit rewrites. It costs the encoded bytes and 4 bytes per
-// entry (13 once it is searched often enough to get search keys, which
-// only leaves of at most 64 KB get), and reading an entry decodes it on
-// demand without allocating. A leaf made by Edit may share its offsets
-// with the leaf it was edited from (they are never modified).
+// entry (about 8 more once it is read often enough to get a find table,
+// which only leaves of at least minTabled entries and at most 64 KB get),
+// and reading an entry decodes it on demand without allocating. A leaf
+// made by Edit may share its offsets with the leaf it was edited from
+// (they are never modified).
 //
 // A Leaf's entries are immutable and it is safe for concurrent use. The entries it returns
 // alias its encoding: their Name and Inline must not be modified, and may
 // be kept for as long as needed (they keep the encoding alive).
 type Leaf struct {
-	// A leaf read often (see keyAfter) gets a compact search key per
-	// entry, so that a search touches an array of 8-byte keys rather
-	// than the names spread over the encoding. keys points to the first
-	// of keyWords(Len()) words (see keysOf), once made.
-	keys     atomic.Pointer[uint64]
-	searches atomic.Int32 // Search calls before keys were made
-	refs     bool         // some entry may not be inline (false: none is)
-	data     []byte       // the canonical encoding (Encode of its entries)
-	offs     []uint32     // offs[i]: where entry i's name header starts in data; read-only, maybe shared (see Edit)
+	// A leaf read often (see tableAfter) gets a find table, a hash table
+	// of its names, so that Find touches one slot of the table and the
+	// entry it names rather than the names a binary search visits,
+	// spread over the encoding. table points to the first of
+	// tableSize(Len()) slots (see tableOf), once made.
+	table atomic.Pointer[uint32]
+	finds atomic.Int32 // Find calls before the table was made
+	refs  bool         // some entry may not be inline (false: none is)
+	data  []byte       // the canonical encoding (Encode of its entries)
+	offs  []uint32     // offs[i]: where entry i's name header starts in data; read-only, maybe shared (see Edit)
 	// (The fields fit the Leaf in 64 bytes, one cache line.)
 }
 
-// The search keys of a leaf are, for each entry, a word holding the 6
-// bytes of its name after p, the longest prefix every name shares,
-// big-endian, padded with zero bytes, above the 16 bits of where the
-// entry's name header starts in the encoding; then a summary: the
-// greatest key of each group of keyStride (the keys a 64-byte cache line
-// holds); then p. Names hold no NUL byte, so keys are in the order of the
-// names (a < b gives key(a) < key(b), the offsets growing with the
-// entries); names longer than p + 6 bytes may share their name bytes
-// (then their names are compared). A
-// search reads the summary, then one group, then the entry found, at the
-// offset its key holds: about 4 cache lines where a binary search of all
-// the names reads 10 or more (an array of keys over 512 bytes is
-// allocated on a 64-byte boundary, so a group is one line).
+// A find table is an open-addressing hash table of a leaf's names, with
+// linear probing, at most three quarters full (see tableSize). A slot is
+// a 32-bit word: above, the top 16 bits of the name's hash (maphash, with
+// a seed of the process's own, so that no one can choose names that
+// collide); below, where the entry's name header starts in the encoding
+// (never 0: the header comes first). A zero slot is empty and ends a
+// probe. Find hashes the name, reads the slots from the name's home on
+// until an empty one, and compares the name only where the hash bits
+// match: about two cache lines read (the slot and the entry) where a
+// binary search of 100 names reads seven or more.
 //
-// Keyed search: a leaf of at least minKeyed entries and at most
-// maxKeyedBytes of encoding (so that offsets fit in 16 bits) makes its
-// keys on its keyAfter-th Search (a leaf a commit rewrites is searched a
-// few times and then replaced; one read again and again gets them). They
-// cost 9 bytes per entry.
+// A leaf of at least minTabled entries and at most maxTabledBytes of
+// encoding (so that offsets fit in 16 bits) makes its table on its
+// tableAfter-th Find: a leaf a commit rewrites is read a few times and
+// then replaced; one read again and again gets it. A table costs 4 bytes
+// a slot: 5.3 to 10.7 bytes per entry.
 const (
-	minKeyed      = 32
-	maxKeyedBytes = 1 << 16
-	keyAfter      = 16
-	keyStride     = 8
-	keyNameBits   = ^uint64(keyOffBits) // a key's name bytes, above its offset
-	keyOffBits    = 0xffff
+	minTabled      = 32
+	maxTabledBytes = 1 << 16
+	tableAfter     = 16
+	slotOffBits    = 0xffff
 )
 
-// keyed reports whether l gets search keys once searched often enough.
-func (l *Leaf) keyed() bool { return len(l.offs) >= minKeyed && len(l.data) <= maxKeyedBytes }
+// tableSeed seeds the hashes of every find table of the process.
+var tableSeed = maphash.MakeSeed()
 
-// keyWords is the number of words of the search keys of n entries.
-func keyWords(n int) int { return n + (n+keyStride-1)/keyStride + 1 }
+// tabled reports whether l gets a find table once read often enough.
+func (l *Leaf) tabled() bool { return len(l.offs) >= minTabled && len(l.data) <= maxTabledBytes }
 
-// nameKey returns the name bytes of the search key of s, a name's bytes
-// after the prefix (its offset bits zero).
-func nameKey(s string) uint64 {
-	var k uint64
-	for i := 0; i < 6; i++ {
-		k <<= 8
-		if i < len(s) {
-			k |= uint64(s[i])
-		}
+// tableSize is the number of slots of the find table of n entries: the
+// least power of two (at least 8) that n fill at most three quarters of.
+func tableSize(n int) int {
+	m := 8
+	for 3*m < 4*n {
+		m <<= 1
 	}
-	return k << 16
+	return m
 }
 
-// makeKeys makes l's search keys and returns them.
-func (l *Leaf) makeKeys() []uint64 {
-	n := len(l.offs)
-	first, last := l.Name(0), l.Name(n-1)
-	p := 0
-	for p < len(first) && p < len(last) && first[p] == last[p] {
-		p++
-	}
-	k := make([]uint64, keyWords(n))
-	for i, off := range l.offs {
+// makeTable makes l's find table and returns it.
+func (l *Leaf) makeTable() []uint32 {
+	t := make([]uint32, tableSize(len(l.offs)))
+	mask := uint64(len(t) - 1)
+	for _, off := range l.offs {
 		name, _ := l.nameAt(off)
-		k[i] = nameKey(name[p:]) | uint64(off)
+		h := maphash.String(tableSeed, name)
+		i := h & mask
+		for t[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t[i] = uint32(h>>48)<<16 | off
 	}
-	for g, j := 0, n; j < len(k)-1; g, j = g+1, j+1 {
-		k[j] = k[min(g*keyStride+keyStride, n)-1]
-	}
-	k[len(k)-1] = uint64(p)
-	l.keys.Store(&k[0])
-	return k
+	l.table.Store(&t[0])
+	return t
 }
 
-// keysOf returns l's search keys, or nil if they are not made.
-func (l *Leaf) keysOf() []uint64 {
-	if p := l.keys.Load(); p != nil {
-		return unsafe.Slice(p, keyWords(len(l.offs)))
+// tableOf returns l's find table, or nil if it is not made.
+func (l *Leaf) tableOf() []uint32 {
+	if p := l.table.Load(); p != nil {
+		return unsafe.Slice(p, tableSize(len(l.offs)))
 	}
 	return nil
+}
+
+// findIn is Find by l's find table t.
+func (l *Leaf) findIn(t []uint32, name string) (Entry, bool) {
+	h := maphash.String(tableSeed, name)
+	tag := uint32(h>>48) << 16
+	mask := uint64(len(t) - 1)
+	for i := h & mask; ; i = (i + 1) & mask { // a table is never full
+		sl := t[i]
+		if sl == 0 {
+			return Entry{}, false
+		}
+		if sl&^slotOffBits == tag {
+			if s, j := l.nameAt(sl & slotOffBits); s == name {
+				return l.entryAt(s, j), true
+			}
+		}
+	}
 }
 
 // Len returns the number of entries.
@@ -169,88 +176,12 @@ func (l *Leaf) entryAt(name string, j int) Entry {
 }
 
 // Search returns the index of the first entry whose name is at least name
-// (Len if there is none), by binary search. It is safe for concurrent
-// use; a leaf searched often makes its search keys (see keyAfter and
-// makeKeys), once, and searches them from then on without allocating.
-func (l *Leaf) Search(name string) int {
-	i, _ := l.searchOff(name, true)
-	return i
-}
+// (Len if there is none), by binary search, without allocating.
+func (l *Leaf) Search(name string) int { return l.search(name) }
 
-// search is Search without counting toward making keys: for edits, which
-// search a leaf that is then replaced.
+// search is Search.
 func (l *Leaf) search(name string) int {
-	i, _ := l.searchOff(name, false)
-	return i
-}
-
-// searchOff is Search (counting toward making keys if count), returning
-// too where the name header of the entry found starts (if it is not
-// Len), which its keys hold.
-func (l *Leaf) searchOff(name string, count bool) (int, uint32) {
-	if k := l.keysOf(); k != nil {
-		return l.searchKeys(k, name)
-	}
-	if count && l.keyed() && l.searches.Add(1) == keyAfter {
-		return l.searchKeys(l.makeKeys(), name)
-	}
-	i := l.searchNames(name, 0, len(l.offs))
-	if i == len(l.offs) {
-		return i, 0
-	}
-	return i, l.offs[i]
-}
-
-// searchKeys is searchOff over keys k: a binary search of the keys, then
-// of the names among those sharing name's key bytes, if any. name is
-// checked against the shared prefix only at the end, on the name of the
-// entry found, which Find reads next anyway.
-func (l *Leaf) searchKeys(k []uint64, name string) (int, uint32) {
-	n := len(l.offs)
-	keys, sum, p := k[:n], k[n:len(k)-1], int(k[len(k)-1])
-	kn := nameKey(name[min(p, len(name)):])
-	// The first group whose greatest key is at least kn holds the first
-	// key at least kn.
-	g, _ := slices.BinarySearch(sum, kn)
-	lo, hi := min(g*keyStride, n), min(g*keyStride+keyStride, n)
-	i, _ := slices.BinarySearch(keys[lo:hi], kn)
-	lo += i
-	off := func(i int) (int, uint32) {
-		if i == n {
-			return n, 0
-		}
-		return i, uint32(keys[i] & keyOffBits)
-	}
-	// Every name starts with the same p bytes: a name that does not comes
-	// before or after them all.
-	_, at := off(min(lo, n-1))
-	s, _ := l.nameAt(at)
-	if c := strings.Compare(name[:min(p, len(name))], s[:p]); c < 0 {
-		return off(0)
-	} else if c > 0 {
-		return n, 0
-	}
-	switch {
-	case lo == n || keys[lo]&keyNameBits != kn:
-		return off(lo) // no name shares name's key: lo's is the first above it
-	case lo+1 == n || keys[lo+1]&keyNameBits != kn:
-		// Only s shares name's key: the names before it are below name,
-		// those after it above.
-		if name <= s {
-			return off(lo)
-		}
-		return off(lo + 1)
-	}
-	end := lo + 2
-	for end < n && keys[end]&keyNameBits == kn {
-		end++
-	}
-	return off(l.searchNames(name, lo, end))
-}
-
-// searchNames returns the first index in [lo, hi) whose name is at least
-// name, or hi, by binary search of the names.
-func (l *Leaf) searchNames(name string, lo, hi int) int {
+	lo, hi := 0, len(l.offs)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s, _ := l.nameAt(l.offs[m]); s < name {
@@ -262,11 +193,18 @@ func (l *Leaf) searchNames(name string, lo, hi int) int {
 	return lo
 }
 
-// Find returns the entry called name, using binary search, without
-// allocating.
+// Find returns the entry called name, without allocating: by binary
+// search, or by the leaf's find table once it has one (see tableAfter).
+// It is safe for concurrent use; a leaf read often makes its table once.
 func (l *Leaf) Find(name string) (Entry, bool) {
-	if i, off := l.searchOff(name, true); i < len(l.offs) {
-		if s, j := l.nameAt(off); s == name {
+	if t := l.tableOf(); t != nil {
+		return l.findIn(t, name)
+	}
+	if l.tabled() && l.finds.Add(1) == tableAfter {
+		return l.findIn(l.makeTable(), name)
+	}
+	if i := l.search(name); i < len(l.offs) {
+		if s, j := l.nameAt(l.offs[i]); s == name {
 			return l.entryAt(s, j), true
 		}
 	}

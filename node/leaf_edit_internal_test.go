@@ -85,12 +85,13 @@ func applyEditsModel(es []Entry, edits []Edit) []Entry {
 	return out
 }
 
-// TestLeafKeyedLimit: a leaf whose encoding is exactly 64 KB gets search
-// keys once searched often enough (every offset fits their 16 bits), one
-// a byte longer never does, and both find every entry and miss others.
-func TestLeafKeyedLimit(t *testing.T) {
+// TestLeafTableLimit: a leaf whose encoding is exactly 64 KB gets a find
+// table once read often enough (every offset fits its slots' 16 bits),
+// one a byte longer never does, and both find every entry and miss
+// others.
+func TestLeafTableLimit(t *testing.T) {
 	prefix := strings.Repeat("p", 1000)
-	for _, size := range []int{maxKeyedBytes, maxKeyedBytes + 1} {
+	for _, size := range []int{maxTabledBytes, maxTabledBytes + 1} {
 		es := make([]Entry, 64)
 		for i := range es {
 			es[i] = Entry{Name: fmt.Sprintf("%sk%03d", prefix, i), Kind: KindInline, Inline: []byte("v")}
@@ -107,7 +108,7 @@ func TestLeafKeyedLimit(t *testing.T) {
 		if len(l.data) != size {
 			t.Fatalf("leaf of %d bytes, want %d", len(l.data), size)
 		}
-		for range keyAfter + 1 {
+		for range tableAfter + 1 {
 			for _, e := range es {
 				if got, ok := l.Find(e.Name); !ok || got.Name != e.Name {
 					t.Fatalf("%d bytes: Find(%q) = %q, %v", size, e.Name, got.Name, ok)
@@ -119,8 +120,8 @@ func TestLeafKeyedLimit(t *testing.T) {
 				}
 			}
 		}
-		if keyed := l.keysOf() != nil; keyed != (size <= maxKeyedBytes) {
-			t.Errorf("leaf of %d bytes keyed %v, want %v", size, keyed, size <= maxKeyedBytes)
+		if tabled := l.tableOf() != nil; tabled != (size <= maxTabledBytes) {
+			t.Errorf("leaf of %d bytes has a table: %v, want %v", size, tabled, size <= maxTabledBytes)
 		}
 	}
 }

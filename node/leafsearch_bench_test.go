@@ -7,9 +7,9 @@ import (
 
 // BenchmarkLeafFindCold is Leaf.Find of random names over 20,000 leaves of
 // 100 entries each (about 80 MB, far more than the CPU's caches, as the
-// leaves of a 10^6-key tree are), with the leaves' search keys (keyed)
-// and without (names). The two run in one process, so they compare side
-// by side.
+// leaves of a 10^6-key tree are), with the leaves' find tables (table)
+// and without (names: a binary search). The two run in one process, so
+// they compare side by side.
 func BenchmarkLeafFindCold(b *testing.B) {
 	const leaves, per = 20_000, 100
 	ls := make([]*Leaf, leaves)
@@ -30,16 +30,16 @@ func BenchmarkLeafFindCold(b *testing.B) {
 		k := (i * 7919 * 31) % (leaves * per)
 		names[i], leafOf[i] = fmt.Sprintf("k%08d", k), k/per
 	}
-	for _, keyed := range []bool{false, true} {
+	for _, tabled := range []bool{false, true} {
 		for _, l := range ls {
-			if keyed {
-				l.makeKeys()
+			if tabled {
+				l.makeTable()
 			} else {
-				l.keys.Store(nil)
-				l.searches.Store(-1 << 30) // never keyed while measured
+				l.table.Store(nil)
+				l.finds.Store(-1 << 30) // no table while measured
 			}
 		}
-		b.Run(map[bool]string{false: "names", true: "keyed"}[keyed], func(b *testing.B) {
+		b.Run(map[bool]string{false: "names", true: "table"}[tabled], func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				j := i % len(names)
 				if _, ok := ls[leafOf[j]].Find(names[j]); !ok {

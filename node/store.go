@@ -167,16 +167,16 @@ const slotBytes = int64(unsafe.Sizeof(cacheSlot{}))
 func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * slotBytes }
 
 // dirCost estimates the memory a cached directory object holds: a leaf
-// its encoding, offsets and (if it is large enough to get them once read
-// often) search keys; an index its encoding, a Trie and perhaps a self
+// its encoding, offsets and (if it is large enough to get one once read
+// often) find table; an index its encoding, a Trie and perhaps a self
 // entry.
 func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
-		keys := 0
-		if l.keyed() {
-			keys = 8 * keyWords(len(l.offs))
+		table := 0
+		if l.tabled() {
+			table = 4 * tableSize(len(l.offs))
 		}
-		return int64(cap(l.data)+4*cap(l.offs)+keys) + 64
+		return int64(cap(l.data)+4*cap(l.offs)+table) + 64
 	}
 	return int64(cap(d.Index.data)) + 64
 }
