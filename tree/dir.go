@@ -76,12 +76,26 @@ func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 }
 
 // find returns the entry called name in directory h, descending the index
-// by the bytes of name: O(depth) objects, each usually from the cache.
+// by the bytes of name: O(depth) objects, each usually from the cache, or
+// (an index below an index) kept by its parent (node.Trie.ChildTrie).
 func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.Entry, bool, error) {
+	var (
+		parent *node.Trie // the index whose child h is, if any
+		at     int        // h's position among parent's children
+		kept   *node.Trie // the Trie of h, if parent kept it
+	)
 	for {
-		d, err := load(ctx, st, h)
-		if err != nil {
-			return node.Entry{}, false, err
+		var d node.Dir
+		if kept != nil {
+			d.Index = kept
+		} else {
+			var err error
+			if d, err = load(ctx, st, h); err != nil {
+				return node.Entry{}, false, err
+			}
+			if parent != nil && d.Index != nil {
+				parent.KeepChildTrie(at, d.Index)
+			}
 		}
 		if d.Leaf != nil {
 			e, ok := d.Leaf.Find(name)
@@ -97,11 +111,14 @@ func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.
 		case len(name) <= len(x.Prefix) || !strings.HasPrefix(name, x.Prefix):
 			return node.Entry{}, false, nil
 		}
-		c, ok := x.ChildFor(name[len(x.Prefix)])
+		i, ok := x.ChildIndex(name[len(x.Prefix)])
 		if !ok {
 			return node.Entry{}, false, nil
 		}
-		h = c.Hash
+		parent, at = x, i
+		if kept = x.ChildTrie(i); kept == nil {
+			h = x.Child(i).Hash
+		}
 	}
 }
 
