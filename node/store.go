@@ -168,8 +168,8 @@ func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * s
 
 // dirCost estimates the memory a cached directory object holds: a leaf
 // its encoding, offsets and (if it is large enough to get one once read
-// often) find table; an index its encoding, a Trie, perhaps a self
-// entry and the slots of the child Tries it may keep.
+// often) find table; an index its encoding, a Trie and perhaps a self
+// entry.
 func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
 		table := 0
@@ -178,7 +178,7 @@ func dirCost(d Dir) int64 {
 		}
 		return int64(cap(l.data)+4*cap(l.offs)+table) + 64
 	}
-	return int64(d.Index.size) + 8*int64(d.Index.n) + 64 // the children it may keep too
+	return int64(cap(d.Index.data)) + 64
 }
 
 // Cached returns the decoded object h if the cache holds it. Objects are

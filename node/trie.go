@@ -3,7 +3,6 @@ package node
 import (
 	"encoding/binary"
 	"iter"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/stratakv/strata/backend"
@@ -18,64 +17,21 @@ import (
 // costs the encoded bytes and a small header, where a decoded Index costs
 // about twice that.
 //
-// A Trie also keeps the Tries of the children that are indexes once a
-// reader has found them (see ChildTrie), so that a lookup descending a
-// large directory goes from one index level to the next without a cache
-// lookup: 8 bytes per child, allocated when the first is kept. Those
-// child Tries live as long as the Trie does.
-//
-// A Trie is immutable (but for the children it keeps) and safe for
-// concurrent use. Prefix, Count and Self must not be modified; Self (nil
-// if the directory has no entry named Prefix) is shared.
+// A Trie is immutable and safe for concurrent use. Prefix, Count and Self
+// must not be modified; Self (nil if the directory has no entry named
+// Prefix) is shared.
 type Trie struct {
 	Prefix string // the longest common prefix of the names below it
 	Count  uint64 // entries in the whole directory below this index
 	Self   *Entry // the entry named Prefix, or nil
-	data   *byte  // the canonical encoding (EncodeIndex): size bytes (see enc)
-	size   int32
-	n      int32 // children
-	// kids points to the first of n slots, child i's Trie in slot i once
-	// kept (see KeepChildTrie), or is nil.
-	kids atomic.Pointer[atomic.Pointer[Trie]]
+	data   []byte // the canonical encoding (EncodeIndex)
+	n      int32  // children
 	// If the children's bytes are consecutive (every byte from the
 	// first child's to the last's has a child), ChildFor finds child b at
 	// b - first without searching. (The fields fit the Trie in 64 bytes,
 	// one cache line.)
 	first byte
 	dense bool
-}
-
-// enc returns t's canonical encoding.
-func (t *Trie) enc() []byte { return unsafe.Slice(t.data, t.size) }
-
-// ChildIndex returns the index of t's child for byte b (see Child), if t
-// has one.
-func (t *Trie) ChildIndex(b byte) (int, bool) { return t.childIndex(b) }
-
-// ChildTrie returns the Trie of child i (0 <= i < NumChildren) if a
-// reader kept it with KeepChildTrie, else nil.
-func (t *Trie) ChildTrie(i int) *Trie {
-	if p := t.kids.Load(); p != nil {
-		return unsafe.Slice(p, t.n)[i].Load()
-	}
-	return nil
-}
-
-// KeepChildTrie keeps k as the Trie of child i (0 <= i < NumChildren),
-// for ChildTrie: k must be the Trie of the object Child(i).Hash names,
-// which a reader has just loaded (and checked). It is safe for concurrent
-// use.
-func (t *Trie) KeepChildTrie(i int, k *Trie) {
-	p := t.kids.Load()
-	if p == nil {
-		s := make([]atomic.Pointer[Trie], t.n)
-		if t.kids.CompareAndSwap(nil, &s[0]) {
-			p = &s[0]
-		} else {
-			p = t.kids.Load()
-		}
-	}
-	unsafe.Slice(p, t.n)[i].Store(k)
 }
 
 // Offsets within an encoded child: fixarray, 0xcc byte, 0xcf count (8
@@ -110,7 +66,7 @@ func NewTrie(prefix string, self *Entry, children []Child) (*Trie, error) {
 // newTrie returns the Trie of x, whose encoding is data; the prefix
 // aliases data.
 func newTrie(data []byte, x *Index) *Trie {
-	t := &Trie{Count: x.Count, Self: x.Self, data: unsafe.SliceData(data), size: int32(len(data)), n: int32(len(x.Children))}
+	t := &Trie{Count: x.Count, Self: x.Self, data: data, n: int32(len(x.Children))}
 	if n := len(x.Children); n > 0 {
 		t.first = x.Children[0].Byte
 		t.dense = int(x.Children[n-1].Byte)-int(t.first) == n-1
@@ -139,13 +95,13 @@ func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
 	if count <= MaxEntries || count < c.Count { // fits in a node, or overflows
 		return nil, false
 	}
-	data := append(make([]byte, 0, t.size), t.enc()...)
+	data := append(make([]byte, 0, len(t.data)), t.data...)
 	at := t.countAt()
 	binary.BigEndian.PutUint64(data[at:], count)
 	ch := data[len(data)-(int(t.n)-lo)*minChildSize:]
 	binary.BigEndian.PutUint64(ch[childCountAt:], c.Count)
 	copy(ch[childHashAt:childHashAt+backend.HashSize], c.Hash[:])
-	nt := &Trie{Count: count, Self: t.Self, data: unsafe.SliceData(data), size: t.size, n: t.n, first: t.first, dense: t.dense} // the same child bytes
+	nt := &Trie{Count: count, Self: t.Self, data: data, n: t.n, first: t.first, dense: t.dense} // the same child bytes
 	if n := len(t.Prefix); n > 0 {
 		nt.Prefix = unsafe.String(&data[at-1-n], n) // it ends at the count's 0xcf
 	}
@@ -172,8 +128,8 @@ func (t *Trie) NumChildren() int { return int(t.n) }
 
 // child returns the encoding of child i (0 <= i < NumChildren).
 func (t *Trie) child(i int) []byte {
-	at := int(t.size) - (int(t.n)-i)*minChildSize
-	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(t.data), at)), minChildSize)
+	at := len(t.data) - (int(t.n)-i)*minChildSize
+	return t.data[at : at+minChildSize : at+minChildSize]
 }
 
 // Child returns child i (0 <= i < NumChildren), in byte order.
@@ -248,10 +204,10 @@ func (t *Trie) Index() *Index {
 
 // Encoded returns t's canonical encoding, whose BLAKE3 hash names it. The
 // bytes are shared and must not be modified.
-func (t *Trie) Encoded() []byte { return t.enc() }
+func (t *Trie) Encoded() []byte { return t.data }
 
 // Object returns t's encoding keyed by its hash, ready for
 // ObjectStore.Put. The Data is shared with t and must not be modified.
 func (t *Trie) Object() backend.Object {
-	return backend.Object{Hash: codec.Sum(t.enc()), Data: t.enc()}
+	return backend.Object{Hash: codec.Sum(t.data), Data: t.data}
 }

@@ -76,26 +76,12 @@ func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 }
 
 // find returns the entry called name in directory h, descending the index
-// by the bytes of name: O(depth) objects, each usually from the cache, or
-// (an index below an index) kept by its parent (node.Trie.ChildTrie).
+// by the bytes of name: O(depth) objects, each usually from the cache.
 func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.Entry, bool, error) {
-	var (
-		parent *node.Trie // the index whose child h is, if any
-		at     int        // h's position among parent's children
-		kept   *node.Trie // the Trie of h, if parent kept it
-	)
 	for {
-		var d node.Dir
-		if kept != nil {
-			d.Index = kept
-		} else {
-			var err error
-			if d, err = load(ctx, st, h); err != nil {
-				return node.Entry{}, false, err
-			}
-			if parent != nil && d.Index != nil {
-				parent.KeepChildTrie(at, d.Index)
-			}
+		d, err := load(ctx, st, h)
+		if err != nil {
+			return node.Entry{}, false, err
 		}
 		if d.Leaf != nil {
 			e, ok := d.Leaf.Find(name)
@@ -111,14 +97,11 @@ func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.
 		case len(name) <= len(x.Prefix) || !strings.HasPrefix(name, x.Prefix):
 			return node.Entry{}, false, nil
 		}
-		i, ok := x.ChildIndex(name[len(x.Prefix)])
+		c, ok := x.ChildFor(name[len(x.Prefix)])
 		if !ok {
 			return node.Entry{}, false, nil
 		}
-		parent, at = x, i
-		if kept = x.ChildTrie(i); kept == nil {
-			h = x.Child(i).Hash
-		}
+		h = c.Hash
 	}
 }
 
