@@ -450,7 +450,7 @@ func (w *writer) addLeaf(l *node.Leaf) ref {
 // build stores the sorted, unique entries es as a directory in canonical
 // form: one node if they fit, else an index trie. It does not keep es
 // (what the entries' names and values refer to is kept).
-func (w *writer) build(es []node.Entry) (ref, error) {
+func (w *writer) build(ctx context.Context, es []node.Entry) (ref, error) {
 	if len(es) <= node.MaxEntries {
 		return w.leaf(es)
 	}
@@ -463,7 +463,7 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 	var children []node.Child
 	if parallelism > 1 && len(es) >= parMinEntries {
 		var err error
-		if children, err = w.buildGroups(p, es); err != nil {
+		if children, err = w.buildGroups(ctx, p, es); err != nil {
 			return ref{}, err
 		}
 		es = nil
@@ -471,14 +471,14 @@ func (w *writer) build(es []node.Entry) (ref, error) {
 	for len(es) > 0 {
 		b := es[0].Name[len(p)]
 		j := sort.Search(len(es), func(i int) bool { return es[i].Name[len(p)] > b })
-		r, err := w.build(es[:j])
+		r, err := w.build(ctx, es[:j])
 		if err != nil {
 			return ref{}, err
 		}
 		children = append(children, node.Child{Byte: b, Count: uint64(r.count), Hash: r.hash})
 		es = es[j:]
 	}
-	return w.index(context.Background(), p, self, children)
+	return w.index(ctx, p, self, children)
 }
 
 // index stores the directory made of self and children under prefix p in
@@ -538,7 +538,7 @@ func (w *writer) index(ctx context.Context, p string, self *node.Entry, children
 // rewritten: O(edits × depth) objects.
 func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, error) {
 	if isEmpty(h) {
-		return w.build(merge(nil, edits))
+		return w.build(ctx, merge(nil, edits))
 	}
 	d, err := w.Load(ctx, h)
 	if err != nil {
@@ -558,7 +558,7 @@ func (w *writer) apply(ctx context.Context, h backend.Hash, edits []edit) (ref, 
 			w.replaced = append(w.replaced, h)
 			return w.addLeaf(l), nil
 		}
-		return w.build(merge(d.Leaf.Entries(), edits))
+		return w.build(ctx, merge(d.Leaf.Entries(), edits))
 	}
 	x := d.Index
 	p := x.Prefix
@@ -726,7 +726,7 @@ func (w *writer) around(ctx context.Context, newP string, h backend.Hash, p stri
 			r, err = w.apply(ctx, h, edits[:j])
 			doneOld = true
 		} else {
-			r, err = w.build(merge(nil, edits[:j]))
+			r, err = w.build(ctx, merge(nil, edits[:j]))
 		}
 		if err != nil {
 			return ref{}, err

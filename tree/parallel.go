@@ -147,13 +147,14 @@ func (w *writer) absorb(s *writer) {
 // buildGroups builds the subtrees of es (entries sorted by name, longer
 // than their common prefix p), one per byte after p, in parallel, and
 // returns them as index children.
-func (w *writer) buildGroups(p string, es []node.Entry) ([]node.Child, error) {
-	return buildGroupsOf(w, p, es, func(e *node.Entry) string { return e.Name }, (*writer).build)
+func (w *writer) buildGroups(ctx context.Context, p string, es []node.Entry) ([]node.Child, error) {
+	build := func(ctx context.Context, w *writer, es []node.Entry) (ref, error) { return w.build(ctx, es) }
+	return buildGroupsOf(ctx, w, p, es, func(e *node.Entry) string { return e.Name }, build)
 }
 
 // buildGroupsOf is buildGroups of any sorted items with names: it builds
 // each group of xs (one per byte after p) with build, in parallel.
-func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, build func(*writer, []T) (ref, error)) ([]node.Child, error) {
+func buildGroupsOf[T any](ctx context.Context, w *writer, p string, xs []T, name func(*T) string, build func(context.Context, *writer, []T) (ref, error)) ([]node.Child, error) {
 	var children []node.Child
 	var groups [][]T
 	for len(xs) > 0 {
@@ -170,7 +171,7 @@ func buildGroupsOf[T any](w *writer, p string, xs []T, name func(*T) string, bui
 			i = ends[k-1]
 		}
 		for ; i < ends[k]; i++ {
-			r, err := build(w, groups[i])
+			r, err := build(ctx, w, groups[i])
 			if err != nil {
 				return err
 			}
@@ -222,7 +223,7 @@ func putEntries(b *entryBuf) {
 // at once nor makes them on one goroutine; those of a directory of at
 // most smallDir values are made on the stack. The objects are those build
 // makes (the same with any parallelism, in the same order).
-func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
+func (b *Builder) buildValues(ctx context.Context, w *writer, kids []*change) (ref, error) {
 	if len(kids) <= smallDir { // one of many small directories: entries on the stack
 		var small [smallDir]node.Entry
 		es := small[:0]
@@ -237,7 +238,7 @@ func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 		for _, c := range kids {
 			buf.es = append(buf.es, w.valueEntry(c))
 		}
-		return w.build(buf.es)
+		return w.build(ctx, buf.es)
 	}
 	p := lcp(kids[0].name, kids[len(kids)-1].name)
 	var self *node.Entry
@@ -245,11 +246,11 @@ func (b *Builder) buildValues(w *writer, kids []*change) (ref, error) {
 		e := w.valueEntry(kids[0]) // the index keeps it
 		self, kids = &e, kids[1:]
 	}
-	children, err := buildGroupsOf(w, p, kids, func(c **change) string { return (*c).name }, b.buildValues)
+	children, err := buildGroupsOf(ctx, w, p, kids, func(c **change) string { return (*c).name }, b.buildValues)
 	if err != nil {
 		return ref{}, err
 	}
-	return w.index(context.Background(), p, self, children)
+	return w.index(ctx, p, self, children)
 }
 
 // flushKids flushes the changed subdirectories among kids in parallel if

@@ -1096,7 +1096,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 	}
 	kids := d.sortedKids()
 	if isEmpty(d.base) && values(kids) {
-		return b.buildValues(w, kids)
+		return b.buildValues(ctx, w, kids)
 	}
 	// Subdirectories with changes of their own are flushed first, in
 	// parallel for a bulk write.
@@ -1154,7 +1154,7 @@ func (b *Builder) flush(ctx context.Context, w *writer, d *mdir) (ref, error) {
 		}
 	}
 	if fresh {
-		return w.build(buf.es)
+		return w.build(ctx, buf.es)
 	}
 	return w.apply(ctx, d.base, w.edits[base:])
 }
