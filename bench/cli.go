@@ -46,11 +46,15 @@ func Standard(ctx context.Context, names []string, dir string) (fs []Factory, mi
 			fs = append(fs, RawPebble(dir))
 		case "strata-redis":
 			if srv != nil {
-				fs = append(fs, StrataRedis(srv.Addr()))
+				f := StrataRedis(srv.Addr())
+				f.ServerFaults = srv.Faults
+				fs = append(fs, f)
 			}
 		case "raw-redis":
 			if srv != nil {
-				fs = append(fs, RawRedis(srv.Addr()))
+				f := RawRedis(srv.Addr())
+				f.ServerFaults = srv.Faults
+				fs = append(fs, f)
 			}
 		default:
 			return nil, "", close, fmt.Errorf("unknown backend %q", name)

@@ -1,8 +1,13 @@
 package bench
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"syscall"
 	"testing"
+
+	"github.com/stratakv/strata/internal/redistest"
 )
 
 // TestMinorFaults checks that minorFaults counts the first touch of each
@@ -33,5 +38,64 @@ func TestMinorFaults(t *testing.T) {
 	}
 	if got := faultsPer(0, pages); got != 0 {
 		t.Errorf("faultsPer(0, %d) = %v, want 0", pages, got)
+	}
+}
+
+// TestProcessMinorFaults checks that processMinorFaults reads this
+// process's count from /proc as getrusage reports it: between two
+// readings of minorFaults.
+func TestProcessMinorFaults(t *testing.T) {
+	before := minorFaults()
+	got := processMinorFaults(os.Getpid())
+	after := minorFaults()
+	if got < before || got > after {
+		t.Fatalf("processMinorFaults = %d, want between %d and %d", got, before, after)
+	}
+	if got := processMinorFaults(-1); got != -1 {
+		t.Fatalf("processMinorFaults of no process = %d, want -1", got)
+	}
+}
+
+// TestServerFaults: the Redis factories of Standard count their server's
+// faults (Factory.ServerFaults), and a server that stores 8 MB of new
+// keys takes at least a fault for every 4 pages of it.
+func TestServerFaults(t *testing.T) {
+	ctx := context.Background()
+	fs, missing, closeAll, err := Standard(ctx, []string{"strata-redis", "raw-redis"}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeAll() }()
+	if missing != "" {
+		if os.Getenv(redistest.RequireVar) == "require" {
+			t.Fatal(missing)
+		}
+		t.Skip(missing)
+	}
+	if len(fs) != 2 {
+		t.Fatalf("%d factories", len(fs))
+	}
+	for _, f := range fs {
+		if f.ServerFaults == nil || f.ServerFaults() < 0 {
+			t.Fatalf("%s: no server fault count", f.Name)
+		}
+	}
+	tg, err := fs[1].New(ctx) // raw-redis: SETs
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	before := fs[1].ServerFaults()
+	const n, size = 2048, 4096
+	d := Dataset{Layout: Flat, N: n}
+	for i := range n {
+		if err := tg.(*rawRedis).c.Set(ctx, d.Key(i), bytes.Repeat([]byte{byte(i)}, size), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fs[1].ServerFaults() - before
+	t.Logf("storing %d new keys of %d bytes: %d server faults", n, size, got)
+	if got < n*size/4096/4 {
+		t.Errorf("storing %d new keys of %d bytes: %d server faults, want at least %d", n, size, got, n*size/4096/4)
 	}
 }

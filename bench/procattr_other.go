@@ -14,3 +14,6 @@ func cpuTime() time.Duration { return 0 }
 
 // minorFaults is unknown here: -1.
 func minorFaults() int64 { return -1 }
+
+// processMinorFaults is unknown here: -1.
+func processMinorFaults(pid int) int64 { return -1 }

@@ -81,6 +81,11 @@ func StartRedis(ctx context.Context) (*RedisServer, error) {
 	}
 }
 
+// Faults returns the minor page faults the server has taken so far: the
+// pages of memory it touched first as it grew (-1 where that cannot be
+// read: not on Linux, or the server is gone).
+func (s *RedisServer) Faults() int64 { return processMinorFaults(s.cmd.Process.Pid) }
+
 // Addr returns the server's host:port.
 func (s *RedisServer) Addr() string { return s.addr }
 

@@ -243,7 +243,8 @@ func (o TableOptions) ratios(r Result, all []Result) (ref *Ratio, peers []*Ratio
 // backend, median time per operation, spread of the samples
 // ((max-min)/median), rate (keys/s for load, ops/s otherwise), p50 and
 // p99 latency (group workloads), bytes, allocations and minor page faults
-// per operation, the ratio against the reference, and one column per peer.
+// per operation, the ratio against the reference, and one column per peer;
+// the note says the faults per operation of the target's server, if known.
 func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "workload\tlayout\tN\tbackend\tmedian/op\tspread\trate\tp50\tp99\tB/op\tallocs/op\tfaults/op\tratio\tvs\t"
@@ -279,6 +280,9 @@ func WriteTable(w io.Writer, results []Result, o TableOptions) error {
 			line += "\t"
 		}
 		note := r.Note
+		if r.ServerFaultsPerOp > 0 {
+			note = strings.TrimSpace(fmt.Sprintf("server %s faults/op %s", formatFaults(r.ServerFaultsPerOp), note))
+		}
 		if r.Workload == WMem && r.Skipped == "" {
 			note = strings.TrimSpace(fmt.Sprintf("%.0f B/key beyond key+value %s", r.OverheadPerKey, note))
 		}

@@ -129,6 +129,11 @@ type Result struct {
 	// the machine). A server's own faults (redis-server's) are not
 	// counted.
 	FaultsPerOp float64 `json:"faults_per_op,omitempty"`
+	// ServerFaultsPerOp is the minor page faults the target's server
+	// process (redis-server) took per operation over the samples, where
+	// the factory can tell (Factory.ServerFaults): a server that keeps
+	// what the operations write pays for its growth too.
+	ServerFaultsPerOp float64 `json:"server_faults_per_op,omitempty"`
 	// BytesPerKey is the live heap per key after the load (mem workload),
 	// and OverheadPerKey that minus the bytes of the key and value.
 	BytesPerKey    float64 `json:"bytes_per_key,omitempty"`
@@ -573,6 +578,7 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	var times, lats []float64
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	sf0 := f.serverFaults()
 	f0 := minorFaults()
 	for range samples {
 		el, ls, err := sample(perWriter)
@@ -583,6 +589,7 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 		lats = append(lats, ls...)
 	}
 	faults := minorFaults() - f0
+	sf1 := f.serverFaults()
 	runtime.ReadMemStats(&after)
 	res.Samples, res.OpsPerSample = len(times), commits
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
@@ -591,6 +598,9 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / total
 	res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / total
 	res.FaultsPerOp = faultsPer(faults, samples*commits)
+	if sf0 >= 0 && sf1 > sf0 {
+		res.ServerFaultsPerOp = float64(sf1-sf0) / float64(samples*commits)
+	}
 	r.timed(f, d, w, res.MedianNs)
 	r.emit(res)
 	return nil
@@ -720,11 +730,13 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		samples--
 	}
 	var bytes, allocs uint64
-	var faults int64
+	var faults, serverFaults int64
+	serverKnown := true
 	for s := 0; s < samples; s++ {
 		prepare(ops)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
+		sf0 := f.serverFaults()
 		f0 := minorFaults()
 		start := time.Now()
 		for i := 0; i < ops; i++ {
@@ -734,6 +746,9 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		}
 		times = append(times, float64(time.Since(start))/float64(ops))
 		faults += minorFaults() - f0
+		sf1 := f.serverFaults()
+		serverKnown = serverKnown && sf0 >= 0 && sf1 >= 0
+		serverFaults += sf1 - sf0
 		runtime.ReadMemStats(&after)
 		bytes += after.TotalAlloc - before.TotalAlloc
 		allocs += after.Mallocs - before.Mallocs
@@ -742,6 +757,9 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		res.BytesPerOp = float64(bytes) / float64(samples*ops)
 		res.AllocsPerOp = float64(allocs) / float64(samples*ops)
 		res.FaultsPerOp = faultsPer(faults, samples*ops)
+		if serverKnown && serverFaults > 0 {
+			res.ServerFaultsPerOp = float64(serverFaults) / float64(samples*ops)
+		}
 	}
 	res.Samples, res.OpsPerSample = len(times), ops
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)

@@ -115,6 +115,18 @@ type Factory struct {
 	// Close, if not nil, releases what the factory holds (a server it
 	// started) once Run is done with it.
 	Close func() error
+	// ServerFaults, if not nil, returns the minor page faults the
+	// target's server process has taken so far (-1 if unknown), for
+	// Result.ServerFaultsPerOp.
+	ServerFaults func() int64
+}
+
+// serverFaults returns f.ServerFaults(), or -1 if f has none.
+func (f Factory) serverFaults() int64 {
+	if f.ServerFaults == nil {
+		return -1
+	}
+	return f.ServerFaults()
 }
 
 // ErrUnsupported is returned by a Target method for a workload it does
