@@ -33,11 +33,28 @@ func TestMinorFaults(t *testing.T) {
 	if got := minorFaults() - before; got < pages {
 		t.Errorf("touching %d new pages: %d minor faults, want at least %d", pages, got, pages)
 	}
-	if got := faultsPer(2*pages, pages); got != 2 {
-		t.Errorf("faultsPer(%d, %d) = %v, want 2", 2*pages, pages, got)
+	// faultCount over two spans of pages operations, with a scripted
+	// counter: pages faults in each gives 1 per operation; none gives 0;
+	// one unknown reading (-1) leaves the whole count unreported.
+	counter := func(readings ...int64) func() int64 {
+		return func() int64 { r := readings[0]; readings = readings[1:]; return r }
 	}
-	if got := faultsPer(0, pages); got != 0 {
-		t.Errorf("faultsPer(0, %d) = %v, want 0", pages, got)
+	for _, tc := range []struct {
+		readings []int64
+		want     float64
+	}{
+		{[]int64{10, 10 + pages, 100, 100 + pages}, 1},
+		{[]int64{10, 10, 20, 20}, 0},
+		{[]int64{10, 10 + pages, -1, 100}, 0},
+	} {
+		c := faultCount{read: counter(tc.readings...)}
+		for range 2 {
+			c.begin()
+			c.end()
+		}
+		if got := c.perOp(2 * pages); got != tc.want {
+			t.Errorf("faults per op of readings %v = %v, want %v", tc.readings, got, tc.want)
+		}
 	}
 }
 

@@ -126,8 +126,8 @@ type Result struct {
 	// operation over the samples (Linux; absent elsewhere): pages it
 	// touched for the first time, which a store that grows in memory
 	// pays for as it grows (see BenchmarkFreshPage for what one costs on
-	// the machine). A server's own faults (redis-server's) are not
-	// counted.
+	// the machine). A server's own faults (redis-server's) are
+	// ServerFaultsPerOp's.
 	FaultsPerOp float64 `json:"faults_per_op,omitempty"`
 	// ServerFaultsPerOp is the minor page faults the target's server
 	// process (redis-server) took per operation over the samples, where
@@ -578,8 +578,9 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	var times, lats []float64
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	sf0 := f.serverFaults()
-	f0 := minorFaults()
+	own, server := faultCount{read: minorFaults}, faultCount{read: f.serverFaults}
+	own.begin()
+	server.begin()
 	for range samples {
 		el, ls, err := sample(perWriter)
 		if err != nil {
@@ -588,8 +589,8 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 		times = append(times, float64(el)/float64(commits))
 		lats = append(lats, ls...)
 	}
-	faults := minorFaults() - f0
-	sf1 := f.serverFaults()
+	own.end()
+	server.end()
 	runtime.ReadMemStats(&after)
 	res.Samples, res.OpsPerSample = len(times), commits
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
@@ -597,22 +598,39 @@ func (r *runner) measureGroup(ctx context.Context, f Factory, d Dataset, base Re
 	total := float64(samples * commits)
 	res.BytesPerOp = float64(after.TotalAlloc-before.TotalAlloc) / total
 	res.AllocsPerOp = float64(after.Mallocs-before.Mallocs) / total
-	res.FaultsPerOp = faultsPer(faults, samples*commits)
-	if sf0 >= 0 && sf1 > sf0 {
-		res.ServerFaultsPerOp = float64(sf1-sf0) / float64(samples*commits)
-	}
+	res.FaultsPerOp, res.ServerFaultsPerOp = own.perOp(samples*commits), server.perOp(samples*commits)
 	r.timed(f, d, w, res.MedianNs)
 	r.emit(res)
 	return nil
 }
 
-// faultsPer returns faults per operation over n operations, or 0 (not
-// reported) where minorFaults is unknown.
-func faultsPer(faults int64, n int) float64 {
-	if minorFaults() < 0 || faults <= 0 || n <= 0 {
+// faultCount adds up the faults a counter reports (minorFaults, a
+// factory's serverFaults) over spans of operations, each between begin
+// and end. One answer of -1 (unknown) makes the whole count unknown.
+type faultCount struct {
+	read         func() int64
+	start, total int64
+	unknown      bool
+}
+
+func (c *faultCount) begin() { c.start = c.read() }
+
+func (c *faultCount) end() {
+	now := c.read()
+	if c.start < 0 || now < 0 {
+		c.unknown = true
+		return
+	}
+	c.total += now - c.start
+}
+
+// perOp returns the faults per operation over n operations, or 0 (not
+// reported) if the count is unknown or none.
+func (c *faultCount) perOp(n int) float64 {
+	if c.unknown || c.total <= 0 || n <= 0 {
 		return 0
 	}
-	return float64(faults) / float64(n)
+	return float64(c.total) / float64(n)
 }
 
 // percentile returns the p-quantile (0..1) of xs, nearest rank.
@@ -730,14 +748,13 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 		samples--
 	}
 	var bytes, allocs uint64
-	var faults, serverFaults int64
-	serverKnown := true
+	own, server := faultCount{read: minorFaults}, faultCount{read: f.serverFaults}
 	for s := 0; s < samples; s++ {
 		prepare(ops)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		sf0 := f.serverFaults()
-		f0 := minorFaults()
+		own.begin()
+		server.begin()
 		start := time.Now()
 		for i := 0; i < ops; i++ {
 			if err := call(i); err != nil {
@@ -745,10 +762,8 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 			}
 		}
 		times = append(times, float64(time.Since(start))/float64(ops))
-		faults += minorFaults() - f0
-		sf1 := f.serverFaults()
-		serverKnown = serverKnown && sf0 >= 0 && sf1 >= 0
-		serverFaults += sf1 - sf0
+		own.end()
+		server.end()
 		runtime.ReadMemStats(&after)
 		bytes += after.TotalAlloc - before.TotalAlloc
 		allocs += after.Mallocs - before.Mallocs
@@ -756,10 +771,7 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 	if samples > 0 {
 		res.BytesPerOp = float64(bytes) / float64(samples*ops)
 		res.AllocsPerOp = float64(allocs) / float64(samples*ops)
-		res.FaultsPerOp = faultsPer(faults, samples*ops)
-		if serverKnown && serverFaults > 0 {
-			res.ServerFaultsPerOp = float64(serverFaults) / float64(samples*ops)
-		}
+		res.FaultsPerOp, res.ServerFaultsPerOp = own.perOp(samples*ops), server.perOp(samples*ops)
 	}
 	res.Samples, res.OpsPerSample = len(times), ops
 	res.MedianNs, res.MinNs, res.MaxNs = stats(times)
