@@ -196,9 +196,9 @@ var builders = sync.Pool{New: func() any { return new(Builder) }}
 // returned that aliases it (the slice Replaced returns) may be used
 // afterwards; the objects and hashes Objects returned are not b's and
 // stay valid, and so do the decoded directories it put in the node
-// cache (nothing of them refers to b: see writer.index). A Builder that made a bulk write's blocks is left to the
-// garbage collector instead, so the pool holds only small ones. Release
-// of nil does nothing.
+// cache (nothing of them refers to b: see writer.index). A Builder that
+// made a bulk write's blocks is left to the garbage collector instead, so
+// the pool holds only small ones. Release of nil does nothing.
 func (b *Builder) Release() {
 	if b == nil || b.bulk != nil {
 		return
