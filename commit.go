@@ -116,17 +116,18 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 }
 
 // keepGraph keeps the commit graph current: called by the committer
-// after commit h (of height height) has landed, it writes h's
-// commit-graph run when h starts one (height a multiple of
-// commit.RunLen), so that a merge-base search on a cold cache reads one
-// run per commit.RunLen commits without anyone calling WriteCommitGraph.
-// That is one more atomic write (run object and ref together) per
-// commit.RunLen commits, none for the others, and reads of the run's
-// ancestors, which the committer has usually just cached. Runs are
-// derived data: a failure is ignored (the commit has landed; a search
-// reads commits where a run is missing, and WriteCommitGraph fills the
-// gaps). Runs of commits that arrive otherwise (fetch, fast-forward) are
-// written by WriteCommitGraph.
+// after commit h (of height height) has landed, it has h's commit-graph
+// run written when h starts one (height a multiple of commit.RunLen), so
+// that a merge-base search on a cold cache reads one run per
+// commit.RunLen commits without anyone calling WriteCommitGraph. That is
+// one more atomic write (run object and ref together) per commit.RunLen
+// commits, none for the others, and reads of the run's ancestors, which
+// the committer has usually just cached; the graph keeper makes them on
+// its own goroutine, so the commit's callers do not wait for them (see
+// graphKeeper). Runs are derived data: a failure is ignored (the commit
+// has landed; a search reads commits where a run is missing, and
+// WriteCommitGraph fills the gaps). Runs of commits that arrive
+// otherwise (fetch, fast-forward) are written by WriteCommitGraph.
 //
 // It does not list the shallow cuts (kv.shallowSet), which costs a scan of
 // every ref on mem and Redis, and so grows with the history (one graph ref
@@ -138,7 +139,7 @@ func (kv *KV) keepGraph(ctx context.Context, h Hash, height uint64) {
 	if height%commit.RunLen != 0 || ctx.Err() != nil {
 		return
 	}
-	_, _ = commit.WriteRun(ctx, kv.store, kv.nodes, h, nil)
+	kv.graph.keep(kv, h)
 }
 
 // buildCommit builds the commit object of tree with parents at height,

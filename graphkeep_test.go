@@ -1,17 +1,23 @@
 package strata_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 	"github.com/stratakv/strata/commit"
 )
 
@@ -78,6 +84,7 @@ func TestCommitGraphKeptByCommits(t *testing.T) {
 				}
 			}
 			sort.Strings(want)
+			strata.WaitCommitGraph(kv)
 			refs, err := kv.Backend().ListRefs(ctx, commit.GraphRefPrefix)
 			if err != nil {
 				t.Fatal(err)
@@ -156,6 +163,7 @@ func TestCommitGraphKeptPastShallowCut(t *testing.T) {
 			want = append(want, commit.GraphRefPrefix+c.Hash.String())
 		}
 	}
+	strata.WaitCommitGraph(dst)
 	refs, err := dst.Backend().ListRefs(ctx, commit.GraphRefPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -174,4 +182,251 @@ func TestCommitGraphKeptPastShallowCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsckClean(t, dst)
+}
+
+// runGate is a mem store whose writes of commit-graph runs wait at a gate
+// until the test opens it, and which records the runs written and when
+// it was closed.
+type runGate struct {
+	*mem.Store
+	started chan struct{} // receives once per run write that reaches the gate
+	open    chan struct{} // closed by the test: run writes go on
+	mu      sync.Mutex
+	events  []string // "run" for each run stored, "close" when closed
+	fail    error    // if set, what run writes return once through the gate
+	tries   int      // run writes through the gate
+}
+
+func newRunGate() *runGate {
+	return &runGate{Store: mem.New(), started: make(chan struct{}, 1024), open: make(chan struct{})}
+}
+
+func (g *runGate) event(e string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.events = append(g.events, e)
+}
+
+func (g *runGate) took() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.events)
+}
+
+func (g *runGate) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	if !strings.HasPrefix(name, commit.GraphRefPrefix) {
+		return g.Store.PutAndSwapRef(ctx, objs, name, old, new)
+	}
+	g.started <- struct{}{}
+	<-g.open
+	g.mu.Lock()
+	g.tries++
+	fail := g.fail
+	g.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
+	if err := g.Store.PutAndSwapRef(ctx, objs, name, old, new); err != nil {
+		return err
+	}
+	g.event("run")
+	return nil
+}
+
+// PutOwnedAndSwapRef hides mem.Store's (see backend.OwnedCommitter), so
+// that every run write goes through the gate.
+func (g *runGate) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return g.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
+func (g *runGate) Close() error {
+	g.event("close")
+	return g.Store.Close()
+}
+
+// TestCommitGraphRunsOffTheWritePath: the commit that starts a run returns
+// without waiting for the run's write (a writer alone, then 8 writers in
+// groups), runs queued beyond the keeper's bound are written by their
+// writers, none is lost, and Close returns only once every queued run is
+// stored, before it closes the backend. The run writes wait at a gate:
+// were a writer to wait for its run, the test would fail at its deadline
+// instead of hanging.
+func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
+	const deadline = 30 * time.Second
+	gate := newRunGate()
+	kv := strata.New(gate)
+	main := kv.Branch("main")
+
+	// A writer alone: commits 1 to RunLen+1, the gate shut.
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range commit.RunLen + 1 {
+			if _, err := main.Set(ctx, fmt.Sprintf("a/k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadline):
+		t.Fatalf("%d commits did not land in %v with the commit-graph run's write held: the writer waits for it", commit.RunLen+1, deadline)
+	}
+	select {
+	case <-gate.started:
+	case <-time.After(deadline):
+		t.Fatal("the run of the commit at height RunLen was never written")
+	}
+
+	// 8 writers in groups, up to height 6*RunLen (the gate still shut:
+	// the keeper is stuck on the first run, the others queue).
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 5*commit.RunLen-1; i += 8 {
+				if _, err := main.Set(ctx, fmt.Sprintf("b/k%d", i%33), []byte(fmt.Sprint(i))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(deadline):
+		t.Fatalf("8 writers did not land their commits in %v with the runs' writes held", deadline)
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	head, err := kv.Log(ctx, "main", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := head[0].Height; h != 6*commit.RunLen {
+		t.Fatalf("head at height %d, want %d", h, 6*commit.RunLen)
+	}
+	if got := gate.took(); len(got) != 0 {
+		t.Fatalf("events with the gate shut: %v, want none", got)
+	}
+
+	// Close waits for the queued runs: it has not closed the store while
+	// the gate is shut, and once it is open every run is stored first.
+	closed := make(chan error, 1)
+	go func() { closed <- kv.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with 6 runs unwritten", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(gate.open)
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadline):
+		t.Fatal("Close did not return once the runs could be written")
+	}
+	want := []string{"run", "run", "run", "run", "run", "run", "close"}
+	if diff := cmp.Diff(want, gate.took()); diff != "" {
+		t.Errorf("backend events (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommitGraphQueueFull: with runs' writes held, the writer that finds
+// the keeper's queue full writes its run itself (so its commit waits),
+// and once the writes go on every run is stored, none dropped.
+func TestCommitGraphQueueFull(t *testing.T) {
+	const deadline = 30 * time.Second
+	gate := newRunGate()
+	kv := strata.New(gate)
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	// Run 1 is being written (held), runs 2 to 17 fill the queue, run 18
+	// is its writer's to write.
+	const runs = 18
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range runs * commit.RunLen {
+			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	for range 2 { // the keeper's write of run 1, then the writer's of run 18
+		select {
+		case <-gate.started:
+		case <-time.After(deadline):
+			t.Fatal("a run's write never began")
+		}
+	}
+	select {
+	case err := <-wrote:
+		t.Fatalf("the writes returned (%v) while the writer of run %d should be writing it", err, runs)
+	default:
+	}
+	close(gate.open)
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadline):
+		t.Fatal("the writes did not finish once the runs could be written")
+	}
+	strata.WaitCommitGraph(kv)
+	refs, err := gate.ListRefs(ctx, commit.GraphRefPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != runs {
+		t.Fatalf("%d commit-graph runs stored, want %d", len(refs), runs)
+	}
+}
+
+// TestCommitGraphCloseAfterFailure: once Close is waiting for the queued
+// runs, a run whose write fails (the backend gone) drops those queued
+// behind it, so Close returns after one failed write, not one per run.
+func TestCommitGraphCloseAfterFailure(t *testing.T) {
+	gate := newRunGate()
+	gate.fail = errors.New("the server went away")
+	kv := strata.New(gate)
+	main := kv.Branch("main")
+	for i := range 3 * commit.RunLen { // run 1 held at the gate, runs 2 and 3 queued
+		if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-gate.started
+	closed := make(chan error, 1)
+	go func() { closed <- kv.Close() }()
+	for !strata.CommitGraphClosing(kv) {
+		runtime.Gosched()
+	}
+	close(gate.open)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	gate.mu.Lock()
+	tries := gate.tries
+	gate.mu.Unlock()
+	if tries != 1 {
+		t.Errorf("%d run writes tried after Close began, want 1 (the one under way; the others dropped)", tries)
+	}
+	if diff := cmp.Diff([]string{"close"}, gate.took()); diff != "" {
+		t.Errorf("backend events (-want +got):\n%s", diff)
+	}
 }

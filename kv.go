@@ -57,6 +57,7 @@ import (
 type KV struct {
 	heads    lastHeads // branch name -> the head this KV last wrote
 	queues   sync.Map  // branch name -> *writeQueue: see group.go
+	graph    graphKeeper
 	store    backend.Store
 	nodes    *node.Store // directory objects through the decoded-object cache
 	branches *branch.Store
@@ -189,7 +190,9 @@ func Open(ctx context.Context, storeURL string, opts ...OpenOption) (*KV, error)
 func (kv *KV) URL() string { return kv.url }
 
 func newKV(s backend.Store, o openOptions) *KV {
-	return &KV{store: s, nodes: node.NewStore(s, o.cacheBytes), branches: branch.New(s), opts: o}
+	kv := &KV{store: s, nodes: node.NewStore(s, o.cacheBytes), branches: branch.New(s), opts: o}
+	kv.graph.idle.L = &kv.graph.mu
+	return kv
 }
 
 func openBackend(ctx context.Context, storeURL string, o openOptions) (backend.Store, error) {
@@ -240,12 +243,14 @@ func New(s backend.Store, opts ...OpenOption) *KV {
 // directly (fsck, sync). Writing to it bypasses strata's checks.
 func (kv *KV) Backend() backend.Store { return kv.store }
 
-// Close closes the backend. Every later call of a method of kv, or of a
-// Branch, Snapshot or Tx obtained from it (even before Close), returns an
-// error wrapping ErrClosed, whatever caches could still answer it. Close
-// is idempotent.
+// Close closes the backend, once the commit-graph runs of commits made
+// before it are written (see graphKeeper). Every later call of a method
+// of kv, or of a Branch, Snapshot or Tx obtained from it (even before
+// Close), returns an error wrapping ErrClosed, whatever caches could
+// still answer it. Close is idempotent.
 func (kv *KV) Close() error {
 	kv.closed.Store(true)
+	kv.graph.close()
 	return kv.store.Close()
 }
 
