@@ -139,7 +139,7 @@ func (kv *KV) keepGraph(ctx context.Context, h Hash, height uint64) {
 	if height%commit.RunLen != 0 || ctx.Err() != nil {
 		return
 	}
-	kv.graph.keep(kv, h)
+	kv.graph.keep(ctx, kv, h)
 }
 
 // buildCommit builds the commit object of tree with parents at height,

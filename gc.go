@@ -170,6 +170,7 @@ func (kv *KV) GC(ctx context.Context, opts ...GCOption) (*GCStats, error) {
 		return st, fmt.Errorf("gc: grace period %v: %w", o.grace, ErrInvalidOption)
 	}
 	st.DryRun = o.dryRun
+	kv.graph.wait() // the runs of this KV's commits so far are stored, and kept
 	lister, ok := kv.store.(backend.ObjectLister)
 	if !ok {
 		return st, fmt.Errorf("gc: the backend cannot list objects: %w", errors.ErrUnsupported)

@@ -15,8 +15,9 @@ import (
 //
 // Runs are derived data, like git's commit-graph file: nothing needs them
 // for correctness, and a search that finds none or a damaged one reads the
-// commits instead. Commits made by this package's writers write their own
-// runs as they land (see docs/ARCHITECTURE.md, "Merges"); this call fills
+// commits instead. Commits made by this package's writers have their runs
+// written once they land, in the background (see docs/ARCHITECTURE.md,
+// "Merges"); this call first waits for those of kv's commits, then fills
 // in the runs of commits that arrived otherwise (fetch, clone, an older
 // version, another program). It is safe to run concurrently with writers, and on a shallow
 // clone (no run reaches past its cut). Damaged branch refs
@@ -24,6 +25,7 @@ import (
 // history returns its error (ErrMissing or ErrCorrupt), and a read-only
 // store returns ErrReadOnly.
 func (kv *KV) WriteCommitGraph(ctx context.Context) (int, error) {
+	kv.graph.wait()
 	bs, err := kv.Branches(ctx)
 	if bs == nil && err != nil {
 		return 0, err

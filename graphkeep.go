@@ -43,9 +43,10 @@ type graphKeeper struct {
 // run than commit.RunLen commits do to land).
 const maxPendingRuns = 16
 
-// keep writes the run of commit h: on the keeper's goroutine, or on the
-// caller's if the queue is full. Once Close has begun it writes nothing.
-func (g *graphKeeper) keep(kv *KV, h Hash) {
+// keep writes the run of commit h: on the keeper's goroutine, or, if the
+// queue is full, on the caller's within ctx (the commit's). Once Close
+// has begun it writes nothing.
+func (g *graphKeeper) keep(ctx context.Context, kv *KV, h Hash) {
 	g.mu.Lock()
 	switch {
 	case g.closed:
@@ -53,7 +54,7 @@ func (g *graphKeeper) keep(kv *KV, h Hash) {
 		return
 	case len(g.pending) >= maxPendingRuns:
 		g.mu.Unlock()
-		_ = kv.writeRun(h)
+		_ = kv.writeRun(ctx, h)
 		return
 	}
 	g.pending = append(g.pending, h)
@@ -79,7 +80,7 @@ func (g *graphKeeper) run(kv *KV) {
 		h := g.pending[0]
 		g.pending = g.pending[1:]
 		g.mu.Unlock()
-		if err := kv.writeRun(h); err != nil {
+		if err := kv.writeRun(context.Background(), h); err != nil {
 			g.mu.Lock()
 			if g.closed {
 				// Close is waiting, and the backend may be failing or
@@ -116,17 +117,17 @@ func (g *graphKeeper) close() {
 const runTimeout = time.Minute
 
 // writeRun writes the commit-graph run of commit h (whose height is a
-// multiple of commit.RunLen) and returns the error, which its callers
-// ignore (see graphKeeper). A panic, which only a bug could cause, drops
-// the run (and is returned as an error) rather than the process, since
-// nobody waits for the run.
-func (kv *KV) writeRun(h Hash) (err error) {
+// multiple of commit.RunLen) within ctx and runTimeout, and returns the
+// error, which its callers ignore (see graphKeeper). A panic, which only
+// a bug could cause, drops the run (and is returned as an error) rather
+// than the process, since nobody waits for the run.
+func (kv *KV) writeRun(ctx context.Context, h Hash) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("commit-graph run of %s: panic: %v", h.Short(), r)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
 	_, err = commit.WriteRun(ctx, kv.store, kv.nodes, h, nil)
 	return err

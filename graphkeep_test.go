@@ -190,7 +190,8 @@ func TestCommitGraphKeptPastShallowCut(t *testing.T) {
 type runGate struct {
 	*mem.Store
 	started chan struct{} // receives once per run write that reaches the gate
-	open    chan struct{} // closed by the test: run writes go on
+	open    chan struct{} // closed by release: run writes go on
+	once    sync.Once
 	mu      sync.Mutex
 	events  []string // "run" for each run stored, "close" when closed
 	fail    error    // if set, what run writes return once through the gate
@@ -200,6 +201,11 @@ type runGate struct {
 func newRunGate() *runGate {
 	return &runGate{Store: mem.New(), started: make(chan struct{}, 1024), open: make(chan struct{})}
 }
+
+// release opens the gate, if it is shut. A test registers it as a
+// cleanup after any that closes the KV (cleanups run last first), so that
+// a test failing with the gate shut fails instead of hanging in Close.
+func (g *runGate) release() { g.once.Do(func() { close(g.open) }) }
 
 func (g *runGate) event(e string) {
 	g.mu.Lock()
@@ -218,7 +224,11 @@ func (g *runGate) PutAndSwapRef(ctx context.Context, objs []backend.Object, name
 		return g.Store.PutAndSwapRef(ctx, objs, name, old, new)
 	}
 	g.started <- struct{}{}
-	<-g.open
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	g.mu.Lock()
 	g.tries++
 	fail := g.fail
@@ -246,14 +256,14 @@ func (g *runGate) Close() error {
 
 // TestCommitGraphRunsOffTheWritePath: the commit that starts a run returns
 // without waiting for the run's write (a writer alone, then 8 writers in
-// groups), runs queued beyond the keeper's bound are written by their
-// writers, none is lost, and Close returns only once every queued run is
+// groups), none is lost, and Close returns only once every queued run is
 // stored, before it closes the backend. The run writes wait at a gate:
 // were a writer to wait for its run, the test would fail at its deadline
 // instead of hanging.
 func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 	const deadline = 30 * time.Second
 	gate := newRunGate()
+	t.Cleanup(gate.release)
 	kv := strata.New(gate)
 	main := kv.Branch("main")
 
@@ -329,7 +339,7 @@ func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 		t.Fatalf("Close returned (%v) with 6 runs unwritten", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	close(gate.open)
+	gate.release()
 	select {
 	case err := <-closed:
 		if err != nil {
@@ -352,6 +362,7 @@ func TestCommitGraphQueueFull(t *testing.T) {
 	gate := newRunGate()
 	kv := strata.New(gate)
 	t.Cleanup(func() { kv.Close() })
+	t.Cleanup(gate.release) // before Close
 	main := kv.Branch("main")
 	// Run 1 is being written (held), runs 2 to 17 fill the queue, run 18
 	// is its writer's to write.
@@ -378,7 +389,7 @@ func TestCommitGraphQueueFull(t *testing.T) {
 		t.Fatalf("the writes returned (%v) while the writer of run %d should be writing it", err, runs)
 	default:
 	}
-	close(gate.open)
+	gate.release()
 	select {
 	case err := <-wrote:
 		if err != nil {
@@ -401,24 +412,50 @@ func TestCommitGraphQueueFull(t *testing.T) {
 // runs, a run whose write fails (the backend gone) drops those queued
 // behind it, so Close returns after one failed write, not one per run.
 func TestCommitGraphCloseAfterFailure(t *testing.T) {
+	const deadline = 30 * time.Second
 	gate := newRunGate()
+	t.Cleanup(gate.release)
 	gate.fail = errors.New("the server went away")
 	kv := strata.New(gate)
 	main := kv.Branch("main")
-	for i := range 3 * commit.RunLen { // run 1 held at the gate, runs 2 and 3 queued
-		if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range 3 * commit.RunLen { // run 1 held at the gate, runs 2 and 3 queued
+			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
 			t.Fatal(err)
 		}
+	case <-time.After(deadline):
+		t.Fatalf("%d commits did not land in %v with the runs' writes held", 3*commit.RunLen, deadline)
 	}
-	<-gate.started
+	select {
+	case <-gate.started:
+	case <-time.After(deadline):
+		t.Fatal("the run of the commit at height RunLen was never written")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- kv.Close() }()
-	for !strata.CommitGraphClosing(kv) {
-		runtime.Gosched()
+	for end := time.Now().Add(deadline); !strata.CommitGraphClosing(kv); runtime.Gosched() {
+		if time.Now().After(end) {
+			t.Fatal("Close never began to wait for the queued runs")
+		}
 	}
-	close(gate.open)
-	if err := <-closed; err != nil {
-		t.Fatal(err)
+	gate.release()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadline):
+		t.Fatal("Close did not return after the failed run write")
 	}
 	gate.mu.Lock()
 	tries := gate.tries
@@ -428,5 +465,43 @@ func TestCommitGraphCloseAfterFailure(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"close"}, gate.took()); diff != "" {
 		t.Errorf("backend events (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommitGraphQueueFullWithinDeadline: a writer that finds the queue
+// full writes its run within its commit's context: with the runs' writes
+// held, its Set returns once its deadline has passed (the commit landed,
+// the run dropped) instead of waiting for the gate.
+func TestCommitGraphQueueFullWithinDeadline(t *testing.T) {
+	const deadline = 30 * time.Second
+	gate := newRunGate()
+	kv := strata.New(gate)
+	t.Cleanup(func() { kv.Close() })
+	t.Cleanup(gate.release) // before Close
+	main := kv.Branch("main")
+	const full = 17 // run 1 held at the gate, runs 2 to 17 queued
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range full*commit.RunLen + commit.RunLen - 1 {
+			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err := main.Set(short, "last", []byte("v")) // height 18*RunLen: its run is its writer's
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadline):
+		t.Fatalf("the commit whose run found the queue full did not return in %v, past its 100 ms deadline", deadline)
+	}
+	if _, err := main.Get(ctx, "last"); err != nil {
+		t.Fatalf("the commit whose run was dropped: %v", err)
 	}
 }

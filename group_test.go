@@ -151,6 +151,7 @@ func TestOneAtomicWritePerGroup(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	strata.WaitCommitGraph(kv) // the runs are written in the background
 	got := store.take()
 	if got.Put != 0 || got.CAS != 0 || got.Atomic < 1 || got.Atomic > writers*each {
 		t.Errorf("writes: %+v, want 1..%d atomic writes and nothing else", got, writers*each)

@@ -20,6 +20,7 @@ import (
 // objectSet lists every object a store holds.
 func objectSet(t *testing.T, kv *strata.KV) map[strata.Hash]bool {
 	t.Helper()
+	strata.WaitCommitGraph(kv) // the commit-graph runs of kv's commits so far are stored
 	l, ok := kv.Backend().(backend.ObjectLister)
 	if !ok {
 		t.Fatal("backend lists no objects")
