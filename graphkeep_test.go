@@ -207,6 +207,43 @@ func newRunGate() *runGate {
 // a test failing with the gate shut fails instead of hanging in Close.
 func (g *runGate) release() { g.once.Do(func() { close(g.open) }) }
 
+// gateDeadline bounds every wait of the gate tests, so that a regression
+// (a writer that waits for the gate) fails at it instead of hanging.
+const gateDeadline = 30 * time.Second
+
+// within returns what ch receives, or fails the test if nothing comes
+// within gateDeadline, saying what did not happen.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(gateDeadline):
+		t.Fatalf("%s within %v", what, gateDeadline)
+		panic("unreachable")
+	}
+}
+
+// setsAsync makes n single-key commits on b from a goroutine, then (if
+// not nil) last, and sends the first error, or nil.
+func setsAsync(b *strata.Branch, n int, last func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if _, err := b.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
+				done <- err
+				return
+			}
+		}
+		if last != nil {
+			done <- last()
+			return
+		}
+		done <- nil
+	}()
+	return done
+}
+
 func (g *runGate) event(e string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -261,36 +298,16 @@ func (g *runGate) Close() error {
 // were a writer to wait for its run, the test would fail at its deadline
 // instead of hanging.
 func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
-	const deadline = 30 * time.Second
 	gate := newRunGate()
 	t.Cleanup(gate.release)
 	kv := strata.New(gate)
 	main := kv.Branch("main")
 
 	// A writer alone: commits 1 to RunLen+1, the gate shut.
-	wrote := make(chan error, 1)
-	go func() {
-		for i := range commit.RunLen + 1 {
-			if _, err := main.Set(ctx, fmt.Sprintf("a/k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}()
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatalf("%d commits did not land in %v with the commit-graph run's write held: the writer waits for it", commit.RunLen+1, deadline)
+	if err := within(t, setsAsync(main, commit.RunLen+1, nil), "the commits with the run's write held (the writer waits for it?) did not land"); err != nil {
+		t.Fatal(err)
 	}
-	select {
-	case <-gate.started:
-	case <-time.After(deadline):
-		t.Fatal("the run of the commit at height RunLen was never written")
-	}
+	within(t, gate.started, "the run of the commit at height RunLen was not begun")
 
 	// 8 writers in groups, up to height 6*RunLen (the gate still shut:
 	// the keeper is stuck on the first run, the others queue).
@@ -310,11 +327,7 @@ func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(deadline):
-		t.Fatalf("8 writers did not land their commits in %v with the runs' writes held", deadline)
-	}
+	within(t, done, "8 writers did not land their commits with the runs' writes held")
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
@@ -340,13 +353,8 @@ func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	gate.release()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatal("Close did not return once the runs could be written")
+	if err := within(t, closed, "Close did not return once the runs could be written"); err != nil {
+		t.Fatal(err)
 	}
 	want := []string{"run", "run", "run", "run", "run", "run", "close"}
 	if diff := cmp.Diff(want, gate.took()); diff != "" {
@@ -358,7 +366,6 @@ func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 // the keeper's queue full writes its run itself (so its commit waits),
 // and once the writes go on every run is stored, none dropped.
 func TestCommitGraphQueueFull(t *testing.T) {
-	const deadline = 30 * time.Second
 	gate := newRunGate()
 	kv := strata.New(gate)
 	t.Cleanup(func() { kv.Close() })
@@ -367,36 +374,17 @@ func TestCommitGraphQueueFull(t *testing.T) {
 	// Run 1 is being written (held), runs 2 to 17 fill the queue, run 18
 	// is its writer's to write.
 	const runs = 18
-	wrote := make(chan error, 1)
-	go func() {
-		for i := range runs * commit.RunLen {
-			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}()
-	for range 2 { // the keeper's write of run 1, then the writer's of run 18
-		select {
-		case <-gate.started:
-		case <-time.After(deadline):
-			t.Fatal("a run's write never began")
-		}
-	}
+	wrote := setsAsync(main, runs*commit.RunLen, nil)
+	within(t, gate.started, "the keeper's write of run 1 was not begun")
+	within(t, gate.started, "the writer's write of its run was not begun")
 	select {
 	case err := <-wrote:
 		t.Fatalf("the writes returned (%v) while the writer of run %d should be writing it", err, runs)
 	default:
 	}
 	gate.release()
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatal("the writes did not finish once the runs could be written")
+	if err := within(t, wrote, "the writes did not finish once the runs could be written"); err != nil {
+		t.Fatal(err)
 	}
 	strata.WaitCommitGraph(kv)
 	refs, err := gate.ListRefs(ctx, commit.GraphRefPrefix)
@@ -412,50 +400,25 @@ func TestCommitGraphQueueFull(t *testing.T) {
 // runs, a run whose write fails (the backend gone) drops those queued
 // behind it, so Close returns after one failed write, not one per run.
 func TestCommitGraphCloseAfterFailure(t *testing.T) {
-	const deadline = 30 * time.Second
 	gate := newRunGate()
 	t.Cleanup(gate.release)
 	gate.fail = errors.New("the server went away")
 	kv := strata.New(gate)
-	main := kv.Branch("main")
-	wrote := make(chan error, 1)
-	go func() {
-		for i := range 3 * commit.RunLen { // run 1 held at the gate, runs 2 and 3 queued
-			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}()
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatalf("%d commits did not land in %v with the runs' writes held", 3*commit.RunLen, deadline)
+	// Run 1 held at the gate, runs 2 and 3 queued.
+	if err := within(t, setsAsync(kv.Branch("main"), 3*commit.RunLen, nil), "the commits with the runs' writes held did not land"); err != nil {
+		t.Fatal(err)
 	}
-	select {
-	case <-gate.started:
-	case <-time.After(deadline):
-		t.Fatal("the run of the commit at height RunLen was never written")
-	}
+	within(t, gate.started, "the run of the commit at height RunLen was not begun")
 	closed := make(chan error, 1)
 	go func() { closed <- kv.Close() }()
-	for end := time.Now().Add(deadline); !strata.CommitGraphClosing(kv); runtime.Gosched() {
+	for end := time.Now().Add(gateDeadline); !strata.CommitGraphClosing(kv); runtime.Gosched() {
 		if time.Now().After(end) {
 			t.Fatal("Close never began to wait for the queued runs")
 		}
 	}
 	gate.release()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatal("Close did not return after the failed run write")
+	if err := within(t, closed, "Close did not return after the failed run write"); err != nil {
+		t.Fatal(err)
 	}
 	gate.mu.Lock()
 	tries := gate.tries
@@ -473,33 +436,20 @@ func TestCommitGraphCloseAfterFailure(t *testing.T) {
 // held, its Set returns once its deadline has passed (the commit landed,
 // the run dropped) instead of waiting for the gate.
 func TestCommitGraphQueueFullWithinDeadline(t *testing.T) {
-	const deadline = 30 * time.Second
 	gate := newRunGate()
 	kv := strata.New(gate)
 	t.Cleanup(func() { kv.Close() })
 	t.Cleanup(gate.release) // before Close
 	main := kv.Branch("main")
 	const full = 17 // run 1 held at the gate, runs 2 to 17 queued
-	wrote := make(chan error, 1)
-	go func() {
-		for i := range full*commit.RunLen + commit.RunLen - 1 {
-			if _, err := main.Set(ctx, fmt.Sprintf("k%d", i%9), []byte(fmt.Sprint(i))); err != nil {
-				wrote <- err
-				return
-			}
-		}
+	wrote := setsAsync(main, full*commit.RunLen+commit.RunLen-1, func() error {
 		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
 		_, err := main.Set(short, "last", []byte("v")) // height 18*RunLen: its run is its writer's
-		wrote <- err
-	}()
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(deadline):
-		t.Fatalf("the commit whose run found the queue full did not return in %v, past its 100 ms deadline", deadline)
+		return err
+	})
+	if err := within(t, wrote, "the commit whose run found the queue full (its deadline 100 ms) did not return"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := main.Get(ctx, "last"); err != nil {
 		t.Fatalf("the commit whose run was dropped: %v", err)
