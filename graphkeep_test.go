@@ -207,6 +207,17 @@ func newRunGate() *runGate {
 // a test failing with the gate shut fails instead of hanging in Close.
 func (g *runGate) release() { g.once.Do(func() { close(g.open) }) }
 
+// gatedKV returns a KV over a new runGate, closed when the test ends,
+// after the gate is opened (so that a test failing with the gate shut
+// does not hang in Close).
+func gatedKV(t *testing.T) (*runGate, *strata.KV) {
+	gate := newRunGate()
+	kv := strata.New(gate)
+	t.Cleanup(func() { kv.Close() })
+	t.Cleanup(gate.release) // runs first
+	return gate, kv
+}
+
 // gateDeadline bounds every wait of the gate tests, so that a regression
 // (a writer that waits for the gate) fails at it instead of hanging.
 const gateDeadline = 30 * time.Second
@@ -366,10 +377,7 @@ func TestCommitGraphRunsOffTheWritePath(t *testing.T) {
 // the keeper's queue full writes its run itself (so its commit waits),
 // and once the writes go on every run is stored, none dropped.
 func TestCommitGraphQueueFull(t *testing.T) {
-	gate := newRunGate()
-	kv := strata.New(gate)
-	t.Cleanup(func() { kv.Close() })
-	t.Cleanup(gate.release) // before Close
+	gate, kv := gatedKV(t)
 	main := kv.Branch("main")
 	// Run 1 is being written (held), runs 2 to 17 fill the queue, run 18
 	// is its writer's to write.
@@ -436,10 +444,7 @@ func TestCommitGraphCloseAfterFailure(t *testing.T) {
 // held, its Set returns once its deadline has passed (the commit landed,
 // the run dropped) instead of waiting for the gate.
 func TestCommitGraphQueueFullWithinDeadline(t *testing.T) {
-	gate := newRunGate()
-	kv := strata.New(gate)
-	t.Cleanup(func() { kv.Close() })
-	t.Cleanup(gate.release) // before Close
+	_, kv := gatedKV(t)
 	main := kv.Branch("main")
 	const full = 17 // run 1 held at the gate, runs 2 to 17 queued
 	wrote := setsAsync(main, full*commit.RunLen+commit.RunLen-1, func() error {
