@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +127,44 @@ func TestOnly(t *testing.T) {
 	}
 	if want := []string{"get/nested/50/strata-mem", "ls/nested/50/strata-mem"}; !slices.Equal(ids, want) {
 		t.Errorf("got %q, want %q", ids, want)
+	}
+}
+
+// TestLoadRepeats checks that a sample of loads shorter than SampleTime
+// repeats the load on new targets and counts their mean time, and that
+// the workloads after it run on the last target loaded.
+func TestLoadRepeats(t *testing.T) {
+	mem := bench.StrataMem()
+	var made atomic.Int32
+	counted := bench.Factory{Name: mem.Name, New: func(ctx context.Context) (bench.Target, error) {
+		made.Add(1)
+		return mem.New(ctx)
+	}}
+	o := bench.Options{Ns: []int{100}, Samples: 2, SampleTime: 20 * time.Millisecond}
+	o.Only = regexpMust(t, `^(load|get|mem)/flat/`)
+	res, err := bench.Run(context.Background(), o, []bench.Factory{counted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bench.Result{}
+	for _, r := range res {
+		got[r.Workload] = r
+	}
+	load := got[bench.WLoad]
+	if load.Samples != 2 || load.OpsPerSample < 2 || load.MedianNs <= 0 || load.MedianNs >= float64(o.SampleTime) {
+		t.Errorf("load of 100 keys, 2 samples of at least %v: %d samples of up to %d loads, median %v",
+			o.SampleTime, load.Samples, load.OpsPerSample, time.Duration(load.MedianNs))
+	}
+	// The warm-up load, then at least OpsPerSample in one sample and one
+	// in the other.
+	if n := int(made.Load()); n < 2+load.OpsPerSample {
+		t.Errorf("%d targets made, want at least %d", n, 2+load.OpsPerSample)
+	}
+	if r := got[bench.WGet]; r.MedianNs <= 0 {
+		t.Errorf("get after the loads: %+v", r)
+	}
+	if r := got[bench.WMem]; r.BytesPerKey <= 0 {
+		t.Errorf("mem after the loads: %+v", r)
 	}
 }
 

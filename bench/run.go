@@ -104,7 +104,9 @@ type Result struct {
 	MedianNs float64 `json:"median_ns,omitempty"`
 	MinNs    float64 `json:"min_ns,omitempty"`
 	MaxNs    float64 `json:"max_ns,omitempty"`
-	// Samples is the number of samples, each of OpsPerSample operations.
+	// Samples is the number of samples, each of OpsPerSample operations
+	// (for load, the most loads one sample took: a sample of loads
+	// shorter than SampleTime repeats the load on new targets).
 	Samples      int `json:"samples,omitempty"`
 	OpsPerSample int `json:"ops_per_sample,omitempty"`
 	// Items is the number of keys one operation handles: N for load, 1
@@ -316,41 +318,67 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			}
 		}
 	}()
-	// A load that takes under a second first runs once unmeasured, to
-	// warm up the runtime and the code; loads get three times the budget
-	// of the other workloads, and at least three runs when one takes less
-	// than MaxOp.
-	warm := true
-	for run := 0; run < runs; run++ {
+	// loadOnce loads a new target (the last one is closed first) and
+	// returns the time of the load alone; with measureMB, the heap the
+	// load kept goes to bytesKey.
+	loadOnce := func() (time.Duration, error) {
 		if t != nil {
-			if err := t.Close(); err != nil {
-				return fail(WLoad, err)
-			}
+			err := t.Close()
 			t = nil
+			if err != nil {
+				return 0, err
+			}
 		}
 		var before uint64
 		if measureMB {
 			before = liveHeap()
 		}
+		var err error
 		if t, err = f.New(ctx); err != nil {
-			return fail(WLoad, err)
+			return 0, err
 		}
 		start := time.Now()
 		if head, err = t.Load(ctx, d); err != nil {
-			return fail(WLoad, err)
+			return 0, err
 		}
 		el := time.Since(start)
+		if measureMB {
+			bytesKey = append(bytesKey, float64(int64(liveHeap())-int64(before))/float64(d.N))
+		}
+		return el, nil
+	}
+	// A load that takes under a second first runs once unmeasured, to
+	// warm up the runtime and the code; loads get three times the budget
+	// of the other workloads, and at least three runs when one takes less
+	// than MaxOp. A sample of loads shorter than SampleTime repeats the
+	// load on new targets until their loading times add up to it, and
+	// counts their mean, as the other workloads repeat their operation:
+	// one load of a few milliseconds is at the mercy of one scheduling
+	// delay or collection.
+	warm, loads := true, 0
+	for run := 0; run < runs; run++ {
+		el, err := loadOnce()
+		if err != nil {
+			return fail(WLoad, err)
+		}
 		if warm {
 			warm = false
 			if el < time.Second {
 				run--
+				bytesKey = bytesKey[:0]
 				continue
 			}
 		}
-		times = append(times, float64(el))
-		if measureMB {
-			bytesKey = append(bytesKey, float64(int64(liveHeap())-int64(before))/float64(d.N))
+		n, sum := 1, el
+		for sum < r.o.SampleTime && ctx.Err() == nil {
+			if el, err = loadOnce(); err != nil {
+				return fail(WLoad, err)
+			}
+			n, sum = n+1, sum+el
 		}
+		el = sum / time.Duration(n)
+		loads = max(loads, n)
+		times = append(times, float64(el))
 		if len(times) == 1 {
 			runs = max(1, min(r.o.Samples, int(3*r.o.Budget/max(el, 1))))
 			if el < r.o.MaxOp {
@@ -361,7 +389,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 	if want[WLoad] {
 		res := base
 		res.Workload, res.Items = WLoad, d.N
-		res.Samples, res.OpsPerSample = len(times), 1
+		res.Samples, res.OpsPerSample = len(times), loads
 		res.MedianNs, res.MinNs, res.MaxNs = stats(times)
 		r.emit(res)
 	}
