@@ -131,8 +131,10 @@ func TestOnly(t *testing.T) {
 }
 
 // TestLoadRepeats checks that a sample of loads shorter than SampleTime
-// repeats the load on new targets and counts their mean time, and that
-// the workloads after it run on the last target loaded.
+// repeats the load on new targets and counts their mean time, that the
+// heap a short load keeps is measured on loads of its own (Samples of
+// them, after the timed ones), and that the workloads after it run on the
+// last target loaded.
 func TestLoadRepeats(t *testing.T) {
 	mem := bench.StrataMem()
 	var made atomic.Int32
@@ -155,16 +157,16 @@ func TestLoadRepeats(t *testing.T) {
 		t.Errorf("load of 100 keys, 2 samples of at least %v: %d samples of up to %d loads, median %v",
 			o.SampleTime, load.Samples, load.OpsPerSample, time.Duration(load.MedianNs))
 	}
-	// The warm-up load, then at least OpsPerSample in one sample and one
-	// in the other.
-	if n := int(made.Load()); n < 2+load.OpsPerSample {
-		t.Errorf("%d targets made, want at least %d", n, 2+load.OpsPerSample)
+	// The warm-up load, at least OpsPerSample in one sample and one in
+	// the other, then the two loads of the mem workload.
+	if n := int(made.Load()); n < 4+load.OpsPerSample {
+		t.Errorf("%d targets made, want at least %d", n, 4+load.OpsPerSample)
 	}
 	if r := got[bench.WGet]; r.MedianNs <= 0 {
 		t.Errorf("get after the loads: %+v", r)
 	}
-	if r := got[bench.WMem]; r.BytesPerKey <= 0 {
-		t.Errorf("mem after the loads: %+v", r)
+	if r := got[bench.WMem]; r.BytesPerKey <= 0 || r.Samples != o.Samples {
+		t.Errorf("mem after the loads: %d samples (want %d), %.0f bytes per key", r.Samples, o.Samples, r.BytesPerKey)
 	}
 }
 

@@ -319,9 +319,9 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		}
 	}()
 	// loadOnce loads a new target (the last one is closed first) and
-	// returns the time of the load alone; with measureMB, the heap the
-	// load kept goes to bytesKey.
-	loadOnce := func() (time.Duration, error) {
+	// returns the time of the load alone; with measure, the heap the load
+	// kept goes to bytesKey.
+	loadOnce := func(measure bool) (time.Duration, error) {
 		if t != nil {
 			err := t.Close()
 			t = nil
@@ -330,7 +330,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			}
 		}
 		var before uint64
-		if measureMB {
+		if measure {
 			before = liveHeap()
 		}
 		var err error
@@ -342,7 +342,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			return 0, err
 		}
 		el := time.Since(start)
-		if measureMB {
+		if measure {
 			bytesKey = append(bytesKey, float64(int64(liveHeap())-int64(before))/float64(d.N))
 		}
 		return el, nil
@@ -355,9 +355,17 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 	// counts their mean, as the other workloads repeat their operation:
 	// one load of a few milliseconds is at the mercy of one scheduling
 	// delay or collection.
-	warm, loads := true, 0
+	//
+	// The heap a load keeps (the mem workload) is measured with forced
+	// collections before and after the load, which would distort the
+	// time of a short load (after them, the runtime has returned the
+	// freed heap to the system, and the load pays a page fault for every
+	// page it allocates again): a load that takes under a second is
+	// timed without them, and the heap is measured on loads of its own
+	// after the timed ones. A longer load is measured as it is timed.
+	warm, short, loads := true, false, 0
 	for run := 0; run < runs; run++ {
-		el, err := loadOnce()
+		el, err := loadOnce(measureMB && !short)
 		if err != nil {
 			return fail(WLoad, err)
 		}
@@ -365,13 +373,13 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			warm = false
 			if el < time.Second {
 				run--
-				bytesKey = bytesKey[:0]
+				short, bytesKey = true, bytesKey[:0]
 				continue
 			}
 		}
 		n, sum := 1, el
 		for sum < r.o.SampleTime && ctx.Err() == nil {
-			if el, err = loadOnce(); err != nil {
+			if el, err = loadOnce(measureMB && !short); err != nil {
 				return fail(WLoad, err)
 			}
 			n, sum = n+1, sum+el
@@ -384,6 +392,11 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			if el < r.o.MaxOp {
 				runs = max(runs, min(3, r.o.Samples))
 			}
+		}
+	}
+	for i := 0; measureMB && short && i < r.o.Samples; i++ {
+		if _, err := loadOnce(true); err != nil {
+			return fail(WMem, err)
 		}
 	}
 	if want[WLoad] {
