@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,18 +131,29 @@ func TestOnly(t *testing.T) {
 }
 
 // TestLoadRepeats checks that a sample of loads shorter than SampleTime
-// repeats the load on new targets and counts their mean time, that the
-// heap a short load keeps is measured on loads of its own (Samples of
-// them, after the timed ones), and that the workloads after it run on the
-// last target loaded.
+// repeats the load on new targets and counts their mean time, that no
+// timed load follows the forced collections of the mem workload, whose
+// heap figure comes from loads of its own (Samples of them, after the
+// timed ones), and that the workloads after it run on the last target
+// loaded.
 func TestLoadRepeats(t *testing.T) {
 	mem := bench.StrataMem()
-	var made atomic.Int32
+	var gcs []uint32 // the collections since the last load ended (or the test began), at each load
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	last := ms.NumGC
 	counted := bench.Factory{Name: mem.Name, New: func(ctx context.Context) (bench.Target, error) {
-		made.Add(1)
-		return mem.New(ctx)
+		tg, err := mem.New(ctx)
+		return &gcCounted{Target: tg, at: func(begin bool) {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if begin {
+				gcs = append(gcs, ms.NumGC-last)
+			}
+			last = ms.NumGC
+		}}, err
 	}}
-	o := bench.Options{Ns: []int{100}, Samples: 2, SampleTime: 20 * time.Millisecond}
+	o := bench.Options{Ns: []int{100}, Samples: 2, SampleTime: 50 * time.Millisecond}
 	o.Only = regexpMust(t, `^(load|get|mem)/flat/`)
 	res, err := bench.Run(context.Background(), o, []bench.Factory{counted})
 	if err != nil {
@@ -158,9 +169,20 @@ func TestLoadRepeats(t *testing.T) {
 			o.SampleTime, load.Samples, load.OpsPerSample, time.Duration(load.MedianNs))
 	}
 	// The warm-up load, at least OpsPerSample in one sample and one in
-	// the other, then the two loads of the mem workload.
-	if n := int(made.Load()); n < 4+load.OpsPerSample {
-		t.Errorf("%d targets made, want at least %d", n, 4+load.OpsPerSample)
+	// the other, then the mem workload's two, each after the two forced
+	// collections of its own measure and the two of the one before it.
+	if len(gcs) < 4+load.OpsPerSample {
+		t.Errorf("%d loads, want at least %d", len(gcs), 4+load.OpsPerSample)
+	} else {
+		n := len(gcs)
+		for i, g := range gcs[:n-2] {
+			if g >= 2 {
+				t.Errorf("load %d of %d follows %d collections", i+1, n, g)
+			}
+		}
+		if gcs[n-2] < 2 || gcs[n-1] < 4 {
+			t.Errorf("the mem workload's loads follow %d and %d collections, want at least 2 and 4", gcs[n-2], gcs[n-1])
+		}
 	}
 	if r := got[bench.WGet]; r.MedianNs <= 0 {
 		t.Errorf("get after the loads: %+v", r)
@@ -168,6 +190,19 @@ func TestLoadRepeats(t *testing.T) {
 	if r := got[bench.WMem]; r.BytesPerKey <= 0 || r.Samples != o.Samples {
 		t.Errorf("mem after the loads: %d samples (want %d), %.0f bytes per key", r.Samples, o.Samples, r.BytesPerKey)
 	}
+}
+
+// gcCounted is a Target that calls at(true) as each Load begins and
+// at(false) as it ends.
+type gcCounted struct {
+	bench.Target
+	at func(begin bool)
+}
+
+func (g *gcCounted) Load(ctx context.Context, d bench.Dataset) (bench.Rev, error) {
+	g.at(true)
+	defer g.at(false)
+	return g.Target.Load(ctx, d)
 }
 
 func TestDataset(t *testing.T) {

@@ -347,25 +347,28 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		}
 		return el, nil
 	}
-	// A load that takes under a second first runs once unmeasured, to
-	// warm up the runtime and the code; loads get three times the budget
-	// of the other workloads, and at least three runs when one takes less
-	// than MaxOp. A sample of loads shorter than SampleTime repeats the
-	// load on new targets until their loading times add up to it, and
-	// counts their mean, as the other workloads repeat their operation:
-	// one load of a few milliseconds is at the mercy of one scheduling
-	// delay or collection.
+	// A load that takes under a second first runs once untimed, to warm
+	// up the runtime and the code; loads get three times the budget of
+	// the other workloads, and at least three samples when one load takes
+	// less than MaxOp. A sample of loads shorter than SampleTime repeats
+	// the load on new targets until their loading times add up to it (or
+	// the sample has run ten times as long, the targets' making and
+	// closing included), and counts their mean, as the other workloads
+	// repeat their operation: one load of a few milliseconds is at the
+	// mercy of one scheduling delay or collection.
 	//
 	// The heap a load keeps (the mem workload) is measured with forced
-	// collections before and after the load, which would distort the
-	// time of a short load (after them, the runtime has returned the
-	// freed heap to the system, and the load pays a page fault for every
-	// page it allocates again): a load that takes under a second is
-	// timed without them, and the heap is measured on loads of its own
-	// after the timed ones. A longer load is measured as it is timed.
-	warm, short, loads := true, false, 0
+	// collections before and after the load, which would distort its
+	// time (after them the runtime has returned the freed heap to the
+	// system, and the load pays a page fault for every page it allocates
+	// again): no timed load is measured, and the heap is measured on
+	// loads of their own after the timed ones, Samples of them or as many
+	// as the budget holds (at least one).
+	warm, loads := true, 0
+	var mean time.Duration
 	for run := 0; run < runs; run++ {
-		el, err := loadOnce(measureMB && !short)
+		began := time.Now()
+		el, err := loadOnce(false)
 		if err != nil {
 			return fail(WLoad, err)
 		}
@@ -373,30 +376,31 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			warm = false
 			if el < time.Second {
 				run--
-				short, bytesKey = true, bytesKey[:0]
 				continue
 			}
 		}
 		n, sum := 1, el
-		for sum < r.o.SampleTime && ctx.Err() == nil {
-			if el, err = loadOnce(measureMB && !short); err != nil {
+		for sum < r.o.SampleTime && time.Since(began) < 10*r.o.SampleTime && ctx.Err() == nil {
+			if el, err = loadOnce(false); err != nil {
 				return fail(WLoad, err)
 			}
 			n, sum = n+1, sum+el
 		}
-		el = sum / time.Duration(n)
+		mean = sum / time.Duration(n)
 		loads = max(loads, n)
-		times = append(times, float64(el))
+		times = append(times, float64(mean))
 		if len(times) == 1 {
-			runs = max(1, min(r.o.Samples, int(3*r.o.Budget/max(el, 1))))
-			if el < r.o.MaxOp {
+			runs = max(1, min(r.o.Samples, int(3*r.o.Budget/max(sum, 1))))
+			if mean < r.o.MaxOp {
 				runs = max(runs, min(3, r.o.Samples))
 			}
 		}
 	}
-	for i := 0; measureMB && short && i < r.o.Samples; i++ {
-		if _, err := loadOnce(true); err != nil {
-			return fail(WMem, err)
+	if measureMB {
+		for i := range max(1, min(r.o.Samples, int(r.o.Budget/max(mean, 1)))) {
+			if _, err := loadOnce(true); err != nil {
+				return fail(WMem, fmt.Errorf("load %d of the heap's: %w", i+1, err))
+			}
 		}
 	}
 	if want[WLoad] {
