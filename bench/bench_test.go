@@ -131,8 +131,9 @@ func TestOnly(t *testing.T) {
 }
 
 // TestLoadRepeats checks that a sample of loads shorter than SampleTime
-// repeats the load on new targets and counts their mean time, that no
-// timed load follows the forced collections of the mem workload, whose
+// repeats the load on new targets and counts their mean time, that the
+// first load follows a collection and no timed load the forced
+// collections of the mem workload, whose
 // heap figure comes from loads of its own (Samples of them, after the
 // timed ones), and that the workloads after it run on the last target
 // loaded.
@@ -175,6 +176,9 @@ func TestLoadRepeats(t *testing.T) {
 		t.Errorf("%d loads, want at least %d", len(gcs), 4+load.OpsPerSample)
 	} else {
 		n := len(gcs)
+		if gcs[0] < 1 {
+			t.Errorf("the first load follows no collection")
+		}
 		for i, g := range gcs[:n-2] {
 			if g >= 2 {
 				t.Errorf("load %d of %d follows %d collections", i+1, n, g)

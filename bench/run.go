@@ -364,6 +364,16 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 	// again): no timed load is measured, and the heap is measured on
 	// loads of their own after the timed ones, Samples of them or as many
 	// as the budget holds (at least one).
+	//
+	// One collection, before the first load, starts the workload from a
+	// collected heap: the garbage the workloads before it left (of
+	// another target, or of another size) would otherwise be swept and
+	// collected while the first samples load, and their loads would take
+	// fresh pages where the heap had free ones (on a VM that charges
+	// 10 µs a fresh page, strata's load of 1,000 keys in 1,000
+	// directories took 3.7 ms after its workloads of 1,000 keys in one
+	// directory, 1.9 ms alone: docs/PERF.md, session 15).
+	runtime.GC()
 	warm, loads := true, 0
 	var mean time.Duration
 	for run := 0; run < runs; run++ {
