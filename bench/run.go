@@ -347,32 +347,33 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 		}
 		return el, nil
 	}
-	// A load that takes under a second first runs once untimed, to warm
-	// up the runtime and the code; loads get three times the budget of
-	// the other workloads, and at least three samples when one load takes
-	// less than MaxOp. A sample of loads shorter than SampleTime repeats
-	// the load on new targets until their loading times add up to it (or
-	// the sample has run ten times as long, the targets' making and
-	// closing included), and counts their mean, as the other workloads
-	// repeat their operation: one load of a few milliseconds is at the
-	// mercy of one scheduling delay or collection.
+	// The first load runs untimed, to warm up the runtime and the code;
+	// loads get three times the budget of the other workloads, and at
+	// least three samples when one load takes less than MaxOp. A sample
+	// of loads shorter than SampleTime repeats the load on new targets
+	// until their loading times add up to it (or the sample has run ten
+	// times as long, the targets' making and closing included), and
+	// counts their mean, as the other workloads repeat their operation:
+	// one load of a few milliseconds is at the mercy of one scheduling
+	// delay or collection.
 	//
 	// The heap a load keeps (the mem workload) is measured with forced
-	// collections before and after the load, which would distort its
-	// time (after them the runtime has returned the freed heap to the
-	// system, and the load pays a page fault for every page it allocates
-	// again): no timed load is measured, and the heap is measured on
-	// loads of their own after the timed ones, Samples of them or as many
-	// as the budget holds (at least one).
+	// collections before and after the load (the target still open),
+	// which made the load after them slower where fresh pages are dear
+	// (on a VM that charges 10 µs a fresh page, 2.9 ms and 128 faults a
+	// load of 1,000 keys in 1,000 directories, against 1.7–1.9 ms and
+	// 10–17 faults: docs/PERF.md, session 15): no timed load is
+	// measured, and the heap is measured on loads of their own after
+	// the timed ones, Samples of them or as many as the budget holds
+	// (at least one).
 	//
-	// One collection, before the first load, starts the workload from a
-	// collected heap: the garbage the workloads before it left (of
-	// another target, or of another size) would otherwise be swept and
-	// collected while the first samples load, and their loads would take
-	// fresh pages where the heap had free ones (on a VM that charges
-	// 10 µs a fresh page, strata's load of 1,000 keys in 1,000
-	// directories took 3.7 ms after its workloads of 1,000 keys in one
-	// directory, 1.9 ms alone: docs/PERF.md, session 15).
+	// One collection, before the untimed first load, starts the workload
+	// from a collected heap: the garbage the workloads before it left (of
+	// another target, or of another size) would otherwise be collected
+	// while the first samples load (on that VM, strata's load of 1,000
+	// keys in 1,000 directories took 3.7 ms after its workloads of 1,000
+	// keys in one directory, 1.9 ms alone). Go's testing package collects
+	// before each benchmark for the same reason.
 	runtime.GC()
 	warm, loads := true, 0
 	var mean time.Duration
@@ -383,11 +384,8 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 			return fail(WLoad, err)
 		}
 		if warm {
-			warm = false
-			if el < time.Second {
-				run--
-				continue
-			}
+			warm, run = false, run-1
+			continue
 		}
 		n, sum := 1, el
 		for sum < r.o.SampleTime && time.Since(began) < 10*r.o.SampleTime && ctx.Err() == nil {
