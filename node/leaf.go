@@ -31,7 +31,7 @@ type Leaf struct {
 	// spread over the encoding. table points to the first of
 	// tableSize(Len()) slots (see tableOf), once made.
 	table atomic.Pointer[uint32]
-	finds atomic.Int32 // Find calls before the table was made
+	state atomic.Int32 // Find calls before the table was made (see stateCount), and flags (see stateUsed)
 	refs  bool         // some entry may not be inline (false: none is)
 	data  []byte       // the canonical encoding (Encode of its entries)
 	offs  []uint32     // offs[i]: where entry i's name header starts in data; read-only, maybe shared (see Edit)
@@ -200,7 +200,7 @@ func (l *Leaf) Find(name string) (Entry, bool) {
 	if t := l.tableOf(); t != nil {
 		return l.findIn(t, name)
 	}
-	if l.tabled() && l.finds.Add(1) == tableAfter {
+	if l.tabled() && countOf(l.state.Add(stateCount)) == tableAfter {
 		return l.findIn(l.makeTable(), name)
 	}
 	if i := l.search(name); i < len(l.offs) {

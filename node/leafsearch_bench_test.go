@@ -36,7 +36,7 @@ func BenchmarkLeafFindCold(b *testing.B) {
 				l.makeTable()
 			} else {
 				l.table.Store(nil)
-				l.finds.Store(-1 << 30) // no table while measured
+				l.state.Store(-1 << 30) // no table while measured
 			}
 		}
 		b.Run(map[bool]string{false: "names", true: "table"}[tabled], func(b *testing.B) {

@@ -168,8 +168,8 @@ func (t *cacheTable) cost() int64 { return int64(len(t.slots)-minCacheSlots) * s
 
 // dirCost estimates the memory a cached directory object holds: a leaf
 // its encoding, offsets and (if it is large enough to get one once read
-// often) find table; an index its encoding, a Trie and perhaps a self
-// entry.
+// often) find table; an index its encoding, a Trie, perhaps a self
+// entry and the kid table it makes once read often (see Trie.Kid).
 func dirCost(d Dir) int64 {
 	if l := d.Leaf; l != nil {
 		table := 0
@@ -178,7 +178,7 @@ func dirCost(d Dir) int64 {
 		}
 		return int64(cap(l.data)+4*cap(l.offs)+table) + 64
 	}
-	return int64(cap(d.Index.data)) + 64
+	return int64(d.Index.size) + 64 + 8*int64(d.Index.n) + 64 // with the kid table it may make
 }
 
 // Cached returns the decoded object h if the cache holds it. Objects are
@@ -217,9 +217,12 @@ type cache struct {
 	tab  atomic.Pointer[cacheTable]
 	mu   sync.Mutex // held by writers (add), never by readers
 	max  int64
-	size int64  // estimated bytes of the entries held
-	live int    // entries held
-	hand uint64 // the CLOCK sweep's position: it looks at sweepSlot(hand) next
+	size int64 // estimated bytes of the entries held
+	live int   // entries held
+	// unlinked counts the objects evicted since pruneLinks last ran
+	// that a Trie may still link (see link.go).
+	unlinked int
+	hand     uint64 // the CLOCK sweep's position: it looks at sweepSlot(hand) next
 }
 
 type cacheTable struct {
@@ -373,9 +376,10 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 		j := sweepSlot(c.hand, t)
 		c.hand++
 		sl := &t.slots[j]
+		typ := atomic.LoadPointer(&sl.typ)
 		switch {
-		case atomic.LoadPointer(&sl.typ) == nil:
-		case sl.used.Load() && spared < 2*(t.mask+1):
+		case typ == nil:
+		case c.referenced(sl, typ) && spared < 2*(t.mask+1):
 			sl.used.Store(false)
 			spared++
 			if sweepSpared != nil {
@@ -400,8 +404,49 @@ func (c *cache) add(h backend.Hash, v any, size int64) {
 	}
 	e := efaceOf(v)
 	t.slots[i].set(w, e.typ, e.data, int32(size), false)
+	if st := stateOf(e.typ, e.data); st != nil {
+		st.Or(stateCached)
+	}
 	c.live++
 	c.size += size
+	c.pruneLinks(t)
+}
+
+// minPrune is the fewest evicted, once linked, objects that make
+// pruneLinks run.
+const minPrune = 64
+
+// pruneLinks drops every link of the Tries t holds to objects no cache
+// holds, once the objects evicted since it last ran that a Trie may
+// still link number more than an eighth of the entries (and at least
+// minPrune): it walks the whole table, so this bounds both what links
+// keep alive beyond the budget and its cost per eviction. The caller
+// holds c.mu.
+func (c *cache) pruneLinks(t *cacheTable) {
+	if c.unlinked < minPrune || c.unlinked*8 < c.live {
+		return
+	}
+	for i := range t.slots {
+		if atomic.LoadPointer(&t.slots[i].typ) == trieType {
+			(*Trie)(atomic.LoadPointer(&t.slots[i].data)).unlink(false)
+		}
+	}
+	c.unlinked = 0
+}
+
+// referenced reports whether the entry in slot sl, of type typ, was
+// read since the sweep last passed: a hit on its slot, or a lookup
+// through a link to it (see Trie.Kid). It clears the link's mark; the
+// caller clears the slot's.
+func (c *cache) referenced(sl *cacheSlot, typ unsafe.Pointer) bool {
+	if sl.used.Load() {
+		return true
+	}
+	if st := stateOf(typ, atomic.LoadPointer(&sl.data)); st != nil && st.Load()&stateUsed != 0 {
+		st.And(^int32(stateUsed))
+		return true
+	}
+	return false
 }
 
 // remove drops the entries of hs the cache holds.
@@ -418,6 +463,7 @@ func (c *cache) remove(hs []backend.Hash) {
 			}
 		}
 	}
+	c.pruneLinks(t)
 }
 
 // sweepSlot returns the slot the sweep looks at when its hand is at h:
@@ -486,6 +532,15 @@ func (c *cache) resize(t *cacheTable, n uint64) *cacheTable {
 // back so that every entry stays reachable from its home slot (deletion
 // without tombstones). The caller holds c.mu.
 func (c *cache) evict(t *cacheTable, i uint64) {
+	typ, data := atomic.LoadPointer(&t.slots[i].typ), atomic.LoadPointer(&t.slots[i].data)
+	if st := stateOf(typ, data); st != nil {
+		if st.And(^int32(stateCached|stateUsed|stateLinked))&stateLinked != 0 {
+			c.unlinked++
+		}
+		if typ == trieType {
+			(*Trie)(data).unlink(true)
+		}
+	}
 	c.size -= int64(t.slots[i].size)
 	c.live--
 	for j := (i + 1) & t.mask; ; j = (j + 1) & t.mask {

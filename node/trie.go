@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/binary"
 	"iter"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/stratakv/strata/backend"
@@ -17,15 +18,21 @@ import (
 // costs the encoded bytes and a small header, where a decoded Index costs
 // about twice that.
 //
-// A Trie is immutable and safe for concurrent use. Prefix, Count and Self
-// must not be modified; Self (nil if the directory has no entry named
-// Prefix) is shared.
+// A Trie read often also links its children's decoded objects (see Kid
+// and link.go).
+//
+// A Trie is immutable (but for its links) and safe for concurrent use.
+// Prefix, Count and Self must not be modified; Self (nil if the directory
+// has no entry named Prefix) is shared.
 type Trie struct {
-	Prefix string // the longest common prefix of the names below it
-	Count  uint64 // entries in the whole directory below this index
-	Self   *Entry // the entry named Prefix, or nil
-	data   []byte // the canonical encoding (EncodeIndex)
-	n      int32  // children
+	Prefix string               // the longest common prefix of the names below it
+	Count  uint64               // entries in the whole directory below this index
+	Self   *Entry               // the entry named Prefix, or nil
+	data   *byte                // the canonical encoding (EncodeIndex): size bytes (see enc)
+	kids   atomic.Pointer[kids] // the kid table, once made (see Kid)
+	size   int32
+	n      int32        // children
+	state  atomic.Int32 // see stateUsed
 	// If the children's bytes are consecutive (every byte from the
 	// first child's to the last's has a child), ChildFor finds child b at
 	// b - first without searching. (The fields fit the Trie in 64 bytes,
@@ -66,7 +73,7 @@ func NewTrie(prefix string, self *Entry, children []Child) (*Trie, error) {
 // newTrie returns the Trie of x, whose encoding is data; the prefix
 // aliases data.
 func newTrie(data []byte, x *Index) *Trie {
-	t := &Trie{Count: x.Count, Self: x.Self, data: data, n: int32(len(x.Children))}
+	t := &Trie{Count: x.Count, Self: x.Self, data: unsafe.SliceData(data), size: int32(len(data)), n: int32(len(x.Children))}
 	if n := len(x.Children); n > 0 {
 		t.first = x.Children[0].Byte
 		t.dense = int(x.Children[n-1].Byte)-int(t.first) == n-1
@@ -95,13 +102,13 @@ func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
 	if count <= MaxEntries || count < c.Count { // fits in a node, or overflows
 		return nil, false
 	}
-	data := append(make([]byte, 0, len(t.data)), t.data...)
+	data := append(make([]byte, 0, t.size), t.enc()...)
 	at := t.countAt()
 	binary.BigEndian.PutUint64(data[at:], count)
 	ch := data[len(data)-(int(t.n)-lo)*minChildSize:]
 	binary.BigEndian.PutUint64(ch[childCountAt:], c.Count)
 	copy(ch[childHashAt:childHashAt+backend.HashSize], c.Hash[:])
-	nt := &Trie{Count: count, Self: t.Self, data: data, n: t.n, first: t.first, dense: t.dense} // the same child bytes
+	nt := &Trie{Count: count, Self: t.Self, data: unsafe.SliceData(data), size: t.size, n: t.n, first: t.first, dense: t.dense} // the same child bytes
 	if n := len(t.Prefix); n > 0 {
 		nt.Prefix = unsafe.String(&data[at-1-n], n) // it ends at the count's 0xcf
 	}
@@ -126,10 +133,28 @@ func DecodeTrie(b []byte) (*Trie, error) {
 // NumChildren returns the number of children.
 func (t *Trie) NumChildren() int { return int(t.n) }
 
+// enc returns t's canonical encoding.
+func (t *Trie) enc() []byte { return unsafe.Slice(t.data, t.size) }
+
 // child returns the encoding of child i (0 <= i < NumChildren).
 func (t *Trie) child(i int) []byte {
-	at := len(t.data) - (int(t.n)-i)*minChildSize
-	return t.data[at : at+minChildSize : at+minChildSize]
+	at := int(t.size) - (int(t.n)-i)*minChildSize
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(t.data), at)), minChildSize)
+}
+
+// childCount returns the count of child i (0 <= i < NumChildren).
+func (t *Trie) childCount(i int) uint64 {
+	return binary.BigEndian.Uint64(t.child(i)[childCountAt:])
+}
+
+// ChildIndex returns the index of t's child for byte b (see Child), if t
+// has one.
+func (t *Trie) ChildIndex(b byte) (int, bool) { return t.childIndex(b) }
+
+// ChildHash returns the hash of child i (0 <= i < NumChildren).
+func (t *Trie) ChildHash(i int) (h backend.Hash) {
+	copy(h[:], t.child(i)[childHashAt:])
+	return h
 }
 
 // Child returns child i (0 <= i < NumChildren), in byte order.
@@ -204,10 +229,10 @@ func (t *Trie) Index() *Index {
 
 // Encoded returns t's canonical encoding, whose BLAKE3 hash names it. The
 // bytes are shared and must not be modified.
-func (t *Trie) Encoded() []byte { return t.data }
+func (t *Trie) Encoded() []byte { return t.enc() }
 
 // Object returns t's encoding keyed by its hash, ready for
 // ObjectStore.Put. The Data is shared with t and must not be modified.
 func (t *Trie) Object() backend.Object {
-	return backend.Object{Hash: codec.Sum(t.data), Data: t.data}
+	return backend.Object{Hash: codec.Sum(t.enc()), Data: t.enc()}
 }

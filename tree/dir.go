@@ -76,12 +76,23 @@ func load(ctx context.Context, st dirLoader, h backend.Hash) (node.Dir, error) {
 }
 
 // find returns the entry called name in directory h, descending the index
-// by the bytes of name: O(depth) objects, each usually from the cache.
+// by the bytes of name: O(depth) objects, each usually from the cache or,
+// below an index read often, linked by it (see node.Trie.Kid).
 func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.Entry, bool, error) {
+	var (
+		d      node.Dir
+		parent *node.Trie // the index of which h is child at, if any
+		at     int
+	)
 	for {
-		d, err := load(ctx, st, h)
-		if err != nil {
-			return node.Entry{}, false, err
+		if d.Leaf == nil && d.Index == nil {
+			var err error
+			if d, err = load(ctx, st, h); err != nil {
+				return node.Entry{}, false, err
+			}
+			if parent != nil {
+				parent.Link(at, h, d)
+			}
 		}
 		if d.Leaf != nil {
 			e, ok := d.Leaf.Find(name)
@@ -97,11 +108,13 @@ func find(ctx context.Context, st dirLoader, h backend.Hash, name string) (node.
 		case len(name) <= len(x.Prefix) || !strings.HasPrefix(name, x.Prefix):
 			return node.Entry{}, false, nil
 		}
-		c, ok := x.ChildFor(name[len(x.Prefix)])
+		i, ok := x.ChildIndex(name[len(x.Prefix)])
 		if !ok {
 			return node.Entry{}, false, nil
 		}
-		h = c.Hash
+		if d, ok = x.Kid(i); !ok {
+			parent, at, h = x, i, x.ChildHash(i)
+		}
 	}
 }
 
