@@ -58,6 +58,19 @@ func newLinkFixture(t *testing.T, n int, cacheBytes int64) *linkFixture {
 	return f
 }
 
+// linkAll caches the parent, has linkAfter lookups pass through it (so
+// that it makes its kid table) and links every child.
+func (f *linkFixture) linkAll() {
+	p := f.parent
+	f.s.RememberDir(p.Object().Hash, Dir{Index: p}, 0)
+	for range linkAfter {
+		p.Kid(0)
+	}
+	for i, d := range f.dirs {
+		p.Link(i, p.ChildHash(i), d)
+	}
+}
+
 // hash returns the hash of d's encoding.
 func (d Dir) hash() backend.Hash {
 	if d.Index != nil {
@@ -162,13 +175,7 @@ func efaceOfDir(d Dir) (typ, data unsafe.Pointer) {
 func TestSweepSparesLinkedAndPrunes(t *testing.T) {
 	f := newLinkFixture(t, 26, 64<<10)
 	p := f.parent
-	f.s.RememberDir(p.Object().Hash, Dir{Index: p}, 0)
-	for range linkAfter {
-		p.Kid(0)
-	}
-	for i, d := range f.dirs {
-		p.Link(i, p.ChildHash(i), d)
-	}
+	f.linkAll()
 	hot := map[int]bool{0: true, 1: true, 7: true, 12: true}
 	// Fill the cache with other entries many times over, reading the hot
 	// children through their links between adds and the parent through
@@ -246,13 +253,7 @@ func TestLinksConcurrent(t *testing.T) {
 func TestForgetUnlinks(t *testing.T) {
 	f := newLinkFixture(t, 200, 64<<20)
 	p := f.parent
-	f.s.RememberDir(p.Object().Hash, Dir{Index: p}, 0)
-	for range linkAfter {
-		p.Kid(0)
-	}
-	for i, d := range f.dirs {
-		p.Link(i, p.ChildHash(i), d)
-	}
+	f.linkAll()
 	if n := p.Linked(); n != len(f.dirs) {
 		t.Fatalf("%d children linked, want %d", n, len(f.dirs))
 	}
