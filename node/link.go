@@ -71,6 +71,17 @@ type kids struct {
 // isTrie reports whether child i is an index.
 func (k *kids) isTrie(i int) bool { return k.trie[i>>6]&(1<<(i&63)) != 0 }
 
+// dir returns p, the object k links as child i, as a Dir, and its state
+// word.
+func (k *kids) dir(i int, p unsafe.Pointer) (Dir, *atomic.Int32) {
+	if k.isTrie(i) {
+		x := (*Trie)(p)
+		return Dir{Index: x}, &x.state
+	}
+	l := (*Leaf)(p)
+	return Dir{Leaf: l}, &l.state
+}
+
 // Kid returns the decoded child i (0 <= i < NumChildren) if t links it
 // and the node cache still holds it, marking it used; ok is false
 // otherwise, and the caller reads child ChildHash(i) (through the cache)
@@ -88,15 +99,7 @@ func (t *Trie) Kid(i int) (_ Dir, ok bool) {
 	if p == nil {
 		return Dir{}, false
 	}
-	var s *atomic.Int32
-	var d Dir
-	if k.isTrie(i) {
-		d.Index = (*Trie)(p)
-		s = &d.Index.state
-	} else {
-		d.Leaf = (*Leaf)(p)
-		s = &d.Leaf.state
-	}
+	d, s := k.dir(i, p)
 	if s.Load()&stateCached == 0 { // evicted: let it go
 		atomic.CompareAndSwapPointer(&k.p[i], p, nil)
 		return Dir{}, false
@@ -171,16 +174,8 @@ func (t *Trie) unlink(all bool) {
 		if p == nil {
 			continue
 		}
-		if !all {
-			var s int32
-			if k.isTrie(i) {
-				s = (*Trie)(p).state.Load()
-			} else {
-				s = (*Leaf)(p).state.Load()
-			}
-			if s&stateCached != 0 {
-				continue
-			}
+		if _, s := k.dir(i, p); !all && s.Load()&stateCached != 0 {
+			continue
 		}
 		atomic.CompareAndSwapPointer(&k.p[i], p, nil)
 	}
