@@ -97,7 +97,7 @@ func (t *Trie) WithChild(c Child) (_ *Trie, ok bool) {
 	if !found || c.Count == 0 {
 		return nil, false
 	}
-	old := binary.BigEndian.Uint64(t.child(lo)[childCountAt:])
+	old := t.childCount(lo)
 	count := t.Count - old + c.Count
 	if count <= MaxEntries || count < c.Count { // fits in a node, or overflows
 		return nil, false
