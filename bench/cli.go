@@ -89,9 +89,13 @@ func Command(ctx context.Context, name string, args []string, stdout, stderr io.
 		syncKeys   = fs.Int("sync-keys", 100_000, "-sync: keys of the clone and of the bulk push")
 		syncCommit = fs.Int("sync-commits", 1000, "-sync: single-key commits on top of the clone's keys")
 		syncIncr   = fs.Int("sync-incr-keys", 1_000_000, "-sync: keys of the history under the incremental push and the empty fetch")
+		verdict    = fs.String("verdict", "", "run nothing: read two JSON reports (`FULL.json,PEER.json`: one of stratabench, one of peerbench, of the default sizes) and print issue 11's targets' verdicts as a Markdown table")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *verdict != "" {
+		return verdictCommand(name, strings.Split(*verdict, ","), stdout, stderr)
 	}
 	o := Options{Samples: *samples, SampleTime: *sampleTime, Budget: *budget, MaxOp: *maxOp, LogCommits: *logCommits}
 	var err error

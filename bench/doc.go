@@ -31,6 +31,10 @@
 //	push-incr   one commit of 10 keys on top of an N-key history, to Redis
 //	fetch-none  a fetch from that Redis with nothing new
 //
+// Issue11 judges issue 11's performance targets on the results of one
+// stratabench run and one peerbench run (stratabench -verdict), each row
+// by that run's own figures.
+//
 // Nothing here asserts a time: the tests only check that every workload
 // runs and returns the right counts.
 package bench
