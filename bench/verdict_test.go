@@ -299,7 +299,7 @@ func TestVerdictCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := filepath.Join(dir, "sync.json")
-	if err := WriteJSON(sp, NewReport("stratabench -sync", time.Now(), []Result{{Workload: WClone, Layout: "flat", N: 1000, Backend: "strata-pebble"}}, TableOptions{})); err != nil {
+	if err := WriteJSON(sp, NewReport("stratabench -sync", time.Now(), []Result{{Workload: WSet, Layout: "flat", N: 1000, Backend: "strata-pebble"}, {Workload: WClone, Layout: "flat", N: 1000, Backend: "strata-pebble"}}, TableOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	want, err := os.ReadFile(filepath.Join("testdata", "issue11-verdicts.md"))
@@ -322,5 +322,36 @@ func TestVerdictCommand(t *testing.T) {
 		if code := Command(t.Context(), "stratabench", []string{"-verdict", arg}, &out, &errb, "strata-mem", nil, nil); code != 2 || errb.Len() == 0 || out.Len() != 0 {
 			t.Errorf("-verdict %s: exit %d, stdout %q, stderr %q; want 2, nothing and a message", arg, code, out.String(), errb.String())
 		}
+	}
+}
+
+// TestVerdictsMissing checks what a run that did not measure a row
+// prints: the deciding row "not measured" and the target not met, a row
+// beside it "not measured" too, and a figure of zero (no bytes) counted
+// as measured.
+func TestVerdictsMissing(t *testing.T) {
+	full, peer := fixture()
+	peer = slices.DeleteFunc(peer, func(r Result) bool { return r.Workload == WMem })                            // a workload not run
+	at(full, WGet, "flat", 1_000_000, "strata-mem").MedianNs = 0                                                 // no time
+	at(full, WGroup8, "flat", 1000, "strata-redis").P99Ns = 0                                                    // no latency
+	at(peer, WSet, "nested", 1000, "go-git").Skipped = "skipped: one op took 31s >30s"                           // beside the target
+	at(full, WSet, "flat", 100_000, "strata-mem").BytesPerOp = 0                                                 // nothing allocated
+	at(full, WMem, "nested", 1000, "strata-mem").Skipped = "skipped: the mem workload needs an in-memory target" // skipped
+	var out bytes.Buffer
+	if err := WriteVerdicts(&out, Issue11(full, peer)); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"| … ≤ 8 KB (8,192 B) allocated per commit | **full flat 10⁵ 0 B**; **peer flat 10⁵ 6840 B**; (not deciding: full nested 10⁵ 6480 B, peer nested 10⁵ 7200 B) | **met** (2 of 2) |",
+		"| set+commit, mem, 10⁵ keys in one directory ≥ 2000× faster than go-git (peer run) | **peer flat 10⁵ 6459×**; (not deciding: peer flat 10³ 6964×, peer flat 10⁶ 6034×, peer nested 10³ not measured, peer nested 10⁵ 6250×, peer nested 10⁶ 5445×) | **met** (1 of 1) |",
+		"| get, warm, mem, 10⁶ keys ≤ 1.5 µs | **full nested 10⁶ 1.32µs**; **peer flat 10⁶ 1.39µs**; **peer nested 10⁶ 1.46µs**; full flat 10⁶ not measured | not met (3 of 4) |",
+		"| memory, 1,000 keys in 1,000 directories ≤ 200 B/key beyond key and value | full nested 10³ not measured; peer nested 10³ not measured | not met (0 of 2) |",
+	} {
+		if !strings.Contains(out.String(), line+"\n") {
+			t.Errorf("output lacks\n%s\nin\n%s", line, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "Redis flat 10³ not measured") || !strings.Contains(out.String(), "| not met (11 of 12) |") {
+		t.Errorf("the p99 target without one Redis latency:\n%s", out.String())
 	}
 }
