@@ -133,12 +133,20 @@ func Issue11(full, peer []Result) []Verdict {
 			}
 		}
 	}
-	median := func(workload, backend string) rowFn {
-		return func(rs []Result, layout string, n int) (float64, bool) {
-			r, ok := measured(rs, workload, layout, n, backend)
-			return r.MedianNs, ok
+	// both is rows on each run's results, strata-mem's rows being in both.
+	both := func(v *Verdict, cells []cell, decides func(cell) bool, fig rowFn, text func(float64) string, met func(float64) bool) {
+		for _, s := range srcs {
+			rows(v, s.name, s.rs, cells, decides, fig, text, met)
 		}
 	}
+	// field is one figure of strata-mem's result of workload.
+	field := func(workload string, f func(Result) float64) rowFn {
+		return func(rs []Result, layout string, n int) (float64, bool) {
+			r, ok := measured(rs, workload, layout, n, "strata-mem")
+			return f(r), ok
+		}
+	}
+	median := func(r Result) float64 { return r.MedianNs }
 	// ratio is the median of workload wa on backend ba over that of wb
 	// on bb, at the same layout and N, or at the floor's layout "-".
 	ratio := func(wa, ba, wb, bb string, floor bool) rowFn {
@@ -158,28 +166,19 @@ func Issue11(full, peer []Result) []Verdict {
 	atLeast := func(limit float64) func(float64) bool { return func(x float64) bool { return x >= limit } }
 
 	v := Verdict{Target: "set+commit, mem, 10⁵ keys in one directory ≤ 15 µs"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, every(100_000), flat, median(WSet, "strata-mem"), dur, atMost(15_000))
-	}
+	both(&v, every(100_000), flat, field(WSet, median), dur, atMost(15_000))
 	out = append(out, v)
 
 	v = Verdict{Target: "… ≤ 8 KB (8,192 B) allocated per commit"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, every(100_000), flat, func(rs []Result, layout string, n int) (float64, bool) {
-			r, ok := measured(rs, WSet, layout, n, "strata-mem")
-			return r.BytesPerOp, ok
-		}, func(x float64) string { return fmt.Sprintf("%.0f B", x) }, atMost(8192))
-	}
+	both(&v, every(100_000), flat, field(WSet, func(r Result) float64 { return r.BytesPerOp }), func(x float64) string { return fmt.Sprintf("%.0f B", x) }, atMost(8192))
 	out = append(out, v)
 
 	v = Verdict{Target: "set+commit, mem, one directory: at 10⁶ keys ≤ 1.5× at 10³"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, every(1_000_000), flat, func(rs []Result, layout string, n int) (float64, bool) {
-			a, ok := measured(rs, WSet, layout, n, "strata-mem")
-			b, ok2 := measured(rs, WSet, layout, 1000, "strata-mem")
-			return a.MedianNs / b.MedianNs, ok && ok2
-		}, times, atMost(1.5))
-	}
+	both(&v, every(1_000_000), flat, func(rs []Result, layout string, n int) (float64, bool) {
+		a, ok := measured(rs, WSet, layout, n, "strata-mem")
+		b, ok2 := measured(rs, WSet, layout, 1000, "strata-mem")
+		return a.MedianNs / b.MedianNs, ok && ok2
+	}, times, atMost(1.5))
 	out = append(out, v)
 
 	for _, p := range []struct {
@@ -220,18 +219,11 @@ func Issue11(full, peer []Result) []Verdict {
 	out = append(out, v)
 
 	v = Verdict{Target: "get, warm, mem, 10⁶ keys ≤ 1.5 µs"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, every(1_000_000), all, median(WGet, "strata-mem"), dur, atMost(1500))
-	}
+	both(&v, every(1_000_000), all, field(WGet, median), dur, atMost(1500))
 	out = append(out, v)
 
 	v = Verdict{Target: "… 0 allocations beyond the value (1 a get)"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, every(1_000_000), all, func(rs []Result, layout string, n int) (float64, bool) {
-			r, ok := measured(rs, WGet, layout, n, "strata-mem")
-			return r.AllocsPerOp, ok
-		}, func(x float64) string { return fmt.Sprintf("%.2f", x) }, atMost(1))
-	}
+	both(&v, every(1_000_000), all, field(WGet, func(r Result) float64 { return r.AllocsPerOp }), func(x float64) string { return fmt.Sprintf("%.2f", x) }, atMost(1))
 	out = append(out, v)
 
 	v = Verdict{Target: "bulk load, 10⁶ keys ≥ 2× Dolt's (peer run)"}
@@ -243,12 +235,10 @@ func Issue11(full, peer []Result) []Verdict {
 	out = append(out, v)
 
 	v = Verdict{Target: "memory, 1,000 keys in 1,000 directories ≤ 200 B/key beyond key and value"}
-	for _, s := range srcs {
-		rows(&v, s.name, s.rs, []cell{{"nested", 1000}}, all, func(rs []Result, layout string, n int) (float64, bool) {
-			r, ok := find(rs, WMem, layout, n, "strata-mem")
-			return r.OverheadPerKey, ok // find skips a skipped result
-		}, func(x float64) string { return fmt.Sprintf("%.0f B/key", x) }, atMost(200))
-	}
+	both(&v, []cell{{"nested", 1000}}, all, func(rs []Result, layout string, n int) (float64, bool) {
+		r, ok := find(rs, WMem, layout, n, "strata-mem")
+		return r.OverheadPerKey, ok // find skips a skipped result
+	}, func(x float64) string { return fmt.Sprintf("%.0f B/key", x) }, atMost(200))
 	out = append(out, v)
 
 	out = append(out, Verdict{Target: "MergeBase, heads 10,000 commits apart, Pebble, cold cache ≤ 50 ms",
