@@ -32,7 +32,7 @@ type Verdict struct {
 type VerdictRow struct {
 	Label string  // which row: "full flat 10⁵", "peer nested 10⁶", ...
 	Value float64 // the figure, in the target's unit
-	Text  string  // Value as the table shows it ("41.9 µs", "1.37×")
+	Text  string  // Value as the table shows it ("41.9µs", "1.37×"), or "not measured" (Also only)
 	Met   bool
 }
 
@@ -59,7 +59,7 @@ func (v Verdict) MetRows() (met, of int) {
 	return met, len(v.Rows) + len(v.Missing)
 }
 
-// A ReportSource tells where a Report's results come from: "full" for
+// ReportSource tells where a Report's results come from: "full" for
 // stratabench's (strata and the raw floors), "peer" for peerbench's
 // (strata-mem beside go-git and Dolt), by the command that wrote it.
 func ReportSource(rep Report) string {
