@@ -196,6 +196,70 @@ func TestLoadRepeats(t *testing.T) {
 	}
 }
 
+// TestGetWarmUp checks that the get workload reads every key once, in key
+// order and before its timed gets, so that the samples find what a first
+// read makes already made; and that the warm-up of a target whose gets
+// are slow stops after a quarter of Budget, the workload still measured.
+func TestGetWarmUp(t *testing.T) {
+	const n = 300
+	d := bench.Dataset{Layout: bench.Flat, N: n}
+	for _, tc := range []struct {
+		name   string
+		delay  time.Duration // of each Get
+		budget time.Duration
+		most   int // warm-up reads: exactly n, or at most this
+	}{
+		{"every key", 0, 10 * time.Second, n},
+		// A quarter of the budget is 50 ms: the read that passes it is
+		// at most the 26th, each taking at least 2 ms.
+		{"slow", 2 * time.Millisecond, 200 * time.Millisecond, 26},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := bench.StrataMem()
+			var keys []string
+			f := bench.Factory{Name: mem.Name, New: func(ctx context.Context) (bench.Target, error) {
+				tg, err := mem.New(ctx)
+				return &getsRecorded{Target: tg, delay: tc.delay, keys: &keys}, err
+			}}
+			o := bench.Options{Ns: []int{n}, Layouts: []bench.Layout{bench.Flat}, Samples: 2, SampleTime: 5 * time.Millisecond, Budget: tc.budget}
+			o.Only = regexpMust(t, `^get/`)
+			res, err := bench.Run(context.Background(), o, []bench.Factory{f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 1 || res[0].Skipped != "" || res[0].MedianNs <= 0 {
+				t.Fatalf("results %+v, want one measured get", res)
+			}
+			// keys[0] is the get that checks one value; the warm-up's
+			// follow it, then the samples' random ones.
+			warm := 0
+			for warm+1 < len(keys) && keys[warm+1] == d.Key(warm) {
+				warm++
+			}
+			if warm < 1 || warm > tc.most || (tc.most == n && warm != n) {
+				t.Errorf("%d keys read in order before the samples, want %d (at least 1)", warm, tc.most)
+			}
+			if len(keys) <= warm+1 {
+				t.Errorf("%d gets in all: no timed get after the warm-up's %d", len(keys), warm)
+			}
+		})
+	}
+}
+
+// getsRecorded is a Target that appends the key of each Get to keys,
+// after sleeping delay.
+type getsRecorded struct {
+	bench.Target
+	delay time.Duration
+	keys  *[]string
+}
+
+func (g *getsRecorded) Get(ctx context.Context, key string) ([]byte, error) {
+	*g.keys = append(*g.keys, key)
+	time.Sleep(g.delay)
+	return g.Target.Get(ctx, key)
+}
+
 // gcCounted is a Target that calls at(true) as each Load begins and
 // at(false) as it ends.
 type gcCounted struct {
