@@ -236,14 +236,68 @@ func TestGetWarmUp(t *testing.T) {
 			for warm+1 < len(keys) && keys[warm+1] == d.Key(warm) {
 				warm++
 			}
-			if warm < 1 || warm > tc.most || (tc.most == n && warm != n) {
-				t.Errorf("%d keys read in order before the samples, want %d (at least 1)", warm, tc.most)
+			switch {
+			case tc.most == n && warm != n:
+				t.Errorf("%d keys read in order before the samples, want all %d", warm, n)
+			case warm < 1 || warm > tc.most:
+				t.Errorf("%d keys read in order before the samples, want 1 to %d", warm, tc.most)
 			}
 			if len(keys) <= warm+1 {
 				t.Errorf("%d gets in all: no timed get after the warm-up's %d", len(keys), warm)
 			}
+			want := ""
+			if warm < n {
+				want = fmt.Sprintf("warm-up read %d of %d keys", warm, n)
+			}
+			if res[0].Note != want {
+				t.Errorf("note %q, want %q", res[0].Note, want)
+			}
 		})
 	}
+}
+
+// TestAllocsOfTheOperation checks that a workload's allocations per
+// operation are the operation's alone: on a target whose Get allocates
+// nothing, the get workload reports 0 allocations and 0 bytes (the
+// harness once counted its own few allocations a sample too).
+func TestAllocsOfTheOperation(t *testing.T) {
+	mem := bench.StrataMem()
+	f := bench.Factory{Name: mem.Name, New: func(ctx context.Context) (bench.Target, error) {
+		tg, err := mem.New(ctx)
+		return &getsFromMap{Target: tg}, err
+	}}
+	o := bench.Options{Ns: []int{200}, Layouts: []bench.Layout{bench.Flat}, Samples: 3, SampleTime: 5 * time.Millisecond}
+	o.Only = regexpMust(t, `^get/`)
+	res, err := bench.Run(context.Background(), o, []bench.Factory{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Samples != 3 || res[0].OpsPerSample < 1 {
+		t.Fatalf("results %+v, want one get of 3 samples", res)
+	}
+	if r := res[0]; r.AllocsPerOp != 0 || r.BytesPerOp != 0 {
+		t.Errorf("a get that allocates nothing: %g allocations and %g bytes an operation, want 0 (%d samples of %d)",
+			r.AllocsPerOp, r.BytesPerOp, r.Samples, r.OpsPerSample)
+	}
+}
+
+// getsFromMap is a Target whose Get returns the value Load stored from a
+// map made by Load, allocating nothing.
+type getsFromMap struct {
+	bench.Target
+	values map[string][]byte
+}
+
+func (g *getsFromMap) Load(ctx context.Context, d bench.Dataset) (bench.Rev, error) {
+	g.values = make(map[string][]byte, d.N)
+	for i := range d.N {
+		g.values[d.Key(i)] = d.Value(i, 0)
+	}
+	return g.Target.Load(ctx, d)
+}
+
+func (g *getsFromMap) Get(ctx context.Context, key string) ([]byte, error) {
+	return g.values[key], nil
 }
 
 // getsRecorded is a Target that appends the key of each Get to keys,
@@ -380,6 +434,10 @@ func benchGroup(b *testing.B, f bench.Factory, d bench.Dataset) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	if t.Supports(bench.WGet) {
 		b.Run("get", func(b *testing.B) {
+			if _, err := bench.WarmGets(ctx, t, d, 2*time.Second); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := t.Get(ctx, d.Key(rng.IntN(d.N))); err != nil {
 					b.Fatal(err)

@@ -80,7 +80,7 @@ func Command(ctx context.Context, name string, args []string, stdout, stderr io.
 		layouts    = fs.String("layouts", "flat,nested", "layouts, comma-separated")
 		samples    = fs.Int("samples", 5, "timed samples per workload (the median is reported)")
 		sampleTime = fs.Duration("sampletime", 100*time.Millisecond, "least duration of one sample")
-		budget     = fs.Duration("budget", 10*time.Second, "most time for the samples of one workload")
+		budget     = fs.Duration("budget", 10*time.Second, "most time for the samples of one workload (get's warm-up: a quarter more)")
 		maxOp      = fs.Duration("maxop", 30*time.Second, "skip a workload whose one operation takes longer (loads: 4×)")
 		logCommits = fs.Int("logcommits", 1000, "commits of history for the log workload")
 		dir        = fs.String("dir", "", "parent directory of the Pebble stores (default: the system temp dir)")

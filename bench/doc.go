@@ -16,7 +16,7 @@
 //
 //	load  bulk load of N keys in one commit, on a fresh store
 //	set   set one existing key to a new value, as one commit
-//	get   read one random existing key (warm: every key was read once first)
+//	get   read one random existing key (warm: each key read once first, see WarmGets)
 //	diff  diff two commits that differ in 10 keys
 //	log   which of the newest 1,000 commits changed one path
 //	ls    the first 100 names of the directory "d"
