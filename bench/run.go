@@ -433,7 +433,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 
 	rng := rand.New(rand.NewPCG(uint64(d.N), uint64(d.Layout)))
 
-	// get, warm: random keys, after a warm-up (see warmGets) and the
+	// get, warm: random keys, after a warm-up (see WarmGets) and the
 	// calibration pass.
 	if want[WGet] {
 		i0 := rng.IntN(d.N)
