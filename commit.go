@@ -124,17 +124,19 @@ func (kv *KV) commit(ctx context.Context, r commitReq) (Hash, error) {
 // commits, none for the others, and reads of the run's ancestors, which
 // the committer has usually just cached; the graph keeper makes them on
 // its own goroutine, so the commit's callers do not wait for them (see
-// graphKeeper). Runs are derived data: a failure is ignored (the commit
-// has landed; a search reads commits where a run is missing, and
-// WriteCommitGraph fills the gaps). Runs of commits that arrive
-// otherwise (fetch, fast-forward) are written by WriteCommitGraph.
+// graphKeeper). Runs are derived data: a failure fails nothing (the
+// commit has landed; a search reads commits where a run is missing, and
+// WriteCommitGraph fills the gaps) and is reported to the KV's Logger.
+// Runs of commits that arrive otherwise (fetch, fast-forward) are written
+// by WriteCommitGraph.
 //
 // It does not list the shallow cuts (kv.shallowSet), which costs a scan of
 // every ref on mem and Redis, and so grows with the history (one graph ref
 // per commit.RunLen commits): a run that would reach past a cut needs the
-// cut's parents, which are absent by design, so writing it fails there
-// and is ignored. Should a cut's parent be stored after all, the run lists
-// true heights and parents, and searches never go past a cut anyway.
+// cut's parents, which are absent by design, so writing it fails there;
+// only then are the cuts listed (KV.writeRun), and the run is not written,
+// without a report. Should a cut's parent be stored after all, the run
+// lists true heights and parents, and searches never go past a cut anyway.
 func (kv *KV) keepGraph(ctx context.Context, h Hash, height uint64) {
 	if height%commit.RunLen != 0 || ctx.Err() != nil {
 		return

@@ -2,7 +2,9 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -22,10 +24,10 @@ import (
 // and ends when the queue is empty: an idle KV has none. Close waits for
 // the queue to drain (see close), so every run queued before Close is
 // written, or has failed, before the backend closes. Runs are derived
-// data: a failed write is ignored, as it was when the committer wrote
-// runs itself (a search reads commits where a run is missing, and
-// KV.WriteCommitGraph fills gaps). Once Close has begun, a failed write
-// drops the runs queued behind it, so that a backend gone away holds
+// data: a failed write fails no commit (a search reads commits where a run
+// is missing, and KV.WriteCommitGraph fills gaps); it is reported to the
+// KV's Logger. Once Close has begun, a failed write drops the runs queued
+// behind it (logged with their number), so that a backend gone away holds
 // Close for one failed write (at most runTimeout), not one per run. (A
 // write fails for reasons of the data too: a run that would reach past a
 // shallow clone's cut finds the cut's parents absent.)
@@ -54,7 +56,7 @@ func (g *graphKeeper) keep(ctx context.Context, kv *KV, h Hash) {
 		return
 	case len(g.pending) >= maxPendingRuns:
 		g.mu.Unlock()
-		_ = kv.writeRun(ctx, h)
+		_ = kv.writeRun(ctx, h) // reported by writeRun
 		return
 	}
 	g.pending = append(g.pending, h)
@@ -82,14 +84,20 @@ func (g *graphKeeper) run(kv *KV) {
 		g.mu.Unlock()
 		if err := kv.writeRun(context.Background(), h); err != nil {
 			g.mu.Lock()
+			dropped := 0
 			if g.closed {
 				// Close is waiting, and the backend may be failing or
 				// gone: the runs queued behind are dropped rather than
 				// each made to fail in turn, which would hold Close
 				// for as long.
+				dropped = len(g.pending)
 				g.pending = g.pending[:0]
 			}
 			g.mu.Unlock()
+			if dropped > 0 {
+				kv.opts.logger.Warn("commit-graph runs not written: the KV is closing and the last write failed",
+					"runs", dropped)
+			}
 		}
 	}
 }
@@ -118,17 +126,31 @@ const runTimeout = time.Minute
 
 // writeRun writes the commit-graph run of commit h (whose height is a
 // multiple of commit.RunLen) within ctx and runTimeout, and returns the
-// error, which its callers ignore (see graphKeeper). A panic, which only
-// a bug could cause, drops the run (and is returned as an error) rather
-// than the process, since nobody waits for the run.
+// error, which it reports to the KV's Logger (see Logger and graphKeeper):
+// nobody waits for a run. A panic, which only a bug could cause, drops
+// the run (reported with its stack, and returned as an error) rather than
+// the process.
 func (kv *KV) writeRun(ctx context.Context, h Hash) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("commit-graph run of %s: panic: %v", h.Short(), r)
+			kv.opts.logger.Error("commit-graph run not written: panic",
+				"commit", h.String(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		} else if err != nil {
+			kv.opts.logger.Warn("commit-graph run not written", "commit", h.String(), "error", err)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
 	_, err = commit.WriteRun(ctx, kv.store, kv.nodes, h, nil)
+	if errors.Is(err, ErrMissing) {
+		// Likely a run that would reach past a shallow clone's cut, whose
+		// parents are absent by design: a commit does not list the cuts
+		// (see keepGraph), so they are read now, when it matters. Such a
+		// run is not written, and that is no failure.
+		if shallow, serr := kv.shallowSet(ctx); serr == nil && len(shallow) > 0 {
+			_, err = commit.WriteRun(ctx, kv.store, kv.nodes, h, shallow)
+		}
+	}
 	return err
 }

@@ -1,9 +1,12 @@
 package strata_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -143,7 +146,9 @@ func TestCommitGraphKeptPastShallowCut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dst := openMem(t)
+	logs := &logLines{}
+	dst := strata.New(mem.New(), strata.Logger(logs.logger()))
+	t.Cleanup(func() { dst.Close() })
 	if _, err := strata.Clone(ctx, src, dst, strata.Depth(10)); err != nil { // the cut is at height 91
 		t.Fatal(err)
 	}
@@ -182,6 +187,61 @@ func TestCommitGraphKeptPastShallowCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsckClean(t, dst)
+	// The run not written at 128 is no failure: nothing is reported.
+	if got := logs.records(t); len(got) != 0 {
+		t.Errorf("logged %v, want nothing: a run that would reach past a shallow cut is not a failure", got)
+	}
+}
+
+// logLines keeps the JSON lines a slog logger writes, for tests that check
+// what a KV reports to its Logger.
+type logLines struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// logger returns a logger that writes every record, Debug and up, to l.
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// records returns the records logged so far, without their times.
+func (l *logLines) records(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var rs []map[string]any
+	for line := range bytes.Lines(l.b.Bytes()) {
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		delete(r, "time")
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// commitAt returns the hash of the commit at height h on branch main.
+func commitAt(t *testing.T, kv *strata.KV, h uint64) strata.Hash {
+	t.Helper()
+	log, err := kv.Log(ctx, "main", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range log {
+		if c.Height == h {
+			return c.Hash
+		}
+	}
+	t.Fatalf("no commit at height %d on main", h)
+	return strata.Hash{}
 }
 
 // runGate is a mem store whose writes of commit-graph runs wait at a gate
@@ -411,12 +471,14 @@ func TestCommitGraphCloseAfterFailure(t *testing.T) {
 	gate := newRunGate()
 	t.Cleanup(gate.release)
 	gate.fail = errors.New("the server went away")
-	kv := strata.New(gate)
+	logs := &logLines{}
+	kv := strata.New(gate, strata.Logger(logs.logger()))
 	// Run 1 held at the gate, runs 2 and 3 queued.
 	if err := within(t, setsAsync(kv.Branch("main"), 3*commit.RunLen, nil), "the commits with the runs' writes held did not land"); err != nil {
 		t.Fatal(err)
 	}
 	within(t, gate.started, "the run of the commit at height RunLen was not begun")
+	first := commitAt(t, kv, commit.RunLen)
 	closed := make(chan error, 1)
 	go func() { closed <- kv.Close() }()
 	for end := time.Now().Add(gateDeadline); !strata.CommitGraphClosing(kv); runtime.Gosched() {
@@ -436,6 +498,64 @@ func TestCommitGraphCloseAfterFailure(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"close"}, gate.took()); diff != "" {
 		t.Errorf("backend events (-want +got):\n%s", diff)
+	}
+	// Both losses are reported: the failed run, with its commit and
+	// error, and the two dropped behind it.
+	want := []map[string]any{
+		{"level": "WARN", "msg": "commit-graph run not written", "commit": first.String(),
+			"error": "commit-graph run of " + first.Short() + ": the server went away"},
+		{"level": "WARN", "msg": "commit-graph runs not written: the KV is closing and the last write failed", "runs": 2.0},
+	}
+	if diff := cmp.Diff(want, logs.records(t)); diff != "" {
+		t.Errorf("logged (-want +got):\n%s", diff)
+	}
+}
+
+// panicRuns is a mem store whose writes of commit-graph runs panic, as a
+// bug would make them.
+type panicRuns struct{ *mem.Store }
+
+func (s panicRuns) PutAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	if strings.HasPrefix(name, commit.GraphRefPrefix) {
+		panic("a bug in the run's write")
+	}
+	return s.Store.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
+// PutOwnedAndSwapRef hides mem.Store's, so that run writes panic.
+func (s panicRuns) PutOwnedAndSwapRef(ctx context.Context, objs []backend.Object, name string, old, new backend.Hash) error {
+	return s.PutAndSwapRef(ctx, objs, name, old, new)
+}
+
+// TestCommitGraphRunPanicLogged: a panic in the write of a commit's run,
+// which nobody waits for, neither stops the process nor fails a commit:
+// it is logged at level Error with the commit, the panic and its stack,
+// and the commits before and after it stand.
+func TestCommitGraphRunPanicLogged(t *testing.T) {
+	logs := &logLines{}
+	kv := strata.New(panicRuns{mem.New()}, strata.Logger(logs.logger()))
+	t.Cleanup(func() { kv.Close() })
+	main := kv.Branch("main")
+	if err := within(t, setsAsync(main, commit.RunLen+5, nil), "the commits did not land"); err != nil {
+		t.Fatal(err)
+	}
+	strata.WaitCommitGraph(kv)
+	h := commitAt(t, kv, commit.RunLen)
+	got := logs.records(t)
+	if len(got) != 1 {
+		t.Fatalf("logged %d records, want 1: %v", len(got), got)
+	}
+	stack, _ := got[0]["stack"].(string)
+	if !strings.Contains(stack, "writeRun") {
+		t.Errorf("the record's stack does not name writeRun:\n%s", stack)
+	}
+	delete(got[0], "stack")
+	want := map[string]any{"level": "ERROR", "msg": "commit-graph run not written: panic", "commit": h.String(), "panic": "a bug in the run's write"}
+	if diff := cmp.Diff(want, got[0]); diff != "" {
+		t.Errorf("logged (-want +got):\n%s", diff)
+	}
+	if v, err := main.Get(ctx, fmt.Sprintf("k%d", (commit.RunLen+4)%9)); err != nil || string(v) != fmt.Sprint(commit.RunLen+4) {
+		t.Errorf("the last commit's value: %q, %v", v, err)
 	}
 }
 

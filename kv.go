@@ -36,6 +36,7 @@ package strata
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,7 @@ type openOptions struct {
 	readOnly    bool
 	lockTimeout time.Duration
 	mergers     []pathMerger // see MergeWith
+	logger      *slog.Logger // see Logger; never nil after newOptions
 	err         error        // the first out-of-range option; see alive
 }
 
@@ -138,10 +140,27 @@ func LockTimeout(d time.Duration) OpenOption {
 	}
 }
 
+// Logger sets where the KV reports what its background work could not do,
+// which no caller waits for and so no error can carry. Today that is the
+// commit-graph run a commit's landing queues (see KV.WriteCommitGraph): a
+// run that could not be written is logged at level Warn ("commit-graph
+// run not written", with the commit and the error), and one whose writing
+// panicked, which only a bug can cause, at level Error (with the panic and
+// its stack). Either way the commits stay whole and readable: merge-base
+// searches read the commits a missing run would have listed, and
+// KV.WriteCommitGraph writes it later. The default, and a nil l, discards
+// these records. strata serve passes its request log.
+func Logger(l *slog.Logger) OpenOption {
+	return func(o *openOptions) { o.logger = l }
+}
+
 func newOptions(opts []OpenOption) openOptions {
 	o := openOptions{maxRetries: 64}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }

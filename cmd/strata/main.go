@@ -197,6 +197,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.verifyCommand(),
 		a.gcCommand(),
 		a.squashCommand(),
+		a.commitGraphCommand(),
 	)
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate(buildVersion().String() + "\n")

@@ -96,7 +96,8 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	default:
 		return usageError(fmt.Sprintf("--log-format %q: want text or json", f.logFormat))
 	}
-	opts := server.Options{ReadOnly: f.readOnly, Logger: slog.New(handler), MaxBody: f.maxBody}
+	logger := slog.New(handler)
+	opts := server.Options{ReadOnly: f.readOnly, Logger: logger, MaxBody: f.maxBody}
 	if f.tokens != "" {
 		if opts.Tokens, err = auth.Load(f.tokens); err != nil {
 			if errors.Is(err, auth.ErrInvalidTokens) {
@@ -105,9 +106,14 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 			return err
 		}
 	}
-	open := a.open
+	// The store's own background failures (strata.Logger) go to the
+	// request log too.
+	mode := strata.MustExist()
 	if f.readOnly {
-		open = a.openReadOnly
+		mode = strata.ReadOnly()
+	}
+	open := func(ctx context.Context) (*strata.KV, error) {
+		return a.openWith(ctx, mode, strata.Logger(logger))
 	}
 	return a.using(ctx, open, func(kv *strata.KV) error {
 		ln, err := net.Listen("tcp", f.addr)

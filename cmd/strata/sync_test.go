@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/commit"
 )
 
 var summaryLine = regexp.MustCompile(`^sent [0-9,]+ objects \([0-9.]+ [KMG]?B\) in [0-9.]+ s, [0-9]+ round trips\n$`)
@@ -100,5 +105,41 @@ func TestSyncRelativePaths(t *testing.T) {
 	a.fails(1, "push", "nope")    // a plain name that is no remote
 	if got := c.ok("get", "k"); got != "3" {
 		t.Errorf("push to ./copy.strata changed the clone: k = %q", got)
+	}
+}
+
+// TestCommitGraphWriteCLI: a clone has no commit-graph runs (clone writes
+// none); 'strata commit-graph write' writes one per commit.RunLen commits
+// of the history, then none on a second run; the merge base is the same
+// before and after; a missing or unknown subcommand is a usage error.
+func TestCommitGraphWriteCLI(t *testing.T) {
+	a := newStore(t)
+	withKV(t, a, func(ctx context.Context, kv *strata.KV) {
+		for i := range 2*commit.RunLen + 3 {
+			if _, err := kv.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%5), []byte(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	bdir := filepath.Join(t.TempDir(), "b")
+	a.ok("clone", a.dir, bdir)
+	b := &store{t: t, dir: bdir, cwd: a.cwd}
+	base := b.ok("merge-base", "main", "main~100")
+	type written struct {
+		Written int `json:"written"`
+	}
+	if got := decodeOne[written](t, b.ok("commit-graph", "write", "--json")); got.Written != 2 {
+		t.Errorf("first write: %d runs, want 2 (heights %d and %d)", got.Written, commit.RunLen, 2*commit.RunLen)
+	}
+	if got := b.ok("commit-graph", "write"); got != "wrote 0 commit-graph runs\n" {
+		t.Errorf("second write: %q, want none written", got)
+	}
+	if got := b.ok("merge-base", "main", "main~100"); got != base {
+		t.Errorf("merge base with the runs %q, without %q", got, base)
+	}
+	for _, args := range [][]string{{"commit-graph"}, {"commit-graph", "read"}, {"commit-graph", "write", "x"}} {
+		if r := b.fails(2, args...); !strings.Contains(r.stderr, "commit-graph") {
+			t.Errorf("strata %q: stderr %q does not name the command", args, r.stderr)
+		}
 	}
 }
