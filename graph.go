@@ -8,8 +8,8 @@ import (
 )
 
 // WriteCommitGraph writes the commit-graph runs missing for the history of
-// every branch (see commit.WriteGraph and docs/FORMAT.md) and returns how
-// many it wrote. With them, a merge-base search on a cold cache reads one
+// every branch, tag and remote-tracking ref (see commit.WriteGraph and
+// docs/FORMAT.md) and returns how many it wrote. With them, a merge-base search on a cold cache reads one
 // object per commit.RunLen commits of a first-parent chain instead of each
 // commit, which matters on disk and network backends.
 //
@@ -19,11 +19,11 @@ import (
 // written once they land, in the background (see docs/ARCHITECTURE.md,
 // "Merges"); this call first waits for those of kv's commits, then fills
 // in the runs of commits that arrived otherwise (fetch, clone, an older
-// version, another program). It is safe to run concurrently with writers, and on a shallow
-// clone (no run reaches past its cut). Damaged branch refs
-// are skipped (Branches reports them); a missing or corrupt commit in a
-// history returns its error (ErrMissing or ErrCorrupt), and a read-only
-// store returns ErrReadOnly.
+// version, another program). It is safe to run concurrently with writers,
+// and on a shallow clone (no run reaches past its cut). Damaged refs are
+// skipped (Branches, Tags and Remotes report them); a missing or corrupt
+// commit in a history returns its error (ErrMissing or ErrCorrupt), and a
+// read-only store returns ErrReadOnly.
 func (kv *KV) WriteCommitGraph(ctx context.Context) (int, error) {
 	kv.graph.wait()
 	bs, err := kv.Branches(ctx)
@@ -33,6 +33,15 @@ func (kv *KV) WriteCommitGraph(ctx context.Context) (int, error) {
 	heads := make([]Hash, 0, len(bs))
 	for _, b := range bs {
 		heads = append(heads, b.Head)
+	}
+	for _, ns := range [...]struct{ prefix, kind string }{{tagPrefix, "tag"}, {trackPrefix, "remote-tracking ref"}} {
+		refs, err := kv.listRefs(ctx, ns.prefix, ns.kind)
+		if refs == nil && err != nil {
+			return 0, fmt.Errorf("strata: write commit graph: %w", err)
+		}
+		for _, r := range refs {
+			heads = append(heads, r.Hash)
+		}
 	}
 	shallow, err := kv.shallowSet(ctx)
 	if err != nil {

@@ -29,8 +29,8 @@ import (
 // KV's Logger. Once Close has begun, a failed write drops the runs queued
 // behind it (logged with their number), so that a backend gone away holds
 // Close for one failed write (at most runTimeout), not one per run. (A
-// write fails for reasons of the data too: a run that would reach past a
-// shallow clone's cut finds the cut's parents absent.)
+// run that would reach past a shallow clone's cut is not written, and
+// that is no failure: see writeRun.)
 type graphKeeper struct {
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when the goroutine ends; L is &mu (see newKV)
@@ -127,9 +127,10 @@ const runTimeout = time.Minute
 // writeRun writes the commit-graph run of commit h (whose height is a
 // multiple of commit.RunLen) within ctx and runTimeout, and returns the
 // error, which it reports to the KV's Logger (see Logger and graphKeeper):
-// nobody waits for a run. A panic, which only a bug could cause, drops
-// the run (reported with its stack, and returned as an error) rather than
-// the process.
+// nobody waits for a run. A run that would reach past a shallow clone's
+// cut is not written, and writeRun returns nil for it. A panic, which
+// only a bug could cause, drops the run (reported with its stack, and
+// returned as an error) rather than the process.
 func (kv *KV) writeRun(ctx context.Context, h Hash) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -580,3 +580,74 @@ func TestCommitGraphQueueFullWithinDeadline(t *testing.T) {
 		t.Fatalf("the commit whose run was dropped: %v", err)
 	}
 }
+
+// TestCommitGraphRunDamageLogged: a run that cannot be written because a
+// commit it would list is missing (damage, not a shallow cut) is
+// reported, with the missing commit in its error, on a full store and on
+// a shallow clone whose damage lies above its cut; the commit that
+// queued the run has landed all the same.
+func TestCommitGraphRunDamageLogged(t *testing.T) {
+	for _, shallow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shallow=%v", shallow), func(t *testing.T) {
+			st := mem.New()
+			logs := &logLines{}
+			// No cache: the run's write reads the ancestors from the store.
+			kv := strata.New(st, strata.Logger(logs.logger()), strata.CacheSize(-1))
+			t.Cleanup(func() { kv.Close() })
+			main := kv.Branch("main")
+			base := uint64(0)
+			if shallow {
+				src := openMem(t)
+				for i := range 100 {
+					if _, err := src.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%7), []byte(fmt.Sprint(i))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := strata.Clone(ctx, src, kv, strata.Depth(10)); err != nil { // the cut is at height 91
+					t.Fatal(err)
+				}
+				base = 100
+			}
+			// Commits up to one below the next run's start, the run of
+			// which would list heights start-63 to start.
+			start := (base/commit.RunLen + 2) * commit.RunLen // 128, or 192 above the cut at 91
+			hashes := map[uint64]strata.Hash{}
+			for ht := base + 1; ht < start; ht++ {
+				h, err := main.Set(ctx, fmt.Sprintf("k%d", ht%5), []byte(fmt.Sprint(ht)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				hashes[ht] = h
+			}
+			strata.WaitCommitGraph(kv)
+			logs.mu.Lock()
+			logs.b.Reset() // the runs before are not this test's
+			logs.mu.Unlock()
+			victim := hashes[start-10]
+			if err := st.DeleteObjects(ctx, []backend.Hash{victim}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := main.Set(ctx, "last", []byte("v"))
+			if err != nil {
+				t.Fatalf("the commit that starts the run: %v", err)
+			}
+			strata.WaitCommitGraph(kv)
+			got := logs.records(t)
+			if len(got) != 1 {
+				t.Fatalf("logged %d records, want 1: %v", len(got), got)
+			}
+			msg, _ := got[0]["error"].(string)
+			if !strings.Contains(msg, victim.String()) || !strings.Contains(msg, "missing") {
+				t.Errorf("the record's error %q does not name the missing commit %s", msg, victim.Short())
+			}
+			delete(got[0], "error")
+			want := map[string]any{"level": "WARN", "msg": "commit-graph run not written", "commit": h.String()}
+			if diff := cmp.Diff(want, got[0]); diff != "" {
+				t.Errorf("logged (-want +got):\n%s", diff)
+			}
+			if v, err := main.Get(ctx, "last"); err != nil || string(v) != "v" {
+				t.Errorf("the commit whose run failed: %q, %v", v, err)
+			}
+		})
+	}
+}

@@ -142,14 +142,24 @@ func LockTimeout(d time.Duration) OpenOption {
 
 // Logger sets where the KV reports what its background work could not do,
 // which no caller waits for and so no error can carry. Today that is the
-// commit-graph run a commit's landing queues (see KV.WriteCommitGraph): a
-// run that could not be written is logged at level Warn ("commit-graph
-// run not written", with the commit and the error), and one whose writing
-// panicked, which only a bug can cause, at level Error (with the panic and
-// its stack). Either way the commits stay whole and readable: merge-base
-// searches read the commits a missing run would have listed, and
-// KV.WriteCommitGraph writes it later. The default, and a nil l, discards
-// these records. strata serve passes its request log.
+// commit-graph run a commit's landing queues (see KV.WriteCommitGraph).
+// Three records:
+//
+//   - Warn "commit-graph run not written", with attributes commit (the
+//     hash) and error: a run whose write failed;
+//   - Warn "commit-graph runs not written: the KV is closing and the last
+//     write failed", with attribute runs: those queued behind that write,
+//     dropped so that Close is not held by a backend gone away;
+//   - Error "commit-graph run not written: panic", with attributes
+//     commit, panic and stack: a bug.
+//
+// Runs never begun are not reported: that of a commit whose context was
+// done when it landed, and those of commits landed after Close began. A
+// run that would reach past a shallow clone's cut is not written, and
+// that is no failure. In every case the commits stay whole and readable:
+// merge-base searches read the commits a missing run would have listed,
+// and KV.WriteCommitGraph writes it later. The default, and a nil l,
+// discards these records. strata serve passes its request log.
 func Logger(l *slog.Logger) OpenOption {
 	return func(o *openOptions) { o.logger = l }
 }

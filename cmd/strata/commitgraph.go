@@ -21,7 +21,8 @@ reading one object per run instead of every commit (docs/FORMAT.md).
 Commits made by strata write their runs as they land; commits that
 arrived by clone, fetch or pull, or whose run's write failed (a warning
 in the log of 'strata serve'), have none until 'strata commit-graph
-write' writes the runs missing for the history of every branch.
+write' writes the runs missing for the history of every branch, tag
+and remote-tracking ref.
 
 Runs are derived data: nothing needs them to be right, and a search
 that finds none reads the commits instead. It is safe to run while
@@ -51,7 +52,11 @@ others write. It prints how many runs it wrote; with --json, one object
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(map[string]int{"written": n})
 			}
-			_, err = fmt.Fprintf(a.stdout, "wrote %d commit-graph runs\n", n)
+			runs := "runs"
+			if n == 1 {
+				runs = "run"
+			}
+			_, err = fmt.Fprintf(a.stdout, "wrote %d commit-graph %s\n", n, runs)
 			return err
 		})
 	})

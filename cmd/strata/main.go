@@ -72,7 +72,7 @@ Commits are by --author, else $STRATA_AUTHOR, else the operating system
 user name. Commands that print data take --json: one JSON object, or one
 per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
 branch, tag, remote, merge, merge-base, revert, cherry-pick, fsck,
-version). "strata
+commit-graph, version). "strata
 completion SHELL" writes a completion script (bash, zsh, fish, powershell)
 that completes branch names, revisions and paths from the store.
 

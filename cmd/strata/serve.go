@@ -41,7 +41,9 @@ func (a *app) serveCommand() *cobra.Command {
 
 The JSON API is under /v1 (described at /v1/openapi.json), with /healthz
 and Prometheus metrics at /metrics. The first line on standard output is
-"strata: serving STORE at URL"; a request log goes to standard error.
+"strata: serving STORE at URL"; a request log goes to standard error,
+with the store's own background failures (a commit-graph run not
+written; see 'strata commit-graph --help').
 
 --tokens FILE requires a bearer token of every request; each line of the
 file is "TOKEN read|write [BRANCH-PREFIX]". Serving on an address other

@@ -110,21 +110,24 @@ func TestSyncRelativePaths(t *testing.T) {
 
 // TestCommitGraphWriteCLI: a clone has no commit-graph runs (clone writes
 // none); 'strata commit-graph write' writes one per commit.RunLen commits
-// of the history, then none on a second run; the merge base is the same
-// before and after; a missing or unknown subcommand is a usage error.
+// of the history, then none on a second run; commits fetched onto a
+// remote-tracking ref get theirs too; a missing or unknown subcommand,
+// or an extra argument, is a usage error.
 func TestCommitGraphWriteCLI(t *testing.T) {
 	a := newStore(t)
-	withKV(t, a, func(ctx context.Context, kv *strata.KV) {
-		for i := range 2*commit.RunLen + 3 {
-			if _, err := kv.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%5), []byte(fmt.Sprint(i))); err != nil {
-				t.Fatal(err)
+	commits := func(n int) {
+		withKV(t, a, func(ctx context.Context, kv *strata.KV) {
+			for i := range n {
+				if _, err := kv.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%5), []byte(fmt.Sprint(i))); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
+	commits(2*commit.RunLen + 3)
 	bdir := filepath.Join(t.TempDir(), "b")
 	a.ok("clone", a.dir, bdir)
 	b := &store{t: t, dir: bdir, cwd: a.cwd}
-	base := b.ok("merge-base", "main", "main~100")
 	type written struct {
 		Written int `json:"written"`
 	}
@@ -134,12 +137,23 @@ func TestCommitGraphWriteCLI(t *testing.T) {
 	if got := b.ok("commit-graph", "write"); got != "wrote 0 commit-graph runs\n" {
 		t.Errorf("second write: %q, want none written", got)
 	}
-	if got := b.ok("merge-base", "main", "main~100"); got != base {
-		t.Errorf("merge base with the runs %q, without %q", got, base)
+	// 64 more commits in a, fetched onto origin/main in b: the run at
+	// height 192 is missing there until the next write.
+	commits(commit.RunLen)
+	b.ok("fetch")
+	if got := b.ok("commit-graph", "write"); got != "wrote 1 commit-graph run\n" {
+		t.Errorf("write after a fetch: %q, want the fetched commits' run", got)
 	}
-	for _, args := range [][]string{{"commit-graph"}, {"commit-graph", "read"}, {"commit-graph", "write", "x"}} {
-		if r := b.fails(2, args...); !strings.Contains(r.stderr, "commit-graph") {
-			t.Errorf("strata %q: stderr %q does not name the command", args, r.stderr)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"commit-graph"}, "commit-graph: want a subcommand: write"},
+		{[]string{"commit-graph", "read"}, `commit-graph: unknown subcommand "read" (want write)`},
+		{[]string{"commit-graph", "write", "x"}, "commit-graph write: want no arguments, got 1"},
+	} {
+		if r := b.fails(2, c.args...); !strings.Contains(r.stderr, c.want) {
+			t.Errorf("strata %q: stderr %q, want %q", c.args, r.stderr, c.want)
 		}
 	}
 }
