@@ -18,7 +18,7 @@ import (
 // recycled log file, whose sync writes only data), for the sizes of a
 // single-key put (100 B) and of a small strata commit (5,400 B). A synced
 // Pebble put at 10⁵ keys appends about 100 bytes, a strata commit about
-// 5.4 KB: docs/PERF.md quotes the difference. It also reports the median
+// 5.4 KB: docs/PERF-HISTORY.md quotes the difference. It also reports the median
 // and 99th percentile of one write and sync (p50-ns, p99-ns) and their
 // ratio (p99/p50): the disk's own tail, under any tail of commit latency
 // (issue 11's group-commit target is p99 at most 5× p50).

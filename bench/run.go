@@ -363,7 +363,7 @@ func (r *runner) group(ctx context.Context, f Factory, d Dataset) (err error) {
 	// which made the load after them slower where fresh pages are dear
 	// (on a VM that charges 10 µs a fresh page, 2.9 ms and 128 faults a
 	// load of 1,000 keys in 1,000 directories, against 1.7–1.9 ms and
-	// 10–17 faults: docs/PERF.md, session 15): no timed load is
+	// 10–17 faults: docs/PERF-HISTORY.md, session 15): no timed load is
 	// measured, and the heap is measured on loads of their own after
 	// the timed ones, Samples of them or as many as the budget holds
 	// (at least one).
@@ -860,8 +860,8 @@ func (r *runner) measure(ctx context.Context, f Factory, d Dataset, base Result,
 // cache) is then made before the samples rather than during them, where
 // it made the figure depend on how many gets the samples held: at 10⁶
 // keys, strata-mem's flat get took 1.69 µs a get with the default 100 ms
-// samples and 0.92 µs with 1 s samples (docs/PERF.md, "Issue 11: full run
-// (2026-12-02, session 18)"). The samples' random keys then measure a
+// samples and 0.92 µs with 1 s samples (docs/PERF-HISTORY.md, "Issue 11:
+// full run (2026-12-02, session 18)"). The samples' random keys then measure a
 // warm read of the whole dataset. Run gives it a quarter of Budget and
 // notes a partial warm-up in the result: at 10⁶ keys, targets whose get
 // reads a ref from disk or makes a round trip (strata on Pebble or Redis,

@@ -32,8 +32,8 @@ func BenchmarkPutAndSwapRef(b *testing.B) {
 // BenchmarkSyncedCommitBytes is one commit's synced batch on disk, by the
 // bytes it writes: what a commit's size adds to the fsync it pays, and to
 // its tail. A single-key commit at 10⁵ keys writes 5–9 KB, and a group
-// of 8 such commits 43–72 KB (see docs/PERF.md, "Issue 11, session 7"
-// and "session 8"). Besides the mean
+// of 8 such commits 43–72 KB (see docs/PERF-HISTORY.md, "Issue 11,
+// session 7" and "session 8"). Besides the mean
 // it reports the median and the 99th percentile of the commits' times
 // (p50-µs, p99-µs) and their ratio (p99/p50).
 func BenchmarkSyncedCommitBytes(b *testing.B) {
