@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -693,5 +694,33 @@ func TestWriteJSON(t *testing.T) {
 	rm := decodeOne[commitOut](t, s.ok("rm", "k", "--json"))
 	if rm.Commit != head(s, "main") {
 		t.Errorf("rm --json: %+v", rm)
+	}
+}
+
+// TestJSONCommandsListed: the root help's list of the commands that take
+// --json names exactly those that have the flag.
+func TestJSONCommandsListed(t *testing.T) {
+	const intro = "per line for lists and histories ("
+	long := strings.Join(strings.Fields(rootLong), " ")
+	i := strings.Index(long, intro)
+	if i < 0 {
+		t.Fatalf("the root help has no list of the commands that take --json (%q)", intro)
+	}
+	list := long[i+len(intro):]
+	list = list[:strings.Index(list, ")")]
+	var listed []string
+	for name := range strings.SplitSeq(list, ",") {
+		listed = append(listed, strings.TrimSpace(name))
+	}
+	var have []string
+	for _, c := range (&app{}).rootCommand().Commands() {
+		if c.Flags().Lookup("json") != nil {
+			have = append(have, c.Name())
+		}
+	}
+	sort.Strings(listed)
+	sort.Strings(have)
+	if diff := cmp.Diff(have, listed); diff != "" {
+		t.Errorf("commands that take --json (-have the flag +listed in the root help):\n%s", diff)
 	}
 }

@@ -71,9 +71,9 @@ from standard input. A value that starts with "-" must follow "--":
 Commits are by --author, else $STRATA_AUTHOR, else the operating system
 user name. Commands that print data take --json: one JSON object, or one
 per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
-branch, tag, remote, merge, merge-base, revert, cherry-pick, fsck,
-commit-graph, version). "strata
-completion SHELL" writes a completion script (bash, zsh, fish, powershell)
+branch, tag, remote, merge, merge-base, revert, cherry-pick, reset, clone,
+fetch, pull, push, watch, fsck, gc, squash, commit-graph, version).
+"strata completion SHELL" writes a completion script (bash, zsh, fish, powershell)
 that completes branch names, revisions and paths from the store.
 
 Exit codes:
