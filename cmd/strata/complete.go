@@ -172,6 +172,10 @@ func (a *app) registerCompletions(root *cobra.Command) {
 			cmd.ValidArgsFunction = positional(revisions)
 		case "export":
 			cmd.ValidArgsFunction = positional(revisions, paths)
+		case "commit-graph":
+			cmd.ValidArgsFunction = subcommands("write")
+		case "remote":
+			cmd.ValidArgsFunction = subcommands("add", "rm")
 		case "branch":
 			cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 				del, _ := cmd.Flags().GetBool("delete")
@@ -195,6 +199,24 @@ func (a *app) registerCompletions(root *cobra.Command) {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 		}
+	}
+}
+
+// subcommands completes the first argument of a command that takes a
+// subcommand word (remote add, commit-graph write) from words, and offers
+// nothing after it.
+func subcommands(words ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, w := range words {
+			if strings.HasPrefix(w, toComplete) {
+				out = append(out, w)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

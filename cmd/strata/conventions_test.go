@@ -651,6 +651,10 @@ func TestCompletion(t *testing.T) {
 		{[]string{"branch", "-d", "fi"}, []string{"fix"}},
 		{[]string{"branch", "new", "ma"}, []string{"main"}},
 		{[]string{"branch", ""}, nil}, // a new name
+		{[]string{"commit-graph", ""}, []string{"write"}},
+		{[]string{"commit-graph", "write", ""}, nil},
+		{[]string{"remote", ""}, []string{"add", "rm"}},
+		{[]string{"remote", "r"}, []string{"rm"}},
 	} {
 		if diff := cmp.Diff(tc.want, completions(t, s, tc.args...), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("complete %q (-want +got):\n%s", tc.args, diff)
