@@ -9,9 +9,10 @@ import (
 
 // WriteCommitGraph writes the commit-graph runs missing for the history of
 // every branch, tag and remote-tracking ref (see commit.WriteGraph and
-// docs/FORMAT.md) and returns how many it wrote. With them, a merge-base search on a cold cache reads one
-// object per commit.RunLen commits of a first-parent chain instead of each
-// commit, which matters on disk and network backends.
+// docs/FORMAT.md) and returns how many it wrote. With them, a merge-base
+// search on a cold cache reads one object per commit.RunLen commits of a
+// first-parent chain instead of each commit, which matters on disk and
+// network backends.
 //
 // Runs are derived data, like git's commit-graph file: nothing needs them
 // for correctness, and a search that finds none or a damaged one reads the

@@ -14,7 +14,7 @@ func (a *app) commitGraphCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "commit-graph write [--json]",
-		Short: "Write the merge-base index missing for every branch's history",
+		Short: "Write the merge-base index (commit graph) missing for the store's history",
 		Long: `The commit graph is an index of commit heights and parents, stored in
 runs of commits, that lets a merge base be found on a cold cache by
 reading one object per run instead of every commit (docs/FORMAT.md).

@@ -73,8 +73,9 @@ user name. Commands that print data take --json: one JSON object, or one
 per line for lists and histories (get, set, rm, incr, ls, log, diff, show,
 branch, tag, remote, merge, merge-base, revert, cherry-pick, reset, clone,
 fetch, pull, push, watch, fsck, gc, squash, commit-graph, version).
-"strata completion SHELL" writes a completion script (bash, zsh, fish, powershell)
-that completes branch names, revisions and paths from the store.
+"strata completion SHELL" writes a completion script (bash, zsh, fish,
+powershell) that completes branch names, revisions and paths from the
+store.
 
 Exit codes:
   0  success
