@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
 )
 
 // lockedBuffer collects a child process's standard error.
@@ -523,5 +524,67 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if ok < 50 || failed != 16 {
 		t.Fatalf("%d acknowledged, %d failed; want at least 50 and 16", ok, failed)
+	}
+}
+
+// TestServeLogsCommitGraphFailure: the store's background failures reach
+// the server's log. The store holds 127 commits, and the one at height
+// 118 is gone; the commit a PUT makes at height 128 queues the
+// commit-graph run that would list it, and that run's failure is logged
+// (as JSON, with --log-format json) while the PUT itself succeeds.
+func TestServeLogsCommitGraphFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	s.set("k", "0")
+	var victim strata.Hash
+	s.withKV(func(kv *strata.KV) {
+		main := kv.Branch("main")
+		for {
+			h, err := main.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := kv.Commit(ctx, h.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Height == 118 {
+				victim = h
+			}
+			if c.Height == 127 {
+				break
+			}
+			if _, err := main.Set(ctx, fmt.Sprintf("k%d", c.Height%5), []byte(fmt.Sprint(c.Height))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := kv.Backend().(backend.ObjectDeleter).DeleteObjects(ctx, []backend.Hash{victim}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	srv := startServe(t, s.dir, "--addr", "127.0.0.1:0", "--log-format", "json")
+	if code, body := call(t, &http.Client{}, "PUT", srv.url+"/v1/values/last", "", "v"); code != 200 {
+		t.Fatalf("PUT: %d %q", code, body)
+	}
+	if code := srv.stop(); code != 0 { // Close waits for the run
+		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, srv.stderr)
+	}
+	var found bool
+	for _, l := range lines(srv.stderr.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if rec["msg"] != "commit-graph run not written" {
+			continue
+		}
+		found = true
+		if msg, _ := rec["error"].(string); rec["level"] != "WARN" || !strings.Contains(msg, victim.String()) {
+			t.Errorf("record %v: want level WARN and an error naming %s", rec, victim.Short())
+		}
+	}
+	if !found {
+		t.Errorf("no record of the failed run; stderr:\n%s", srv.stderr)
 	}
 }
