@@ -83,10 +83,10 @@ Exit codes:
   2  usage or invalid input: unknown command or flag, wrong number of
      arguments, bad path, branch name, revision syntax, store URL, or a
      value that is not valid for its type
-  3  conflict: the branch, tag or remote already exists, a write lost to concurrent
-     writers too many times, or a merge, revert or cherry-pick found
-     conflicts (listed on standard output as "C PATH KIND: DETAIL" lines,
-     or as JSON with --json; nothing was written)
+  3  conflict: the branch, tag or remote already exists, a write lost to
+     concurrent writers too many times, or a merge, revert or cherry-pick
+     found conflicts (listed on standard output as "C PATH KIND: DETAIL"
+     lines, or as JSON with --json; nothing was written)
   4  any other failure: the store is unreachable, locked by another
      process or corrupt, or the command was interrupted
 
