@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,8 +85,10 @@ type GCStats struct {
 
 // GC deletes the objects that no ref reaches, and returns what it did.
 // Its roots are every ref in the ref store, whatever its namespace:
-// branches, tags, remote-tracking refs, remotes' URLs, shallow cuts and
-// commit-graph runs (a run keeps itself alive, not the commits it lists).
+// branches, tags, remote-tracking refs, remotes' URLs and commit-graph
+// runs (a run keeps itself alive, not the commits it lists), all but the
+// shallow marks (shallow/HEX), which keep nothing alive: a shallow commit
+// no other ref reaches is deleted, its mark left in place.
 // The parents of a commit marked shallow are absent by design and are
 // not followed. It needs a backend that lists and deletes objects
 // (backend.ObjectLister and backend.ObjectDeleter; mem, Pebble and Redis
@@ -411,10 +414,13 @@ func (g *gc) mark(ctx context.Context, phase string) (int, error) {
 	var heads []Hash
 	shallow := map[Hash]bool{}
 	for _, r := range refs {
-		if len(r.Name) > len(shallowPrefix) && r.Name[:len(shallowPrefix)] == shallowPrefix {
+		switch {
+		case strings.HasPrefix(r.Name, shallowPrefix):
+			// A shallow mark is no root: it only says where a history
+			// that other refs reach is cut (and a shallow transfer marks
+			// commits before it stores them).
 			shallow[r.Hash] = true
-		}
-		if !g.marked[r.Hash] {
+		case !g.marked[r.Hash]:
 			heads = append(heads, r.Hash)
 		}
 	}

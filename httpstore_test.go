@@ -202,6 +202,8 @@ func TestCloneDoesNotRecordToken(t *testing.T) {
 		"http://h:1/p?token=" + tok:                  "http://h:1/p",
 		"https://h?cache=/c&token=" + tok:            "https://h?cache=/c",
 		"HTTPS://h?token=" + tok + "&cache=%2Fa%20b": "HTTPS://h?cache=%2Fa%20b",
+		"http://h:1?%74oken=" + tok:                  "http://h:1", // the store decodes the name
+		"http://h:1?cache=/c&%74ok%65n=" + tok:       "http://h:1?cache=/c",
 		"redis://h:1/0":                              "redis://h:1/0",
 	} {
 		kv := openURL(t, "mem://")

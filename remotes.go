@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/stratakv/strata/backend"
@@ -195,7 +196,11 @@ func remoteURL(storeURL string) string {
 	}
 	var kept []string
 	for _, p := range strings.Split(query, "&") {
-		if name, _, _ := strings.Cut(p, "="); name != "token" {
+		name, _, _ := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n // as the store reads it: ?%74oken= is the token
+		}
+		if name != "token" {
 			kept = append(kept, p)
 		}
 	}

@@ -223,6 +223,7 @@ func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop map
 		}
 	}
 	base := r.stats
+	refs := 0 // the shallow marks, counted after the transfer's stats
 	st, err := transfer.Objects(ctx, src.store, dst.store, heads, transfer.Options{
 		Depth: r.o.depth, Stop: stop, Batch: r.o.batch,
 		Progress: func(s transfer.Stats) {
@@ -230,18 +231,27 @@ func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop map
 				r.o.progress(r.add(base, s, dst.store))
 			}
 		},
+		// The cut commits are marked before any object is stored, so
+		// that dst never holds one without its mark.
+		Cut: func(ctx context.Context, shallow []Hash) error {
+			for _, h := range shallow {
+				r.trip(dst.store)
+				err := dst.store.CompareAndSwapRef(ctx, shallowPrefix+h.String(), Hash{}, h)
+				switch {
+				case err == nil:
+					refs++
+				case !errors.Is(err, ErrConflict): // a rerun finds its marks
+					return fmt.Errorf("mark %s shallow: %w", h.Short(), err)
+				}
+			}
+			return nil
+		},
 	})
+	trips := r.stats.RoundTrips - base.RoundTrips
 	r.stats = r.add(base, st, dst.store)
-	if err != nil {
-		return err
-	}
-	for _, h := range st.Shallow {
-		err := r.cas(ctx, dst.store, shallowPrefix+h.String(), Hash{}, h)
-		if err != nil && !errors.Is(err, ErrConflict) {
-			return err
-		}
-	}
-	return nil
+	r.stats.RoundTrips += trips
+	r.stats.Refs += refs
+	return err
 }
 
 // add returns base plus a transfer's statistics, counting the calls to
@@ -478,21 +488,41 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 		r.trackPush(ctx, kv, branchName, mine)
 		return r.done(), nil
 	}
+	rejected := func() error {
+		return fmt.Errorf("push %s: rejected: the remote branch is at %s, which %s does not contain (not a fast-forward); pull first, or force the push: %w",
+			branchName, theirs.Short(), branchName, ErrConflict)
+	}
+	// Whether the push is a fast-forward is decided here when kv can
+	// tell; when a shallow cut of kv's hides the answer, by the remote
+	// once it holds mine's history (as git's receiving end decides).
+	undecided := false
 	if !theirs.IsZero() && !r.o.force {
-		ok, err := kv.descends(ctx, mine, theirs)
+		cut, err := kv.shallowSet(ctx)
 		if err != nil {
 			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
 		}
-		if !ok {
-			return r.done(), fmt.Errorf("push %s: rejected: the remote branch is at %s, which %s does not contain (not a fast-forward); pull first, or force the push: %w",
-				branchName, theirs.Short(), branchName, ErrConflict)
+		switch ok, err := kv.descends(ctx, mine, theirs, cut); {
+		case errors.Is(err, errBelowCut):
+			undecided = true
+		case err != nil:
+			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+		case !ok:
+			return r.done(), rejected()
 		}
+	}
+	// A shallow remote lacks what lies below its cut, which the local
+	// shortcut below would take it to hold.
+	remoteCut, err := r.shallowSet(ctx, remote)
+	if err != nil {
+		return r.done(), fmt.Errorf("push %s: read the remote's shallow commits: %w", branchName, err)
 	}
 	// The usual case: the remote's head is a commit kv has, so kv can
 	// work out locally what the remote lacks, with no Has round trips.
-	objs, err := kv.pushObjects(ctx, theirs, mine)
-	if err != nil {
-		return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+	var objs []backend.Object
+	if len(remoteCut) == 0 {
+		if objs, err = kv.pushObjects(ctx, theirs, mine); err != nil {
+			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+		}
 	}
 	if objs == nil {
 		if err := r.send(ctx, kv, remote, []Hash{mine}, nil); err != nil {
@@ -500,6 +530,19 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 		}
 	} else if objs, err = r.putBatches(ctx, remote, objs); err != nil {
 		return r.done(), fmt.Errorf("push %s: %w", branchName, err)
+	}
+	if undecided {
+		// The remote now holds mine and what lies below it (down to
+		// its own cuts): it can tell.
+		switch ok, err := remote.descends(ctx, mine, theirs, remoteCut); {
+		case errors.Is(err, errBelowCut):
+			return r.done(), fmt.Errorf("push %s: rejected: the remote branch is at %s, and shallow history on both sides hides whether %s contains it; fetch first, or force the push: %w",
+				branchName, theirs.Short(), branchName, ErrConflict)
+		case err != nil:
+			return r.done(), fmt.Errorf("push %s: on the remote: %w", branchName, err)
+		case !ok:
+			return r.done(), rejected()
+		}
 	}
 	// The last batch of objects goes with the ref move, in one atomic
 	// step where the backend can (one Pebble batch, one Redis script).
@@ -738,11 +781,18 @@ func (q *aboveQueue) Pop() any {
 	return x
 }
 
+// errBelowCut is returned by descends when a shallow cut hides the
+// answer.
+var errBelowCut = errors.New("the answer lies below a shallow cut")
+
 // descends reports whether commit anc is desc or one of its ancestors in
 // kv. It walks down from desc only through commits higher than anc, so it
-// never reads below anc (nor below a shallow cut under anc); an anc that
-// kv lacks is not an ancestor.
-func (kv *KV) descends(ctx context.Context, desc, anc Hash) (bool, error) {
+// never reads below anc; an anc that kv lacks is not an ancestor. It does
+// not follow the parents of the commits in cut (kv's shallow commits,
+// whose parents are absent by design): when one of them is higher than
+// anc, and anc was not found, the answer is not known, and it returns
+// errBelowCut.
+func (kv *KV) descends(ctx context.Context, desc, anc Hash, cut map[Hash]bool) (bool, error) {
 	if desc == anc {
 		return true, nil
 	}
@@ -759,12 +809,17 @@ func (kv *KV) descends(ctx context.Context, desc, anc Hash) (bool, error) {
 	}
 	seen := map[Hash]bool{desc: true}
 	stack := []Hash{desc}
+	hidden := false // a cut above anc was met
 	for len(stack) > 0 {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
 		if err != nil {
 			return false, err
+		}
+		if cut[h] {
+			hidden = hidden || len(c.Parents) > 0
+			continue
 		}
 		for _, p := range c.Parents {
 			if p == anc {
@@ -782,6 +837,9 @@ func (kv *KV) descends(ctx context.Context, desc, anc Hash) (bool, error) {
 				stack = append(stack, p)
 			}
 		}
+	}
+	if hidden {
+		return false, errBelowCut
 	}
 	return false, nil
 }

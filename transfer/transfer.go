@@ -10,8 +10,9 @@
 // writes them to the destination in batches, children before parents. So
 // an interrupted transfer leaves the destination valid (every object it
 // holds has all its children), and a rerun sends only what is still
-// missing. The package moves no ref: the caller moves refs after Objects
-// returns, by compare-and-swap.
+// missing. The package moves no ref: the caller marks the cut commits of
+// a shallow transfer before the first object is written (Options.Cut),
+// and moves other refs after Objects returns, by compare-and-swap.
 package transfer
 
 import (
@@ -60,6 +61,14 @@ type Options struct {
 	// Progress, if set, is called with the running statistics after each
 	// round trip. It runs on the transfer's goroutine.
 	Progress func(Stats)
+	// Cut, if set, is called once, after the walk and before the first
+	// object is written, with the commits whose parents will not be sent
+	// (what Stats.Shallow lists), if any. The caller records them as
+	// shallow in the destination there: a cut commit stored before its
+	// mark would read as damaged (its parents absent) and, being
+	// present, would be pruned by every later transfer. An error stops
+	// the transfer with nothing written.
+	Cut func(ctx context.Context, shallow []backend.Hash) error
 }
 
 // obj is one object the destination lacks.
@@ -117,6 +126,11 @@ func (t *xfer) run(ctx context.Context, heads []backend.Hash) error {
 	})
 	if err != nil {
 		return err
+	}
+	if t.opt.Cut != nil && len(t.stats.Shallow) > 0 {
+		if err := t.opt.Cut(ctx, t.stats.Shallow); err != nil {
+			return err
+		}
 	}
 	return t.write(ctx)
 }

@@ -155,8 +155,9 @@ func (a *app) cloneCommand() *cobra.Command {
 into store DST, which must have no branch and no tag, and records SRC as
 remote origin in DST (without the ?token= of an http(s) URL: later fetches,
 pulls and pushes take the token from $STRATA_TOKEN). --depth N copies only
-the last N commits of each
-branch; -b copies one branch. A one-line summary goes to standard error.`,
+the last N commits of each branch; -b copies one branch. A one-line summary
+goes to standard error. An interrupted clone is completed by running it
+again (or by a fetch).`,
 		Example: `  strata clone redis://shared:6379 ./laptop`,
 	}
 	cmd.Args = wantArgs(2, 2, "SRC DST")
@@ -164,11 +165,19 @@ branch; -b copies one branch. A one-line summary goes to standard error.`,
 	cmd.Flags().StringVarP(&branch, "branch", "b", "", "copy only this branch")
 	f.add(cmd)
 	cmd.RunE = action(func(ctx context.Context, args []string) error {
+		if cmd.Flags().Changed("depth") && depth < 1 {
+			return usageError(fmt.Sprintf("--depth %d: a clone needs at least 1 commit", depth))
+		}
 		src, err := strata.Open(ctx, args[0], strata.ReadOnly())
 		if err != nil {
 			return fmt.Errorf("clone: source: %w", err)
 		}
 		defer src.Close()
+		if branch != "" { // before DST is created: a failed clone leaves no trace
+			if _, err := src.Branch(branch).Head(ctx); err != nil {
+				return fmt.Errorf("clone: the source's branch %q: %w", branch, err)
+			}
+		}
 		dst, err := strata.Open(ctx, args[1])
 		if err != nil {
 			return fmt.Errorf("clone: destination: %w", err)

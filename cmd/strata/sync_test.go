@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -76,6 +78,26 @@ func TestSyncCLI(t *testing.T) {
 	}
 	b.ok("fetch")
 	b.fails(1, "fetch", "nosuchremote")
+	// A clone refused for its options or for a branch the source lacks
+	// leaves no store behind.
+	for _, tc := range []struct {
+		code int
+		args []string
+		msg  string
+	}{
+		{2, []string{"--depth", "0"}, "--depth 0"},
+		{1, []string{"-b", "nosuch"}, `"nosuch"`},
+		{2, []string{"-b", "a..b"}, "a..b"},
+	} {
+		dst := filepath.Join(t.TempDir(), "c")
+		r := a.fails(tc.code, append([]string{"clone", a.dir, dst}, tc.args...)...)
+		if !strings.Contains(r.stderr, tc.msg) {
+			t.Errorf("clone %q: stderr %q does not name %s", tc.args, r.stderr, tc.msg)
+		}
+		if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("clone %q left %s behind (%v)", tc.args, dst, err)
+		}
+	}
 }
 
 // TestSyncRelativePaths: a store named by a relative path (or a dotted
