@@ -30,11 +30,14 @@ func BasedOn(h Hash) CommitOption { return func(o *commitOptions) { o.basedOn = 
 // of making it again from scratch: three-way, with the tree the change was
 // made on as the base, so a counter's increments add up and edits of
 // different members of a JSON value combine. The change is a blind write
-// (Set, Delete, Add: it says what the value is to be), so where it clashes
+// (Set, SetValue, Add: it says what the value is to be), so where it clashes
 // with the new head its version wins, at the finest grain the value's kind
 // allows; where a value and a directory clash, it is made again on the new
 // head (and fails there as it would have). Update re-runs its function on
-// the new head instead, since it read what it wrote.
+// the new head instead, since it read what it wrote, and so does Delete:
+// a merge would keep what another writer added inside a deleted directory
+// (an addition on one side is no clash), which the delete, made after it,
+// removes.
 type ownChange struct {
 	merge   bool // merge on retry; false: make the change again (Update)
 	basedOn Hash // make the change on this commit's tree first (BasedOn)

@@ -183,7 +183,9 @@ func (kv *KV) valueAt(ctx context.Context, h Hash, segs []string, where string) 
 // loses the race for the head merges its change into the new head (the
 // counter's merge adds both changes up) instead of overwriting it. A value
 // at path that is not a counter, or a result outside the 64-bit range,
-// returns an error wrapping ErrInvalidValue.
+// returns an error wrapping ErrInvalidValue. An error with a non-zero
+// hash means the add landed in that commit but its new value could not
+// be read back: do not add again.
 func (b *Branch) Add(ctx context.Context, path string, delta int64, opts ...CommitOption) (int64, Hash, error) {
 	segs, err := tree.ParsePath(path)
 	if err != nil {
@@ -196,9 +198,12 @@ func (b *Branch) Add(ctx context.Context, path string, delta int64, opts ...Comm
 	if err != nil {
 		return 0, Hash{}, err
 	}
-	v, err := b.kv.valueAt(ctx, h, segs, fmt.Sprintf("branch %q at %s", b.name, h.Short()))
+	// The add has landed: its value is read back even if ctx is done
+	// now, and a failure to read it returns the commit all the same, so
+	// that no caller takes a landed add for a failed one and adds again.
+	v, err := b.kv.valueAt(context.WithoutCancel(ctx), h, segs, fmt.Sprintf("branch %q at %s", b.name, h.Short()))
 	if err != nil {
-		return 0, Hash{}, err
+		return 0, h, fmt.Errorf("the add landed in commit %s; reading the counter back: %w", h.Short(), err)
 	}
 	n, err := v.Int()
 	return n, h, err

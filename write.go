@@ -33,7 +33,9 @@ func (b *Branch) Set(ctx context.Context, path string, value []byte, opts ...Com
 
 // Delete removes the value or whole directory at path in one new commit and
 // returns its hash. It returns an error wrapping ErrNotFound if there is
-// nothing at path.
+// nothing at path. When another writer moves the branch first, it deletes
+// again on the new head: a directory loses the entries added to it
+// meanwhile too, as if the writes had been made one after the other.
 func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) (Hash, error) {
 	segs, err := tree.ParsePath(path)
 	if err != nil {
@@ -42,7 +44,9 @@ func (b *Branch) Delete(ctx context.Context, path string, opts ...CommitOption) 
 	if len(segs) == 0 {
 		return Hash{}, fmt.Errorf("%w: refusing to delete the root; delete its entries one by one or delete the branch", ErrInvalidPath)
 	}
-	return b.write(ctx, true, func(ctx context.Context, t *tree.Builder) error {
+	// Made again, not merged, on a head another writer moved: what it
+	// removes is whatever is at path then (see ownChange).
+	return b.write(ctx, false, func(ctx context.Context, t *tree.Builder) error {
 		existed, err := t.Delete(ctx, segs)
 		if err == nil && !existed {
 			return fmt.Errorf("delete %q on branch %q: %w", tree.JoinPath(segs), b.name, ErrNotFound)
@@ -74,8 +78,8 @@ func (b *Branch) Update(ctx context.Context, fn func(tx *Tx) error, opts ...Comm
 // to one branch from one KV queue behind one committer, which commits
 // every waiting change in one atomic write (group commit, group.go); a
 // group that loses the compare-and-swap to another writer is retried
-// (see retry): a write that merges (Set, SetValue, Delete, Add) merges
-// its change into the new head (see ownChange), any other (Update)
+// (see retry): a write that merges (Set, SetValue, Add) merges
+// its change into the new head (see ownChange), any other (Update, Delete)
 // re-applies it there.
 func (b *Branch) write(ctx context.Context, merge bool, apply func(context.Context, *tree.Builder) error, opts []CommitOption) (Hash, error) {
 	if err := b.writable(); err != nil {
