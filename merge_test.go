@@ -663,6 +663,65 @@ func TestRevertAndCherryPick(t *testing.T) {
 	}
 }
 
+// TestPickCountersOnce: a counter change the head already holds is not
+// applied again: cherry-picking a commit already in the branch, or
+// reverting a commit already reverted, makes no commit (a merge of two
+// branches still adds both sides' increments up).
+func TestPickCountersOnce(t *testing.T) {
+	kv := openMem(t)
+	main := kv.Branch("main")
+	counter := func(b string) int64 {
+		t.Helper()
+		v := must[strata.Value](t)(kv.Branch(b).GetValue(ctx, "n"))
+		n, err := v.Int()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, _, err := main.Add(ctx, "n", 10); err != nil {
+		t.Fatal(err)
+	}
+	_, inc, err := main.Add(ctx, "n", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := mustHash(t)(main.Head(ctx))
+	if h := mustHash(t)(main.CherryPick(ctx, inc.String())); h != head || counter("main") != 11 {
+		t.Errorf("cherry-picking a commit main holds: head %s, n = %d; want no commit, 11", h.Short(), counter("main"))
+	}
+	r := mustHash(t)(main.Revert(ctx, inc.String()))
+	if counter("main") != 10 {
+		t.Fatalf("after the revert n = %d, want 10", counter("main"))
+	}
+	for i := range 2 {
+		if h := mustHash(t)(main.Revert(ctx, inc.String())); h != r || counter("main") != 10 {
+			t.Errorf("revert again (%d): head %s, n = %d; want no commit, 10", i+1, h.Short(), counter("main"))
+		}
+	}
+	// Picked onto a branch without it, the increment applies.
+	fork(t, kv, "other", inc.String()+"~1")
+	if _, _, err := kv.Branch("other").Add(ctx, "n", 100); err != nil {
+		t.Fatal(err)
+	}
+	mustHash(t)(kv.Branch("other").CherryPick(ctx, inc.String()))
+	if n := counter("other"); n != 111 {
+		t.Errorf("cherry-pick onto other: n = %d, want 111", n)
+	}
+	// A merge still counts both sides' equal increments.
+	fork(t, kv, "x", "main")
+	fork(t, kv, "y", "main")
+	for _, b := range []string{"x", "y"} {
+		if _, _, err := kv.Branch(b).Add(ctx, "n", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustHash(t)(kv.Merge(ctx, "y", "x"))
+	if n := counter("x"); n != 12 {
+		t.Errorf("merge of two +1s: n = %d, want 12", n)
+	}
+}
+
 // TestTypedValues: typed values keep their kind and canonical form; Add
 // makes counters; bad values and kinds are ErrInvalidValue.
 func TestTypedValues(t *testing.T) {

@@ -96,7 +96,9 @@ func (b *Branch) pick(ctx context.Context, rev string, revert bool, opts []Merge
 			}
 			ours, parents = hc.Tree, []Hash{head}
 		}
-		res, err := tree.Merge(ctx, kv.nodes, base, ours, theirs, kv.treeOptions(&o))
+		to := kv.treeOptions(&o)
+		to.SameOnce = true // a change the head already made is rev's, applied
+		res, err := tree.Merge(ctx, kv.nodes, base, ours, theirs, to)
 		if err != nil {
 			return Hash{}, fmt.Errorf("%s: %w", op, err)
 		}

@@ -93,6 +93,11 @@ type MergeOptions struct {
 	// not stored yet (a Builder's output). Those the merged tree needs are
 	// returned in MergeResult.Objects.
 	Unstored []backend.Object
+	// SameOnce takes a change both sides made identically once, a
+	// counter's too (whose merge otherwise counts both changes: they are
+	// increments). A cherry-pick or revert sets it: there, a change ours
+	// already made is the picked change, found already applied.
+	SameOnce bool
 }
 
 // MergeResult is the outcome of Merge.
@@ -228,6 +233,8 @@ func (m *merger) dir(ctx context.Context, path string, b, o, t backend.Hash) (re
 		return m.ref(ctx, o)
 	case sameDir(b, o):
 		return m.ref(ctx, t)
+	case sameDir(o, t) && m.o.SameOnce:
+		return m.ref(ctx, o)
 	case sameDir(o, t):
 		return m.twice(ctx, path, b, o)
 	}
@@ -259,6 +266,9 @@ func (m *merger) dir(ctx context.Context, path string, b, o, t backend.Hash) (re
 			i++
 			j++
 			if eo.Equal(et) {
+				if m.o.SameOnce {
+					continue // ours has it already
+				}
 				r, changed, err := m.twiceEntry(ctx, join(path, name), name, eb, eo)
 				if err != nil {
 					return ref{}, err
