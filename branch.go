@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stratakv/strata/branch"
@@ -126,8 +127,9 @@ func (kv *KV) Branches(ctx context.Context) ([]BranchInfo, error) {
 }
 
 // CreateBranch creates branch name at revision rev. It returns an error
-// wrapping ErrExists (and ErrConflict) if the branch exists, ErrInvalidBranch
-// for a bad name and ErrNotFound if rev names nothing.
+// wrapping ErrExists (and ErrConflict) if the branch exists or a tag has
+// that name (it would be ambiguous as a revision), ErrInvalidBranch for a
+// bad name and ErrNotFound if rev names nothing.
 func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
 	if err := branch.ValidateName(name); err != nil {
 		return err
@@ -135,6 +137,12 @@ func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
 	h, err := kv.Resolve(ctx, rev)
 	if err != nil {
 		return err
+	}
+	switch _, err := kv.store.GetRef(ctx, tagPrefix+name); {
+	case err == nil:
+		return fmt.Errorf("branch %q: a tag has that name: %w", name, ErrExists)
+	case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt):
+		return fmt.Errorf("branch %q: %w", name, err)
 	}
 	return kv.branches.Create(ctx, name, h)
 }

@@ -28,7 +28,9 @@ type TagInfo struct {
 // tag that names another commit is an error wrapping ErrExists (and
 // ErrConflict) unless Force is given, which moves it. Tag names follow
 // the branch naming rules (ValidateBranchName; a bad one wraps
-// ErrInvalidBranch). A rev that names nothing wraps ErrNotFound.
+// ErrInvalidBranch), and a name a branch has is an error wrapping
+// ErrExists (it would be ambiguous as a revision). A rev that names
+// nothing wraps ErrNotFound.
 // It is safe for concurrent use: the tag moves by compare-and-swap.
 func (kv *KV) Tag(ctx context.Context, name, rev string, opts ...TagOption) (Hash, error) {
 	if err := kv.alive(); err != nil {
@@ -44,6 +46,14 @@ func (kv *KV) Tag(ctx context.Context, name, rev string, opts ...TagOption) (Has
 	h, err := kv.Resolve(ctx, rev)
 	if err != nil {
 		return Hash{}, err
+	}
+	// A tag named as a branch would make the name ambiguous as a
+	// revision (see Resolve), and the branch unusable by it.
+	switch _, err := kv.store.GetRef(ctx, branch.RefPrefix+name); {
+	case err == nil:
+		return Hash{}, fmt.Errorf("tag %q: a branch has that name: %w", name, ErrExists)
+	case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt):
+		return Hash{}, fmt.Errorf("tag %q: %w", name, err)
 	}
 	ref := tagPrefix + name
 	old := backend.ZeroHash

@@ -87,7 +87,9 @@ func TestBranchAndTagOfTheSameName(t *testing.T) {
 	kv := openMem(t)
 	hs := threeCommits(t, kv)
 	must[strata.Hash](t)(kv.Tag(ctx, "release", "main~1"))
-	if err := kv.CreateBranch(ctx, "release", "main"); err != nil {
+	// CreateBranch refuses a tag's name, but a branch a write creates
+	// (Reset here, or a clone of a store with both) may still take it.
+	if _, err := kv.Branch("release").Reset(ctx, "main"); err != nil {
 		t.Fatal(err)
 	}
 	for _, rev := range []string{"release", "release~1"} {
@@ -407,6 +409,37 @@ func TestAddRemoteKeepsPathsAbsolute(t *testing.T) {
 		r, err := kv.Remote(ctx, name)
 		if err != nil || r.URL != url {
 			t.Errorf("Remote(%q) = %+v, %v; want URL %q", name, r, err, url)
+		}
+	}
+}
+
+// TestTagAndBranchNamesApart: a tag cannot take a branch's name nor a
+// branch a tag's (the name would be ambiguous as a revision, and the
+// first one unusable by it); the store is unchanged by the refusal.
+func TestTagAndBranchNamesApart(t *testing.T) {
+	kv := memKV(t)
+	h, err := kv.Branch("main").Set(ctx, "k", []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Tag(ctx, "main", "main"); !errors.Is(err, strata.ErrExists) || !strings.Contains(err.Error(), "branch") {
+		t.Errorf("tag main: %v, want ErrExists naming the branch", err)
+	}
+	if _, err := kv.Tag(ctx, "v1", "main"); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.CreateBranch(ctx, "v1", "main"); !errors.Is(err, strata.ErrExists) || !strings.Contains(err.Error(), "tag") {
+		t.Errorf("branch v1: %v, want ErrExists naming the tag", err)
+	}
+	if tags, err := kv.Tags(ctx); err != nil || len(tags) != 1 {
+		t.Errorf("tags %v, %v; want v1 alone", tags, err)
+	}
+	if bs, err := kv.Branches(ctx); err != nil || len(bs) != 1 {
+		t.Errorf("branches %v, %v; want main alone", bs, err)
+	}
+	for _, rev := range []string{"main", "v1"} {
+		if got, err := kv.Resolve(ctx, rev); err != nil || got != h {
+			t.Errorf("Resolve(%q) = %s, %v", rev, got.Short(), err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stratakv/strata"
@@ -25,7 +26,7 @@ tag cannot be used as a revision (exit code 2). Tag names follow the
 branch naming rules.
 
 With --json the listing prints one object per line, {"name": NAME,
-"commit": HASH}.`,
+"commit": HASH}, and creating a tag prints that object for it.`,
 		Example: `  strata tag v1.0
   strata tag v0.9 main~3
   strata tag -f v1.0 main
@@ -33,7 +34,7 @@ With --json the listing prints one object per line, {"name": NAME,
 	}
 	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete tag NAME")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move tag NAME if it names another commit")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "list the tags as JSON lines")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print as JSON: {"name": NAME, "commit": HASH}, a line per tag`)
 	cmd.Args = func(cmd *cobra.Command, as []string) error {
 		if del {
 			return wantArgs(1, 1, "NAME")(cmd, as)
@@ -57,10 +58,13 @@ With --json the listing prints one object per line, {"name": NAME,
 				}
 				h, err := kv.Tag(ctx, args[0], rev, opts...)
 				if err != nil {
-					if errors.Is(err, strata.ErrExists) {
+					if errors.Is(err, strata.ErrExists) && strings.Contains(err.Error(), "unless forced") {
 						return fmt.Errorf("%w; use -f to move it", err)
 					}
 					return err
+				}
+				if asJSON {
+					return newJSONEncoder(a.stdout).Encode(tagJSON{Name: args[0], Commit: h.String()})
 				}
 				_, err = fmt.Fprintln(a.stdout, h)
 				return err

@@ -67,9 +67,22 @@ func TestTagCommand(t *testing.T) {
 	s.fails(exitUsage, "tag", "a:b")
 	s.fails(exitUsage, "tag", "a", "b", "c")
 
-	// A branch and a tag of the same name: an error naming both.
+	// --json of a new tag.
+	if out := s.ok("tag", "v2", "main~1", "--json"); out != `{"name":"v2","commit":"`+c2+`"}`+"\n" {
+		t.Errorf("tag --json printed %q", out)
+	}
+	// A tag cannot take a branch's name, nor a branch a tag's (exit 3,
+	// with no hint at -f, which does not help).
 	s.ok("tag", "rel", "main~1")
-	s.ok("branch", "rel")
+	for _, args := range [][]string{{"branch", "rel"}, {"tag", "main"}, {"tag", "-f", "main"}} {
+		r := s.fails(exitConflict, args...)
+		if !strings.Contains(r.stderr, "has that name") || strings.Contains(r.stderr, "-f") {
+			t.Errorf("%q: %q", args, r.stderr)
+		}
+	}
+	// A branch and a tag of the same name (a write may still create
+	// one): an error naming both.
+	s.ok("reset", "-b", "rel", "main")
 	r = s.fails(exitUsage, "get", "k", "--at", "rel")
 	if !strings.Contains(r.stderr, `branch "rel"`) || !strings.Contains(r.stderr, `tag "rel"`) {
 		t.Errorf("branch and tag of one name: %q, want both named", r.stderr)
