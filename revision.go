@@ -25,9 +25,11 @@ import (
 //	REV~N       the N-th first-parent ancestor (REV~ is REV~1)
 //	REV^N       the N-th parent (REV^ is REV^1, REV^0 is REV itself)
 //
-// Bad syntax returns an error wrapping ErrInvalidRevision; a revision that
-// names nothing (no such branch or commit, history too short, ambiguous
-// prefix) wraps ErrNotFound.
+// Bad syntax, and a revision that names more than one commit (a hash
+// prefix that several commits share, a name both a branch and a tag
+// have), return an error wrapping ErrInvalidRevision; a revision that
+// names nothing (no such branch or commit, history too short) wraps
+// ErrNotFound.
 func (kv *KV) Resolve(ctx context.Context, rev string) (Hash, error) {
 	if err := kv.alive(); err != nil {
 		return Hash{}, err

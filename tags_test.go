@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -441,5 +442,40 @@ func TestTagAndBranchNamesApart(t *testing.T) {
 		if got, err := kv.Resolve(ctx, rev); err != nil || got != h {
 			t.Errorf("Resolve(%q) = %s, %v", rev, got.Short(), err)
 		}
+	}
+}
+
+// TestAmbiguousHashPrefix: a hash prefix that several commits share is
+// an error wrapping ErrInvalidRevision (not ErrNotFound: it names too
+// much, not nothing) that says to give more digits; one more digit that
+// tells them apart resolves.
+func TestAmbiguousHashPrefix(t *testing.T) {
+	kv := memKV(t)
+	seen := map[string]strata.Hash{}
+	var a, b strata.Hash
+	for i := 0; i < 5000 && a.IsZero(); i++ { // 16 bits: a shared prefix within a few hundred
+		h, err := kv.Branch("main").Set(ctx, "k", []byte(fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := h.String()[:4]
+		if o, ok := seen[p]; ok {
+			a, b = o, h
+		}
+		seen[p] = h
+	}
+	if a.IsZero() {
+		t.Fatal("no two of 5,000 commits share 4 hex digits")
+	}
+	_, err := kv.Resolve(ctx, a.String()[:4])
+	if !errors.Is(err, strata.ErrInvalidRevision) || errors.Is(err, strata.ErrNotFound) || !strings.Contains(err.Error(), "more digits") {
+		t.Errorf("Resolve of a shared prefix: %v, want ErrInvalidRevision saying to give more digits", err)
+	}
+	n := 5
+	for a.String()[:n] == b.String()[:n] {
+		n++
+	}
+	if got, err := kv.Resolve(ctx, a.String()[:n]); err != nil || got != a {
+		t.Errorf("Resolve(%s) = %s, %v; want %s", a.String()[:n], got.Short(), err, a.Short())
 	}
 }

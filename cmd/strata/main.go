@@ -81,8 +81,8 @@ Exit codes:
   0  success
   1  not found: no such store, path, branch or revision
   2  usage or invalid input: unknown command or flag, wrong number of
-     arguments, bad path, branch name, revision syntax, store URL, or a
-     value that is not valid for its type
+     arguments, bad path, branch name, revision syntax, an ambiguous
+     revision, store URL, or a value that is not valid for its type
   3  conflict: the branch, tag or remote already exists, a write lost to
      concurrent writers too many times, or a merge, revert or cherry-pick
      found conflicts (listed on standard output as "C PATH KIND: DETAIL"
