@@ -11,6 +11,7 @@ import (
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
 	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/internal/codec"
 )
 
 // Resolve turns a revision into a commit hash. A revision is a base followed
@@ -140,6 +141,11 @@ func (kv *KV) resolveBase(ctx context.Context, rev, base string) (Hash, error) {
 			if errors.Is(err, ErrMissing) {
 				return Hash{}, fmt.Errorf("revision %q: no branch or commit: %w", rev, ErrNotFound)
 			}
+			// Nor is a sound object of another type: a tree's or a
+			// value's hash, given where a commit's belongs.
+			if kind, ok := kv.objectKind(ctx, h); ok && errors.Is(err, ErrCorrupt) {
+				return Hash{}, fmt.Errorf("revision %q: %s is a %s, not a commit: %w", rev, h.Short(), kind, ErrNotFound)
+			}
 			return Hash{}, err
 		}
 		return h, nil
@@ -218,4 +224,18 @@ func (kv *KV) resolvePrefix(ctx context.Context, rev, p string) (Hash, error) {
 		return found[0], nil
 	}
 	return Hash{}, fmt.Errorf("revision %q: prefix is ambiguous (%d commits match; give more digits): %w", rev, len(found), ErrInvalidRevision)
+}
+
+// objectKind returns the type of the object stored under h ("node",
+// "contents", ...) if its bytes hash to h and it is not a commit.
+func (kv *KV) objectKind(ctx context.Context, h Hash) (string, bool) {
+	data, err := kv.store.Get(ctx, h)
+	if err != nil || codec.Verify(h, data) != nil {
+		return "", false
+	}
+	t, ok := codec.TagOf(data)
+	if !ok || t == codec.TagCommit {
+		return "", false
+	}
+	return t.String(), true
 }

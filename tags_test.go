@@ -479,3 +479,23 @@ func TestAmbiguousHashPrefix(t *testing.T) {
 		t.Errorf("Resolve(%s) = %s, %v; want %s", a.String()[:n], got.Short(), err, a.Short())
 	}
 }
+
+// TestRevisionOfAnotherObject: the full hash of a tree or a value given
+// as a revision names no commit (ErrNotFound, saying what it is), not
+// damage.
+func TestRevisionOfAnotherObject(t *testing.T) {
+	kv := memKV(t)
+	h, err := kv.Branch("main").Set(ctx, "d/k", []byte("a value long enough to be an object of its own"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kv.Commit(ctx, h.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = kv.Resolve(ctx, c.Tree.String())
+	if !errors.Is(err, strata.ErrNotFound) || errors.Is(err, strata.ErrCorrupt) || !strings.Contains(err.Error(), "not a commit") {
+		t.Errorf("Resolve of a tree's hash: %v, want ErrNotFound saying it is not a commit", err)
+	}
+	fsckClean(t, kv)
+}

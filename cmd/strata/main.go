@@ -52,9 +52,10 @@ The store is named by --store, else $STRATA_STORE, else ./.strata:
                            repeated, for a Cluster; ?master=NAME for
                            Sentinel). Passwords never appear in messages.
 
-Only init and set create the store if it does not exist, and only in a
-missing or empty directory; every other command fails on a missing store
-(exit code 1) and leaves no trace. A directory holding other files, or a
+Only init, set, incr and import create the store if it does not exist
+(and clone its destination), and only in a missing or empty directory;
+every other command fails on a missing store (exit code 1) and leaves no
+trace. A directory holding other files, or a
 damaged store, is refused and left as it is (exit code 4). Commands that
 only read open the store read-only: they need no write permission.
 
