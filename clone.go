@@ -77,8 +77,7 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 			}
 		}
 	}
-	// The remote first: an interrupted clone can then be completed by
-	// a fetch too, and a dst whose origin is another store is refused
+	// The remote first: a dst whose origin is another store is refused
 	// before anything is copied.
 	if u := src.URL(); u != "" {
 		if spec, err := parseStoreURL(u); err == nil && spec.kind != kindMem {
@@ -95,7 +94,7 @@ func Clone(ctx context.Context, src, dst *KV, opts ...SyncOption) (*SyncStats, e
 			}
 		}
 	}
-	if err := r.send(ctx, src, dst, want, nil); err != nil {
+	if err := r.send(ctx, src, dst, want, nil, nil); err != nil {
 		return r.done(), fmt.Errorf("clone: %w", err)
 	}
 	if err := r.copyTags(ctx, dst, tags); err != nil {

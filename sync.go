@@ -213,9 +213,11 @@ func (r *syncRun) shallowSet(ctx context.Context, kv *KV) (map[Hash]bool, error)
 }
 
 // send copies to dst every object reachable from heads that it lacks, and
-// records the cut commits of a shallow transfer as shallow in dst. stop is
-// src's shallow set; nil reads it from src.
-func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop map[Hash]bool) error {
+// records the cut commits of a shallow transfer as shallow in dst, adding
+// them to marks, dst's shallow set (nil: read it from dst when needed),
+// from which it also drops the commits it stores with their parents.
+// stop is src's shallow set; nil reads it from src.
+func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop, marks map[Hash]bool) error {
 	if stop == nil {
 		var err error
 		if stop, err = r.shallowSet(ctx, src); err != nil {
@@ -232,17 +234,39 @@ func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop map
 			}
 		},
 		// The cut commits are marked before any object is stored, so
-		// that dst never holds one without its mark.
-		Cut: func(ctx context.Context, shallow []Hash) error {
-			for _, h := range shallow {
+		// that dst never holds one without its mark, and a commit stored
+		// with its parents loses a mark left from before.
+		Cut: func(ctx context.Context, cut, whole []Hash) error {
+			if marks == nil {
+				var err error
+				if marks, err = r.shallowSet(ctx, dst); err != nil {
+					return fmt.Errorf("read the destination's shallow commits: %w", err)
+				}
+			}
+			for _, h := range whole {
+				if !marks[h] {
+					continue
+				}
+				r.trip(dst.store)
+				err := dst.store.CompareAndSwapRef(ctx, shallowPrefix+h.String(), h, Hash{})
+				if err != nil && !errors.Is(err, ErrConflict) {
+					return fmt.Errorf("unmark %s shallow: %w", h.Short(), err)
+				}
+				delete(marks, h)
+			}
+			for _, h := range cut {
+				if marks[h] {
+					continue // a rerun finds its marks
+				}
 				r.trip(dst.store)
 				err := dst.store.CompareAndSwapRef(ctx, shallowPrefix+h.String(), Hash{}, h)
 				switch {
 				case err == nil:
 					refs++
-				case !errors.Is(err, ErrConflict): // a rerun finds its marks
+				case !errors.Is(err, ErrConflict):
 					return fmt.Errorf("mark %s shallow: %w", h.Short(), err)
 				}
+				marks[h] = true
 			}
 			return nil
 		},
@@ -332,7 +356,7 @@ func (kv *KV) fetch(ctx context.Context, r *syncRun, remote *KV, name string) (m
 		want = missing
 	}
 	if len(want) > 0 {
-		if err := r.send(ctx, remote, kv, want, stop); err != nil {
+		if err := r.send(ctx, remote, kv, want, stop, nil); err != nil {
 			return nil, fmt.Errorf("fetch: %w", err)
 		}
 	}
@@ -501,7 +525,7 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 		if err != nil {
 			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
 		}
-		switch ok, err := kv.descends(ctx, mine, theirs, cut); {
+		switch ok, err := kv.descends(ctx, kv.store, mine, theirs, cut); {
 		case errors.Is(err, errBelowCut):
 			undecided = true
 		case err != nil:
@@ -525,7 +549,7 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 		}
 	}
 	if objs == nil {
-		if err := r.send(ctx, kv, remote, []Hash{mine}, nil); err != nil {
+		if err := r.send(ctx, kv, remote, []Hash{mine}, nil, remoteCut); err != nil {
 			return r.done(), fmt.Errorf("push %s: %w", branchName, err)
 		}
 	} else if objs, err = r.putBatches(ctx, remote, objs); err != nil {
@@ -534,7 +558,8 @@ func (kv *KV) Push(ctx context.Context, remote *KV, branchName string, opts ...S
 	if undecided {
 		// The remote now holds mine and what lies below it (down to
 		// its own cuts): it can tell.
-		switch ok, err := remote.descends(ctx, mine, theirs, remoteCut); {
+		counted := countedObjects{remote.store, &r.stats.RoundTrips}
+		switch ok, err := remote.descends(ctx, counted, mine, theirs, remoteCut); {
 		case errors.Is(err, errBelowCut):
 			return r.done(), fmt.Errorf("push %s: rejected: the remote branch is at %s, and shallow history on both sides hides whether %s contains it; fetch first, or force the push: %w",
 				branchName, theirs.Short(), branchName, ErrConflict)
@@ -792,18 +817,19 @@ var errBelowCut = errors.New("the answer lies below a shallow cut")
 // whose parents are absent by design): when one of them is higher than
 // anc, and anc was not found, the answer is not known, and it returns
 // errBelowCut.
-func (kv *KV) descends(ctx context.Context, desc, anc Hash, cut map[Hash]bool) (bool, error) {
+// It reads through s, kv's store or a wrapper of it that counts calls.
+func (kv *KV) descends(ctx context.Context, s backend.ObjectStore, desc, anc Hash, cut map[Hash]bool) (bool, error) {
 	if desc == anc {
 		return true, nil
 	}
-	has, err := kv.store.Has(ctx, []Hash{anc})
+	has, err := s.Has(ctx, []Hash{anc})
 	if err != nil {
 		return false, err
 	}
 	if !has[0] {
 		return false, nil
 	}
-	a, err := commit.Load(ctx, kv.store, kv.nodes, anc)
+	a, err := commit.Load(ctx, s, kv.nodes, anc)
 	if err != nil {
 		return false, err
 	}
@@ -813,11 +839,17 @@ func (kv *KV) descends(ctx context.Context, desc, anc Hash, cut map[Hash]bool) (
 	for len(stack) > 0 {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		c, err := commit.Load(ctx, kv.store, kv.nodes, h)
+		c, err := commit.Load(ctx, s, kv.nodes, h)
 		if err != nil {
 			return false, err
 		}
 		if cut[h] {
+			// Its parents' hashes are known, not their commits.
+			for _, p := range c.Parents {
+				if p == anc {
+					return true, nil
+				}
+			}
 			hidden = hidden || len(c.Parents) > 0
 			continue
 		}
@@ -829,7 +861,7 @@ func (kv *KV) descends(ctx context.Context, desc, anc Hash, cut map[Hash]bool) (
 				continue
 			}
 			seen[p] = true
-			pc, err := commit.Load(ctx, kv.store, kv.nodes, p)
+			pc, err := commit.Load(ctx, s, kv.nodes, p)
 			if err != nil {
 				return false, err
 			}
@@ -842,6 +874,22 @@ func (kv *KV) descends(ctx context.Context, desc, anc Hash, cut map[Hash]bool) (
 		return false, errBelowCut
 	}
 	return false, nil
+}
+
+// countedObjects counts the calls to an object store in *n.
+type countedObjects struct {
+	backend.ObjectStore
+	n *int
+}
+
+func (c countedObjects) Get(ctx context.Context, h Hash) ([]byte, error) {
+	*c.n++
+	return c.ObjectStore.Get(ctx, h)
+}
+
+func (c countedObjects) Has(ctx context.Context, hs []Hash) ([]bool, error) {
+	*c.n++
+	return c.ObjectStore.Has(ctx, hs)
 }
 
 func firstErr(errs ...error) error {

@@ -355,3 +355,208 @@ func TestGCShallowMarkKeepsNothing(t *testing.T) {
 	}
 	fsckClean(t, dst)
 }
+
+// TestSyncStaleShallowMarkDropped: a shallow mark can outlive its commit
+// (GC deletes a cut commit nothing reaches; an interrupted shallow
+// transfer marks before it stores). A transfer that later stores that
+// commit with its parents drops the mark, so the history it brought
+// is whole: log reaches the root, and GC keeps it.
+func TestSyncStaleShallowMarkDropped(t *testing.T) {
+	ctx := context.Background()
+	t.Run("after GC", func(t *testing.T) {
+		src, dst := memKV(t), memKV(t)
+		history(t, src, 5)
+		if _, err := strata.Clone(ctx, src, dst, strata.Depth(1)); err != nil {
+			t.Fatal(err)
+		}
+		// Nothing but the mark reaches the clone's history: GC deletes it.
+		if err := dst.DeleteBranch(ctx, "main"); err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.Backend().(backend.RefRepairer).DeleteRef(ctx, "remotes/origin/main"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dst.GC(ctx, strata.GCGrace(0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dst.Fetch(ctx, src, "origin"); err != nil {
+			t.Fatal(err)
+		}
+		wholeLog(t, src, dst, "main", "origin/main")
+	})
+	t.Run("after an interrupted clone", func(t *testing.T) {
+		src := memKV(t)
+		history(t, src, 8)
+		st := &failing{Store: mem.New(), n: 2} // the mark lands, the first Put fails
+		dst := strata.New(st)
+		if _, err := strata.Clone(ctx, src, dst, strata.Depth(3)); !errors.Is(err, errInjected) {
+			t.Fatalf("clone: %v, want the injected failure", err)
+		}
+		dst = strata.New(st.Store) // a new process, on the store itself
+		t.Cleanup(func() { dst.Close() })
+		oldCut, err := src.Resolve(ctx, "main~2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Branch("main").Set(ctx, "moved", []byte("1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := strata.Clone(ctx, src, dst, strata.Depth(3)); err != nil {
+			t.Fatalf("rerun: %v", err)
+		}
+		// A branch from the old cut, fetched in full.
+		if err := src.CreateBranch(ctx, "side", oldCut.String()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dst.Fetch(ctx, src, "origin"); err != nil {
+			t.Fatal(err)
+		}
+		wholeLog(t, src, dst, "side", "origin/side")
+	})
+}
+
+// wholeLog checks that dst's log of rev has as many commits as src's of
+// b, before and after a GC, and that dst is clean.
+func wholeLog(t *testing.T, src, dst *strata.KV, b, rev string) {
+	t.Helper()
+	ctx := context.Background()
+	want, err := src.Log(ctx, b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, when := range []string{"fetched", "after GC"} {
+		if when == "after GC" {
+			if _, err := dst.GC(ctx, strata.GCGrace(0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := dst.Log(ctx, rev, 0)
+		if err != nil || len(got) != len(want) {
+			t.Errorf("%s: the log of %s has %d commits, %v; want %d", when, rev, len(got), err, len(want))
+		}
+		fsckClean(t, dst)
+	}
+}
+
+// TestSyncPushTheRemoteDecides: pushes from a shallow clone whose answer
+// lies below its cut. The remote's head is a parent named by the clone's
+// cut commit: a fast-forward the clone can tell. The remote lacks the
+// clone's cut commit and is cut itself where the answer lies: it cannot
+// tell either, and the push is refused as a conflict, not as damage.
+// SyncStats counts every call the remote's store saw.
+func TestSyncPushTheRemoteDecides(t *testing.T) {
+	ctx := context.Background()
+	t.Run("the cut's parent", func(t *testing.T) {
+		src, remote, clone := memKV(t), memKV(t), memKV(t)
+		history(t, src, 2)
+		if _, err := src.Tag(ctx, "v1", "main"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Branch("main").Set(ctx, "c", []byte("3")); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []*strata.KV{remote, clone} {
+			if _, err := strata.Clone(ctx, src, d, strata.Depth(1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := remote.Branch("main").Reset(ctx, "v1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clone.Push(ctx, remote, "main"); err != nil {
+			t.Fatalf("a fast-forward the cut commit's parents show: %v", err)
+		}
+		fsckClean(t, remote)
+	})
+	t.Run("neither can tell", func(t *testing.T) {
+		src, remote, clone := memKV(t), memKV(t), memKV(t)
+		history(t, src, 1)
+		if _, err := strata.Clone(ctx, src, remote); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Tag(ctx, "v0", "main"); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"x/1", "x/2"} {
+			if _, err := src.Branch("main").Set(ctx, k, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := strata.Clone(ctx, src, clone, strata.Depth(1)); err != nil {
+			t.Fatal(err)
+		}
+		before := head(t, remote, "main")
+		_, err := clone.Push(ctx, remote, "main")
+		if !errors.Is(err, strata.ErrConflict) || errors.Is(err, strata.ErrCorrupt) || !strings.Contains(err.Error(), "shallow history") {
+			t.Errorf("push: %v, want a conflict saying shallow history hides the answer", err)
+		}
+		if h := head(t, remote, "main"); h != before {
+			t.Errorf("the remote's main moved to %s", h.Short())
+		}
+		fsckClean(t, remote)
+	})
+	t.Run("round trips", func(t *testing.T) {
+		cs := &countCalls{Store: mem.New()}
+		full, clone := strata.New(cs), memKV(t)
+		t.Cleanup(func() { full.Close() })
+		history(t, full, 40)
+		if _, err := full.Tag(ctx, "v1", "main~30"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := strata.Clone(ctx, full, clone, strata.Depth(2)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clone.Branch("main").Set(ctx, "new", []byte("1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := full.Branch("main").Reset(ctx, "v1"); err != nil {
+			t.Fatal(err)
+		}
+		fresh := strata.New(cs) // no cached commits, as another process
+		t.Cleanup(func() { fresh.Close() })
+		cs.n = 0
+		st, err := clone.Push(ctx, fresh, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.RoundTrips != cs.n {
+			t.Errorf("SyncStats.RoundTrips = %d, the remote store saw %d calls", st.RoundTrips, cs.n)
+		}
+	})
+}
+
+// countCalls counts the calls made to a store.
+type countCalls struct {
+	backend.Store
+	n int
+}
+
+func (c *countCalls) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	c.n++
+	return c.Store.Get(ctx, h)
+}
+
+func (c *countCalls) Has(ctx context.Context, hs []backend.Hash) ([]bool, error) {
+	c.n++
+	return c.Store.Has(ctx, hs)
+}
+
+func (c *countCalls) Put(ctx context.Context, o []backend.Object) error {
+	c.n++
+	return c.Store.Put(ctx, o)
+}
+
+func (c *countCalls) GetRef(ctx context.Context, n string) (backend.Hash, error) {
+	c.n++
+	return c.Store.GetRef(ctx, n)
+}
+
+func (c *countCalls) ListRefs(ctx context.Context, p string) ([]backend.Ref, error) {
+	c.n++
+	return c.Store.ListRefs(ctx, p)
+}
+
+func (c *countCalls) CompareAndSwapRef(ctx context.Context, n string, o, nw backend.Hash) error {
+	c.n++
+	return c.Store.CompareAndSwapRef(ctx, n, o, nw)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
@@ -201,13 +202,19 @@ func (b *Branch) Add(ctx context.Context, path string, delta int64, opts ...Comm
 	// The add has landed: its value is read back even if ctx is done
 	// now, and a failure to read it returns the commit all the same, so
 	// that no caller takes a landed add for a failed one and adds again.
-	v, err := b.kv.valueAt(context.WithoutCancel(ctx), h, segs, fmt.Sprintf("branch %q at %s", b.name, h.Short()))
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readBackTimeout)
+	defer cancel()
+	v, err := b.kv.valueAt(rctx, h, segs, fmt.Sprintf("branch %q at %s", b.name, h.Short()))
 	if err != nil {
 		return 0, h, fmt.Errorf("the add landed in commit %s; reading the counter back: %w", h.Short(), err)
 	}
 	n, err := v.Int()
 	return n, h, err
 }
+
+// readBackTimeout bounds Add's read of the value it committed, which
+// ignores the caller's cancellation and deadline (the add has landed).
+const readBackTimeout = 10 * time.Second
 
 // add adds delta to the counter at segs in t.
 func add(ctx context.Context, t *tree.Builder, path string, segs []string, delta int64) (int64, error) {

@@ -63,12 +63,15 @@ type Options struct {
 	Progress func(Stats)
 	// Cut, if set, is called once, after the walk and before the first
 	// object is written, with the commits whose parents will not be sent
-	// (what Stats.Shallow lists), if any. The caller records them as
-	// shallow in the destination there: a cut commit stored before its
-	// mark would read as damaged (its parents absent) and, being
-	// present, would be pruned by every later transfer. An error stops
-	// the transfer with nothing written.
-	Cut func(ctx context.Context, shallow []backend.Hash) error
+	// (cut: what Stats.Shallow lists) and those whose parents will
+	// (whole), if there are any. The caller records the cut ones as
+	// shallow in the destination there, and drops such a record of a
+	// whole one (a commit a shallow transfer marked, then not stored, or
+	// that GC deleted): a cut commit stored before its mark would read as
+	// damaged (its parents absent) and, being present, would be pruned by
+	// every later transfer; a whole one stored under a mark would hide
+	// its parents. An error stops the transfer with nothing written.
+	Cut func(ctx context.Context, cut, whole []backend.Hash) error
 }
 
 // obj is one object the destination lacks.
@@ -101,6 +104,7 @@ type xfer struct {
 	stats    Stats
 	found    map[backend.Hash]*obj // missing at dst, fetched from src
 	order    []backend.Hash        // discovery order of found
+	whole    []backend.Hash        // commits sent with their parents
 }
 
 func (t *xfer) progress() {
@@ -127,8 +131,8 @@ func (t *xfer) run(ctx context.Context, heads []backend.Hash) error {
 	if err != nil {
 		return err
 	}
-	if t.opt.Cut != nil && len(t.stats.Shallow) > 0 {
-		if err := t.opt.Cut(ctx, t.stats.Shallow); err != nil {
+	if t.opt.Cut != nil && len(t.stats.Shallow)+len(t.whole) > 0 {
+		if err := t.opt.Cut(ctx, t.stats.Shallow, t.whole); err != nil {
 			return err
 		}
 	}
@@ -161,6 +165,9 @@ func (t *xfer) cut(h backend.Hash, c *commit.Commit, level int) []backend.Hash {
 	if t.opt.Depth > 0 && level+1 >= t.opt.Depth && len(c.Parents) > 0 {
 		t.stats.Shallow = append(t.stats.Shallow, h)
 		return []backend.Hash{c.Tree}
+	}
+	if len(c.Parents) > 0 {
+		t.whole = append(t.whole, h)
 	}
 	return c.Refs()
 }

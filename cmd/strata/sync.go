@@ -157,7 +157,7 @@ remote origin in DST (without the ?token= of an http(s) URL: later fetches,
 pulls and pushes take the token from $STRATA_TOKEN). --depth N copies only
 the last N commits of each branch; -b copies one branch. A one-line summary
 goes to standard error. An interrupted clone is completed by running it
-again (or by a fetch).`,
+again.`,
 		Example: `  strata clone redis://shared:6379 ./laptop`,
 	}
 	cmd.Args = wantArgs(2, 2, "SRC DST")
