@@ -57,8 +57,10 @@ type GitImportResult struct {
 //
 // Objects are written in large batches (opts.BatchBytes) and the refs are
 // moved at the end, each by compare-and-swap, so nothing is visible until
-// the whole stream has been read. A branch or tag that exists and names
-// another commit is an error wrapping ErrExists (and ErrConflict) unless
+// the whole stream has been read. A stream that announces `feature
+// done` (git fast-export --use-done-feature) must end with `done`: one
+// cut short before it is a malformed stream. A branch or tag that exists
+// and names another commit is an error wrapping ErrExists (and ErrConflict) unless
 // opts.Force; the others are still set. A malformed stream returns an
 // error wrapping ErrInvalidValue that names the line; a from or merge
 // that names a commit not earlier in the stream wraps ErrNotFound.

@@ -392,6 +392,7 @@ msg
 		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nfrom :9\n\n", strata.ErrNotFound, ":9"},
 		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 :7 f\n\n", strata.ErrNotFound, ":7"},
 		{"blob\nmark :1\ndata 2\nx", strata.ErrInvalidValue, "line 3"},
+		{"feature done\ncommit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\n", strata.ErrInvalidValue, "done"},
 		{"commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 inline a/../b\ndata 1\nx\n\n", strata.ErrInvalidPath, "a/../b"},
 		{"commit refs/heads/bad~name\ncommitter X <x> 1 +0000\ndata 1\nx\n\n", strata.ErrInvalidBranch, "bad~name"},
 	} {

@@ -186,6 +186,52 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+// TestReadCutAfterFeatureDone: a stream that announces `feature done`
+// and ends before `done` (as git fast-export's does when it dies halfway)
+// is an error naming the last line, even where it was cut at a command
+// boundary or inside a commit whose end is optional (after its message).
+// Without the announcement, such an end is a normal end.
+func TestReadCutAfterFeatureDone(t *testing.T) {
+	cutAt := func(marker string) string {
+		i := strings.Index(sample, marker)
+		if i < 0 {
+			t.Fatalf("sample has no %q", marker)
+		}
+		return sample[:i+len(marker)]
+	}
+	for name, in := range map[string]string{
+		"no done":          strings.TrimSuffix(sample, "done\n"),
+		"after a message":  cutAt("data 6\nmerge\n"),
+		"after a blob":     cutAt("hello\n"),
+		"after a from":     cutAt("from :2\nmerge :3\n"),
+		"only the feature": "feature done\n",
+	} {
+		cmds, err := readAll(t, in)
+		var se *SyntaxError
+		if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
+			t.Errorf("%s: got %d commands and error %v, want a SyntaxError", name, len(cmds), err)
+			continue
+		}
+		if want := strings.Count(in, "\n"); se.Line != want {
+			t.Errorf("%s: error %q names line %d, want %d", name, err, se.Line, want)
+		}
+		if !strings.Contains(err.Error(), "done") {
+			t.Errorf("%s: error %q does not say the done command is missing", name, err)
+		}
+		// The same stream without the announcement ends normally.
+		if _, err := readAll(t, strings.TrimPrefix(in, "feature done\n")); err != nil {
+			t.Errorf("%s, without feature done: %v", name, err)
+		}
+	}
+	// With done, a reader stays at the end.
+	r := NewReader(strings.NewReader("feature done\ndone\nbogus\n"))
+	for i := 0; i < 2; i++ {
+		if _, err := r.Next(); err != io.EOF {
+			t.Errorf("Next %d after done = %v, want io.EOF", i, err)
+		}
+	}
+}
+
 func TestQuote(t *testing.T) {
 	for _, p := range []string{"plain", "with space", "\"lead", "tab\there", "nl\n", "back\\slash", "\x01\x7f", "ünï"} {
 		q := Quote(p)

@@ -102,6 +102,10 @@ type Reader struct {
 	lineOff int64 // offset of the current line
 	back    []byte
 	hasBack bool
+	// wantDone is set by `feature done`: the stream promises to end
+	// with `done`, so an end of input before it is a cut stream.
+	wantDone bool
+	done     bool // `done` was read
 }
 
 // NewReader returns a Reader of the stream r.
@@ -160,10 +164,19 @@ func (p *Reader) unread(line []byte) {
 // Next returns the next command: a *Blob, *Commit, *Reset or *Tag, or
 // io.EOF at the end of the stream (or after `done`). Commands with no
 // effect on history (feature, option, progress, checkpoint, ls, cat-blob,
-// get-mark, alias) are skipped. The returned command is the caller's.
+// get-mark, alias) are skipped. A stream that announced `feature done`
+// must end with `done`: an end of input before it (a stream cut short,
+// as when the exporter failed) is a *SyntaxError naming the last line.
+// The returned command is the caller's.
 func (p *Reader) Next() (any, error) {
+	if p.done {
+		return nil, io.EOF
+	}
 	for {
 		line, err := p.readLine()
+		if err == io.EOF && p.wantDone {
+			return nil, p.errorf("the stream ends without the done command that its \"feature done\" promised; it was cut short")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -180,8 +193,14 @@ func (p *Reader) Next() (any, error) {
 		case "tag":
 			return p.tag(string(arg))
 		case "done":
+			p.done = true
 			return nil, io.EOF
-		case "feature", "option", "progress", "checkpoint", "#":
+		case "feature":
+			if string(arg) == "done" {
+				p.wantDone = true
+			}
+			continue
+		case "option", "progress", "checkpoint", "#":
 			continue
 		case "alias":
 			return nil, p.errorf("the alias command is not supported")
