@@ -32,6 +32,12 @@ type GitImportOptions struct {
 	// BatchBytes is how many bytes of objects the import gathers before it
 	// stores them in one write (default 64 MiB).
 	BatchBytes int
+	// BeforeRefs, if not nil, is called once the whole stream has been
+	// read and its objects stored, before any branch or tag moves. If it
+	// returns an error, ImportGit returns that error and moves nothing. A
+	// caller reading the stream from a process (git fast-export) uses it
+	// to check that the process succeeded.
+	BeforeRefs func() error
 }
 
 // GitImportResult says what ImportGit built.
@@ -57,13 +63,14 @@ type GitImportResult struct {
 //
 // Objects are written in large batches (opts.BatchBytes) and the refs are
 // moved at the end, each by compare-and-swap, so nothing is visible until
-// the whole stream has been read. A stream that announces `feature
-// done` (git fast-export --use-done-feature) must end with `done`: one
-// cut short before it is a malformed stream. A branch or tag that exists
-// and names another commit is an error wrapping ErrExists (and ErrConflict) unless
-// opts.Force; the others are still set. A malformed stream returns an
-// error wrapping ErrInvalidValue that names the line; a from or merge
-// that names a commit not earlier in the stream wraps ErrNotFound.
+// the whole stream has been read (and opts.BeforeRefs, if set, has
+// returned nil). A stream that announces `feature done` (git fast-export
+// --use-done-feature) must end with `done`: one cut short before it is a
+// malformed stream. A branch or tag that exists and names another commit
+// is an error wrapping ErrExists (and ErrConflict) unless opts.Force; the
+// others are still set. A malformed stream returns an error wrapping
+// ErrInvalidValue that names the line; a from or merge that names a
+// commit not earlier in the stream wraps ErrNotFound.
 // Importing the same stream twice builds the same commits (same hashes).
 func (kv *KV) ImportGit(ctx context.Context, r io.Reader, opts *GitImportOptions) (*GitImportResult, error) {
 	if err := kv.alive(); err != nil {
@@ -131,6 +138,11 @@ func (kv *KV) ImportGit(ctx context.Context, r io.Reader, opts *GitImportOptions
 	}
 	if err := g.flush(ctx); err != nil {
 		return nil, err
+	}
+	if g.opts.BeforeRefs != nil {
+		if err := g.opts.BeforeRefs(); err != nil {
+			return nil, err
+		}
 	}
 	return res, g.moveRefs(ctx, res)
 }

@@ -403,6 +403,29 @@ msg
 	}
 }
 
+// TestGitImportBeforeRefs: BeforeRefs runs after the whole stream is read
+// and before any ref moves; its error is ImportGit's, and nothing moves.
+func TestGitImportBeforeRefs(t *testing.T) {
+	kv := openMem(t)
+	stream := "commit refs/heads/x\ncommitter X <x> 1 +0000\ndata 1\nx\nM 100644 inline a\ndata 1\na\n\ntag v\nfrom refs/heads/x\ntagger T <t> 1 +0000\ndata 0\n"
+	failed := errors.New("the exporter failed")
+	calls := 0
+	_, err := kv.ImportGit(ctx, strings.NewReader(stream), &strata.GitImportOptions{BeforeRefs: func() error { calls++; return failed }})
+	if !errors.Is(err, failed) || calls != 1 {
+		t.Fatalf("ImportGit = %v after %d calls, want the BeforeRefs error after 1", err, calls)
+	}
+	if _, err := kv.Commit(ctx, "x"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("branch x after a refused import: %v, want ErrNotFound", err)
+	}
+	if _, err := kv.Commit(ctx, "v"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("tag v after a refused import: %v, want ErrNotFound", err)
+	}
+	res, err := kv.ImportGit(ctx, strings.NewReader(stream), &strata.GitImportOptions{BeforeRefs: func() error { return nil }})
+	if err != nil || !slices.Equal(res.Branches, []string{"x"}) || !slices.Equal(res.Tags, []string{"v"}) {
+		t.Errorf("ImportGit with a BeforeRefs that passes: %+v, %v", res, err)
+	}
+}
+
 // TestGitRoundTripStores exports a history and imports it into a store of
 // each backend, storing objects in tiny batches so that commits are built
 // on parents already flushed to the store: the same commits come back

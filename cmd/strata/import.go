@@ -39,11 +39,14 @@ With --format git it reads a "git fast-export" stream and builds the same
 history: commits, merges, authors, times, messages, branches
 (refs/heads/NAME) and tags (refs/tags/NAME); each file's bytes become a
 value at its path. --git DIR runs "git -C DIR fast-export --all
---signed-tags=strip --reencode=yes" itself. Submodules and refs other than
-branches and tags are left out, with a warning; file modes are dropped (a
-symbolic link is a value holding its target). Branches and tags that exist
-and name other commits are refused unless --force. It prints the number of
-commits and the branches and tags it set.`,
+--signed-tags=strip --reencode=yes --use-done-feature" itself, passes on
+its warnings, and moves nothing unless git succeeds: a repository git
+cannot read whole fails (exit code 4). A stream that announces "feature
+done" and ends before "done" is refused as cut short. Submodules and refs
+other than branches and tags are left out, with a warning; file modes are
+dropped (a symbolic link is a value holding its target). Branches and tags
+that exist and name other commits are refused unless --force. It prints
+the number of commits and the branches and tags it set.`,
 		Example: `  strata import config.json --at config -m "load config"
   strata import values.yaml --format yaml
   git -C repo fast-export --all | strata import --format git -
@@ -82,7 +85,7 @@ commits and the branches and tags it set.`,
 			}
 			if format == "git" {
 				return a.withStore(ctx, true, func(kv *strata.KV) error {
-					return a.importGit(ctx, cmd, kv, r, force)
+					return a.importGit(ctx, cmd, kv, r, force, nil)
 				})
 			}
 			if format != "json" && format != "yaml" {
@@ -110,10 +113,14 @@ commits and the branches and tags it set.`,
 }
 
 // importGitDir imports the history of the Git repository in dir, read
-// from "git fast-export" as it runs.
+// from "git fast-export" as it runs. No branch or tag moves unless git
+// exits 0 having written the whole stream (it announces "feature done"
+// and ends with "done", so a git that dies halfway leaves a stream the
+// import refuses). What git writes on standard error is passed on as
+// warnings on success, and is the error's text on failure.
 func (a *app) importGitDir(ctx context.Context, cmd *cobra.Command, dir string, force bool) error {
 	return a.withStore(ctx, true, func(kv *strata.KV) error {
-		git := exec.CommandContext(ctx, "git", "-C", dir, "fast-export", "--all", "--signed-tags=strip", "--reencode=yes", "--tag-of-filtered-object=drop")
+		git := exec.CommandContext(ctx, "git", "-C", dir, "fast-export", "--all", "--signed-tags=strip", "--reencode=yes", "--tag-of-filtered-object=drop", "--use-done-feature")
 		var stderr bytes.Buffer
 		git.Stderr = &stderr
 		out, err := git.StdoutPipe()
@@ -123,20 +130,37 @@ func (a *app) importGitDir(ctx context.Context, cmd *cobra.Command, dir string, 
 		if err := git.Start(); err != nil {
 			return fmt.Errorf("run git: %w", err)
 		}
-		ierr := a.importGit(ctx, cmd, kv, out, force)
-		_, _ = io.Copy(io.Discard, out) // let git finish if the import stopped early
-		werr := git.Wait()
-		if werr != nil {
-			return fmt.Errorf("git fast-export in %s: %w: %s", dir, werr, strings.TrimSpace(stderr.String()))
+		waited, werr := false, error(nil)
+		wait := func() error {
+			if !waited {
+				_, _ = io.Copy(io.Discard, out) // let git finish if the import stopped early
+				waited, werr = true, git.Wait()
+				if werr != nil {
+					werr = fmt.Errorf("git fast-export in %s: %w: %s", dir, werr, strings.TrimSpace(stderr.String()))
+				}
+			}
+			return werr
+		}
+		ierr := a.importGit(ctx, cmd, kv, out, force, wait)
+		if err := wait(); err != nil {
+			return err // git's failure explains a cut stream best
+		}
+		for _, w := range gitWarnings(stderr.String()) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "strata: warning: git fast-export: %s\n", w)
 		}
 		return ierr
 	})
 }
 
-func (a *app) importGit(ctx context.Context, cmd *cobra.Command, kv *strata.KV, r io.Reader, force bool) error {
+// importGit imports the git fast-export stream r and prints what it set.
+// beforeRefs, if not nil, runs once the stream is read and before any ref
+// moves; an error from it stops the import with nothing visible.
+func (a *app) importGit(ctx context.Context, cmd *cobra.Command, kv *strata.KV, r io.Reader, force bool, beforeRefs func() error) error {
+	warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "strata: warning: %s\n", msg) }
 	res, err := kv.ImportGit(ctx, r, &strata.GitImportOptions{
-		Force: force,
-		Warn:  func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "strata: warning: %s\n", msg) },
+		Force:      force,
+		Warn:       warn,
+		BeforeRefs: beforeRefs,
 	})
 	if err != nil {
 		return err
@@ -144,6 +168,24 @@ func (a *app) importGit(ctx context.Context, cmd *cobra.Command, kv *strata.KV, 
 	_, err = fmt.Fprintf(a.stdout, "imported %d commits; branches: %s; tags: %s\n",
 		res.Commits, orNone(res.Branches), orNone(res.Tags))
 	return err
+}
+
+// gitWarnings splits what git wrote on standard error into messages,
+// one per "warning: " line (without that prefix), each with the lines
+// that continue it joined on.
+func gitWarnings(stderr string) []string {
+	var ws []string
+	for _, line := range strings.Split(stderr, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "warning: "), len(ws) == 0:
+			ws = append(ws, strings.TrimPrefix(line, "warning: "))
+		default:
+			ws[len(ws)-1] += " " + line
+		}
+	}
+	return ws
 }
 
 func orNone(names []string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,5 +103,81 @@ func TestImportGitRefusesDocumentFlags(t *testing.T) {
 	r := s.fails(2, "import", "-", "--format", "git", "--at", "x")
 	if !strings.Contains(r.stderr, "--at") {
 		t.Errorf("stderr %q does not name --at", r.stderr)
+	}
+}
+
+// TestImportGitDamagedRepo: when git fast-export fails halfway (here on a
+// blob deleted from the repository), import --git exits 4 naming git's
+// error and moves no branch, with or without --force, and prints no
+// summary; the history it had stopped short of is not a truncated one.
+func TestImportGitDamagedRepo(t *testing.T) {
+	t.Parallel()
+	repo := filepath.Join(t.TempDir(), "repo")
+	gitRun := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if err := os.MkdirAll(repo, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	gitRun("init", "-q", "-b", "main")
+	for i, name := range []string{"one", "two", "three"} {
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(name+"\n"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		gitRun("add", name)
+		gitRun("-c", "user.name=A", "-c", "user.email=a@x", "commit", "-q", "-m", fmt.Sprint("c", i+1))
+	}
+	s := newStore(t)
+	s.ok("import", "--git", repo)
+	before := s.ok("log", "--json", "main")
+
+	// Delete the second commit's blob: the export dies after the first.
+	blob := gitRun("rev-parse", "HEAD~1:two")
+	if err := os.Remove(filepath.Join(repo, ".git", "objects", blob[:2], blob[2:])); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"import", "--git", repo}, {"import", "--git", repo, "--force"}} {
+		r := s.fails(4, args...)
+		if r.stdout != "" || !strings.Contains(r.stderr, "git fast-export") || !strings.Contains(r.stderr, blob) {
+			t.Errorf("strata %q: stdout %q, stderr %q; want no summary and git's error naming blob %s", args, r.stdout, r.stderr, blob)
+		}
+		if got := s.ok("log", "--json", "main"); got != before {
+			t.Errorf("strata %q moved main:\n%s\nwant\n%s", args, got, before)
+		}
+	}
+	// Into an empty store: no branch is created.
+	empty := newStore(t)
+	empty.fails(4, "import", "--git", repo)
+	if got := empty.ok("branch"); got != "" {
+		t.Errorf("branches after a failed import: %q", got)
+	}
+}
+
+// TestImportGitPassesOnWarnings: what git fast-export says on standard
+// error reaches the user as warnings.
+func TestImportGitPassesOnWarnings(t *testing.T) {
+	t.Parallel()
+	repo := filepath.Join(t.TempDir(), "repo")
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main", repo},
+		{"-C", repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-q", "--allow-empty", "-m", "c"},
+		{"-C", repo, "-c", "user.name=A", "-c", "user.email=a@x", "tag", "-a", "treetag", "-m", "t", "HEAD^{tree}"},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	s := newStore(t)
+	r, err := runStrata([]string{"STRATA_STORE=" + s.dir}, s.cwd, nil, "import", "--git", repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "strata: warning: git fast-export: ") || !strings.Contains(r.stderr, "Omitting tag") {
+		t.Errorf("import --git of a tag of a tree: exit %d, stderr %q; want git's warning", r.code, r.stderr)
 	}
 }
