@@ -43,8 +43,12 @@ func decodeDoc(f DocFormat, data []byte) (*doc.Value, error) {
 // reverses it exactly. A document imported at the root must be an object;
 // an empty object imported below the root is the JSON value {} at path.
 // A member name that cannot be a path segment ("", ".", "..", or one with
-// "/" or NUL) is an error wrapping ErrInvalidPath naming it; a document
-// that does not parse wraps ErrInvalidValue. It writes through Update.
+// "/" or NUL) is an error wrapping ErrInvalidPath naming it, as is a
+// member whose path (at included) is over the limits of every path,
+// MaxPathSegments segments or MaxPathBytes bytes (the path is named, cut
+// short if long); a document that does not parse wraps ErrInvalidValue.
+// Nothing is written unless the whole document can be. It writes through
+// Update.
 func (b *Branch) ImportDocument(ctx context.Context, at string, f DocFormat, data []byte, opts ...CommitOption) (Hash, error) {
 	segs, err := tree.ParsePath(at)
 	if err != nil {
@@ -68,9 +72,14 @@ func (b *Branch) ImportDocument(ctx context.Context, at string, f DocFormat, dat
 		entries = []doc.Entry{{Data: []byte("{}")}}
 	}
 	vals := make([]contents.Contents, len(entries))
+	paths := make([][]string, len(entries))
 	for i, e := range entries {
 		if len(e.Path) == 0 && len(segs) == 0 {
 			return Hash{}, fmt.Errorf("%w: a document imported at the root must be an object; give a path to import a single value", ErrInvalidValue)
+		}
+		paths[i] = append(append(make([]string, 0, len(segs)+len(e.Path)), segs...), e.Path...)
+		if _, err := tree.CheckPath(tree.JoinPath(paths[i])); err != nil {
+			return Hash{}, fmt.Errorf("import document: %w", err)
 		}
 		k := KindJSON
 		if e.Text {
@@ -84,8 +93,7 @@ func (b *Branch) ImportDocument(ctx context.Context, at string, f DocFormat, dat
 		if err := t.SetTree(ctx, segs, node.Empty); err != nil {
 			return err
 		}
-		for i, e := range entries {
-			p := append(append(make([]string, 0, len(segs)+len(e.Path)), segs...), e.Path...)
+		for i, p := range paths {
 			if err := t.SetContents(ctx, p, vals[i]); err != nil {
 				return err
 			}
@@ -100,7 +108,8 @@ func (b *Branch) ImportDocument(ctx context.Context, at string, f DocFormat, dat
 // counter a number, and a raw value a string if it is valid UTF-8 (else an
 // error wrapping ErrInvalidValue naming it). Object members come out
 // sorted by name. An empty tree is the empty object. Nothing at path is an
-// error wrapping ErrNotFound.
+// error wrapping ErrNotFound; a value whose path is over the limits of
+// every path (see ImportDocument) wraps ErrInvalidPath.
 func (kv *KV) ExportDocument(ctx context.Context, rev, path string, f DocFormat) ([]byte, error) {
 	if f != FormatJSON && f != FormatYAML {
 		return nil, fmt.Errorf("%w: unknown document format %q (want json or yaml)", ErrInvalidOption, f)
@@ -124,12 +133,23 @@ func (kv *KV) ExportDocument(ctx context.Context, rev, path string, f DocFormat)
 			return nil, err
 		}
 		entries = make([]doc.Entry, 0, len(changes))
+		prefix := tree.JoinPath(segs)
 		for _, c := range changes {
-			e, err := kv.docEntry(ctx, c.New, tree.JoinPath(append(append([]string{}, segs...), c.Path)))
+			path := c.Path
+			if prefix != "" {
+				path = prefix + "/" + c.Path
+			}
+			// A tree the limits did not guard (an older import's) may
+			// hold a path no read accepts: refuse it, naming it.
+			full, err := tree.ParsePath(path)
+			if err != nil {
+				return nil, fmt.Errorf("at %s: %w", s.commit.Hash.Short(), err)
+			}
+			e, err := kv.docEntry(ctx, c.New, path)
 			if err != nil {
 				return nil, err
 			}
-			e.Path, _ = tree.ParsePath(c.Path)
+			e.Path = full[len(segs):]
 			entries = append(entries, e)
 		}
 	} else {

@@ -5,8 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/exchange/doc"
+	"github.com/stratakv/strata/node"
+	"github.com/stratakv/strata/tree"
 )
 
 // docNested has unicode, empty objects and arrays, ints, floats, big
@@ -129,5 +134,76 @@ func TestDocumentImportErrors(t *testing.T) {
 	}
 	if _, err := b.Head(ctx); !errors.Is(err, strata.ErrNotFound) {
 		t.Errorf("a failed import made a commit: %v", err)
+	}
+}
+
+// TestDocumentPathLimits: an import whose paths (at included) reach the
+// path limits works and exports back; one a segment or a byte over them
+// is refused with ErrInvalidPath naming the path's start, writing
+// nothing; and the export of a tree holding such a path (built below the
+// facade, as an import before the check could) is refused too, not cut
+// short.
+func TestDocumentPathLimits(t *testing.T) {
+	kv := openMem(t)
+	b := kv.Branch("main")
+	nest := func(n int) string { // n levels of {"d": ...} around 1
+		return strings.Repeat(`{"d":`, n) + "1" + strings.Repeat("}", n)
+	}
+	key := func(n int) string { return `{"` + strings.Repeat("k", n) + `":1}` }
+	for _, tc := range []struct{ at, in string }{
+		{"", nest(strata.MaxPathSegments)},
+		{"x", nest(strata.MaxPathSegments - 1)},
+		{"", key(strata.MaxPathBytes)},
+		{"x", key(strata.MaxPathBytes - 2)},
+	} {
+		if _, err := b.ImportDocument(ctx, tc.at, strata.FormatJSON, []byte(tc.in)); err != nil {
+			t.Fatalf("import at %q of a document at the limits: %v", tc.at, err)
+		}
+		out := must[[]byte](t)(kv.ExportDocument(ctx, "main", tc.at, strata.FormatJSON))
+		want := doc.EncodeJSON(must[*doc.Value](t)(doc.DecodeJSON([]byte(tc.in))))
+		if d := cmp.Diff(string(want), string(out)); d != "" {
+			t.Errorf("export at %q differs (-imported +exported):\n%s", tc.at, d)
+		}
+	}
+	head := must[strata.Hash](t)(b.Head(ctx))
+	for _, tc := range []struct{ at, in, names string }{
+		{"", nest(strata.MaxPathSegments + 1), `"d/d/d/d/`},
+		{"x", nest(strata.MaxPathSegments), `"x/d/d/d/`},
+		{"", `{"ok": 1, "deep": ` + nest(strata.MaxPathSegments) + `}`, `"deep/d/d/`},
+		{"", key(strata.MaxPathBytes + 1), `"kkkk`},
+		{"x", key(strata.MaxPathBytes - 1), `"x/kkk`},
+	} {
+		_, err := b.ImportDocument(ctx, tc.at, strata.FormatJSON, []byte(tc.in))
+		if !errors.Is(err, strata.ErrInvalidPath) || !strings.Contains(err.Error(), tc.names) || !strings.Contains(err.Error(), "limit") {
+			t.Errorf("import at %q over the limits: %v, want ErrInvalidPath naming %s and the limit", tc.at, err, tc.names)
+		}
+	}
+	if h := must[strata.Hash](t)(b.Head(ctx)); h != head {
+		t.Errorf("a refused import moved main from %s to %s", head.Short(), h.Short())
+	}
+
+	// A tree with a path one segment over the limit, built directly.
+	st := node.NewStore(kv.Backend(), 0)
+	bld := tree.New(st, node.Empty).Builder()
+	deep := strings.Split(strings.TrimSuffix(strings.Repeat("d/", strata.MaxPathSegments+1), "/"), "/")
+	if err := bld.Set(ctx, deep, []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := bld.Set(ctx, []string{"a"}, []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	root := must[strata.Hash](t)(bld.Write(ctx))
+	c := commit.Object(&commit.Commit{Tree: root, Author: "t", Message: "deep", Height: 1})
+	if err := kv.Backend().Put(ctx, []backend.Object{c}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Branch("deep").CompareAndSwap(ctx, strata.Hash{}, c.Hash); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{"", "d"} {
+		out, err := kv.ExportDocument(ctx, "deep", at, strata.FormatJSON)
+		if !errors.Is(err, strata.ErrInvalidPath) || !strings.Contains(err.Error(), `"d/d/d/`) {
+			t.Errorf("export at %q of a tree with a path over the limit: %d bytes, %v; want ErrInvalidPath naming it", at, len(out), err)
+		}
 	}
 }

@@ -33,7 +33,8 @@ null, arrays and empty objects JSON values holding their JSON text
 (numbers keep their exact digits); "strata export --format json|yaml"
 gives the document back. A document imported at the root must be an
 object. A key that cannot be a path segment ("", ".", "..", or one with
-"/") is refused, naming it.
+"/") is refused, naming it, as is a document whose paths (--at included)
+are over the limits of every path: 256 segments, 4096 bytes.
 
 With --format git it reads a "git fast-export" stream and builds the same
 history: commits, merges, authors, times, messages, branches

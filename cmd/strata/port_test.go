@@ -45,6 +45,29 @@ func TestImportExportDocuments(t *testing.T) {
 	s.fails(2, "import", "-", "--format", "toml")
 }
 
+// TestImportDocumentPathLimits: a document whose paths are over the path
+// limits (too deep, or a key too long) is refused with exit code 2 naming
+// the limit, and leaves the store as it was, readable.
+func TestImportDocumentPathLimits(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	s.ok("set", "keep", "k")
+	deep := strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300)
+	long := `{"` + strings.Repeat("k", 5000) + `": 1}`
+	for _, in := range []string{deep, long} {
+		r := s.run([]byte(in), "import", "-")
+		if r.code != 2 || !strings.Contains(r.stderr, "the limit is") {
+			t.Errorf("import of a document over the path limits: exit %d, stderr %q; want 2 naming the limit", r.code, r.stderr)
+		}
+	}
+	if got := s.ok("ls", "-R"); got != "keep\n" {
+		t.Errorf("ls -R after the refused imports = %q", got)
+	}
+	if got := s.ok("export"); got != "{\n  \"keep\": \"k\"\n}\n" {
+		t.Errorf("export after the refused imports = %q", got)
+	}
+}
+
 func TestImportExportGit(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
