@@ -106,7 +106,9 @@ func (b *Branch) ImportDocument(ctx context.Context, at string, f DocFormat, dat
 // root) in format f, as ImportDocument maps it (see there): a directory
 // becomes an object, a text value a string, a JSON value its JSON, a
 // counter a number, and a raw value a string if it is valid UTF-8 (else an
-// error wrapping ErrInvalidValue naming it). Object members come out
+// error wrapping ErrInvalidValue naming it). A name below path that is not
+// valid UTF-8 cannot be an object key either: it is an error wrapping
+// ErrInvalidValue that names its path. Object members come out
 // sorted by name. An empty tree is the empty object. Nothing at path is an
 // error wrapping ErrNotFound; a value whose path is over the limits of
 // every path (see ImportDocument) wraps ErrInvalidPath.
@@ -144,6 +146,11 @@ func (kv *KV) ExportDocument(ctx context.Context, rev, path string, f DocFormat)
 			full, err := tree.ParsePath(path)
 			if err != nil {
 				return nil, fmt.Errorf("at %s: %w", s.commit.Hash.Short(), err)
+			}
+			if !utf8.ValidString(c.Path) {
+				// JSON and YAML keys are text: the encoder would turn
+				// each bad byte into U+FFFD, and two such names into one.
+				return nil, fmt.Errorf("%w: the path %q is not UTF-8 text, so it cannot be a key of a document", ErrInvalidValue, path)
 			}
 			e, err := kv.docEntry(ctx, c.New, path)
 			if err != nil {

@@ -207,3 +207,30 @@ func TestDocumentPathLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentExportNonUTF8Names: a name that is not UTF-8 (as a Git
+// import of Latin-1 file names makes) is refused by export in both
+// formats, naming its path, not turned into U+FFFD (which made two names
+// one key, twice).
+func TestDocumentExportNonUTF8Names(t *testing.T) {
+	kv := openMem(t)
+	b := kv.Branch("main")
+	must[strata.Hash](t)(b.Set(ctx, "dir/k\xe9", []byte("one")))
+	must[strata.Hash](t)(b.Set(ctx, "dir/k\xe8", []byte("two")))
+	must[strata.Hash](t)(b.Set(ctx, "ok/k", []byte("three")))
+	for _, f := range []strata.DocFormat{strata.FormatJSON, strata.FormatYAML} {
+		for _, at := range []string{"", "dir"} {
+			out, err := kv.ExportDocument(ctx, "main", at, f)
+			if !errors.Is(err, strata.ErrInvalidValue) || !strings.Contains(err.Error(), `"dir/k\xe8"`) {
+				t.Errorf("%s export at %q: %q, %v; want ErrInvalidValue naming \"dir/k\\xe8\"", f, at, out, err)
+			}
+		}
+		// A value at such a path is no key, and what has none exports.
+		if out, err := kv.ExportDocument(ctx, "main", "dir/k\xe9", f); err != nil || !strings.Contains(string(out), "one") {
+			t.Errorf("%s export of the value at dir/k\\xe9: %q, %v", f, out, err)
+		}
+		if _, err := kv.ExportDocument(ctx, "main", "ok", f); err != nil {
+			t.Errorf("%s export of ok: %v", f, err)
+		}
+	}
+}

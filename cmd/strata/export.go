@@ -15,8 +15,8 @@ func (a *app) exportCommand() *cobra.Command {
 		Long: `With --format json (the default) or yaml, export writes the subtree at PATH
 (default the root) of revision REV (default main) as one document:
 directories are objects, text values strings, JSON values their JSON,
-counters numbers, raw values strings (a raw value that is not UTF-8 is an
-error). It is the inverse of "strata import".
+counters numbers, raw values strings (a raw value, or a name, that is not
+UTF-8 is an error naming its path). It is the inverse of "strata import".
 
 With --format git it writes a "git fast-import" stream of the whole
 history of the given branches and tags (default: all of them): every
