@@ -8,15 +8,18 @@ import (
 
 	"github.com/stratakv/strata/commit"
 	"github.com/stratakv/strata/contents"
+	"github.com/stratakv/strata/internal/codec"
 	"github.com/stratakv/strata/node"
 )
 
 // Problem is one missing or corrupt object found by Fsck, or a ref whose
-// value is damaged (Object "branch", "tag", "remote" or "remote-tracking
-// ref", Where its name, Hash zero).
+// value is damaged (Object "branch", "tag", "remote", "remote-tracking
+// ref" or "commit-graph run", Where its name, Hash zero). A damaged
+// commit-graph run object has Object "commit-graph run", Hash the run
+// object's hash and Where the hex hash of the commit whose run it is.
 type Problem struct {
 	Hash   Hash
-	Object string // the object's type: "commit", "node" or "contents"; "branch" for a damaged branch
+	Object string // the object's type: "commit", "node", "contents" or "commit-graph run"; "branch" for a damaged branch
 	Where  string // how it was reached, as a revision and a path: "main~2: commit 3fa4…: tree /config/db/host"
 	Err    error  // wraps ErrMissing (missing) or ErrCorrupt
 }
@@ -42,6 +45,8 @@ func (p Problem) IsRef() bool {
 	switch p.Object {
 	case "branch", "tag", "remote", "remote-tracking ref":
 		return true
+	case "commit-graph run":
+		return p.Hash.IsZero()
 	}
 	return false
 }
@@ -53,8 +58,9 @@ type FsckReport struct {
 }
 
 // Fsck reads every object reachable from the given revisions (if none is
-// given: every branch, tag and remote-tracking ref, and every remote's
-// URL), re-hashes each one and decodes it, and reports every missing or
+// given: every branch, tag and remote-tracking ref, every remote's URL,
+// and every commit-graph run, which GC keeps as it keeps the others and
+// refuses to run past when damaged), re-hashes each one and decodes it, and reports every missing or
 // corrupt object with the path by which it was reached: the start's name
 // and the parent steps to the commit, Git's way ("main~2^2~1": first
 // parents counted after ~, another parent's number after ^), then the
@@ -62,8 +68,11 @@ type FsckReport struct {
 // /config/db/host"); a missing or corrupt commit is described by its
 // revision alone ("origin/main~1"). The work is linear in the size of
 // the history. A ref whose value is damaged is reported
-// as a Problem of Object "branch", "tag", "remote" or "remote-tracking
-// ref", and the other refs are still checked. The parents of a commit
+// as a Problem of Object "branch", "tag", "remote", "remote-tracking
+// ref" or "commit-graph run", and the other refs are still checked. A
+// commit-graph run must also decode (commit.DecodeRun) and start at the
+// commit its ref names; one that does not, or is missing, is a Problem of
+// Object "commit-graph run" (see Problem). The parents of a commit
 // marked shallow (see Commit.Shallow) are absent by design and are
 // neither read nor reported. It
 // returns an error only if it cannot run at all (a revision that does not
@@ -131,6 +140,15 @@ func (kv *KV) Fsck(ctx context.Context, revs ...string) (*FsckReport, error) {
 				continue
 			}
 			f.rep.Contents++
+		}
+		runs, err := kv.listRefs(ctx, commit.GraphRefPrefix, "commit-graph run")
+		if err = f.badRefs(err); err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			if err := f.run(ctx, r.Name, r.Hash); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, s := range starts {
@@ -234,6 +252,26 @@ func (f *fsck) history(ctx context.Context, name string, head Hash) error {
 		for i := len(c.Parents) - 1; i >= 0; i-- {
 			stack = append(stack, item{c.Parents[i], it.rev.parent(i + 1)})
 		}
+	}
+	return nil
+}
+
+// run checks the commit-graph run object h, which the ref of the commit
+// whose hex hash is name points at: it must be stored, hash to h, decode,
+// and start at that commit.
+func (f *fsck) run(ctx context.Context, name string, h Hash) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := codec.Read(ctx, f.kv.store, h)
+	if err == nil {
+		var es []commit.GraphEntry
+		if es, err = commit.DecodeRun(b); err == nil && es[0].Commit.String() != name {
+			err = fmt.Errorf("%w: commit-graph run %s starts at commit %s, not at the commit its ref names", ErrCorrupt, h.Short(), es[0].Commit.Short())
+		}
+	}
+	if err != nil {
+		return f.problem(h, "commit-graph run", name, err)
 	}
 	return nil
 }

@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
+	"github.com/stratakv/strata/internal/codec"
 	"github.com/stratakv/strata/node"
 	"github.com/stratakv/strata/tree"
 )
@@ -156,5 +159,74 @@ func TestFsckWhereDeepHistory(t *testing.T) {
 	want = []p{{vh.String(), "contents", fmt.Sprintf("%s~10: commit %s: tree /k", hs[20], hs[10].Short())}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems from %s (-want +got):\n%s", hs[20].Short(), diff)
+	}
+}
+
+// TestFsckCommitGraphRuns: fsck of the whole store checks the commit-graph
+// runs, which GC keeps (and refuses to run past when damaged): a run
+// whose bytes are flipped is corrupt, one deleted is missing, and one
+// that starts at another commit than its ref names is corrupt; each is
+// one Problem naming the run object and the commit of its ref.
+func TestFsckCommitGraphRuns(t *testing.T) {
+	kv := openMem(t)
+	for i := range 70 {
+		must[strata.Hash](t)(kv.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%5), []byte(fmt.Sprint(i))))
+	}
+	strata.WaitCommitGraph(kv)
+	refs := must[[]backend.Ref](t)(kv.Backend().ListRefs(ctx, commit.GraphRefPrefix))
+	if len(refs) != 1 {
+		t.Fatalf("commit-graph refs %v; want one", refs)
+	}
+	name, run := refs[0].Name, refs[0].Hash
+	of := strings.TrimPrefix(name, commit.GraphRefPrefix)
+	if rep := must[*strata.FsckReport](t)(kv.Fsck(ctx)); len(rep.Problems) != 0 {
+		t.Fatalf("clean store: %v", rep.Problems)
+	}
+	orig := must[[]byte](t)(kv.Backend().Get(ctx, run))
+	flipped := append([]byte{}, orig...)
+	flipped[len(flipped)-1] ^= 1
+	// A run that decodes but belongs to another commit: the same run
+	// without its first entry.
+	es := must[[]commit.GraphEntry](t)(commit.DecodeRun(orig))
+	other := commit.EncodeRun(es[1:])
+	otherHash := backend.Object{Hash: codec.Sum(other), Data: other}
+	for _, tc := range []struct {
+		name   string
+		damage func()
+		hash   strata.Hash
+		want   error
+	}{
+		{"flipped", func() { damage(t, kv, run, flipped) }, run, strata.ErrCorrupt},
+		{"deleted", func() { damage(t, kv, run, nil) }, run, strata.ErrMissing},
+		{"another commit's", func() {
+			if err := kv.Backend().Put(ctx, []backend.Object{otherHash}); err != nil {
+				t.Fatal(err)
+			}
+			if err := kv.Backend().CompareAndSwapRef(ctx, name, run, otherHash.Hash); err != nil {
+				t.Fatal(err)
+			}
+		}, otherHash.Hash, strata.ErrCorrupt},
+	} {
+		tc.damage()
+		if tc.hash == run {
+			if _, err := kv.GC(ctx, strata.GCGrace(0)); !errors.Is(err, tc.want) {
+				t.Errorf("%s: GC = %v; want it refused", tc.name, err)
+			}
+		}
+		rep := must[*strata.FsckReport](t)(kv.Fsck(ctx))
+		want := []strata.Problem{{Hash: tc.hash, Object: "commit-graph run", Where: of}}
+		if d := cmp.Diff(want, rep.Problems, cmpopts.IgnoreFields(strata.Problem{}, "Err")); d != "" {
+			t.Errorf("%s: problems (-want +got):\n%s", tc.name, d)
+		} else if !errors.Is(rep.Problems[0].Err, tc.want) || rep.Problems[0].IsRef() {
+			t.Errorf("%s: problem %v; want one wrapping %v, not a ref's", tc.name, rep.Problems[0], tc.want)
+		}
+		// Repair for the next case.
+		damage(t, kv, run, orig)
+		if err := kv.Backend().CompareAndSwapRef(ctx, name, tc.hash, run); err != nil && tc.hash != run {
+			t.Fatal(err)
+		}
+	}
+	if rep := must[*strata.FsckReport](t)(kv.Fsck(ctx)); len(rep.Problems) != 0 {
+		t.Errorf("after the repairs: %v", rep.Problems)
 	}
 }

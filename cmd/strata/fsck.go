@@ -27,13 +27,15 @@ func (a *app) fsckCommand() *cobra.Command {
 revisions), re-hashes each one, decodes it, and prints one line per missing
 or corrupt object with the path that reached it, and one per branch whose
 stored head is damaged ("corrupt branch NAME: ..."; the other branches are
-still checked), then a summary. Names with control characters, '"' or
+still checked), then a summary. Without REVs it also checks the
+commit-graph runs (which gc keeps, and refuses to run past when damaged),
+and says how to write a damaged one again. Names with control characters, '"' or
 '\' are printed C-quoted. It exits 0
 when the store is clean and 4 when anything is missing or corrupt.
 
 With --json it prints one object per problem,
-{"problem":"missing|corrupt","type":"commit|node|contents|branch","hash":...,"where":...,"error":...}
-("hash" is "" for a branch),
+{"problem":"missing|corrupt","type":"commit|node|contents|branch|commit-graph run","hash":...,"where":...,"error":...}
+("hash" is "" for a branch; "where" is the commit of a commit-graph run),
 and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
@@ -67,6 +69,12 @@ and a last line {"commits":N,"nodes":N,"contents":N,"problems":N}.`,
 					line = fmt.Sprintf("corrupt tag %s: its stored value is not a commit hash; delete it with 'strata tag -d %s'\n", quoteName(p.Where), p.Where)
 				case "remote", "remote-tracking ref":
 					line = fmt.Sprintf("corrupt %s %s: its stored value is not a hash; remove the remote with 'strata remote rm NAME'\n", p.Object, quoteName(p.Where))
+				case "commit-graph run":
+					if p.IsRef() {
+						line = fmt.Sprintf("corrupt commit-graph run ref of commit %s: its stored value is not a hash\n", quoteName(p.Where))
+					} else {
+						line = fmt.Sprintf("%s commit-graph run %s of commit %s: 'strata commit-graph write' writes it again if a branch, tag or remote-tracking ref reaches the commit\n", kind, p.Hash, quoteName(p.Where))
+					}
 				}
 				if _, err := io.WriteString(a.stdout, line); err != nil {
 					return err

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/commit"
 )
 
 // gcSummary is gc's summary on stderr.
@@ -59,4 +66,69 @@ func TestGCAndSquash(t *testing.T) {
 		t.Errorf("get c after gc: %q", got)
 	}
 	s.fails(2, "gc", "--grace", "-1s")
+}
+
+// TestFsckDamagedCommitGraphRun: a commit-graph run whose object is
+// damaged (GC refuses to run past it, as it is one of GC's roots) is
+// reported by fsck with exit code 4, naming the run and its commit; and
+// 'strata commit-graph write', as the report says, writes it again, after
+// which fsck is clean and GC runs.
+func TestFsckDamagedCommitGraphRun(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	s.ok("init")
+	var run, of strata.Hash
+	var orig []byte
+	s.withKV(func(kv *strata.KV) {
+		ctx := context.Background()
+		for i := range 70 {
+			if _, err := kv.Branch("main").Set(ctx, fmt.Sprintf("k%d", i%5), []byte(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}) // Close waits for the commit-graph runs of the commits
+	s.withKV(func(kv *strata.KV) {
+		ctx := context.Background()
+		refs, err := kv.Backend().ListRefs(ctx, commit.GraphRefPrefix)
+		if err != nil || len(refs) != 1 {
+			t.Fatalf("commit-graph refs %v, %v; want one", refs, err)
+		}
+		run = refs[0].Hash
+		if of, err = strata.ParseHash(strings.TrimPrefix(refs[0].Name, commit.GraphRefPrefix)); err != nil {
+			t.Fatal(err)
+		}
+		if orig, err = kv.Backend().Get(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		bad := append([]byte{}, orig...)
+		bad[len(bad)-1] ^= 1
+		// Pebble's Put writes an object again, over the stored bytes.
+		if err := kv.Backend().Put(ctx, []backend.Object{{Hash: run, Data: bad}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r := s.fails(4, "fsck")
+	want := fmt.Sprintf("corrupt commit-graph run %s of commit %s:", run, of)
+	if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "strata commit-graph write") || !strings.Contains(r.stdout, ": 1 problems") {
+		t.Errorf("fsck of a damaged run printed %q; want a line starting %q that says how to repair it", r.stdout, want)
+	}
+	var p struct{ Problem, Type, Hash, Where string }
+	if err := json.Unmarshal([]byte(lines(s.fails(4, "fsck", "--json").stdout)[0]), &p); err != nil || p.Problem != "corrupt" || p.Type != "commit-graph run" || p.Hash != run.String() || p.Where != of.String() {
+		t.Errorf("fsck --json: %+v, %v", p, err)
+	}
+	// (Not s.fails: gc prints its summary before the error.)
+	if r, err := runStrata([]string{"STRATA_STORE=" + s.dir}, s.cwd, nil, "gc", "--dry-run"); err != nil || r.code != 4 || !strings.Contains(r.stderr, run.String()) {
+		t.Errorf("gc of the damaged store: exit %d, stderr %q, %v; want 4 naming the run", r.code, r.stderr, err)
+	}
+	s.ok("commit-graph", "write")
+	s.ok("fsck")
+	s.withKV(func(kv *strata.KV) {
+		if b, err := kv.Backend().Get(context.Background(), run); err != nil || !bytes.Equal(b, orig) {
+			t.Errorf("the run after commit-graph write: %v", err)
+		}
+	})
+	r = s.run(nil, "gc", "--grace", "0s")
+	if r.code != 0 {
+		t.Errorf("gc after the repair: exit %d, %s", r.code, r.stderr)
+	}
 }
