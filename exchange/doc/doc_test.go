@@ -2,6 +2,7 @@ package doc
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -229,4 +230,49 @@ func FuzzYAML(f *testing.F) {
 		}
 		roundTrip(t, v)
 	})
+}
+
+// aliasBomb returns a YAML document of a few hundred bytes that nests
+// levels mappings of ten aliases each of the level below (a sequence of
+// ten scalars at the bottom) and aliases the top level five times: about
+// 6·10^(levels+1)/9 values once expanded.
+func aliasBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "l%d: &l%d {", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "k%d: *l%d", j, i-1)
+		}
+		b.WriteString("}\n")
+	}
+	fmt.Fprintf(&b, "top: [*l%d, *l%d, *l%d, *l%d, *l%d]\n", levels, levels, levels, levels, levels)
+	return b.String()
+}
+
+// TestYAMLAliasBomb: a small document whose aliases expand to millions of
+// values is refused with ErrSyntax naming the alias and the limit (it
+// used to decode, and its millions of entries exhausted memory in the
+// import); one whose aliases stay under the limit decodes and flattens.
+func TestYAMLAliasBomb(t *testing.T) {
+	bomb := aliasBomb(5) // about 600,000 values: under the old limit of 10^7
+	if len(bomb) > 1000 {
+		t.Fatalf("the bomb is %d bytes", len(bomb))
+	}
+	_, err := DecodeYAML([]byte(bomb))
+	if !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "alias *l") || !strings.Contains(err.Error(), fmt.Sprint(MaxYAMLAliasValues)) {
+		t.Errorf("decode of an alias bomb: %v; want ErrSyntax naming the alias and the limit", err)
+	}
+	v, err := DecodeYAML([]byte(aliasBomb(2))) // about 6,000 values
+	if err != nil {
+		t.Fatalf("decode of a document with a few thousand aliased values: %v", err)
+	}
+	// Entries: l0 and top are arrays (one JSON value each), l1 has 10
+	// and l2 100.
+	if es, err := Flatten(v); err != nil || len(es) != 1+10+100+1 {
+		t.Errorf("flatten: %d entries, %v; want %d", len(es), err, 112)
+	}
 }

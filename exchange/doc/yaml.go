@@ -17,8 +17,10 @@ import (
 // JSON number syntax (1_000, 0x1F, 0o17 and +1 become their decimal
 // value); anchors and aliases are expanded; a !!str tag makes a scalar a
 // string. An empty stream is null. Several documents, merge keys ("<<"),
-// .inf and .nan, duplicate keys, nesting deeper than MaxDepth, and syntax
-// errors return an error wrapping ErrSyntax naming the line.
+// .inf and .nan, duplicate keys, nesting deeper than MaxDepth, a document
+// that expands to more than MaxYAMLValues values or whose aliases expand
+// to more than MaxYAMLAliasValues, and syntax errors return an error
+// wrapping ErrSyntax naming the line.
 func DecodeYAML(data []byte) (v *Value, err error) {
 	defer func() {
 		// go-yaml is a large parser of hostile input; a panic in it is a
@@ -44,18 +46,32 @@ func DecodeYAML(data []byte) (v *Value, err error) {
 	default:
 		return nil, fmt.Errorf("%w: YAML: %d documents in one stream; import them one by one", ErrSyntax, len(docs))
 	}
-	y := yamlDecoder{anchors: map[string]*Value{}}
+	y := yamlDecoder{anchors: map[string]anchored{}}
 	return y.value(docs[0].Body, 0)
 }
 
 type yamlDecoder struct {
-	anchors map[string]*Value
+	anchors map[string]anchored
 	nodes   int // values made, aliases counted at their size: bounds alias bombs
+	aliased int // values that aliases added to nodes
 }
 
-// maxYAMLValues bounds the values one YAML document may expand to, so that
-// nested aliases ("billion laughs") cannot exhaust memory.
-const maxYAMLValues = 10_000_000
+// anchored is an anchor's value and the number of values it expands to.
+type anchored struct {
+	v    *Value
+	size int
+}
+
+// Limits on the values one YAML document may expand to, so that nested
+// aliases ("billion laughs": a few hundred bytes that expand to millions
+// of values, each a value to store) cannot exhaust memory: at most
+// MaxYAMLValues in all, of which at most MaxYAMLAliasValues come from
+// aliases. An alias that would pass either is refused before its value
+// is counted or copied.
+const (
+	MaxYAMLValues      = 1_000_000
+	MaxYAMLAliasValues = 100_000
+)
 
 func yamlErr(n ast.Node, format string, args ...any) error {
 	line := 0
@@ -69,8 +85,8 @@ func (y *yamlDecoder) value(n ast.Node, depth int) (*Value, error) {
 	if depth > MaxDepth {
 		return nil, yamlErr(n, "nested more than %d deep", MaxDepth)
 	}
-	if y.nodes++; y.nodes > maxYAMLValues {
-		return nil, yamlErr(n, "expands to more than %d values", maxYAMLValues)
+	if y.nodes++; y.nodes > MaxYAMLValues {
+		return nil, yamlErr(n, "the document expands to more than %d values", MaxYAMLValues)
 	}
 	switch n := n.(type) {
 	case *ast.NullNode:
@@ -102,23 +118,28 @@ func (y *yamlDecoder) value(n ast.Node, depth int) (*Value, error) {
 		}
 		return v, nil
 	case *ast.AnchorNode:
+		before := y.nodes
 		v, err := y.value(n.Value, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		y.anchors[n.Name.GetToken().Value] = v
+		y.anchors[n.Name.GetToken().Value] = anchored{v: v, size: y.nodes - before}
 		return v, nil
 	case *ast.AliasNode:
 		name := n.Value.GetToken().Value
-		v, ok := y.anchors[name]
+		a, ok := y.anchors[name]
 		if !ok {
 			return nil, yamlErr(n, "alias *%s names no anchor before it", name)
 		}
-		y.nodes += v.size()
-		if y.nodes > maxYAMLValues {
-			return nil, yamlErr(n, "expands to more than %d values", maxYAMLValues)
+		if y.aliased+a.size > MaxYAMLAliasValues {
+			return nil, yamlErr(n, "alias *%s (%d values) takes what aliases expand to past %d values; write the values out, or import the document in parts", name, a.size, MaxYAMLAliasValues)
 		}
-		return v, nil
+		if y.nodes+a.size > MaxYAMLValues {
+			return nil, yamlErr(n, "alias *%s (%d values) takes the document past %d values", name, a.size, MaxYAMLValues)
+		}
+		y.nodes += a.size - 1 // the alias node itself was counted
+		y.aliased += a.size
+		return a.v, nil
 	case *ast.TagNode:
 		tag := n.Start.Value
 		if tag == "!!str" || tag == "tag:yaml.org,2002:str" {
@@ -138,18 +159,6 @@ func (y *yamlDecoder) value(n ast.Node, depth int) (*Value, error) {
 		return &Value{Kind: Null}, nil
 	}
 	return nil, yamlErr(n, "unsupported YAML construct %s", n.Type())
-}
-
-// size counts v's values, as the decoder counts them.
-func (v *Value) size() int {
-	n := 1
-	for _, it := range v.Items {
-		n += it.size()
-	}
-	for _, m := range v.Members {
-		n += m.Value.size()
-	}
-	return n
 }
 
 func scalarText(s ast.ScalarNode) string {
