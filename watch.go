@@ -86,10 +86,14 @@ const maxSkipWalk = 1024
 // Watch reports every move of branch — made by this process or, on a
 // shared backend such as Redis, by any other — as an Event with the diff it
 // made, in order, until ctx is done; then it closes the channel. If the
-// backend had to drop notifications because the reader fell behind, the
-// next event covers the gap: its Old is the last head reported and its
-// Changes the whole difference, so applying every event in order always
-// reproduces the branch (or the part under WatchPrefix). With WatchSince
+// backend had to drop notifications because the reader fell behind (it
+// then ends its subscription, see backend.RefWatcher), Watch subscribes
+// again, reads the head, and the next event covers the gap: its Old is the
+// last head reported, its New the head read and its Changes the whole
+// difference, so applying every event in order always reproduces the
+// branch (or the part under WatchPrefix), the last move included. If
+// subscribing again or reading the head fails, a last event carries the
+// error. With WatchSince
 // it first delivers the moves missed since that commit. It returns an
 // error if the backend cannot watch, if an option is bad, or if the
 // WatchSince commit is unknown.
@@ -160,24 +164,60 @@ func (kv *KV) Watch(ctx context.Context, name string, opts ...WatchOption) (<-ch
 				return
 			}
 		}
-		// The subscription may hold moves made between subscribing and
-		// reading the head: a chain ending at the head read. Until the
-		// first live move (whose Old is that head), a move to the head or
-		// to one of its recent first-parent ancestors is one of those, and
-		// is skipped.
-		live := false
-		for ev := range src {
-			if ev.Name != branch.RefPrefix+name || ev.New == last {
-				continue
+		fail := func(err error) {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				return // ctx is done, or the store was closed
 			}
-			if !live && ev.Old != last && kv.isFirstParentAncestor(ctx, ev.New, last) {
-				continue
+			select {
+			case out <- Event{Branch: name, Err: fmt.Errorf("watch branch %q: %w", name, err)}:
+			case <-ctx.Done():
 			}
-			live = true
-			if !send(last, ev.New) {
+		}
+		for {
+			// The subscription may hold moves made between subscribing
+			// and reading the head: a chain ending at the head read.
+			// Until the first live move (whose Old is that head), a move
+			// to the head or to one of its recent first-parent ancestors
+			// is one of those, and is skipped.
+			live := false
+			for ev := range src {
+				if ev.Name != branch.RefPrefix+name || ev.New == last {
+					continue
+				}
+				if !live && ev.Old != last && kv.isFirstParentAncestor(ctx, ev.New, last) {
+					continue
+				}
+				live = true
+				if !send(last, ev.New) {
+					return
+				}
+				last = ev.New
+			}
+			if ctx.Err() != nil {
 				return
 			}
-			last = ev.New
+			// The subscription ended with ctx still on: the backend
+			// dropped notifications because this reader fell behind (or
+			// its stream broke). Subscribe again, read the head, and
+			// cover whatever was missed with one event from the last
+			// head sent.
+			next, err := w.WatchRefs(ctx, branch.RefPrefix+name)
+			if err != nil {
+				fail(err)
+				return
+			}
+			src = next
+			head, err := kv.branches.Head(ctx, name)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				fail(err)
+				return
+			}
+			if head != last {
+				if !send(last, head) {
+					return
+				}
+				last = head
+			}
 		}
 	}()
 	return out, nil

@@ -398,3 +398,52 @@ func TestWatchMovesBeforeHeadRead(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchOverflowCoversLastMove: a reader that falls so far behind that
+// the backend drops notifications (the last move's among them) still gets
+// events up to the final head, each following on from the one before, and
+// replaying them reproduces the branch.
+func TestWatchOverflowCoversLastMove(t *testing.T) {
+	watchStores(t, func(t *testing.T, kv *strata.KV) {
+		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		events, err := kv.Watch(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nothing reads events while the moves are made: the watch holds
+		// at most its own buffer, one event in hand and the backend's
+		// buffer, so a later notification is dropped, the last one
+		// surely.
+		main := kv.Branch("main")
+		var head strata.Hash
+		for i := 0; i < mem.WatchBuffer+200; i++ {
+			if head, err = main.Set(ctx, fmt.Sprintf("k%d", i%13), []byte(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		model := map[string]string{}
+		var prev strata.Hash
+		for n := 0; prev != head; n++ {
+			ev := nextEvent(t, ctx, events)
+			if ev.Old != prev {
+				t.Fatalf("event %d: %s -> %s, want it to start at %s", n, ev.Old.Short(), ev.New.Short(), prev.Short())
+			}
+			prev = ev.New
+			for _, c := range ev.Changes {
+				if c.Op == strata.Removed {
+					delete(model, c.Path)
+				} else {
+					model[c.Path] = string(c.New)
+				}
+			}
+		}
+		got, err := dumpBranch(kv, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, model); diff != "" {
+			t.Errorf("events replayed differ from the branch (-branch +events):\n%s", diff)
+		}
+	})
+}

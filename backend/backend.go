@@ -168,9 +168,13 @@ type RefEvent struct {
 type RefWatcher interface {
 	// WatchRefs delivers an event for every successful CompareAndSwapRef on
 	// a name starting with prefix, in the order they took effect, until ctx
-	// is done; then it closes the channel. A consumer that falls behind by
-	// more than the backend's buffer may miss events and must re-read refs;
-	// the backend never blocks writers on a slow watcher.
+	// is done; then it closes the channel. The backend never blocks writers
+	// on a slow watcher: when a consumer falls behind by more than the
+	// backend's buffer, the backend drops events and closes the channel
+	// after those it buffered (it may also close it when the stream breaks
+	// or the store closes). A consumer that sees the channel closed while
+	// its ctx is not done may have missed events: it must re-read the refs
+	// it follows, and call WatchRefs again to go on watching.
 	WatchRefs(ctx context.Context, prefix string) (<-chan RefEvent, error)
 }
 

@@ -465,10 +465,12 @@ func (h *handler) deleteRef(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// watch streams ref events. It detects a gap in its store's events (an
-// event whose Old is not the New of the previous event for that name, as
-// when the store's buffer overflowed while this client was slow) and ends
-// the stream with an overflow frame: the client must re-read refs.
+// watch streams ref events. When its store's watch ends while the
+// request is still on (the store dropped events because this client was
+// slow, which closes the store's channel, or the store closed), or when it
+// detects a gap in the store's events (an event whose Old is not the New
+// of the previous event for that name, as after a lost pub/sub message),
+// it ends the stream with an overflow frame: the client must re-read refs.
 func (h *handler) watch(w http.ResponseWriter, r *http.Request) error {
 	wr, ok := h.s.(backend.RefWatcher)
 	if !ok {
@@ -504,7 +506,15 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) error {
 			bw.WriteByte(frameHeartbeat)
 		case ev, ok := <-ch:
 			if !ok {
-				return nil // the store closed, or the request ended
+				if ctx.Err() != nil {
+					return nil // the request ended
+				}
+				// The store ended the watch: events may have been
+				// dropped, so the client must re-read refs.
+				bw.WriteByte(frameOverflow)
+				bw.Flush()
+				rc.Flush()
+				return nil
 			}
 			if prev, seen := last[ev.Name]; seen && prev != ev.Old {
 				bw.WriteByte(frameOverflow)

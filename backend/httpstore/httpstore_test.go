@@ -1,8 +1,11 @@
 package httpstore_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -309,5 +312,140 @@ func TestInternalErrorHidden(t *testing.T) {
 	srv.Close() // waits for the handlers, and so for their log lines
 	if n := strings.Count(logs.String(), "disk on fire"); n != 2 {
 		t.Errorf("the cause is in the log %d times, want 2:\n%s", n, logs.String())
+	}
+}
+
+// gatedWriter passes a response's first write (a watch's ready frame) and
+// holds every later one until gate is closed, as a client that does not
+// read would once the connection's buffers are full.
+type gatedWriter struct {
+	http.ResponseWriter
+	gate   <-chan struct{}
+	writes int
+}
+
+func (w *gatedWriter) Write(p []byte) (int, error) {
+	if w.writes++; w.writes > 1 {
+		<-w.gate
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *gatedWriter) Flush() { w.ResponseWriter.(http.Flusher).Flush() }
+
+// overflowServer serves a mem store whose watch streams are held (see
+// gatedWriter) until the returned release is called after moves, the
+// number returned, that overflow the store's buffer: every ref moves
+// once, so no later event of the same ref shows a gap.
+func overflowServer(t *testing.T) (url string, m *mem.Store, moves int, release func()) {
+	t.Helper()
+	m = mem.New()
+	h := httpstore.NewHandler(m, nil)
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/store/watch" {
+			w = &gatedWriter{ResponseWriter: w, gate: gate}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { srv.Close(); m.Close() })
+	// More moves than the store's buffer and the server's write buffer
+	// can hold while the stream is held: the last ones are dropped.
+	moves = mem.WatchBuffer + 1000
+	return srv.URL, m, moves, func() {
+		for i := range moves {
+			if err := m.CompareAndSwapRef(t.Context(), fmt.Sprintf("heads/b%05d", i), backend.ZeroHash, backendtest.HashOf("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(gate)
+	}
+}
+
+// TestWatchOverflowEndsStream: when the served store drops events because
+// the stream's reader is slow, even if no later event of the same ref
+// shows a gap, the server sends the overflow frame 'O' after the events
+// that got through and ends the stream (docs/PROTOCOL.md).
+func TestWatchOverflowEndsStream(t *testing.T) {
+	url, _, n, release := overflowServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/store/watch?prefix=", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if b, err := br.ReadByte(); err != nil || b != 'R' {
+		t.Fatalf("first frame %q, %v; want 'R'", b, err)
+	}
+	if _, err := binary.ReadUvarint(br); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	events := 0
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("the stream ended (%v) after %d of %d events without an overflow frame", err, events, n)
+		}
+		switch b {
+		case 'H':
+			continue
+		case 'E':
+			l, err := binary.ReadUvarint(br)
+			if err == nil {
+				_, err = br.Discard(int(l) + 2*backend.HashSize)
+			}
+			if err != nil {
+				t.Fatalf("event %d: %v", events, err)
+			}
+			events++
+			continue
+		case 'O':
+		default:
+			t.Fatalf("frame %q after %d events", b, events)
+		}
+		break
+	}
+	if events >= n {
+		t.Errorf("received all %d events; the test needs the store to drop some", n)
+	}
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Errorf("after the overflow frame: %q, %v; want the stream's end", rest, err)
+	}
+}
+
+// TestWatchOverflowClosesClient: the client's channel closes after the
+// events that got through when the server's store dropped some.
+func TestWatchOverflowClosesClient(t *testing.T) {
+	url, _, n, release := overflowServer(t)
+	s := open(t, url, nil)
+	defer s.Close()
+	ch, err := s.WatchRefs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	got := 0
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if ok {
+				got++
+				continue
+			}
+		case <-deadline:
+			t.Fatalf("the watch channel is still open 10 s after the stream was released, with %d of %d events received", got, n)
+		}
+		break
+	}
+	if got >= n {
+		t.Errorf("received all %d events; the test needs the store to drop some", n)
 	}
 }

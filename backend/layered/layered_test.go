@@ -2,6 +2,7 @@ package layered_test
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -281,5 +282,31 @@ func TestBackGone(t *testing.T) {
 	}
 	if b, err := s.Get(ctx, obj.Hash); err != nil || string(b) != "o" {
 		t.Errorf("Get of a cached object with the back gone = %q, %v", b, err)
+	}
+}
+
+// TestWatchOverflow: when the back drops events because the watch fell
+// behind, the last move among them, the watch stops answering from its
+// state and reads the refs again, so reads do not stay stale.
+func TestWatchOverflow(t *testing.T) {
+	back := mem.New()
+	s := newLayered(t, mem.New(), back, &layered.Options{WatchRefs: true})
+	defer s.Close()
+	ctx := t.Context()
+	release := layered.HoldWatch(s)
+	const n = mem.WatchBuffer + 10
+	h := backendtest.HashOf("x")
+	for i := range n {
+		// Each ref moves once: no later event shows a gap.
+		if err := back.CompareAndSwapRef(ctx, fmt.Sprintf("heads/b%05d", i), backend.ZeroHash, h); err != nil {
+			release()
+			t.Fatal(err)
+		}
+	}
+	release()
+	waitRef(t, s, fmt.Sprintf("heads/b%05d", n-1), h)
+	refs, err := s.ListRefs(ctx, "heads/")
+	if err != nil || len(refs) != n {
+		t.Errorf("ListRefs after the overflow: %d refs, %v; want %d", len(refs), err, n)
 	}
 }

@@ -26,8 +26,9 @@ var (
 )
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
-// watcher falls further behind, new events for it are dropped (see
-// backend.RefWatcher); writers never wait for watchers.
+// watcher falls further behind, new events for it are dropped and its
+// channel is closed after the buffered ones (see backend.RefWatcher);
+// writers never wait for watchers.
 const WatchBuffer = watchhub.Buffer
 
 // Store is an in-memory backend.Store. The zero value is not usable; call
@@ -385,8 +386,9 @@ func (s *Store) swap(ctx context.Context, op string, objs []backend.Object, owne
 // CompareAndSwapRef on a name starting with prefix (every name for an empty
 // prefix) made after WatchRefs returns, in the order they took effect. The
 // channel is closed when ctx is done or the Store is closed. It buffers
-// WatchBuffer events; while it is full, further events for it are dropped
-// and the consumer must re-read the refs.
+// WatchBuffer events; an event that finds it full is dropped and the
+// channel closed after the buffered events (see backend.RefWatcher): the
+// consumer must re-read the refs and watch again.
 func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mem: watch refs %q: %w", prefix, err)

@@ -56,9 +56,10 @@ const (
 	listChunk = 1024
 )
 
-// WatchBuffer is the number of events each WatchRefs channel buffers. While
-// a watcher's buffer is full, further events for it are dropped; the writer
-// never waits.
+// WatchBuffer is the number of events a watcher's channel buffers. When a
+// watcher falls further behind, new events for it are dropped and its
+// channel is closed after the buffered ones (see backend.RefWatcher);
+// writers never wait for watchers.
 const WatchBuffer = watchhub.Buffer
 
 var (

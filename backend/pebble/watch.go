@@ -16,7 +16,8 @@ import (
 // is closed; then it closes the channel (events already buffered can
 // still be received). Each subscription buffers WatchBuffer events; when a
 // consumer falls further behind, later events are dropped (the writer
-// never blocks) and the consumer must re-read the refs. Swaps made by
+// never blocks) and the channel is closed after the buffered ones: the
+// consumer must re-read the refs and watch again. Swaps made by
 // other processes are not seen: while s is open, the directory lock keeps
 // them out.
 func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {

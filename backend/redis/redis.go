@@ -44,8 +44,9 @@ var ErrUnavailable = errors.New("redis server unavailable")
 var ErrNotReplicated = errors.New("not acknowledged by enough replicas")
 
 // WatchBuffer is the number of events a watcher's channel buffers. When a
-// watcher falls further behind, new events for it are dropped (see
-// backend.RefWatcher); nothing ever waits for a watcher.
+// watcher falls further behind, new events for it are dropped and its
+// channel is closed after the buffered ones (see backend.RefWatcher);
+// writers never wait for watchers.
 const WatchBuffer = watchhub.Buffer
 
 // scanCount is the COUNT hint of each SCAN step of ListObjects.

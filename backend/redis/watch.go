@@ -38,11 +38,13 @@ func decodeEvent(p string) (backend.RefEvent, bool) {
 // Events travel by Redis pub/sub on the channel PREFIX:refs:events. The
 // first WatchRefs of a Store subscribes (one connection, which all its
 // watchers share) and returns once the server confirmed the subscription.
-// Each channel buffers WatchBuffer events; while it is full, further
-// events for it are dropped. Redis pub/sub delivers at most once: events
+// Each channel buffers WatchBuffer events; an event that finds it full is
+// dropped and the channel closed after the buffered events (see
+// backend.RefWatcher). Redis pub/sub delivers at most once: events
 // published while the subscription's connection is down (go-redis
-// reconnects and resubscribes by itself) are lost too. A consumer that
-// must not miss a change re-reads the refs after a gap.
+// reconnects and resubscribes by itself) are lost without a close. A
+// consumer that must not miss a change re-reads the refs after a gap (an
+// event whose Old is not the last New it saw for that ref) or a close.
 func (s *Store) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
 	op := fmt.Sprintf("watch refs %q", prefix)
 	if err := s.begin(ctx, op); err != nil {

@@ -1,8 +1,9 @@
 // Package watchhub is the one watch fan-out that every backend reuses to
 // implement backend.RefWatcher: subscriptions by ref-name prefix, a
 // bounded buffer per subscription, delivery that never blocks the writer,
-// and unsubscription when the subscriber's context is done or the backend
-// closes. A backend only says where events come from (its own swaps, or
+// and unsubscription when the subscriber's context is done, the backend
+// closes, or the subscriber fell so far behind that an event had to be
+// dropped. A backend only says where events come from (its own swaps, or
 // a pub/sub channel) by calling Hub.Notify.
 package watchhub
 
@@ -15,8 +16,10 @@ import (
 )
 
 // Buffer is the number of events each subscription's channel buffers.
-// While it is full, further events for that subscription are dropped (see
-// backend.RefWatcher): writers never wait for watchers.
+// An event that finds it full is dropped and ends the subscription: its
+// channel is closed after the events already buffered (see
+// backend.RefWatcher), so the subscriber learns of the loss. Writers
+// never wait for watchers.
 const Buffer = 1024
 
 // Hub fans ref events out to subscriptions. Its zero value is ready to
@@ -40,8 +43,12 @@ type watcher struct {
 // Watch returns a channel that receives every event passed to Notify
 // after Watch returns whose ref name starts with prefix (every name for an
 // empty prefix). The channel buffers Buffer events and is closed when ctx
-// is done or the hub is closed; events already buffered can still be
-// received. After Close it returns an error wrapping backend.ErrClosed.
+// is done, when the hub is closed, or when an event finds the buffer full
+// (the overflow: that event and every later one are not delivered);
+// events already buffered can still be received. A subscriber that sees
+// the channel closed while its ctx is not done must re-read the refs it
+// follows (and Watch again to go on). After Close it returns an error
+// wrapping backend.ErrClosed.
 func (h *Hub) Watch(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -70,7 +77,9 @@ func (h *Hub) unwatch(w *watcher) {
 }
 
 // Notify sends ev to every subscription whose prefix ev.Name starts with,
-// without blocking: a subscription whose buffer is full misses it.
+// without blocking: a subscription whose buffer is full misses it and is
+// ended, its channel closed after what it buffered, so that its
+// subscriber learns that it missed events.
 func (h *Hub) Notify(ev backend.RefEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -81,6 +90,9 @@ func (h *Hub) Notify(ev backend.RefEvent) {
 		select {
 		case w.ch <- ev:
 		default: // the subscriber fell behind by Buffer events
+			w.stop()
+			delete(h.watchers, w)
+			close(w.ch)
 		}
 	}
 }

@@ -61,23 +61,56 @@ func TestHubPrefixOrderAndClose(t *testing.T) {
 	h.Notify(ev("heads/main", 4))
 }
 
-func TestHubDropsWhenFullAndUnwatchesOnCancel(t *testing.T) {
+// TestHubOverflowClosesChannel: an event that finds a subscription's
+// buffer full ends the subscription, so its subscriber learns of the loss
+// even when the dropped event is the last one; the buffered events still
+// arrive first, and other subscriptions are not affected.
+func TestHubOverflowClosesChannel(t *testing.T) {
+	var h watchhub.Hub
+	slow, err := h.Watch(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []backend.RefEvent
+	for i := 0; i < watchhub.Buffer; i++ {
+		e := ev("heads/main", byte(i))
+		want = append(want, e)
+		h.Notify(e)
+	}
+	other, err := h.Watch(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The only event of another ref, and the last one: no later event
+	// would show a gap.
+	last := ev("heads/dev", 1)
+	h.Notify(last)
+	got, closed := drain(slow)
+	if diff := cmp.Diff(want, got); diff != "" || !closed {
+		t.Errorf("overflowed subscription: closed %t, events (-want +got):\n%s", closed, diff)
+	}
+	got, closed = drain(other)
+	if diff := cmp.Diff([]backend.RefEvent{last}, got); diff != "" || closed {
+		t.Errorf("other subscription: closed %t, events (-want +got):\n%s", closed, diff)
+	}
+	h.Notify(ev("heads/main", 2)) // the ended subscription gets nothing more
+	h.Close()
+}
+
+func TestHubUnwatchesOnCancel(t *testing.T) {
 	var h watchhub.Hub
 	ctx, cancel := context.WithCancel(t.Context())
 	ch, err := h.Watch(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < watchhub.Buffer+10; i++ {
-		h.Notify(ev("heads/main", byte(i)))
-	}
-	got, closed := drain(ch)
-	if len(got) != watchhub.Buffer || closed {
-		t.Fatalf("received %d events (closed %t), want the first %d and an open channel", len(got), closed, watchhub.Buffer)
-	}
+	h.Notify(ev("heads/main", 1))
 	cancel()
 	// The channel closes once the cancellation has run; a receive waits
 	// for it without any timing assumption.
+	if e, ok := <-ch; !ok || e != ev("heads/main", 1) {
+		t.Fatalf("first receive after cancel = %+v, %t; want the buffered event", e, ok)
+	}
 	if e, ok := <-ch; ok {
 		t.Fatalf("received %+v after cancel, want the channel closed", e)
 	}

@@ -36,7 +36,9 @@ type watchEvent struct {
 // and new values as "old"/"new" strings when they are valid UTF-8, else
 // as "oldBase64"/"newBase64" (standard padded base64); absent for an
 // added value's old and a removed value's new. Every head move is sent,
-// with empty changes if nothing changed under P. With since (a commit or
+// with empty changes if nothing changed under P; a client that reads so
+// slowly that the store drops notifications gets the moves it missed as
+// one event from the last head sent to the current one (strata.Watch). With since (a commit or
 // any revision) or, without it, a Last-Event-ID header (a commit hash),
 // the stream first sends the moves missed after that commit, then live
 // ones, none twice (strata.WatchSince defines the missed moves). A
