@@ -40,6 +40,10 @@ var (
 	// ErrBusy: the server holds as many garbage collectors' fences as it
 	// allows (HandlerOptions.MaxFences; HTTP 429).
 	ErrBusy = errors.New("server busy")
+	// ErrInvalid: the server refused the request as malformed, or as
+	// naming a ref its Authorize hook does not accept (HTTP 400). An
+	// Authorize hook returns an error wrapping it to answer 400.
+	ErrInvalid = errors.New("invalid request")
 )
 
 // TokenEnv is the environment variable Open reads a token from when the

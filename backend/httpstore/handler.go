@@ -32,7 +32,8 @@ type Access struct {
 // read and write and stores objects unchecked.
 type HandlerOptions struct {
 	// Authorize, if not nil, is called before every request is served; an
-	// error wrapping ErrUnauthorized answers 401, one wrapping
+	// error wrapping ErrUnauthorized answers 401, one wrapping ErrInvalid
+	// 400 (e.g. a ref name the server does not accept), one wrapping
 	// backend.ErrReadOnly or ErrForbidden (or any other error) 403.
 	Authorize func(r *http.Request, a Access) error
 	// Verify, if not nil, computes the hash of an object's data; a put
@@ -112,7 +113,7 @@ func NewHandler(s backend.Store, opts *HandlerOptions) http.Handler {
 		}()
 	}
 	h.mux.HandleFunc("/v1/store/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("%w: no such endpoint %s %s", errInvalid, r.Method, r.URL.Path), http.StatusNotFound)
+		writeError(w, fmt.Errorf("%w: no such endpoint %s %s", ErrInvalid, r.Method, r.URL.Path), http.StatusNotFound)
 	})
 	return h.mux
 }
@@ -132,7 +133,7 @@ func (h *handler) route(pattern string, a Access, fn func(w http.ResponseWriter,
 		}
 		if h.opts.Authorize != nil {
 			if err := h.opts.Authorize(r, a); err != nil {
-				if !errors.Is(err, ErrUnauthorized) && !errors.Is(err, backend.ErrReadOnly) && !errors.Is(err, ErrForbidden) {
+				if !errors.Is(err, ErrUnauthorized) && !errors.Is(err, backend.ErrReadOnly) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrInvalid) {
 					err = fmt.Errorf("%w: %v", ErrForbidden, err)
 				}
 				writeError(w, err, 0)
@@ -314,7 +315,7 @@ func (h *handler) listObjects(w http.ResponseWriter, r *http.Request) error {
 	}
 	prefix, err := hex.DecodeString(r.URL.Query().Get("prefix"))
 	if err != nil || len(prefix) > backend.HashSize {
-		return fmt.Errorf("%w: prefix is not hexadecimal bytes of a hash", errInvalid)
+		return fmt.Errorf("%w: prefix is not hexadecimal bytes of a hash", ErrInvalid)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -342,7 +343,7 @@ func endStream(bw *bufio.Writer, err error) {
 func refName(r *http.Request) (string, error) {
 	name := r.URL.Query().Get("name")
 	if name == "" || len(name) > maxName {
-		return "", fmt.Errorf("%w: a ref name of 1 to %d bytes is required", errInvalid, maxName)
+		return "", fmt.Errorf("%w: a ref name of 1 to %d bytes is required", ErrInvalid, maxName)
 	}
 	return name, nil
 }

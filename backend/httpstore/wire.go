@@ -68,6 +68,7 @@ var codeErrors = map[string]error{
 	"too_large":    ErrTooLarge,
 	"bad_fence":    backend.ErrBadFence,
 	"busy":         ErrBusy,
+	"invalid":      ErrInvalid,
 }
 
 // codeOf returns the error code and HTTP status for err.
@@ -97,14 +98,11 @@ func codeOf(err error) (string, int) {
 		return "busy", 429
 	case errors.Is(err, errors.ErrUnsupported):
 		return "unsupported", 501
-	case errors.Is(err, errInvalid):
+	case errors.Is(err, ErrInvalid):
 		return "invalid", 400
 	}
 	return "internal", 500
 }
-
-// errInvalid marks a malformed request.
-var errInvalid = errors.New("invalid request")
 
 // writeHashes writes hs, 32 bytes each.
 func writeHashes(w io.Writer, hs []backend.Hash) error {
@@ -126,7 +124,7 @@ func readHashes(r io.Reader) ([]backend.Hash, error) {
 		return nil, fmt.Errorf("more than %d hashes: %w", MaxBatch, ErrTooLarge)
 	}
 	if len(b)%backend.HashSize != 0 {
-		return nil, fmt.Errorf("%w: body of %d bytes is not a list of %d-byte hashes", errInvalid, len(b), backend.HashSize)
+		return nil, fmt.Errorf("%w: body of %d bytes is not a list of %d-byte hashes", ErrInvalid, len(b), backend.HashSize)
 	}
 	hs := make([]backend.Hash, len(b)/backend.HashSize)
 	for i := range hs {
@@ -210,14 +208,14 @@ func readObjects(r io.Reader) ([]backend.Object, error) {
 		}
 		h, err := readHash(br)
 		if err != nil {
-			return nil, fmt.Errorf("%w: object %d: %v", errInvalid, len(objs), err)
+			return nil, fmt.Errorf("%w: object %d: %v", ErrInvalid, len(objs), err)
 		}
 		data, err := readBytes(br, MaxObject)
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
 				return nil, fmt.Errorf("object %s: %w", h.Short(), err)
 			}
-			return nil, fmt.Errorf("%w: object %s: %v", errInvalid, h.Short(), err)
+			return nil, fmt.Errorf("%w: object %s: %v", ErrInvalid, h.Short(), err)
 		}
 		total += backend.HashSize + len(data)
 		if total > MaxBody {

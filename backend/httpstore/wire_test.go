@@ -21,7 +21,7 @@ func TestReadBytesAllocatesWhatArrives(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := readObjects(bytes.NewReader(body))
 	runtime.ReadMemStats(&after)
-	if !errors.Is(err, errInvalid) {
+	if !errors.Is(err, ErrInvalid) {
 		t.Errorf("readObjects of a truncated object: %v, want an invalid request", err)
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {

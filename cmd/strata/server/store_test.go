@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -120,5 +122,85 @@ func TestStoreReadOnly(t *testing.T) {
 	}
 	if _, err := s.ListRefs(t.Context(), ""); err != nil {
 		t.Errorf("ListRefs on a read-only server: %v", err)
+	}
+}
+
+// TestStoreRefNames: a ref write through the HTTP store whose name breaks
+// its namespace's rules is refused with 400 "invalid", even within the
+// token's branch prefix, so no client can make a branch that others then
+// cannot name; good names of every namespace pass, and a write grant
+// without a prefix may still delete a ref with a bad name (repair).
+func TestStoreRefNames(t *testing.T) {
+	kv, _, ts := startServer(t, server.Options{Tokens: tokens(t, "w0 write\nt0 write team/\n")})
+	ctx := t.Context()
+	a := object("a")
+	if err := kv.Backend().Put(ctx, []backend.Object{a}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(tok, path, name string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+path+"?"+url.Values{"name": {name}, "old": {""}, "new": {a.Hash.String()}}.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Code string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Code
+	}
+	for _, name := range []string{
+		"heads/team/../../main", "heads/team/\nevil", "heads/team/", "heads/team//x",
+	} {
+		if st, code := post("t0", "/v1/store/cas", name); st != http.StatusBadRequest || code != "invalid" {
+			t.Errorf("cas of %q with a team/ token: HTTP %d %q; want 400 invalid", name, st, code)
+		}
+	}
+	for _, name := range []string{
+		"heads/-x", "tags/v1..2", "tags/", "remotes/origin", "remotes/origin/a b",
+		"remote-urls/a/b", "shallow/abc", "graph/" + strings.Repeat("z", 64), "other/..", "",
+	} {
+		if st, code := post("w0", "/v1/store/cas", name); st != http.StatusBadRequest || code != "invalid" {
+			t.Errorf("cas of %q with a write token: HTTP %d %q; want 400 invalid", name, st, code)
+		}
+	}
+	for _, name := range []string{
+		"heads/main", "tags/v1.0", "remotes/origin/feature/x", "remote-urls/origin",
+		"shallow/" + a.Hash.String(), "graph/" + a.Hash.String(),
+	} {
+		if st, _ := post("w0", "/v1/store/cas", name); st != http.StatusNoContent {
+			t.Errorf("cas of %q with a write token: HTTP %d; want 204", name, st)
+		}
+	}
+	if st, _ := post("t0", "/v1/store/cas", "heads/team/x"); st != http.StatusNoContent {
+		t.Errorf("cas of heads/team/x with a team/ token: HTTP %d; want 204", st)
+	}
+	// Through the client, the refusal is ErrInvalid.
+	c, err := httpstore.Open(ctx, ts.URL+"?token=t0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.CompareAndSwapRef(ctx, "heads/team/../x", backend.ZeroHash, a.Hash); !errors.Is(err, httpstore.ErrInvalid) {
+		t.Errorf("CompareAndSwapRef of heads/team/../x: %v; want ErrInvalid", err)
+	}
+	// A ref with a bad name that got in some other way can be removed,
+	// by a write grant without a prefix only.
+	bad := "heads/team/../../main"
+	if err := kv.Backend().CompareAndSwapRef(ctx, bad, backend.ZeroHash, a.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if st, code := post("t0", "/v1/store/deleteref", bad); st != http.StatusForbidden {
+		t.Errorf("deleteref of %q with a team/ token: HTTP %d %q; want 403", bad, st, code)
+	}
+	if st, code := post("w0", "/v1/store/deleteref", bad); st != http.StatusNoContent {
+		t.Errorf("deleteref of %q with a write token: HTTP %d %q; want 204", bad, st, code)
+	}
+	if _, err := kv.Backend().GetRef(ctx, bad); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("GetRef(%q) after deleteref: %v; want ErrNotFound", bad, err)
 	}
 }
