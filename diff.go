@@ -2,7 +2,7 @@ package strata
 
 import (
 	"context"
-	"slices"
+	"fmt"
 
 	"github.com/stratakv/strata/tree"
 )
@@ -25,10 +25,53 @@ type Change struct {
 	Old, New []byte
 }
 
+// DiffOption selects what Diff returns: DiffPath, DiffLimit.
+type DiffOption interface{ applyDiff(*diffOptions) }
+
+type diffOption func(*diffOptions)
+
+func (f diffOption) applyDiff(o *diffOptions) { f(o) }
+
+type diffOptions struct {
+	prefix string // checked, without leading or trailing "/"; "" for all
+	limit  int    // 0 for all
+	err    error  // the first bad option
+}
+
+// DiffPath limits Diff to the values at or under path ("" or "/":
+// everything). Only the directories on the way to path and those under it
+// are read, so the cost follows the change under path. A bad path makes
+// Diff return an error wrapping ErrInvalidPath.
+func DiffPath(path string) DiffOption {
+	return diffOption(func(o *diffOptions) {
+		p, err := tree.CheckPath(path)
+		if err != nil && o.err == nil {
+			o.err = err
+		}
+		o.prefix = p
+	})
+}
+
+// DiffLimit makes Diff return at most n changes, the first n by path, and
+// read the values of those only; n <= 0 means no limit. Ask for one more
+// than you will show to learn whether there are more.
+func DiffLimit(n int) DiffOption {
+	return diffOption(func(o *diffOptions) { o.limit = max(n, 0) })
+}
+
 // Diff returns the values that differ from revision from to revision to,
-// sorted by path bytes. Its cost follows the size of the change: directories
-// with equal hashes are skipped without being read.
-func (kv *KV) Diff(ctx context.Context, from, to string) ([]Change, error) {
+// sorted by path bytes (limited by DiffPath and DiffLimit, if given). Its
+// cost follows the size of the change: directories with equal hashes are
+// skipped without being read, and values are read only for the changes
+// returned.
+func (kv *KV) Diff(ctx context.Context, from, to string, opts ...DiffOption) ([]Change, error) {
+	var o diffOptions
+	for _, f := range opts {
+		f.applyDiff(&o)
+	}
+	if o.err != nil {
+		return nil, fmt.Errorf("diff %s..%s: %w", from, to, o.err)
+	}
 	a, err := kv.Commit(ctx, from)
 	if err != nil {
 		return nil, err
@@ -37,22 +80,23 @@ func (kv *KV) Diff(ctx context.Context, from, to string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kv.diffTrees(ctx, a.Tree, b.Tree)
+	return kv.diffTreesUnder(ctx, a.Tree, b.Tree, o.prefix, o.limit)
 }
 
 func (kv *KV) diffTrees(ctx context.Context, a, b Hash) ([]Change, error) {
-	return kv.diffTreesUnder(ctx, a, b, "")
+	return kv.diffTreesUnder(ctx, a, b, "", 0)
 }
 
 // diffTreesUnder is diffTrees keeping only the changes at or under prefix
-// (a checked path; "" for all), reading only their values.
-func (kv *KV) diffTreesUnder(ctx context.Context, a, b Hash, prefix string) ([]Change, error) {
-	tcs, err := tree.Diff(ctx, kv.nodes, a, b)
+// (a checked path; "" for all), the first limit of them by path (0: all),
+// reading only their values.
+func (kv *KV) diffTreesUnder(ctx context.Context, a, b Hash, prefix string, limit int) ([]Change, error) {
+	tcs, err := tree.DiffUnder(ctx, kv.nodes, a, b, prefix)
 	if err != nil {
 		return nil, err
 	}
-	if prefix != "" {
-		tcs = slices.DeleteFunc(tcs, func(tc tree.Change) bool { return !underPrefix(tc.Path, prefix) })
+	if limit > 0 && len(tcs) > limit {
+		tcs = tcs[:limit]
 	}
 	out := make([]Change, len(tcs))
 	for i, tc := range tcs {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
@@ -303,14 +302,5 @@ func (kv *KV) diffHeads(ctx context.Context, a, b Hash, prefix string) ([]Change
 	if err != nil {
 		return nil, err
 	}
-	if prefix == "" {
-		return kv.diffTrees(ctx, ta, tb)
-	}
-	return kv.diffTreesUnder(ctx, ta, tb, prefix)
-}
-
-// underPrefix reports whether path is prefix or below it.
-func underPrefix(path, prefix string) bool {
-	return prefix == "" || path == prefix ||
-		(len(path) > len(prefix) && path[len(prefix)] == '/' && strings.HasPrefix(path, prefix))
+	return kv.diffTreesUnder(ctx, ta, tb, prefix, 0)
 }

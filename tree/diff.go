@@ -52,6 +52,62 @@ func Diff(ctx context.Context, st *node.Store, a, b backend.Hash) ([]Change, err
 	return out, nil
 }
 
+// DiffUnder is Diff keeping only the values at or under path (a path as
+// CheckPath returns it; "" for the whole tree). It reads only the
+// directories on the way to path in each tree and, below path, those that
+// differ, so its cost follows the size of the change under path, whatever
+// changed elsewhere. A path that is absent from a tree, or that goes
+// through a value there, has nothing under it in that tree.
+func DiffUnder(ctx context.Context, st *node.Store, a, b backend.Hash, path string) ([]Change, error) {
+	if path == "" {
+		return Diff(ctx, st, a, b)
+	}
+	parent, name := "", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		parent, name = path[:i], path[i+1:]
+	}
+	ea, err := entryAt(ctx, st, a, parent, name)
+	if err != nil {
+		return nil, err
+	}
+	eb, err := entryAt(ctx, st, b, parent, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	if err := diffEntry(ctx, st, parent, ea, eb, &out); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// entryAt returns the entry called name in the directory at path parent
+// ("" for the root) of the tree root, or nil if there is none (a
+// directory on the way is absent or a value).
+func entryAt(ctx context.Context, st dirLoader, root backend.Hash, parent, name string) (*node.Entry, error) {
+	h, at := root, ""
+	for rest := parent; rest != ""; {
+		seg, tail, _ := strings.Cut(rest, "/")
+		e, ok, err := find(ctx, st, h, seg)
+		if err != nil {
+			return nil, atDirName(at, err)
+		}
+		if !ok || e.Kind != node.KindNode {
+			return nil, nil
+		}
+		h, at, rest = e.Hash, join(at, seg), tail
+	}
+	e, ok, err := find(ctx, st, h, name)
+	if err != nil {
+		return nil, atDirName(at, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &e, nil
+}
+
 func join(prefix, name string) string {
 	if prefix == "" {
 		return name
