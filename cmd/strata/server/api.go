@@ -451,12 +451,6 @@ func newChangeJSON(c strata.Change) changeJSON {
 	return j
 }
 
-// underPath reports whether p is path or below it ("" is the root).
-func underPath(p, path string) bool {
-	path = strings.Trim(path, "/")
-	return path == "" || p == path || strings.HasPrefix(p, path+"/")
-}
-
 func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
 	if from == "" || to == "" {
@@ -470,7 +464,9 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	cs, err := s.kv.Diff(r.Context(), from, to)
+	// Only the changes under path, and one more than MaxDiff of them to
+	// tell a truncated answer, are read with their values.
+	cs, err := s.kv.Diff(r.Context(), from, to, strata.DiffPath(path), strata.DiffLimit(s.opts.MaxDiff+1))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -481,14 +477,10 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		// differ: Changes holds the first MaxDiff of them by path.
 		Truncated bool `json:"truncated,omitempty"`
 	}{Changes: []changeJSON{}}
+	if len(cs) > s.opts.MaxDiff {
+		cs, out.Truncated = cs[:s.opts.MaxDiff], true
+	}
 	for _, c := range cs {
-		if !underPath(c.Path, path) {
-			continue
-		}
-		if len(out.Changes) == s.opts.MaxDiff {
-			out.Truncated = true
-			break
-		}
 		out.Changes = append(out.Changes, newChangeJSON(c))
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -1,10 +1,16 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratakv/strata"
+	"github.com/stratakv/strata/backend"
+	"github.com/stratakv/strata/backend/mem"
 )
 
 // TestLogBounded checks that /v1/log answers at most Options.MaxLog
@@ -106,5 +112,61 @@ func TestDiffBounded(t *testing.T) {
 	a = decodeJSON[answer](t, h.want(200, "GET", "/v1/diff?from=main~1&to=main", ""))
 	if len(a.Changes) != 3 || a.Truncated {
 		t.Fatalf("diff of exactly the cap: %d changes, truncated %v", len(a.Changes), a.Truncated)
+	}
+}
+
+// refusingStore fails every read of an object that holds marker.
+type refusingStore struct {
+	backend.Store
+	marker []byte
+}
+
+func (s refusingStore) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	b, err := s.Store.Get(ctx, h)
+	if err == nil && bytes.Contains(b, s.marker) {
+		return nil, fmt.Errorf("object %s: read of a value outside the path", h.Short())
+	}
+	return b, err
+}
+
+// TestDiffPathReadsOnlyUnder: /v1/diff with a path reads no value outside
+// the path (here any read of a value changed outside it fails), and with
+// the cap reads only the values it answers and one more.
+func TestDiffPathReadsOnlyUnder(t *testing.T) {
+	m := mem.New()
+	w := strata.New(m)
+	t.Cleanup(func() { w.Close() }) // after the harness's KV: both close m
+	marker := []byte("OUTSIDE-THE-PATH")
+	main := w.Branch("main")
+	for i := range 2 {
+		if _, err := main.Update(t.Context(), func(tx *strata.Tx) error {
+			tx.Set("in/k", []byte(fmt.Sprint(i)))
+			tx.Set("in/l", []byte(fmt.Sprint(i)))
+			for j := range 50 {
+				tx.Set(fmt.Sprintf("out/k%02d", j), append(bytes.Repeat(marker, 10), fmt.Sprint(i)...))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarnessKV(t, strata.New(refusingStore{Store: m, marker: marker}), Options{MaxDiff: 1})
+	type answer struct {
+		Changes   []changeJSON
+		Truncated bool
+	}
+	a := decodeJSON[answer](t, h.want(200, "GET", "/v1/diff?from=main~1&to=main&path=in", ""))
+	if len(a.Changes) != 1 || a.Changes[0].Path != "in/k" || !a.Truncated {
+		t.Errorf("diff under in capped at 1: %+v; want in/k, truncated", a)
+	}
+	a = decodeJSON[answer](t, h.want(200, "GET", "/v1/diff?from=main~1&to=main&path=nothing/here", ""))
+	if len(a.Changes) != 0 || a.Truncated {
+		t.Errorf("diff under nothing/here: %+v; want no change", a)
+	}
+	// The first changes by path are in/k and in/l: a cap of 1 reads the
+	// values of those two at most (the second to tell the truncation).
+	a = decodeJSON[answer](t, h.want(200, "GET", "/v1/diff?from=main~1&to=main", ""))
+	if len(a.Changes) != 1 || a.Changes[0].Path != "in/k" || !a.Truncated {
+		t.Errorf("diff capped at 1: %+v; want in/k, truncated", a)
 	}
 }
