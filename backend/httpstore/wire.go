@@ -196,11 +196,24 @@ func unexpected(err error) error {
 // readObjects reads a body of objects, at most MaxBatch of them and
 // MaxBody bytes in all.
 func readObjects(r io.Reader) ([]backend.Object, error) {
-	br := bufio.NewReaderSize(io.LimitReader(r, MaxBody+1), 64<<10)
+	return readObjectsUpTo(r, MaxBody)
+}
+
+// readObjectsUpTo is readObjects with a cap of maxBody bytes. A body
+// longer than the cap is ErrTooLarge, also when the cap cuts an object
+// short or falls between two objects: only a body that ends within the
+// cap can be malformed.
+func readObjectsUpTo(r io.Reader, maxBody int) ([]backend.Object, error) {
+	lr := &io.LimitedReader{R: r, N: int64(maxBody) + 1}
+	br := bufio.NewReaderSize(lr, 64<<10)
+	tooLarge := func() error { return fmt.Errorf("a body over %d bytes: %w", maxBody, ErrTooLarge) }
 	var objs []backend.Object
 	total := 0
 	for {
 		if _, err := br.Peek(1); err == io.EOF {
+			if lr.N == 0 { // the cap ended the body, not the client
+				return nil, tooLarge()
+			}
 			return objs, nil
 		}
 		if len(objs) == MaxBatch {
@@ -208,6 +221,9 @@ func readObjects(r io.Reader) ([]backend.Object, error) {
 		}
 		h, err := readHash(br)
 		if err != nil {
+			if lr.N == 0 {
+				return nil, tooLarge()
+			}
 			return nil, fmt.Errorf("%w: object %d: %v", ErrInvalid, len(objs), err)
 		}
 		data, err := readBytes(br, MaxObject)
@@ -215,11 +231,14 @@ func readObjects(r io.Reader) ([]backend.Object, error) {
 			if errors.Is(err, ErrTooLarge) {
 				return nil, fmt.Errorf("object %s: %w", h.Short(), err)
 			}
+			if lr.N == 0 {
+				return nil, fmt.Errorf("object %s: %w", h.Short(), tooLarge())
+			}
 			return nil, fmt.Errorf("%w: object %s: %v", ErrInvalid, h.Short(), err)
 		}
 		total += backend.HashSize + len(data)
-		if total > MaxBody {
-			return nil, fmt.Errorf("a body over %d bytes: %w", MaxBody, ErrTooLarge)
+		if total > maxBody {
+			return nil, tooLarge()
 		}
 		objs = append(objs, backend.Object{Hash: h, Data: data})
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 )
@@ -37,5 +38,36 @@ func TestReadBytesAllocatesWhatArrives(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Errorf("readBytes of %d bytes: %d bytes, %v", n, len(got), err)
 		}
+	}
+}
+
+// TestReadObjectsOverCap: a body longer than the cap is too large (413),
+// not malformed, wherever the cap falls: inside an object's hash, its
+// length, its data, or between two objects; a body that ends within the
+// cap is read whole, and one that ends short within it is malformed.
+func TestReadObjectsOverCap(t *testing.T) {
+	obj := func(n int) []byte {
+		var b bytes.Buffer
+		w := bufio.NewWriter(&b)
+		w.Write(make([]byte, 32))
+		writeBytes(w, bytes.Repeat([]byte{'x'}, n))
+		w.Flush()
+		return b.Bytes()
+	}
+	two := append(obj(100), obj(100)...) // 2 × (32 + 1 + 100) bytes
+	for _, limit := range []int{10, 32, 33, 60, 133, 134, 140, 265} {
+		_, err := readObjectsUpTo(bytes.NewReader(two), limit)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("a %d-byte body with a cap of %d: %v; want ErrTooLarge", len(two), limit, err)
+		}
+	}
+	if objs, err := readObjectsUpTo(bytes.NewReader(two), len(two)); err != nil || len(objs) != 2 {
+		t.Errorf("a %d-byte body with a cap of as much: %d objects, %v; want 2", len(two), len(objs), err)
+	}
+	if _, err := readObjectsUpTo(bytes.NewReader(two[:len(two)-1]), len(two)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a body that ends inside an object, within the cap: %v; want ErrInvalid", err)
+	}
+	if code, status := codeOf(fmt.Errorf("x: %w", ErrTooLarge)); code != "too_large" || status != 413 {
+		t.Errorf("ErrTooLarge answers %d %s; want 413 too_large", status, code)
 	}
 }
