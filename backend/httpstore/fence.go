@@ -115,7 +115,7 @@ func (h *handler) heldFence(r *http.Request) (backend.Fence, error) {
 	// With mu held and the fence still in the map, a timer that cannot
 	// be stopped has fired: its release is waiting for mu.
 	if !ok || !sf.timer.Stop() {
-		return nil, fmt.Errorf("fence %q: %w (released, or unused for %v)", id, backend.ErrBadFence, h.fenceIdle())
+		return nil, ownError{fmt.Errorf("fence %q: %w (released, or unused for %v)", id, backend.ErrBadFence, h.fenceIdle())}
 	}
 	sf.timer.Reset(h.fenceIdle())
 	return sf.f, nil

@@ -146,17 +146,46 @@ func (h *handler) route(pattern string, a Access, fn func(w http.ResponseWriter,
 	})
 }
 
-// public returns err fit for the client: err itself, unless it is an
-// internal error (code "internal"), which it logs and replaces by a bare
-// "internal error" of the same code.
+// public returns err fit for the client. An error the handler made
+// itself (see ownError) or one of the protocol's own codes goes out
+// whole. An internal error (code "internal") is logged and replaced by a
+// bare "internal error" of the same code. An error of a backend sentinel
+// (storeCodes) comes from the served store, whose messages may name
+// where it keeps its data (a directory, a server's address): it is
+// replaced by what the request was about and the sentinel's text alone,
+// such as `ref "heads/x": not found`, of the same code.
 func (h *handler) public(r *http.Request, err error) error {
-	if code, _ := codeOf(err); err == nil || code != "internal" {
+	var own ownError
+	code, _ := codeOf(err)
+	switch {
+	case err == nil || errors.As(err, &own):
 		return err
+	case code == "internal":
+		h.opts.Logger.ErrorContext(r.Context(), "store request failed",
+			"method", r.Method, "path", r.URL.Path, "err", err.Error())
+		return errInternal
+	case storeCodes[code]:
+		if name := r.URL.Query().Get("name"); name != "" {
+			return fmt.Errorf("ref %q: %w", name, codeErrors[code])
+		}
+		return fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, codeErrors[code])
 	}
-	h.opts.Logger.ErrorContext(r.Context(), "store request failed",
-		"method", r.Method, "path", r.URL.Path, "err", err.Error())
-	return errInternal
+	return err
 }
+
+// storeCodes are the codes of the backend sentinels that a served store
+// returns, with messages of its own.
+var storeCodes = map[string]bool{
+	"not_found": true, "conflict": true, "corrupt": true, "closed": true,
+	"read_only": true, "bad_fence": true,
+}
+
+// ownError marks an error of a backend sentinel that the handler made
+// itself, naming nothing of the served store: public passes it on whole.
+type ownError struct{ err error }
+
+func (e ownError) Error() string { return e.err.Error() }
+func (e ownError) Unwrap() error { return e.err }
 
 // errInternal is what the client sees of an internal error.
 var errInternal = errors.New("internal error")
@@ -282,7 +311,7 @@ func (h *handler) readObjects(r *http.Request) ([]backend.Object, error) {
 	if h.opts.Verify != nil {
 		for _, o := range objs {
 			if got := h.opts.Verify(o.Data); got != o.Hash {
-				return nil, fmt.Errorf("object %s: data hashes to %s: %w", o.Hash.Short(), got.Short(), backend.ErrCorrupt)
+				return nil, ownError{fmt.Errorf("object %s: data hashes to %s: %w", o.Hash.Short(), got.Short(), backend.ErrCorrupt)}
 			}
 		}
 	}

@@ -449,3 +449,54 @@ func TestWatchOverflowClosesClient(t *testing.T) {
 		t.Errorf("received all %d events; the test needs the store to drop some", n)
 	}
 }
+
+// placedStore is a mem store whose ref errors name a place, as a Pebble
+// store's name its directory.
+type placedStore struct{ *mem.Store }
+
+func (s placedStore) GetRef(ctx context.Context, name string) (backend.Hash, error) {
+	h, err := s.Store.GetRef(ctx, name)
+	if err != nil {
+		err = fmt.Errorf("pebble /var/secret/st: get ref %q: %w", name, err)
+	}
+	return h, err
+}
+
+func (s placedStore) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
+	if err := s.Store.CompareAndSwapRef(ctx, name, old, new); err != nil {
+		return fmt.Errorf("pebble /var/secret/st: swap ref %q: %w", name, err)
+	}
+	return nil
+}
+
+// TestStoreErrorsHidePlace: a 4xx answer of a backend sentinel says what
+// the request was about and the sentinel, not the served store's message
+// (which names where it keeps its data); the client still tells the
+// sentinel with errors.Is. The handler's own errors keep their detail.
+func TestStoreErrorsHidePlace(t *testing.T) {
+	m := mem.New()
+	defer m.Close()
+	srv := httptest.NewServer(httpstore.NewHandler(placedStore{m}, &httpstore.HandlerOptions{
+		Verify: func(data []byte) backend.Hash { return backendtest.HashOf(string(data)) },
+	}))
+	defer srv.Close()
+	s := open(t, srv.URL, nil)
+	defer s.Close()
+	ctx := t.Context()
+	check := func(what string, err, sentinel error, want string) {
+		t.Helper()
+		if !errors.Is(err, sentinel) || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %v saying %q, without the store's place", what, err, sentinel, want)
+		}
+	}
+	_, err := s.GetRef(ctx, "heads/none")
+	check("GetRef of a missing ref", err, backend.ErrNotFound, `ref "heads/none": not found`)
+	h := backendtest.HashOf("a")
+	if err := s.CompareAndSwapRef(ctx, "heads/main", backend.ZeroHash, h); err != nil {
+		t.Fatal(err)
+	}
+	err = s.CompareAndSwapRef(ctx, "heads/main", backend.ZeroHash, h)
+	check("a conflicting CompareAndSwapRef", err, backend.ErrConflict, `ref "heads/main": conflict`)
+	err = s.Put(ctx, []backend.Object{{Hash: h, Data: []byte("not a")}})
+	check("Put of an object that does not hash to its key", err, backend.ErrCorrupt, "data hashes to")
+}
