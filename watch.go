@@ -18,7 +18,8 @@ type Event struct {
 	// Old is the head before the change (zero: the branch was created) and
 	// New the head after it (zero: the branch was deleted). New is the
 	// commit the event reports: pass the last non-zero New a watcher saw
-	// to WatchSince to resume after it.
+	// to WatchSince to resume after it (or, if its last event deleted the
+	// branch, use WatchSinceAbsent).
 	Old, New Hash
 	// Changes are the values that differ between Old's tree and New's
 	// (only those at or under the WatchPrefix path, if one was given),
@@ -78,6 +79,18 @@ func WatchSince(since Hash) WatchOption {
 	})
 }
 
+// WatchSinceAbsent makes Watch first deliver what a caller missed since it
+// last saw the branch absent (its last event was the branch's deletion,
+// New zero): if the branch exists, one event from zero to its head (its
+// Changes all of its values), else nothing; then the live moves, with no
+// gap and no duplicate. It is WatchSince for a caller whose last New was
+// zero, and replaces any WatchSince before it.
+func WatchSinceAbsent() WatchOption {
+	return watchOption(func(o *watchOptions) {
+		o.since, o.hasSince = Hash{}, true
+	})
+}
+
 // maxSkipWalk bounds the first-parent walk that recognises the moves a
 // watch subscription saw before it read the head (see Watch).
 const maxSkipWalk = 1024
@@ -114,7 +127,7 @@ func (kv *KV) Watch(ctx context.Context, name string, opts ...WatchOption) (<-ch
 	if !ok {
 		return nil, fmt.Errorf("watch branch %q: this backend cannot report changes", name)
 	}
-	if o.hasSince {
+	if o.hasSince && !o.since.IsZero() {
 		if _, err := kv.loadCommit(ctx, o.since); err != nil {
 			if errors.Is(err, ErrMissing) {
 				err = fmt.Errorf("%w: commit %s", ErrNotFound, o.since)
@@ -228,7 +241,7 @@ func (kv *KV) missedMoves(ctx context.Context, since, head Hash) ([][2]Hash, err
 	if since == head {
 		return nil, nil
 	}
-	if head.IsZero() {
+	if head.IsZero() || since.IsZero() {
 		return [][2]Hash{{since, head}}, nil
 	}
 	sc, err := kv.loadCommit(ctx, since)

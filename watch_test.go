@@ -447,3 +447,34 @@ func TestWatchOverflowCoversLastMove(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchSinceAbsent: a watcher whose last event deleted the branch
+// resumes with WatchSinceAbsent: nothing to catch up while the branch is
+// still absent, else one event from zero to the head with every value.
+func TestWatchSinceAbsent(t *testing.T) {
+	kv := openMem(t)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	events, err := kv.Watch(ctx, "dev", strata.WatchSinceAbsent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, err := kv.Branch("dev").Set(ctx, "a", []byte("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := moveOf(nextEvent(t, ctx, events)); !cmp.Equal(m, move{New: h1, Paths: []string{"add a"}}) {
+		t.Fatalf("first event while the branch was absent: %+v, want its creation", m)
+	}
+	h2, err := kv.Branch("dev").Set(ctx, "b", []byte("2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := kv.Watch(ctx, "dev", strata.WatchSinceAbsent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := moveOf(nextEvent(t, ctx, again)); !cmp.Equal(m, move{New: h2, Paths: []string{"add a", "add b"}}) {
+		t.Fatalf("first event with the branch present: %+v, want zero -> %s with every value", m, h2.Short())
+	}
+}

@@ -27,7 +27,7 @@ type watchEvent struct {
 // Events (text/event-stream), one per head move of branch B (default
 // main), in order, until the client goes away or the server drains:
 //
-//	id: <new head: 64 hex digits; no id line when the branch was deleted>
+//	id: <new head: 64 hex digits; 64 zeros when the branch was deleted>
 //	event: move
 //	data: {"branch":B,"old":HASH or "","new":HASH or "","changes":[…]}
 //
@@ -41,7 +41,10 @@ type watchEvent struct {
 // one event from the last head sent to the current one (strata.Watch). With since (a commit or
 // any revision) or, without it, a Last-Event-ID header (a commit hash),
 // the stream first sends the moves missed after that commit, then live
-// ones, none twice (strata.WatchSince defines the missed moves). A
+// ones, none twice (strata.WatchSince defines the missed moves); a since
+// or Last-Event-ID of 64 zeros (the id of a delete) sends the branch's
+// creation from zero to its head if it exists again, then live moves
+// (strata.WatchSinceAbsent), so a delete is never sent twice. A
 // comment line ": ping" is sent every Options.WatchHeartbeat. If watching
 // fails mid-stream, one event "error" with data {"error":…} ends the
 // stream (a server error says only "internal error"; its cause is
@@ -63,7 +66,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	if since == "" {
 		since = strings.TrimSpace(r.Header.Get("Last-Event-ID"))
 	}
-	if since != "" {
+	switch {
+	case since == deletedID:
+		opts = append(opts, strata.WatchSinceAbsent())
+	case since != "":
 		h, err := s.kv.Resolve(ctx, since)
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("watch since %q: %w", since, err))
@@ -117,5 +123,13 @@ func writeMove(w http.ResponseWriter, ev strata.Event) error {
 	for i, c := range ev.Changes {
 		e.Changes[i] = newChangeJSON(c)
 	}
-	return sse.Event(w, e.New, "move", e)
+	id := e.New
+	if ev.New.IsZero() {
+		id = deletedID
+	}
+	return sse.Event(w, id, "move", e)
 }
+
+// deletedID is the event id of a branch's deletion: the zero hash, which
+// no commit has.
+var deletedID = strata.Hash{}.String()

@@ -141,7 +141,7 @@ func (s *stream) next(t testing.TB, ctx context.Context) (sseEvent, moveData) {
 			if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
 				t.Fatalf("data %q: %v", ev.Data, err)
 			}
-			if ev.ID != m.New {
+			if ev.ID != m.New && (m.New != "" || ev.ID != strata.Hash{}.String()) {
 				t.Fatalf("id %s, new %s", ev.ID, m.New)
 			}
 			return ev, m
@@ -291,7 +291,7 @@ func TestWatchErrors(t *testing.T) {
 	}{
 		{"branch=bad..name", "", 400},
 		{"prefix=a//b", "", 400},
-		{"since=" + strings.Repeat("0", 64), "", 404},
+		{"since=" + strings.Repeat("2", 64), "", 404}, // 64 zeros is a delete's id
 		{"since=main~x", "", 400},
 		{"", strings.Repeat("1", 64), 404},
 	} {
@@ -327,4 +327,67 @@ func TestWatchErrors(t *testing.T) {
 	defer cancel()
 	st := watch(t, ctx, ts, nil, http.Header{"Authorization": {"Bearer secret-read"}})
 	st.cancel()
+}
+
+// TestWatchResumeAfterDelete: a delete's event has an id (64 zeros);
+// resuming from it does not send the delete again, but sends the branch's
+// re-creation while the client was away, then live moves.
+func TestWatchResumeAfterDelete(t *testing.T) {
+	for _, how := range []string{"since", "Last-Event-ID"} {
+		t.Run(how, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			kv, _, ts := startServer(t, server.Options{})
+			heads := commits(t, kv, 0, 1)
+			if err := kv.CreateBranch(ctx, "dev", "main"); err != nil {
+				t.Fatal(err)
+			}
+			st := watch(t, ctx, ts, url.Values{"branch": {"dev"}}, nil)
+			moved, err := kv.Branch("dev").Set(ctx, "d", []byte("1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := kv.DeleteBranch(ctx, "dev"); err != nil {
+				t.Fatal(err)
+			}
+			// The id to resume from is the last one sent, as an
+			// EventSource keeps it: an event without an id line
+			// leaves it as it was.
+			var last string
+			for _, want := range []string{moved.String(), ""} {
+				ev, m := st.next(t, ctx)
+				if m.New != want {
+					t.Fatalf("event %+v, want new %q", m, want)
+				}
+				if ev.ID != "" {
+					last = ev.ID
+				}
+			}
+			st.cancel()
+			resume := func() *stream {
+				q, hdr := url.Values{"branch": {"dev"}}, http.Header{}
+				if how == "since" {
+					q.Set("since", last)
+				} else {
+					hdr.Set("Last-Event-ID", last)
+				}
+				return watch(t, ctx, ts, q, hdr)
+			}
+			// Still deleted: nothing to catch up; the next event is live.
+			st = resume()
+			if err := kv.CreateBranch(ctx, "dev", "main"); err != nil {
+				t.Fatal(err)
+			}
+			if _, m := st.next(t, ctx); m.Old != "" || m.New != heads[0].String() {
+				t.Fatalf("first event after resuming from the delete: %s -> %s, want the re-creation -> %s", m.Old, m.New, heads[0])
+			}
+			st.cancel()
+			// Re-created while away: that is the first event.
+			st = resume()
+			defer st.cancel()
+			if _, m := st.next(t, ctx); m.Old != "" || m.New != heads[0].String() || len(m.Changes) != 1 {
+				t.Fatalf("first event after resuming from the delete: %+v, want the re-creation -> %s", m, heads[0])
+			}
+		})
+	}
 }
