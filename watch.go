@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stratakv/strata/backend"
 	"github.com/stratakv/strata/branch"
@@ -185,14 +186,16 @@ func (kv *KV) Watch(ctx context.Context, name string, opts ...WatchOption) (<-ch
 			case <-ctx.Done():
 			}
 		}
+		var pause time.Duration // before subscribing again
 		for {
 			// The subscription may hold moves made between subscribing
 			// and reading the head: a chain ending at the head read.
 			// Until the first live move (whose Old is that head), a move
 			// to the head or to one of its recent first-parent ancestors
 			// is one of those, and is skipped.
-			live := false
+			live, got := false, false
 			for ev := range src {
+				got = true
 				if ev.Name != branch.RefPrefix+name || ev.New == last {
 					continue
 				}
@@ -212,7 +215,19 @@ func (kv *KV) Watch(ctx context.Context, name string, opts ...WatchOption) (<-ch
 			// dropped notifications because this reader fell behind (or
 			// its stream broke). Subscribe again, read the head, and
 			// cover whatever was missed with one event from the last
-			// head sent.
+			// head sent. A subscription that ended before delivering
+			// anything (a server shutting down) is retried after a
+			// growing pause, not at once.
+			if got {
+				pause = 0
+			} else {
+				pause = min(max(2*pause, 10*time.Millisecond), time.Second)
+				select {
+				case <-time.After(pause):
+				case <-ctx.Done():
+					return
+				}
+			}
 			next, err := w.WatchRefs(ctx, branch.RefPrefix+name)
 			if err != nil {
 				fail(err)

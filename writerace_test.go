@@ -3,7 +3,9 @@ package strata_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stratakv/strata"
 	"github.com/stratakv/strata/backend"
@@ -129,5 +131,42 @@ func TestAddLandedThenCancelled(t *testing.T) {
 	}
 	if head, err := kv.Branch("main").Head(context.Background()); err != nil || head != h {
 		t.Errorf("head %s, %v; want the Add's commit %s", head.Short(), err, h.Short())
+	}
+}
+
+// endingWatches is a store whose ref subscriptions end at once, as a
+// server's do while it shuts down.
+type endingWatches struct {
+	backend.Store
+	calls atomic.Int32
+}
+
+func (s *endingWatches) WatchRefs(ctx context.Context, prefix string) (<-chan backend.RefEvent, error) {
+	s.calls.Add(1)
+	ch := make(chan backend.RefEvent)
+	close(ch)
+	return ch, nil
+}
+
+// TestWatchResubscribesWithPause: a Watch whose subscriptions end before
+// delivering anything subscribes again after a growing pause, not in a
+// busy loop against the store.
+func TestWatchResubscribesWithPause(t *testing.T) {
+	st := &endingWatches{Store: mem.New()}
+	kv := strata.New(st)
+	t.Cleanup(func() { kv.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	events, err := kv.Watch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	for range events {
+	}
+	// Pauses of 10, 20, 40, ... ms: about 6 subscriptions in 500 ms; a
+	// busy loop makes thousands.
+	if n := st.calls.Load(); n > 50 {
+		t.Errorf("%d subscriptions in 500 ms", n)
 	}
 }

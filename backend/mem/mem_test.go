@@ -56,7 +56,8 @@ func TestCloseClosesWatchers(t *testing.T) {
 }
 
 // TestSlowWatcherDropsEvents checks that a watcher that does not read never
-// blocks writers, and gets the first WatchBuffer events in order.
+// blocks writers, gets the first WatchBuffer events in order, and then
+// finds its channel closed (the rest were dropped).
 func TestSlowWatcherDropsEvents(t *testing.T) {
 	s := newStore(t)
 	ch, err := s.WatchRefs(t.Context(), "")
@@ -94,10 +95,14 @@ func TestSlowWatcherDropsEvents(t *testing.T) {
 		}
 		old = value(i)
 	}
+	// The rest were dropped, and the channel says so by closing.
 	select {
-	case ev := <-ch:
-		t.Errorf("received %+v beyond the buffer of %d; want it dropped", ev, mem.WatchBuffer)
-	default:
+	case ev, ok := <-ch:
+		if ok {
+			t.Errorf("received %+v beyond the buffer of %d; want it dropped and the channel closed", ev, mem.WatchBuffer)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the channel of a watcher that fell behind is still open")
 	}
 }
 

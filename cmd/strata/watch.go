@@ -42,7 +42,8 @@ With --json it prints one object per move of the branch head, changes
 below PREFIX or not:
   {"branch": B, "old": HASH, "new": HASH, "changes": [CHANGE...]}
 where old is "" when the branch was created and new "" when it was
-deleted; pass the last new to --since to resume. Each CHANGE is an object
+deleted; pass the last new to --since to resume (--since "" after a
+deletion: what was made since the branch was absent). Each CHANGE is an object
 as "strata diff --json" prints it (see "strata help diff").`,
 		Example: `  strata watch
   strata watch config/ -b prod
@@ -61,7 +62,11 @@ as "strata diff --json" prints it (see "strata help diff").`,
 			opts = append(opts, strata.WatchPrefix(args[0]))
 		}
 		return a.withReader(ctx, func(kv *strata.KV) error {
-			if since != "" {
+			switch {
+			case cmd.Flags().Changed("since") && (since == "" || since == strings.Repeat("0", 64)):
+				// The last event seen was the branch's deletion.
+				opts = append(opts, strata.WatchSinceAbsent())
+			case since != "":
 				h, err := kv.Resolve(ctx, since)
 				if err != nil {
 					return err

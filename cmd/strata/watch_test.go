@@ -167,3 +167,52 @@ func TestProveVerify(t *testing.T) {
 		t.Error("verify created a store")
 	}
 }
+
+// TestWatchSinceAfterDelete: a watcher whose last event was the branch's
+// deletion (new "") resumes with --since "" (or 64 zeros): the branch
+// made again meanwhile arrives as one event from "" to its head.
+func TestWatchSinceAfterDelete(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	s := newStore(t)
+	u := srv.URL("resume")
+	s.ok("-s", u, "set", "-b", "b", "old", "1")
+	s.ok("-s", u, "branch", "-d", "b")
+	h := strings.TrimSpace(s.ok("-s", u, "set", "-b", "b", "k", "again"))
+	for _, since := range []string{"", strings.Repeat("0", 64)} {
+		cmd := exec.Command(binary, "-s", u, "watch", "-b", "b", "--since", since, "--json")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(out)
+			sc.Scan()
+			line <- sc.Text()
+		}()
+		var l string
+		select {
+		case l = <-line:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("--since %q printed nothing: %s", since, stderr.String())
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		var ev struct {
+			Old, New string
+			Changes  []struct{ Op, Path string }
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("--since %q: %q: %v (stderr %s)", since, l, err, stderr.String())
+		}
+		if ev.Old != "" || ev.New != h || len(ev.Changes) != 1 || ev.Changes[0].Path != "k" {
+			t.Errorf("--since %q: %+v, want one event from \"\" to %s adding k", since, ev, h)
+		}
+	}
+}
