@@ -275,6 +275,10 @@ func (r *syncRun) send(ctx context.Context, src, dst *KV, heads []Hash, stop, ma
 	r.stats = r.add(base, st, dst.store)
 	r.stats.RoundTrips += trips
 	r.stats.Refs += refs
+	if errors.Is(err, ErrCorrupt) {
+		// The transfer checks what it reads from src, not dst.
+		return fmt.Errorf("the store copied from is damaged: %w", err)
+	}
 	return err
 }
 

@@ -253,6 +253,8 @@ func classify(ctx context.Context, err error) (int, string) {
 		return exitFailure, "interrupted"
 	case errors.Is(err, strata.ErrInvalidProof): // may wrap ErrCorrupt: the proof is damaged, not the store
 		return exitFailure, err.Error()
+	case errors.Is(err, strata.ErrCorrupt) && strings.Contains(err.Error(), "store copied from is damaged"):
+		return exitFailure, err.Error() // a sync's other store, not this one
 	case errors.Is(err, strata.ErrCorrupt):
 		return exitFailure, err.Error() + "; the store is damaged"
 	case errors.As(err, new(fsckDamage)):

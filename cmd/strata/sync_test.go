@@ -179,3 +179,26 @@ func TestCommitGraphWriteCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncFromADamagedRemote: a fetch whose remote holds a damaged
+// object fails (exit 4) saying the store copied from is damaged, not
+// this one, and leaves this store as it was, clean.
+func TestSyncFromADamagedRemote(t *testing.T) {
+	t.Parallel()
+	a := newStore(t)
+	a.set("k", "1")
+	bdir := filepath.Join(t.TempDir(), "b")
+	a.ok("clone", a.dir, bdir)
+	b := &store{t: t, dir: bdir, cwd: a.cwd}
+	before := b.ok("log", "--oneline", "origin/main")
+	a.set("k", "a value long enough to be an object of its own, to be damaged")
+	flipValue(t, a.dir, "a value long enough to be an object of its own, to be damaged")
+	r := b.fails(exitFailure, "fetch")
+	if !strings.Contains(r.stderr, "store copied from is damaged") || strings.Contains(r.stderr, "; the store is damaged") {
+		t.Errorf("fetch from a damaged remote: stderr %q", r.stderr)
+	}
+	if got := b.ok("log", "--oneline", "origin/main"); got != before {
+		t.Errorf("origin/main moved: %q, was %q", got, before)
+	}
+	b.ok("fsck")
+}
