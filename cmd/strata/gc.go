@@ -48,8 +48,9 @@ period of relying on an object it did not store (docs/OPERATIONS.md).
 On Pebble the disk space is returned (the deleted range is compacted).
 
 --dry-run counts what would be deleted and deletes nothing. It prints a
-summary on stderr, a progress bar when stderr is a terminal (not with
--q), and with --json one object on stdout.`,
+summary on stderr (on failure, only if it deleted something), a progress
+bar when stderr is a terminal (not with -q), and with --json one object
+on stdout.`,
 		Example: `  strata gc --dry-run
   strata gc --grace 30m`,
 	}
@@ -83,7 +84,9 @@ summary on stderr, a progress bar when stderr is a terminal (not with
 				}))
 			}
 			st, err := kv.GC(ctx, opts...)
-			if st != nil {
+			// A GC that failed is summed up only if it changed the store
+			// (a cancelled one may have deleted some batches).
+			if st != nil && (err == nil || st.Deleted > 0 || st.Restored > 0) {
 				verb := "deleted"
 				if st.DryRun {
 					verb = "would delete"
