@@ -3,6 +3,7 @@ package doc
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -274,5 +275,34 @@ func TestYAMLAliasBomb(t *testing.T) {
 	// and l2 100.
 	if es, err := Flatten(v); err != nil || len(es) != 1+10+100+1 {
 		t.Errorf("flatten: %d entries, %v; want %d", len(es), err, 112)
+	}
+}
+
+// TestYAMLQuotesWhatOtherReadersResolve: a string value that some YAML
+// reader (1.1 or 1.2) would take for a boolean, null, number, or the
+// value or merge key is written quoted, and reads back as the same
+// string.
+func TestYAMLQuotesWhatOtherReadersResolve(t *testing.T) {
+	for _, s := range []string{"=", "<<", "~", "y", "N", "on", "Off", "yes", "NULL", "190:20:30", "-1:30", "1e3", ".5", "+12", "1_000", "0o17", "0x1F", "0b101", ".inf", "-.Inf", ".NaN", "1.", "3.14"} {
+		quoted := strconv.Quote(s)
+		// As a value, in block style.
+		v := &Value{Kind: Object, Members: []Member{{Name: "k", Value: &Value{Kind: String, Text: s}}}}
+		y, err := EncodeYAML(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "k: " + quoted + "\n"; string(y) != want {
+			t.Errorf("%q: encoded %q, want %q", s, y, want)
+		}
+		if back, err := DecodeYAML(y); err != nil || !Equal(v, back) {
+			t.Errorf("%q: read back %v, %v", s, back, err)
+		}
+	}
+	// Strings no reader takes for anything else stay plain.
+	for _, s := range []string{"yesterday", "a=b", "1.2.3", "12:60:00x", "v1"} {
+		y, err := EncodeYAML(&Value{Kind: String, Text: s})
+		if err != nil || string(y) != s+"\n" {
+			t.Errorf("%q: encoded %q, %v; want it plain", s, y, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package doc
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -272,7 +273,9 @@ func isJSONNumber(s string) bool {
 // A document that the block writer cannot write so that it reads back
 // the same (go-yaml writes a member name holding a line break as a block
 // scalar, which is no key) is written in flow style instead: its JSON
-// form, which YAML reads alike.
+// form, which YAML reads alike. Member names are written as go-yaml
+// writes them: plain where go-yaml itself reads them back as the same
+// string, which a YAML 1.1 reader may not ("<<" is its merge key).
 func EncodeYAML(v *Value) (out []byte, err error) {
 	out, err = encodeYAMLBlock(v)
 	if err != nil {
@@ -312,15 +315,16 @@ func (n yamlNumber) MarshalYAML() ([]byte, error) {
 }
 
 // yamlString is a string written as go-yaml writes it when that reads
-// back as the same string, and double-quoted (JSON escapes, which YAML
-// reads alike) otherwise: go-yaml leaves some strings that YAML reads as
-// numbers or specials (".inf") unquoted.
+// back as the same string in every YAML reader, and double-quoted (JSON
+// escapes, which YAML reads alike) otherwise: go-yaml leaves some strings
+// that YAML reads as numbers or specials (".inf") unquoted, and some that
+// other readers take for something else (notResolvedAsString).
 type yamlString string
 
 func (s yamlString) MarshalYAML() ([]byte, error) {
 	if strings.ContainsFunc(string(s), func(r rune) bool {
 		return r < ' ' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff
-	}) {
+	}) || notResolvedAsString.MatchString(string(s)) {
 		return appendString(nil, string(s)), nil
 	}
 	out, err := yaml.Marshal(string(s))
@@ -331,6 +335,20 @@ func (s yamlString) MarshalYAML() ([]byte, error) {
 	}
 	return appendString(nil, string(s)), nil
 }
+
+// notResolvedAsString matches the plain scalars that a YAML 1.1 or 1.2
+// reader (PyYAML, libyaml, go-yaml v2 or v3, ...) may resolve to something
+// other than a string: booleans and nulls of either version, numbers in
+// any base, with underscores or as sexagesimal (190:20:30), infinities
+// and NaN, and the value and merge keys "=" and "<<".
+var notResolvedAsString = regexp.MustCompile(`^(?:` +
+	`=|<<|~|` +
+	`(?i:y|n|yes|no|true|false|on|off|null)|` +
+	`[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|` +
+	`[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)|` +
+	`[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|` +
+	`[-+]?\.(?i:inf)|\.(?i:nan)` +
+	`)$`)
 
 func (v *Value) yamlValue() any {
 	switch v.Kind {
