@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/stratakv/strata/backend"
@@ -168,10 +169,19 @@ func (h *handler) public(r *http.Request, err error) error {
 		if name := r.URL.Query().Get("name"); name != "" {
 			return fmt.Errorf("ref %q: %w", name, codeErrors[code])
 		}
+		// A damaged or missing object is named: its hash says nothing of
+		// where the store keeps it, and tells the operator what to repair.
+		if h := objectHash.FindString(err.Error()); h != "" && (code == "corrupt" || code == "not_found") {
+			return fmt.Errorf("%s %s: object %s: %w", r.Method, r.URL.Path, h, codeErrors[code])
+		}
 		return fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, codeErrors[code])
 	}
 	return err
 }
+
+// objectHash finds an object's hash (64 hexadecimal digits) in a served
+// store's error message.
+var objectHash = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
 // storeCodes are the codes of the backend sentinels that a served store
 // returns, with messages of its own.

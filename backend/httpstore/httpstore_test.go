@@ -462,6 +462,25 @@ func (s placedStore) GetRef(ctx context.Context, name string) (backend.Hash, err
 	return h, err
 }
 
+// damagedHash is the object placedStore reports as damaged.
+var damagedHash = backendtest.HashOf("damaged")
+
+func (s placedStore) Get(ctx context.Context, h backend.Hash) ([]byte, error) {
+	if h == damagedHash {
+		return nil, fmt.Errorf("pebble /var/secret/st: object %s: %w", h, backend.ErrCorrupt)
+	}
+	return s.Store.Get(ctx, h)
+}
+
+func (s placedStore) GetMany(ctx context.Context, hs []backend.Hash) ([][]byte, error) {
+	for _, h := range hs {
+		if h == damagedHash {
+			return nil, fmt.Errorf("pebble /var/secret/st: object %s: %w", h, backend.ErrCorrupt)
+		}
+	}
+	return s.Store.GetMany(ctx, hs)
+}
+
 func (s placedStore) CompareAndSwapRef(ctx context.Context, name string, old, new backend.Hash) error {
 	if err := s.Store.CompareAndSwapRef(ctx, name, old, new); err != nil {
 		return fmt.Errorf("pebble /var/secret/st: swap ref %q: %w", name, err)
@@ -499,4 +518,6 @@ func TestStoreErrorsHidePlace(t *testing.T) {
 	check("a conflicting CompareAndSwapRef", err, backend.ErrConflict, `ref "heads/main": conflict`)
 	err = s.Put(ctx, []backend.Object{{Hash: h, Data: []byte("not a")}})
 	check("Put of an object that does not hash to its key", err, backend.ErrCorrupt, "data hashes to")
+	_, err = s.Get(ctx, damagedHash)
+	check("Get of a damaged object", err, backend.ErrCorrupt, "object "+damagedHash.String())
 }
