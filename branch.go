@@ -2,7 +2,6 @@ package strata
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/stratakv/strata/branch"
@@ -138,10 +137,7 @@ func (kv *KV) CreateBranch(ctx context.Context, name, rev string) error {
 	if err != nil {
 		return err
 	}
-	switch _, err := kv.store.GetRef(ctx, tagPrefix+name); {
-	case err == nil:
-		return fmt.Errorf("branch %q: a tag has that name: %w", name, ErrExists)
-	case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt):
+	if err := kv.nameFree(ctx, tagPrefix+name, "tag"); err != nil {
 		return fmt.Errorf("branch %q: %w", name, err)
 	}
 	return kv.branches.Create(ctx, name, h)

@@ -131,3 +131,18 @@ func (kv *KV) shallowSet(ctx context.Context) (map[Hash]bool, error) {
 	}
 	return s, nil
 }
+
+// nameFree returns an error wrapping ErrExists if ref, a name in the
+// other of the branch and tag namespaces (a ref of kind other), exists: a
+// name both have is ambiguous as a revision (see Resolve). A damaged ref
+// does not count.
+func (kv *KV) nameFree(ctx context.Context, ref, other string) error {
+	_, err := kv.store.GetRef(ctx, ref)
+	switch {
+	case err == nil:
+		return fmt.Errorf("a %s has that name: %w", other, ErrExists)
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
+		return nil
+	}
+	return err
+}

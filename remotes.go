@@ -23,15 +23,7 @@ type Remote struct {
 // validateRemoteName checks a remote name: the branch naming rules
 // (ValidateBranchName) without '/', so that "REMOTE/BRANCH" names one
 // remote-tracking ref. A bad name wraps ErrInvalidBranch.
-func validateRemoteName(name string) error {
-	if err := branch.ValidateRefName("remote", name); err != nil {
-		return err
-	}
-	if strings.Contains(name, "/") {
-		return fmt.Errorf("%w: remote name %q contains '/'", ErrInvalidBranch, name)
-	}
-	return nil
-}
+func validateRemoteName(name string) error { return branch.ValidateRemoteName(name) }
 
 // AddRemote records remote name with its store URL in the store itself
 // (the ref "remote-urls/NAME" names a raw contents object holding the

@@ -49,10 +49,7 @@ func (kv *KV) Tag(ctx context.Context, name, rev string, opts ...TagOption) (Has
 	}
 	// A tag named as a branch would make the name ambiguous as a
 	// revision (see Resolve), and the branch unusable by it.
-	switch _, err := kv.store.GetRef(ctx, branch.RefPrefix+name); {
-	case err == nil:
-		return Hash{}, fmt.Errorf("tag %q: a branch has that name: %w", name, ErrExists)
-	case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt):
+	if err := kv.nameFree(ctx, branch.RefPrefix+name, "branch"); err != nil {
 		return Hash{}, fmt.Errorf("tag %q: %w", name, err)
 	}
 	ref := tagPrefix + name

@@ -62,6 +62,19 @@ func ValidateRefName(what, name string) error {
 	return nil
 }
 
+// ValidateRemoteName checks a remote's name: the rules of ValidateName,
+// and no '/' (a remote-tracking ref REMOTE/BRANCH splits at the first
+// one). Its errors wrap ErrInvalidBranch.
+func ValidateRemoteName(name string) error {
+	if err := ValidateRefName("remote", name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "/") {
+		return &nameError{what: "remote", name: name, why: "contains '/'"}
+	}
+	return nil
+}
+
 // nameError is a name that breaks the naming rules.
 type nameError struct{ what, name, why string }
 

@@ -63,7 +63,7 @@ as "strata diff --json" prints it (see "strata help diff").`,
 		}
 		return a.withReader(ctx, func(kv *strata.KV) error {
 			switch {
-			case cmd.Flags().Changed("since") && (since == "" || since == strings.Repeat("0", 64)):
+			case cmd.Flags().Changed("since") && (since == "" || since == (strata.Hash{}).String()):
 				// The last event seen was the branch's deletion.
 				opts = append(opts, strata.WatchSinceAbsent())
 			case since != "":

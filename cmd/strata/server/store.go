@@ -102,15 +102,6 @@ func (s *Server) countStoreWatch(h http.Handler) http.Handler {
 // any other namespace must itself follow branch.ValidateName's rules. It
 // returns nil for a good name, else an error that says why.
 func checkRefName(ref string) error {
-	remote := func(name string) error {
-		if err := branch.ValidateRefName("remote", name); err != nil {
-			return err
-		}
-		if strings.Contains(name, "/") {
-			return fmt.Errorf("invalid remote name: %q contains '/'", name)
-		}
-		return nil
-	}
 	if name, ok := strings.CutPrefix(ref, branch.RefPrefix); ok {
 		return branch.ValidateName(name)
 	}
@@ -122,13 +113,13 @@ func checkRefName(ref string) error {
 		if !ok {
 			return fmt.Errorf("invalid remote-tracking ref name: %q is not REMOTE/BRANCH", name)
 		}
-		if err := remote(rem); err != nil {
+		if err := branch.ValidateRemoteName(rem); err != nil {
 			return err
 		}
 		return branch.ValidateName(br)
 	}
 	if name, ok := strings.CutPrefix(ref, "remote-urls/"); ok {
-		return remote(name)
+		return branch.ValidateRemoteName(name)
 	}
 	for _, ns := range []string{"shallow/", commit.GraphRefPrefix} {
 		if name, ok := strings.CutPrefix(ref, ns); ok {
